@@ -1,0 +1,643 @@
+"""Pass 3: names, types, cycles and conflicts.
+
+`check` resolves every name, infers the type of every expression (returning the IR
+with `type` filled in), orders definitions so that each comes after what it uses,
+rejects cycles, and looks for rules that could decide the same value. It reports
+into `Diagnostics` and never stops at the first problem.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from . import ir
+from . import types as T
+from .diagnostics import Diagnostics, Related, did_you_mean
+from .source import Span
+
+# Functions every clause file may call.
+BUILTINS: dict[str, tuple[tuple[frozenset[str], ...], T.Type]] = {
+    "year": ((T.MOMENTS,), T.INTEGER),
+    "month": ((T.MOMENTS,), T.INTEGER),
+    "day": ((T.MOMENTS,), T.INTEGER),
+    "days_between": ((frozenset({"date"}), frozenset({"date"})), T.INTEGER),
+    "round": ((frozenset({"decimal", "money", "percent", "integer"}), frozenset({"integer"})),
+              T.DECIMAL),
+}
+
+# Rules with more atoms than this are left to the run-time conflict check.
+_MAX_ATOMS = 16
+
+
+@attrs.frozen
+class CheckedProgram:
+    program: ir.Program
+    header: ir.Header
+    types: Mapping[str, T.Type]  # every fact and definition
+    order: tuple[str, ...]  # definitions, each after those it uses
+    exceptions: Mapping[str, tuple[ir.Exception_, ...]]  # by target
+    sections: Mapping[str, ir.Section]
+
+    @property
+    def declarations(self) -> dict[str, ir.Declaration]:
+        return self.program.by_name()
+
+
+def default_header(file: str) -> ir.Header:
+    return ir.Header(
+        kind="agreement", name="agreement", title="Agreement", amends=None, dated=None,
+        effective=None, governing_law=None, parties=(), calendar="us_federal", holidays=(),
+        time_zone=None, time_zone_label=None, close_of_business="17:00", currency="USD",
+        span=Span(file, 1, 1, 1, 2),
+    )
+
+
+def check(program: ir.Program, diagnostics: Diagnostics) -> CheckedProgram:
+    return _Checker(program, diagnostics).run()
+
+
+class _Checker:
+    def __init__(self, program: ir.Program, diagnostics: Diagnostics):
+        self.program = program
+        self.d = diagnostics
+        self.header = program.header or default_header(program.file)
+        self.parties = {p.name: p for p in self.header.parties}
+        self.decls: dict[str, ir.Declaration] = {}
+        self.types: dict[str, T.Type] = {}
+        self.typed: dict[str, ir.Declaration] = {}
+        self.order: list[str] = []
+        self.visiting: list[str] = []
+        self.used: set[str] = set()
+        self.exceptions: dict[str, list[ir.Exception_]] = {}
+
+    # ------------------------------------------------------------------ run
+
+    def run(self) -> CheckedProgram:
+        self._collect()
+        # Facts first: definitions anywhere in the file may use them.
+        for decl in sorted(self.program.declarations, key=lambda d: not isinstance(d, ir.Fact)):
+            if self.decls.get(decl.name) is decl:
+                self._declaration(decl)
+        self._check_conflicts()
+        self._warn_unused()
+        declarations = tuple(self.typed.get(d.name, d) for d in self.program.declarations
+                             if self.decls.get(d.name) is d)
+        return CheckedProgram(
+            program=attrs.evolve(self.program, declarations=declarations),
+            header=self.header,
+            types=dict(self.types),
+            order=tuple(self.order),
+            exceptions={k: tuple(self.typed[e.name] for e in v)  # type: ignore[misc]
+                        for k, v in self.exceptions.items()},
+            sections={s.number: s for s in self.program.sections},
+        )
+
+    def _collect(self) -> None:
+        seen_sections: dict[str, ir.Section] = {}
+        for section in self.program.sections:
+            if section.number in seen_sections:
+                first = seen_sections[section.number]
+                self.d.error(section.span, f"Section {section.number} is declared twice",
+                             code="duplicate",
+                             related=[Related(first.span, "first declared here")])
+            else:
+                seen_sections[section.number] = section
+        seen_parties: dict[str, ir.Party] = {}
+        for party in self.header.parties:
+            if party.name in seen_parties:
+                self.d.error(party.span, f"party '{party.name}' is declared twice",
+                             code="duplicate",
+                             related=[Related(seen_parties[party.name].span, "first here")])
+            seen_parties[party.name] = party
+        for decl in self.program.declarations:
+            if decl.name.startswith("_"):
+                self.d.error(decl.span, f"'{decl.name}': names may not start with '_'",
+                             f"call it '{decl.name.lstrip('_') or 'value'}'", code="name")
+            if decl.name in self.decls or decl.name in self.parties:
+                first = self.decls.get(decl.name)
+                first_span = first.span if first else self.parties[decl.name].span
+                self.d.error(decl.span, f"'{decl.name}' is declared twice", code="duplicate",
+                             related=[Related(first_span, "first declared here")])
+                continue
+            self.decls[decl.name] = decl
+            if isinstance(decl, ir.Exception_):
+                self.exceptions.setdefault(decl.target, []).append(decl)
+
+    # --------------------------------------------------------- declarations
+
+    def _declaration(self, decl: ir.Declaration) -> None:
+        if isinstance(decl, ir.Fact):
+            self._fact(decl)
+        elif isinstance(decl, ir.Definition):
+            self._definition_type(decl.name)
+        elif isinstance(decl, ir.Exception_):
+            self._exception(decl)
+        elif isinstance(decl, ir.Obligation):
+            self.typed[decl.name] = attrs.evolve(decl, duty=self._duty(decl.duty, decl))
+            self.types[decl.name] = T.OBLIGATION
+        elif isinstance(decl, ir.Power):
+            self._power(decl)
+
+    def _resolve_type(self, type_: T.Type) -> T.Type:
+        if type_.kind == "money" and type_.currency is None:
+            return attrs.evolve(type_, currency=self.header.currency)
+        return type_
+
+    def _fact(self, fact: ir.Fact) -> None:
+        type_ = self._resolve_type(fact.type)
+        default = None
+        if fact.default is not None:
+            default = self._expr(fact.default, {}, fact)
+            if not T.assignable(default.type or T.ERROR, type_.required()):
+                self.d.error(default.span, f"the default of '{fact.name}' is {default.type}, "
+                             f"but the fact is {type_.required()}", code="type")
+            if not isinstance(default, ir.Literal):
+                self.d.error(default.span, "a fact's default must be a literal value",
+                             code="type")
+            # A fact with a default always has a value.
+            type_ = type_.required()
+        self.types[fact.name] = type_
+        self.typed[fact.name] = attrs.evolve(fact, type=type_, default=default)
+
+    def _scope(self, params: Iterable[ir.Parameter]) -> dict[str, T.Type]:
+        scope: dict[str, T.Type] = {}
+        for p in params:
+            if p.name in scope:
+                self.d.error(p.span, f"parameter '{p.name}' is declared twice", code="duplicate")
+            scope[p.name] = self._resolve_type(p.type)
+        return scope
+
+    def _definition_type(self, name: str) -> T.Type:
+        """The type of a definition, checking it first if needed (depth-first, for cycles)."""
+        if name in self.types:
+            return self.types[name]
+        decl = self.decls[name]
+        assert isinstance(decl, ir.Definition)
+        if name in self.visiting:
+            cycle = self.visiting[self.visiting.index(name):] + [name]
+            self.d.error(decl.span, "circular definition: " + " -> ".join(cycle),
+                         "a term cannot be defined, directly or indirectly, by itself",
+                         code="cycle",
+                         related=[Related(self.decls[n].span, f"'{n}' is defined here")
+                                  for n in cycle[1:-1]])
+            return T.ERROR
+        self.visiting.append(name)
+        params = tuple(attrs.evolve(p, type=self._resolve_type(p.type)) for p in decl.params)
+        expr = self._expr(decl.expr, self._scope(params), decl)
+        self.visiting.pop()
+        inferred = expr.type or T.ERROR
+        declared = self._resolve_type(decl.declared_type) if decl.declared_type else None
+        if declared is not None:
+            if not T.assignable(inferred, declared):
+                what = "condition" if decl.is_condition else f"'{name}'"
+                self.d.error(expr.span, f"{what} is declared {declared} but its value is "
+                             f"{inferred.required()}", code="type")
+            type_ = declared.maybe(inferred.optional)
+        else:
+            type_ = inferred
+        self.types[name] = type_
+        self.typed[name] = attrs.evolve(decl, params=params, declared_type=type_, expr=expr)
+        self.order.append(name)
+        return type_
+
+    def _exception(self, exc: ir.Exception_) -> None:
+        target = self.decls.get(exc.target)
+        if not isinstance(target, ir.Definition):
+            hint = did_you_mean(exc.target, [n for n, d in self.decls.items()
+                                             if isinstance(d, ir.Definition)])
+            what = "is not a defined term" if target else "is not declared"
+            self.d.error(exc.span, f"exception to '{exc.target}', which {what}", hint,
+                         code="name")
+            self.typed[exc.name] = exc
+            return
+        self.used.add(exc.target)
+        target_type = self._definition_type(exc.target)
+        scope = self._scope(target.params)
+        value = self._expr(exc.value, scope, exc)
+        condition = self._bool(exc.condition, scope, exc, "the condition of an exception")
+        if not T.assignable(value.type or T.ERROR, target_type.required()):
+            self.d.error(value.span, f"this exception gives '{exc.target}' a {value.type}, "
+                         f"but '{exc.target}' is {target_type.required()}", code="type",
+                         related=[Related(target.span, f"'{exc.target}' is defined here")])
+        self.typed[exc.name] = attrs.evolve(exc, value=value, condition=condition)
+
+    def _duty(self, duty: ir.Duty, decl: ir.Declaration) -> ir.Duty:
+        self._holder(duty.holder)
+        if duty.beneficiary is not None:
+            self._party(duty.beneficiary, duty.span)
+        object_ = self._expr(duty.object, {}, decl) if duty.object is not None else None
+        deadline = None
+        if duty.deadline is not None:
+            deadline = self._deadline(duty.deadline, decl)
+        condition = None
+        if duty.condition is not None:
+            condition = self._bool(duty.condition, {}, decl, "an obligation's condition")
+        return attrs.evolve(duty, object=object_, deadline=deadline, condition=condition)
+
+    def _deadline(self, deadline: ir.Deadline, decl: ir.Declaration) -> ir.Deadline:
+        if deadline.kind == "within":
+            amount = self._expr(deadline.expr, {}, decl)
+            after = self._expr(deadline.after, {}, decl) if deadline.after else None
+            if (amount.type or T.ERROR).kind not in T.DURATIONS | {"error"}:
+                self.d.error(amount.span, f"'within' needs a number of days, not {amount.type}",
+                             "write e.g. 'within 2 business days after breach_date'",
+                             code="type")
+            if after is not None and (after.type or T.ERROR).kind not in T.MOMENTS | {"error"}:
+                self.d.error(after.span, f"'within ... after' needs a date, not {after.type}",
+                             code="type")
+            return attrs.evolve(deadline, expr=amount, after=after)
+        expr = self._expr(deadline.expr, {}, decl)
+        if (expr.type or T.ERROR).kind not in T.MOMENTS | {"error"}:
+            self.d.error(expr.span, f"a deadline must be a date or datetime, not {expr.type}",
+                         code="type")
+        return attrs.evolve(deadline, expr=expr)
+
+    def _power(self, power: ir.Power) -> None:
+        self._holder(power.holder)
+        object_ = self._expr(power.object, {}, power) if power.object is not None else None
+        condition = None
+        if power.condition is not None:
+            condition = self._bool(power.condition, {}, power, "a power's condition")
+        consequences = tuple(self._duty(c, power) for c in power.consequences)
+        self.types[power.name] = T.POWER
+        self.typed[power.name] = attrs.evolve(power, object=object_, condition=condition,
+                                              consequences=consequences)
+
+    def _holder(self, holder: ir.Holder) -> None:
+        for party in holder.parties:
+            self._party(party, holder.span)
+
+    def _party(self, name: str, span: Span) -> None:
+        if name not in self.parties:
+            self.d.error(span, f"'{name}' is not a party of the agreement",
+                         did_you_mean(name, self.parties) or
+                         "declare it in the agreement header: party NAME \"Role\"",
+                         code="name")
+
+    # ----------------------------------------------------------- expressions
+
+    def _bool(self, expr: ir.Expr, scope: Mapping[str, T.Type], decl: ir.Declaration,
+              what: str) -> ir.Expr:
+        typed = self._expr(expr, scope, decl)
+        if (typed.type or T.ERROR).kind not in ("bool", "error"):
+            self.d.error(typed.span, f"{what} must be true or false, not {typed.type}",
+                         code="type")
+        if isinstance(typed, ir.Literal) and isinstance(typed.value, bool):
+            self.d.warning(typed.span, f"{what} is always {str(typed.value).lower()}",
+                           code="constant")
+        return typed
+
+    def _expr(self, expr: ir.Expr, scope: Mapping[str, T.Type],
+              decl: ir.Declaration) -> ir.Expr:
+        method = getattr(self, "_" + type(expr).__name__.lower())
+        typed: ir.Expr = method(expr, scope, decl)
+        return typed
+
+    def _typed(self, expr: ir.Expr, type_: T.Type | None, **changes: object) -> ir.Expr:
+        return attrs.evolve(expr, type=type_ or T.ERROR, **changes)
+
+    def _literal(self, expr: ir.Literal, scope: Mapping[str, T.Type],
+                 decl: ir.Declaration) -> ir.Expr:
+        if isinstance(expr.value, datetime) and expr.value.tzinfo is None:
+            if self.header.time_zone is None:
+                self.d.error(expr.span, "this date and time has no time zone, and the "
+                             "agreement declares none",
+                             "add the zone (2011-06-14 17:00 America/New_York) or declare "
+                             "'time zone America/New_York' in the agreement header",
+                             code="type")
+                return expr
+            return attrs.evolve(expr, value=expr.value.replace(
+                tzinfo=ZoneInfo(self.header.time_zone)))
+        return expr
+
+    def _name(self, expr: ir.Name, scope: Mapping[str, T.Type],
+              decl: ir.Declaration) -> ir.Expr:
+        name = expr.name
+        if name in scope:
+            return self._typed(expr, scope[name])
+        target = self.decls.get(name)
+        if target is None:
+            if name in self.parties:
+                return self._typed(expr, T.PARTY)
+            candidates = list(scope) + list(self.decls) + list(self.parties)
+            self.d.error(expr.span, f"'{name}' is not defined",
+                         did_you_mean(name, candidates), code="name")
+            return self._typed(expr, T.ERROR)
+        self.used.add(name)
+        if isinstance(target, ir.Fact):
+            return self._typed(expr, self.types.get(name, T.ERROR))
+        if isinstance(target, ir.Definition):
+            type_ = self._definition_type(name)
+            if target.params:
+                args = ", ".join(p.name for p in target.params)
+                self.d.error(expr.span, f"'{name}' takes parameters", f"write {name}({args})",
+                             code="type")
+            return self._typed(expr, type_)
+        kind = type(target).__name__.lower().rstrip("_")
+        self.d.error(expr.span, f"'{name}' is an {kind}, not a value", code="type")
+        return self._typed(expr, T.ERROR)
+
+    def _call(self, expr: ir.Call, scope: Mapping[str, T.Type],
+              decl: ir.Declaration) -> ir.Expr:
+        args = tuple(self._expr(a, scope, decl) for a in expr.args)
+        target = self.decls.get(expr.name)
+        if isinstance(target, ir.Definition):
+            self.used.add(expr.name)
+            type_ = self._definition_type(expr.name)
+            params = target.params
+            if len(args) != len(params):
+                self.d.error(expr.span, f"'{expr.name}' takes {len(params)} argument(s), "
+                             f"not {len(args)}", code="type",
+                             related=[Related(target.span, f"'{expr.name}' is defined here")])
+            for arg, param in zip(args, params):
+                want = self._resolve_type(param.type)
+                if not T.assignable(arg.type or T.ERROR, want.required()):
+                    self.d.error(arg.span, f"'{param.name}' of '{expr.name}' is {want}, "
+                                 f"not {arg.type}", code="type")
+            return self._typed(expr, type_, args=args)
+        if expr.name in BUILTINS and target is None:
+            kinds, result = BUILTINS[expr.name]
+            if len(args) != len(kinds):
+                self.d.error(expr.span, f"{expr.name}() takes {len(kinds)} argument(s)",
+                             code="type")
+            for arg, allowed in zip(args, kinds):
+                if (arg.type or T.ERROR).kind not in allowed | {"error"}:
+                    self.d.error(arg.span, f"{expr.name}() does not take {arg.type}",
+                                 code="type")
+            if expr.name == "round" and args and args[0].type is not None:
+                result = args[0].type.required()
+            return self._typed(expr, result, args=args)
+        hint = did_you_mean(expr.name, [n for n, d in self.decls.items()
+                                        if isinstance(d, ir.Definition) and d.params]
+                            + list(BUILTINS))
+        self.d.error(expr.span, f"'{expr.name}' is not a defined term with parameters "
+                     "nor a built-in function", hint, code="name")
+        return self._typed(expr, T.ERROR, args=args)
+
+    def _not(self, expr: ir.Not, scope: Mapping[str, T.Type],
+             decl: ir.Declaration) -> ir.Expr:
+        operand = self._bool(expr.operand, scope, decl, "the operand of 'not'")
+        return self._typed(expr, T.BOOL, operand=operand)
+
+    def _negate(self, expr: ir.Negate, scope: Mapping[str, T.Type],
+                decl: ir.Declaration) -> ir.Expr:
+        operand = self._expr(expr.operand, scope, decl)
+        type_ = operand.type or T.ERROR
+        if type_.kind not in T.NUMERIC | {"money", "days", "business_days", "error"}:
+            self.d.error(expr.span, f"cannot negate {type_}", code="type")
+            type_ = T.ERROR
+        return self._typed(expr, type_, operand=operand)
+
+    def _binary(self, expr: ir.Binary, scope: Mapping[str, T.Type],
+                decl: ir.Declaration) -> ir.Expr:
+        if expr.op in ("and", "or", "unless"):
+            left = self._bool(expr.left, scope, decl, f"the left side of '{expr.op}'")
+            right = self._bool(expr.right, scope, decl, f"the right side of '{expr.op}'")
+            return self._typed(expr, T.BOOL, left=left, right=right)
+        left = self._expr(expr.left, scope, decl)
+        right = self._expr(expr.right, scope, decl)
+        type_ = T.arithmetic(expr.op, left.type or T.ERROR, right.type or T.ERROR)
+        if type_ is None:
+            lt, rt = (left.type or T.ERROR).required(), (right.type or T.ERROR).required()
+            message = {
+                "+": f"cannot add {lt} and {rt}",
+                "-": f"cannot subtract {rt} from {lt}",
+                "*": f"cannot multiply {lt} by {rt}",
+                "/": f"cannot divide {lt} by {rt}",
+                "^": f"cannot raise {lt} to the power of {rt}",
+            }[expr.op]
+            hint = None
+            if {lt.kind, rt.kind} & T.MOMENTS and {lt.kind, rt.kind} & {"integer", "decimal"}:
+                hint = "write a duration: '10 days after D' or 'D + 10 days'"
+            elif expr.op == "^":
+                hint = "the exponent must be an integer"
+            self.d.error(expr.span, message, hint, code="type")
+        return self._typed(expr, type_, left=left, right=right)
+
+    def _compare(self, expr: ir.Compare, scope: Mapping[str, T.Type],
+                 decl: ir.Declaration) -> ir.Expr:
+        left = self._expr(expr.left, scope, decl)
+        right = self._expr(expr.right, scope, decl)
+        lt, rt = left.type or T.ERROR, right.type or T.ERROR
+        if not T.comparable(expr.op, lt, rt):
+            hint = None
+            if {lt.kind, rt.kind} == {"date", "datetime"}:
+                hint = "compare a datetime with 'close of business on D' rather than a date"
+            words = expr.words or expr.op
+            self.d.error(expr.span, f"cannot compare {lt.required()} with {rt.required()} "
+                         f"('{words}')", hint, code="type")
+        return self._typed(expr, T.BOOL, left=left, right=right)
+
+    def _isgiven(self, expr: ir.IsGiven, scope: Mapping[str, T.Type],
+                 decl: ir.Declaration) -> ir.Expr:
+        operand = self._expr(expr.operand, scope, decl)
+        if operand.type is not None and not operand.type.optional and \
+                operand.type.kind != "error":
+            self.d.warning(expr.span, "this value is always given, so the test is always "
+                           f"{'false' if expr.negated else 'true'}",
+                           "only optional facts, and terms built from them, can be missing",
+                           code="constant")
+        return self._typed(expr, T.BOOL, operand=operand)
+
+    def _duration(self, expr: ir.Duration, scope: Mapping[str, T.Type],
+                  decl: ir.Declaration) -> ir.Expr:
+        amount = self._expr(expr.amount, scope, decl)
+        if (amount.type or T.ERROR).kind not in ("integer", "error"):
+            self.d.error(amount.span, f"a number of days must be a whole number, not "
+                         f"{amount.type}", code="type")
+        type_ = T.BUSINESS_DAYS if expr.business else T.DAYS
+        return self._typed(expr, type_.maybe((amount.type or T.ERROR).optional), amount=amount)
+
+    def _shift(self, expr: ir.Shift, scope: Mapping[str, T.Type],
+               decl: ir.Declaration) -> ir.Expr:
+        amount = self._expr(expr.amount, scope, decl)
+        base = self._expr(expr.base, scope, decl)
+        at, bt = amount.type or T.ERROR, base.type or T.ERROR
+        type_: T.Type | None = bt
+        if at.kind not in T.DURATIONS | {"error"}:
+            self.d.error(amount.span, f"'{expr.direction}' needs a duration before it "
+                         f"(such as 10 days), not {at}", code="type")
+            type_ = T.ERROR
+        if bt.kind not in T.MOMENTS | {"error"}:
+            self.d.error(base.span, f"'{expr.direction}' needs a date after it, not {bt}",
+                         code="type")
+            type_ = T.ERROR
+        if type_ is not None:
+            type_ = type_.maybe(at.optional or bt.optional)
+        return self._typed(expr, type_, amount=amount, base=base)
+
+    def _closeofbusiness(self, expr: ir.CloseOfBusiness, scope: Mapping[str, T.Type],
+                         decl: ir.Declaration) -> ir.Expr:
+        day = self._expr(expr.day, scope, decl)
+        if (day.type or T.ERROR).kind not in ("date", "error"):
+            self.d.error(day.span, f"close of business is on a date, not {day.type}",
+                         code="type")
+        if self.header.time_zone is None:
+            self.d.error(expr.span, "'close of business' needs the agreement's time zone",
+                         "declare it in the agreement header: time zone America/New_York",
+                         code="type")
+        return self._typed(expr, T.DATETIME.maybe((day.type or T.ERROR).optional), day=day)
+
+    def _ifthenelse(self, expr: ir.IfThenElse, scope: Mapping[str, T.Type],
+                    decl: ir.Declaration) -> ir.Expr:
+        condition = self._bool(expr.condition, scope, decl, "the condition of 'if'")
+        then = self._expr(expr.then, scope, decl)
+        otherwise = self._expr(expr.otherwise, scope, decl)
+        type_ = T.join(then.type or T.ERROR, otherwise.type or T.ERROR)
+        if type_ is None:
+            self.d.error(expr.span, f"the branches of 'if' differ: {then.type} and "
+                         f"{otherwise.type}", code="type")
+        return self._typed(expr, type_, condition=condition, then=then, otherwise=otherwise)
+
+    def _listop(self, expr: ir.ListOp, scope: Mapping[str, T.Type],
+                decl: ir.Declaration) -> ir.Expr:
+        items = []
+        labels: dict[str, ir.Item] = {}
+        for item in expr.items:
+            if item.label is not None:
+                if item.label in labels:
+                    self.d.error(item.span, f"item {item.label} is listed twice",
+                                 code="duplicate",
+                                 related=[Related(labels[item.label].span, "first here")])
+                labels[item.label] = item
+            when = (self._bool(item.when, scope, decl, "an item's 'when'")
+                    if item.when is not None else None)
+            items.append(attrs.evolve(item, expr=self._expr(item.expr, scope, decl), when=when))
+        typed_items = tuple(items)
+        types = [i.expr.type or T.ERROR for i in typed_items]
+        kind = expr.kind
+        if kind in ("all", "any", "none"):
+            for item in typed_items:
+                if (item.expr.type or T.ERROR).kind not in ("bool", "error"):
+                    self.d.error(item.expr.span, f"the items of '{kind} of' must be true or "
+                                 f"false; this one is {item.expr.type}", code="type")
+            return self._typed(expr, T.BOOL, items=typed_items)
+        allowed = T.MOMENTS if kind in ("earliest", "latest") else T.NUMERIC | {"money"}
+        result: T.Type | None = None
+        for item, type_ in zip(typed_items, types):
+            if type_.kind == "error":
+                result = T.ERROR
+                continue
+            if type_.kind not in allowed:
+                what = "dates" if allowed is T.MOMENTS else "numbers or amounts"
+                self.d.error(item.expr.span, f"the items of '{_list_words(kind)}' must be "
+                             f"{what}; this one is {type_.required()}", code="type")
+                result = T.ERROR
+                continue
+            joined = T.join(result, type_) if result is not None else type_
+            if joined is None or (joined.kind == "decimal" and allowed is T.MOMENTS):
+                self.d.error(item.expr.span, f"this item is {type_.required()}, the ones "
+                             f"before it {result.required() if result else ''}", code="type")
+                joined = T.ERROR
+            result = joined
+        if result is None:
+            result = T.ERROR
+        if kind == "total":
+            result = result.required()
+        else:
+            # "earlier of" things that may not have happened may itself not have happened.
+            result = result.maybe(any(t.optional for t in types) or
+                                  any(i.when is not None for i in typed_items))
+        return self._typed(expr, result, items=typed_items)
+
+    # ------------------------------------------------------------ conflicts
+
+    def _check_conflicts(self) -> None:
+        for target, exceptions in self.exceptions.items():
+            for a, b in itertools.combinations(exceptions, 2):
+                ta, tb = self.typed.get(a.name), self.typed.get(b.name)
+                if not isinstance(ta, ir.Exception_) or not isinstance(tb, ir.Exception_):
+                    continue
+                if ta.value == tb.value:
+                    continue  # both rules give the same value: no conflict
+                witness = self._both_can_hold(ta.condition, tb.condition)
+                if witness is not None:
+                    self.d.error(
+                        tb.span,
+                        f"two exceptions could both decide '{target}' with different values"
+                        + (f" (for example when {witness})" if witness else ""),
+                        "make their conditions exclusive (add 'and not ...') or merge them",
+                        code="conflict",
+                        related=[Related(ta.span, "the other exception")],
+                    )
+
+    def _both_can_hold(self, a: ir.Expr, b: ir.Expr) -> str | None:
+        """A description of facts under which both conditions hold, "" if they are the same
+        condition, or None if they never both hold or that cannot be decided here (the
+        generated code then checks at run time)."""
+        if a == b:
+            return ""
+        atoms: list[ir.Expr] = []
+        if not (_atoms(a, atoms, self.decls) and _atoms(b, atoms, self.decls)):
+            return None
+        if len(atoms) > _MAX_ATOMS:
+            return None
+        for values in itertools.product((False, True), repeat=len(atoms)):
+            env = list(zip(atoms, values))
+            if _truth(a, env) and _truth(b, env):
+                return ", ".join(f"{_atom_name(x)} is {str(v).lower()}" for x, v in env) \
+                    or "always"
+        return None
+
+    # ---------------------------------------------------------------- usage
+
+    def _warn_unused(self) -> None:
+        for decl in self.program.declarations:
+            if isinstance(decl, ir.Fact) and decl.name not in self.used and \
+                    self.decls.get(decl.name) is decl:
+                self.d.warning(decl.span, f"fact '{decl.name}' is never used",
+                               "remove it, or use it in a definition or condition",
+                               code="unused")
+
+
+def _list_words(kind: str) -> str:
+    return {"earliest": "earlier of", "latest": "later of", "least": "lesser of",
+            "greatest": "greater of", "total": "sum of"}.get(kind, kind + " of")
+
+
+def _atoms(expr: ir.Expr, atoms: list[ir.Expr], decls: Mapping[str, ir.Declaration]) -> bool:
+    """Collect the boolean facts a condition is built from; False if it uses anything else
+    (then whether two conditions can both hold is not decided at compile time)."""
+    if isinstance(expr, ir.Literal):
+        return isinstance(expr.value, bool)
+    if isinstance(expr, ir.Name):
+        fact = decls.get(expr.name)
+        if isinstance(fact, ir.Fact) and expr.type == T.BOOL:
+            if expr not in atoms:
+                atoms.append(expr)
+            return True
+        return False
+    if isinstance(expr, ir.Not):
+        return _atoms(expr.operand, atoms, decls)
+    if isinstance(expr, ir.Binary) and expr.op in ("and", "or", "unless"):
+        return _atoms(expr.left, atoms, decls) and _atoms(expr.right, atoms, decls)
+    if isinstance(expr, ir.ListOp) and expr.kind in ("all", "any", "none"):
+        return all(_atoms(i.expr, atoms, decls) and
+                   (i.when is None or _atoms(i.when, atoms, decls)) for i in expr.items)
+    return False
+
+
+def _truth(expr: ir.Expr, env: list[tuple[ir.Expr, bool]]) -> bool:
+    if isinstance(expr, ir.Literal):
+        return bool(expr.value)
+    if isinstance(expr, ir.Name):
+        return next(v for x, v in env if x == expr)
+    if isinstance(expr, ir.Not):
+        return not _truth(expr.operand, env)
+    if isinstance(expr, ir.Binary):
+        left, right = _truth(expr.left, env), _truth(expr.right, env)
+        return {"and": left and right, "or": left or right,
+                "unless": left and not right}[expr.op]
+    assert isinstance(expr, ir.ListOp)
+    values = [_truth(i.expr, env) for i in expr.items
+              if i.when is None or _truth(i.when, env)]
+    return {"all": all(values), "any": any(values), "none": not any(values)}[expr.kind]
+
+
+def _atom_name(expr: ir.Expr) -> str:
+    return expr.name if isinstance(expr, ir.Name) else "?"

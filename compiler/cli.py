@@ -1,0 +1,273 @@
+"""The `clausec` command line: check, compile, eval, schema.
+
+Every failure the user can cause ends as a message and exit code 1, never a
+traceback; an unexpected internal error says so and asks for a report (exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from . import __version__, api, codegen, ir
+from . import types as T
+from .diagnostics import Diagnostic
+from .schema import facts_schema
+from .source import SourceFile
+
+EXIT_OK, EXIT_ERRORS, EXIT_INTERNAL = 0, 1, 2
+
+
+class UserError(Exception):
+    """A problem with the command's input, reported as one message."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_ERRORS
+    try:
+        return int(args.run(args))
+    except UserError as error:
+        print(f"clausec: error: {error}", file=sys.stderr)
+        return EXIT_ERRORS
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
+        print(f"clausec: internal error: {type(error).__name__}: {error}\n"
+              "This is a bug in clausec; please report it with the input that caused it.",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clausec",
+        description="Compile Clause files (contract logic) to Python modules and summaries.",
+    )
+    parser.add_argument("--version", action="version", version=f"clausec {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("check", help="report errors and warnings in clause files",
+                       description="Check clause files and report every error and warning.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="clause files")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="diagnostics as text (default) or as JSON for other tools")
+    p.add_argument("--werror", action="store_true", help="treat warnings as errors")
+    p.set_defaults(run=_check)
+
+    p = sub.add_parser("compile", help="compile clause files to Python modules",
+                       description="Compile clause files to standalone Python modules "
+                       "(one FILE.py per FILE.clause). Nothing is written unless every "
+                       "file compiles.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="clause files")
+    p.add_argument("-o", "--output", metavar="DIR", default=".",
+                   help="directory for the generated modules (default: current directory)")
+    p.set_defaults(run=_compile)
+
+    p = sub.add_parser("eval", help="evaluate a term, condition, obligation or power",
+                       description="Evaluate NAME on the facts of a JSON file and print "
+                       "the result (and, with --explain, why).")
+    p.add_argument("file", metavar="FILE", help="the clause file")
+    p.add_argument("name", metavar="NAME", help="a defined term, condition, obligation, "
+                   "power or fact")
+    p.add_argument("args", nargs="*", metavar="ARG",
+                   help="arguments of a parametrised term, e.g. 2008 for "
+                   "revenue_limitation(year)")
+    p.add_argument("--facts", metavar="FACTS.json", help="the facts, as a JSON object")
+    p.add_argument("--explain", action="store_true", help="print the explanation tree")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="output as text (default) or JSON")
+    p.set_defaults(run=_eval)
+
+    p = sub.add_parser("schema", help="print a JSON Schema of a clause file's facts",
+                       description="Print the JSON Schema that a facts file for FILE must "
+                       "satisfy.")
+    p.add_argument("file", metavar="FILE", help="the clause file")
+    p.set_defaults(run=_schema)
+    return parser
+
+
+# ------------------------------------------------------------------- helpers
+
+
+def _read(path: str) -> SourceFile:
+    try:
+        return SourceFile.read(path)
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, not a clause file") from None
+    except OSError as error:
+        raise UserError(f"{path}: cannot read: {error.strerror}") from None
+
+
+def _print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, SourceFile]) -> None:
+    for d in diagnostics:
+        print(d.render(sources), file=sys.stderr)
+        print(file=sys.stderr)
+
+
+def _summary(diagnostics: list[Diagnostic]) -> str:
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+
+
+def _analyse(path: str) -> api.Result:
+    result = api.analyse(_read(path))
+    if not result.ok:
+        _print_diagnostics(result.diagnostics, {result.source.name: result.source})
+        raise UserError(f"{path}: {_summary(result.diagnostics)}")
+    return result
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a file so that readers see the old content or the new, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ------------------------------------------------------------------ commands
+
+
+def _check(args: argparse.Namespace) -> int:
+    results = [api.analyse(_read(path)) for path in args.files]
+    diagnostics = [d for r in results for d in r.diagnostics]
+    sources = {r.source.name: r.source for r in results}
+    failed = any(d.severity == "error" for d in diagnostics) or (args.werror and diagnostics)
+    if args.format == "json":
+        print(json.dumps([d.to_dict() for d in diagnostics], indent=2))
+    else:
+        _print_diagnostics(diagnostics, sources)
+        status = "failed" if failed else "ok"
+        print(f"{status}: {len(results)} file{'s' * (len(results) != 1)} checked, "
+              f"{_summary(diagnostics)}", file=sys.stderr)
+    return EXIT_ERRORS if failed else EXIT_OK
+
+
+def _compile(args: argparse.Namespace) -> int:
+    outputs: list[tuple[Path, str]] = []
+    failed = False
+    out_dir = Path(args.output)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"{out_dir}: not a directory")
+    for path in args.files:
+        source = _read(path)
+        code, diagnostics = api.compile_source(source)
+        _print_diagnostics(diagnostics, {source.name: source})
+        if code is None:
+            failed = True
+            print(f"{path}: {_summary(diagnostics)}", file=sys.stderr)
+            continue
+        outputs.append((out_dir / (Path(path).stem + ".py"), code))
+    if failed:
+        print("clausec: nothing written", file=sys.stderr)
+        return EXIT_ERRORS
+    for target, code in outputs:
+        write_atomically(target, code)
+        print(f"wrote {target}")
+    return EXIT_OK
+
+
+def _load_facts(path: str | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    source = _read(path)
+    try:
+        data = json.loads(source.text, parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        line = source.line_text(error.lineno)
+        raise UserError(f"{path}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}\n"
+                        f"  {line}\n  {' ' * (error.colno - 1)}^") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: the facts must be a JSON object {{\"fact\": value, ...}}")
+    return data
+
+
+def _eval(args: argparse.Namespace) -> int:
+    result = _analyse(args.file)
+    checked = result.checked
+    assert checked is not None
+    decls = checked.declarations
+    module = api.module_from_source(codegen.generate(checked, result.source), args.file)
+    facts_data = _load_facts(args.facts)
+    try:
+        facts = module.Facts.from_dict(facts_data)
+        target = decls.get(args.name)
+        call_args = _arguments(target, args.args, module)
+        value = module.evaluate(args.name, facts, *call_args)
+        explanation = module.explain(args.name, facts, *call_args) if args.explain else None
+    except module.ClauseError as error:
+        raise UserError(str(error)) from None
+    except TypeError as error:
+        raise UserError(f"{args.name}: {error}") from None
+    kind = _kind(target, checked.types.get(args.name))
+    currency = checked.header.currency
+    text = module.format_value(value, kind, currency) if kind else str(value)
+    if args.format == "json":
+        out: dict[str, Any] = {"name": args.name, "value": text, "kind": kind}
+        if explanation is not None:
+            out["explanation"] = explanation.to_dict()
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"{args.name}{_call_suffix(args.args)} = {text}")
+        if explanation is not None:
+            print()
+            print(explanation.render())
+    return EXIT_OK
+
+
+def _kind(target: ir.Declaration | None, type_: T.Type | None) -> str:
+    if isinstance(target, ir.Obligation):
+        return "obligation"
+    if isinstance(target, ir.Power):
+        return "power"
+    return type_.kind if type_ is not None and type_.kind != "error" else ""
+
+
+def _call_suffix(args: Sequence[str]) -> str:
+    return f"({', '.join(args)})" if args else ""
+
+
+def _arguments(target: ir.Declaration | None, raw: Sequence[str], module: Any) -> list[Any]:
+    params = target.params if isinstance(target, ir.Definition) else ()
+    if len(raw) != len(params):
+        names = ", ".join(p.name for p in params) or "no arguments"
+        raise UserError(f"{getattr(target, 'name', 'this name')} takes {len(params)} "
+                        f"argument(s) ({names}), got {len(raw)}")
+    converted = []
+    for value, param in zip(raw, params):
+        converter = getattr(module, codegen.converter_name(param.type.kind))
+        extra: tuple[Any, ...] = ()
+        if param.type.kind == "party":
+            extra = (module._PARTY_NAMES,)
+        converted.append(converter(param.name, value, *extra))
+    return converted
+
+
+def _schema(args: argparse.Namespace) -> int:
+    result = _analyse(args.file)
+    assert result.checked is not None
+    print(json.dumps(facts_schema(result.checked), indent=2))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

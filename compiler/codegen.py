@@ -1,0 +1,801 @@
+"""Pass 5: typed IR to a standalone Python module.
+
+The module starts with the runtime prelude (runtime.py and runtime_eval.py, pasted
+verbatim, so that it imports nothing but the standard library), then has:
+
+- `Facts`, a frozen class that validates every input;
+- one function per definition and condition, one per obligation and power, each with
+  the clause's section, line and contract text in its docstring;
+- one `_explain_<name>` function per declaration, mirroring the clause construct by
+  construct, and `explain(name, facts, *args)` / `evaluate(name, facts, *args)`.
+
+Nothing from a clause file reaches the output except through `repr()` (strings),
+`_doc()` (docstrings) or as a checked identifier, so a clause cannot inject code.
+Output is deterministic: constants are numbered in order of first use.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+import attrs
+
+from . import ir
+from . import types as T
+from .check import CheckedProgram
+from .source import SourceFile, Span
+
+_HERE = Path(__file__).resolve().parent
+_PRELUDE_FILES = ("runtime.py", "runtime_eval.py")
+
+# Names the prelude and the module define: a clause name equal to one gets a trailing _.
+_MODULE_NAMES = frozenset({
+    "Facts", "explain", "evaluate", "SECTIONS", "PARTIES", "AGREEMENT", "FACT_TYPES",
+    "Decimal", "date", "datetime", "timedelta", "ZoneInfo", "ZoneInfoNotFoundError",
+    "MAXYEAR", "Final", "overload", "Iterable", "dataclass", "re", "difflib", "functools",
+    "Any", "Callable", "Sequence", "Mapping", "TypeVar", "ROUND_HALF_UP", "Calendar",
+    "Obligation", "Power", "Explanation", "ClauseError", "FactError", "ClauseRuntimeError",
+    "MissingFactError", "ConflictError", "NoValueError", "close_of_business", "facts",
+    "us_federal_holidays", "format_money", "format_percent", "format_date",
+    "format_datetime", "format_days", "format_value", "annotations", "object", "str", "int",
+    "bool", "tuple", "dict", "list", "type", "min", "max", "len", "print", "range", "self",
+    "cls", "set", "frozenset", "getattr", "isinstance", "repr", "super", "iter", "next",
+})
+
+_PY_TYPES = {
+    "bool": "bool", "integer": "int", "decimal": "Decimal", "money": "Decimal",
+    "percent": "Decimal", "date": "date", "datetime": "datetime", "days": "int",
+    "business_days": "int", "party": "str", "text": "str", "obligation": "Obligation",
+    "power": "Power", "error": "object",
+}
+
+_CONVERTERS = {
+    "bool": "_as_bool", "integer": "_as_integer", "decimal": "_as_decimal",
+    "money": "_as_money", "percent": "_as_percent", "date": "_as_date",
+    "datetime": "_as_datetime", "days": "_as_days", "business_days": "_as_days",
+    "party": "_as_party", "text": "_as_text",
+}
+
+_DECIMAL_KINDS = frozenset({"decimal", "money", "percent"})
+
+
+def converter_name(kind: str) -> str:
+    """The runtime function that validates a value of this kind."""
+    return _CONVERTERS[kind]
+
+
+def py_name(name: str) -> str:
+    """The Python identifier of a clause name (clause names are identifiers already)."""
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in _MODULE_NAMES:
+        return name + "_"
+    return name
+
+
+def _doc(text: str) -> str:
+    """A docstring literal for arbitrary text: nothing in it can close the string."""
+    out = []
+    for char in text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"'):
+        if char in "\n" or char.isprintable():
+            out.append(char)
+        else:
+            out.append(f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}")
+    body = "".join(out)
+    if body.endswith('"'):
+        body += " "
+    return f'"""{body}\n"""' if "\n" in body else f'"""{body}"""'
+
+
+@cache
+def prelude() -> str:
+    """runtime.py and runtime_eval.py as one block: imports merged, docstrings dropped."""
+    imports: dict[str, set[str]] = {}
+    plain: set[str] = set()
+    bodies: list[str] = []
+    for filename in _PRELUDE_FILES:
+        source = (_HERE / filename).read_text(encoding="utf-8")
+        lines = source.split("\n")
+        drop: set[int] = set()
+        tree = ast.parse(source)
+        for node in tree.body:
+            span = range(node.lineno - 1, (node.end_lineno or node.lineno))
+            if isinstance(node, ast.ImportFrom):
+                drop.update(span)
+                if node.module == "__future__" or "# prelude: skip" in lines[node.lineno - 1]:
+                    continue
+                names = imports.setdefault(node.module or "", set())
+                names.update(a.name if a.asname is None else f"{a.name} as {a.asname}"
+                             for a in node.names)
+            elif isinstance(node, ast.Import):
+                drop.update(span)
+                plain.update(a.name for a in node.names)
+            elif (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+                  and isinstance(node.value.value, str) and node is tree.body[0]):
+                drop.update(span)
+        body = "\n".join(line for i, line in enumerate(lines) if i not in drop).strip("\n")
+        bodies.append(f"# ---- runtime: {filename} " + "-" * (60 - len(filename)) + "\n\n"
+                      + body)
+    header = [f"import {name}" for name in sorted(plain)]
+    for module in sorted(imports):
+        plain_names = {n for n in imports[module] if " as " not in n}
+        header.append(_from_import(module, plain_names))
+        # isort puts each aliased name on its own line after the plain ones.
+        header.extend(f"from {module} import {n}" for n in sorted(imports[module] - plain_names))
+    return "\n".join(header) + "\n\n" + "\n\n\n".join(bodies) + "\n"
+
+
+def _from_import(module: str, names: set[str]) -> str:
+    """One `from` import, laid out as isort lays it out (constants, classes, functions)."""
+    def order(name: str) -> tuple[int, str]:
+        rank = 0 if name.isupper() else 1 if name[:1].isupper() else 2
+        return (rank, name)
+    ordered = sorted(names, key=order)
+    line = f"from {module} import {', '.join(ordered)}"
+    if len(line) <= 88:
+        return line
+    return f"from {module} import (\n" + "".join(f"    {n},\n" for n in ordered) + ")"
+
+
+def generate(checked: CheckedProgram, source: SourceFile) -> str:
+    """The Python source of the module compiled from one checked clause file."""
+    return _Generator(checked, source).module()
+
+
+@attrs.define
+class _Ctx:
+    """Where an expression is: its declaration's section, and (in explain functions) the
+    lambda parameters that stand for already-explained children."""
+
+    section: str | None
+    subst: dict[int, str] = attrs.field(factory=dict)
+    params: frozenset[str] = frozenset()
+
+
+class _Generator:
+    def __init__(self, checked: CheckedProgram, source: SourceFile):
+        self.c = checked
+        self.source = source
+        self.decls = checked.declarations
+        self.constants: dict[str, str] = {}
+        self.positions: dict[tuple[int, int, str | None], str] = {}
+        self.parties = {p.name: p for p in checked.header.parties}
+        self.file = Path(source.name).name
+
+    # ------------------------------------------------------------ utilities
+
+    def const(self, code: str) -> str:
+        if code not in self.constants:
+            self.constants[code] = f"_K{len(self.constants)}"
+        return self.constants[code]
+
+    def at(self, span: Span, section: str | None) -> str:
+        key = (span.line, span.column, section)
+        if key not in self.positions:
+            self.positions[key] = f"_AT{len(self.positions)}"
+        return self.positions[key]
+
+    def snippet(self, span: Span, limit: int = 100) -> str:
+        """The clause source of a construct, on one line (labels of explanations)."""
+        lines = self.source.text.split("\n")[span.line - 1:span.end_line]
+        if not lines:
+            return ""
+        if len(lines) == 1:
+            text = lines[0][span.column - 1:span.end_column - 1]
+        else:
+            text = "\n".join([lines[0][span.column - 1:]] + lines[1:-1]
+                             + [lines[-1][:span.end_column - 1]])
+        text = re.sub(r"\s+", " ", re.sub(r"#[^\n]*", "", text)).strip()
+        return text if len(text) <= limit else text[:limit - 3] + "..."
+
+    def role(self, party: str) -> str:
+        p = self.parties.get(party)
+        return p.display if p else party
+
+    def pytype(self, type_: T.Type | None) -> str:
+        type_ = type_ or T.ERROR
+        base = _PY_TYPES[type_.kind]
+        return f"{base} | None" if type_.optional else base
+
+    def currency(self, type_: T.Type | None) -> str:
+        return (type_.currency if type_ and type_.currency else None) or self.c.header.currency
+
+    # ---------------------------------------------------- fast expressions
+
+    def expr(self, e: ir.Expr, ctx: _Ctx, strict: bool = True) -> str:
+        code = ctx.subst.get(id(e)) or self._expr(e, ctx)
+        if strict and e.type is not None and e.type.optional:
+            at = self.at(e.span, ctx.section)
+            target = self.decls.get(e.name) if isinstance(e, ir.Name) else None
+            if isinstance(target, ir.Fact):
+                return f"_need_fact({code}, {e.name!r}, {at})"
+            return f"_need_value({code}, {self.snippet(e.span, 60)!r}, {at})"
+        return code
+
+    def coerce(self, code: str, value: T.Type | None, target: T.Type | None) -> str:
+        """An integer where a decimal is expected becomes a Decimal (exact, and typed)."""
+        if value and target and value.kind == "integer" and target.kind in _DECIMAL_KINDS:
+            return f"Decimal({code})"
+        return code
+
+    def _expr(self, e: ir.Expr, ctx: _Ctx) -> str:
+        method: Callable[[ir.Expr, _Ctx], str] = getattr(self, "_" + type(e).__name__.lower())
+        return method(e, ctx)
+
+    def _literal(self, e: ir.Literal, ctx: _Ctx) -> str:
+        v = e.value
+        if isinstance(v, bool):
+            return "True" if v else "False"
+        if isinstance(v, int):
+            return str(v)
+        if isinstance(v, Decimal):
+            text = str(v)
+            # Decimal(1800000) for whole amounts; a string keeps fractions exact.
+            return self.const(f"Decimal({text})" if text.isdigit() else f"Decimal({text!r})")
+        if isinstance(v, datetime):
+            zone = getattr(v.tzinfo, "key", "UTC")
+            return self.const(
+                f"datetime({v.year}, {v.month}, {v.day}, {v.hour}, {v.minute}, {v.second}, "
+                f"tzinfo=_zone({zone!r}))")
+        if isinstance(v, date):
+            return self.const(f"date({v.year}, {v.month}, {v.day})")
+        return repr(v)
+
+    def _name(self, e: ir.Name, ctx: _Ctx) -> str:
+        if e.name in ctx.params:
+            return py_name(e.name)
+        target = self.decls.get(e.name)
+        if isinstance(target, ir.Fact):
+            return f"facts.{py_name(e.name)}"
+        if isinstance(target, ir.Definition):
+            return f"{py_name(e.name)}(facts)"
+        return repr(e.name)  # a party
+
+    def _call(self, e: ir.Call, ctx: _Ctx) -> str:
+        target = self.decls.get(e.name)
+        if isinstance(target, ir.Definition):
+            params = self.c.declarations[e.name].params  # type: ignore[union-attr]
+            args = [self.coerce(self.expr(a, ctx), a.type, p.type)
+                    for a, p in zip(e.args, params)]
+            return f"{py_name(e.name)}(facts{''.join(', ' + a for a in args)})"
+        args = [self.expr(a, ctx) for a in e.args]
+        if e.name in ("year", "month", "day"):
+            return f"_moment_part({args[0]}, {e.name!r})"
+        if e.name == "days_between":
+            return f"_days_between({args[0]}, {args[1]})"
+        return f"_round({args[0]}, {args[1]})"
+
+    def _not(self, e: ir.Not, ctx: _Ctx) -> str:
+        return f"(not {self.expr(e.operand, ctx)})"
+
+    def _negate(self, e: ir.Negate, ctx: _Ctx) -> str:
+        return f"(-{self.expr(e.operand, ctx)})"
+
+    def _binary(self, e: ir.Binary, ctx: _Ctx) -> str:
+        left, right = self.expr(e.left, ctx), self.expr(e.right, ctx)
+        lk = (e.left.type or T.ERROR).kind
+        rk = (e.right.type or T.ERROR).kind
+        if e.op == "and":
+            return f"({left} and {right})"
+        if e.op == "or":
+            return f"({left} or {right})"
+        if e.op == "unless":
+            return f"({left} and not {right})"
+        if e.op in ("+", "-") and lk in T.MOMENTS and rk in T.DURATIONS:
+            return self._shift_code(left, right, rk == "business_days", e.op == "-")
+        if e.op == "+" and lk in T.DURATIONS and rk in T.MOMENTS:
+            return self._shift_code(right, left, lk == "business_days", False)
+        if e.op == "-" and lk == rk == "date":
+            return f"_days_between({right}, {left})"
+        if e.op == "/":
+            return f"_div({left}, {right}, {self.at(e.span, ctx.section)})"
+        if e.op == "^":
+            return f"_pow({left}, {right})"
+        return f"({left} {e.op} {right})"
+
+    def _shift_code(self, base: str, amount: str, business: bool, backwards: bool) -> str:
+        amount = f"-{amount}" if backwards else amount
+        method = "add_business_days" if business else "add_days"
+        return f"_CALENDAR.{method}({base}, {amount})"
+
+    def _compare(self, e: ir.Compare, ctx: _Ctx) -> str:
+        return f"({self.expr(e.left, ctx)} {e.op} {self.expr(e.right, ctx)})"
+
+    def _isgiven(self, e: ir.IsGiven, ctx: _Ctx) -> str:
+        test = "is None" if e.negated else "is not None"
+        return f"({self.expr(e.operand, ctx, strict=False)} {test})"
+
+    def _duration(self, e: ir.Duration, ctx: _Ctx) -> str:
+        return self.expr(e.amount, ctx)
+
+    def _shift(self, e: ir.Shift, ctx: _Ctx) -> str:
+        business = (e.amount.type or T.ERROR).kind == "business_days"
+        return self._shift_code(self.expr(e.base, ctx), self.expr(e.amount, ctx), business,
+                                e.direction == "before")
+
+    def _closeofbusiness(self, e: ir.CloseOfBusiness, ctx: _Ctx) -> str:
+        return (f"close_of_business({self.expr(e.day, ctx)}, "
+                f"{self.c.header.close_of_business!r}, {self.c.header.time_zone!r})")
+
+    def _ifthenelse(self, e: ir.IfThenElse, ctx: _Ctx) -> str:
+        then = self.coerce(self.expr(e.then, ctx, strict=False), e.then.type, e.type)
+        other = self.coerce(self.expr(e.otherwise, ctx, strict=False), e.otherwise.type,
+                            e.type)
+        return f"({then} if {self.expr(e.condition, ctx)} else {other})"
+
+    def _listop(self, e: ir.ListOp, ctx: _Ctx) -> str:
+        if e.kind in ("all", "any", "none"):
+            parts = []
+            for item in e.items:
+                code = self.expr(item.expr, ctx)
+                if item.when is not None:
+                    when = self.expr(item.when, ctx)
+                    code = f"(not {when} or {code})" if e.kind == "all" else \
+                        f"({when} and {code})"
+                parts.append(code)
+            if e.kind == "all":
+                return "(" + " and ".join(parts) + ")" if parts else "True"
+            joined = "(" + " or ".join(parts) + ")" if parts else "False"
+            return f"(not {joined})" if e.kind == "none" else joined
+        parts = []
+        for item in e.items:
+            code = self.coerce(self.expr(item.expr, ctx, strict=False), item.expr.type, e.type)
+            if item.when is not None:
+                code = f"({code} if {self.expr(item.when, ctx)} else None)"
+            parts.append(code)
+        if e.kind == "total":
+            zero = self.const("Decimal(0)") if (e.type or T.ERROR).kind in _DECIMAL_KINDS \
+                else "0"
+            return f"_total({zero}{''.join(', ' + p for p in parts)})"
+        helper = "_earliest" if e.kind in ("earliest", "least") else "_latest"
+        return f"{helper}({', '.join(parts)})"
+
+    # ---------------------------------------------------- explain expressions
+
+    def xexpr(self, e: ir.Expr, ctx: _Ctx) -> str:
+        """Code that builds the Explanation of `e` (whose .value is e's value)."""
+        kind = (e.type or T.ERROR).kind
+        label = self.snippet(e.span)
+        at = self.at(e.span, ctx.section)
+        cur = self.currency(e.type)
+        money = f", currency={cur!r}" if kind == "money" else ""
+        if isinstance(e, ir.Literal) or (isinstance(e, ir.Duration)
+                                         and isinstance(e.amount, ir.Literal)):
+            return f"_x_leaf({label!r}, {self.expr(e, ctx)}, {kind!r}, None, 'literal')"
+        if isinstance(e, ir.Name):
+            target = self.decls.get(e.name)
+            if isinstance(target, ir.Definition):
+                return f"_explain_{e.name}(facts)"
+            if isinstance(target, ir.Fact):
+                fat = self.at(target.span, target.section)
+                return (f"_x_leaf({e.name!r}, facts.{py_name(e.name)}, {kind!r}, {fat}, "
+                        f"'fact'{money})")
+            note = "party" if kind == "party" else "parameter"
+            return f"_x_leaf({label!r}, {self.expr(e, ctx, strict=False)}, {kind!r}, None, " \
+                   f"{note!r})"
+        if isinstance(e, ir.Call) and isinstance(self.decls.get(e.name), ir.Definition):
+            params = self.c.declarations[e.name].params  # type: ignore[union-attr]
+            args = [self.coerce(self.expr(a, ctx), a.type, p.type)
+                    for a, p in zip(e.args, params)]
+            return f"_explain_{e.name}(facts{''.join(', ' + a for a in args)})"
+        if isinstance(e, ir.Binary) and e.op in ("and", "or", "unless"):
+            items = f"[('', None, lambda: {self.xexpr(e.left, ctx)}), " \
+                    f"('', None, lambda: {self.xexpr(e.right, ctx)})]"
+            return f"_x_items({label!r}, {e.op!r}, {at}, {items})"
+        if isinstance(e, ir.ListOp):
+            items = []
+            for item in e.items:
+                when = f"lambda: {self.xexpr(item.when, ctx)}" if item.when is not None \
+                    else "None"
+                items.append(f"({item.label or ''!r}, {when}, "
+                             f"lambda: {self.xexpr(item.expr, ctx)})")
+            listed = "[" + ", ".join(items) + "]"
+            if e.kind in ("all", "any", "none"):
+                return f"_x_items({label!r}, {e.kind!r}, {at}, {listed})"
+            if e.kind == "total":
+                zero = self.const("Decimal(0)") if kind in _DECIMAL_KINDS else "0"
+                pick = f"lambda *v: _total({zero}, *v)"
+            else:
+                pick = "_earliest" if e.kind in ("earliest", "least") else "_latest"
+            return f"_x_choose({label!r}, {kind!r}, {at}, {pick}, {listed}{money})"
+        if isinstance(e, ir.IfThenElse):
+            return (f"_x_if({label!r}, {kind!r}, {at}, lambda: {self.xexpr(e.condition, ctx)},"
+                    f" lambda: {self.xexpr(e.then, ctx)}, "
+                    f"lambda: {self.xexpr(e.otherwise, ctx)}{money})")
+        # Everything else: computed from all of its children, by the fast code itself.
+        children = list(_children(e))
+        inner = _Ctx(ctx.section, dict(ctx.subst), ctx.params)
+        names = []
+        for i, child in enumerate(children):
+            inner.subst[id(child)] = f"v{i}"
+            names.append(f"v{i}")
+        compute = self._expr(e, inner)
+        args = "".join(", " + self.xexpr(child, ctx) for child in children)
+        return (f"_x_apply({label!r}, {kind!r}, {at}, lambda {', '.join(names)}: {compute}"
+                f"{args}{money})")
+
+    # ------------------------------------------------------------- the module
+
+    def module(self) -> str:
+        body = list(self._declarations())
+        header = self.c.header
+        out = [
+            _doc(f"{header.title}: compiled from {self.file} by clausec.\n\n"
+                 "Generated code: do not edit; change the clause file and recompile.\n"
+                 "Every function's docstring names the section and clause line it comes "
+                 "from."),
+            "",
+            "from __future__ import annotations",
+            "",
+            prelude(),
+            "",
+            "# ---- " + self.file + " " + "-" * max(4, 70 - len(self.file)),
+            "",
+            f"_FILE: Final = {self.file!r}",
+            f"_CALENDAR: Final = Calendar(holidays={_calendar_name(header.calendar)!r}, "
+            f"extra_holidays=({''.join(self._date_code(d) + ', ' for d in header.holidays)}))",
+            f"_PARTY_NAMES: Final = {tuple(self.parties)!r}",
+        ]
+        out += self._metadata()
+        body_text = "\n".join(body)
+        out += [f"{name}: Final = {code}" for code, name in self.constants.items()]
+        out += [f"{name}: Final[_At] = (_FILE, {line}, {col}, {section!r})"
+                for (line, col, section), name in self.positions.items()]
+        out += ["", "", body_text]
+        return "\n".join(out).rstrip("\n") + "\n"
+
+    def _date_code(self, d: date) -> str:
+        return f"date({d.year}, {d.month}, {d.day})"
+
+    def _metadata(self) -> list[str]:
+        h = self.c.header
+        parties = {p.name: (p.display, p.description or "") for p in h.parties}
+        agreement = {
+            "name": h.name, "title": h.title, "kind": h.kind,
+            "dated": h.dated.isoformat() if h.dated else None,
+            "effective": h.effective.isoformat() if h.effective else None,
+            "governing_law": h.governing_law, "currency": h.currency,
+            "time_zone": h.time_zone, "calendar": h.calendar,
+        }
+        sections = {s.number: (s.heading, s.text) for s in self.c.program.sections}
+        fact_types = {f.name: str(f.type) for f in self.c.program.declarations
+                      if isinstance(f, ir.Fact)}
+        return [
+            f"AGREEMENT: Final[dict[str, str | None]] = {agreement!r}",
+            f"PARTIES: Final[dict[str, tuple[str, str]]] = {parties!r}",
+            f"FACT_TYPES: Final[dict[str, str]] = {fact_types!r}",
+            "# Section number -> (heading, the contract's words).",
+            f"SECTIONS: Final[dict[str, tuple[str | None, str]]] = {sections!r}",
+        ]
+
+    def _declarations(self) -> Iterator[str]:
+        decls = self.c.program.declarations
+        facts = [d for d in decls if isinstance(d, ir.Fact)]
+        yield from self._facts_class(facts)
+        evaluators, explainers = [], []
+        for d in decls:
+            if isinstance(d, ir.Definition):
+                yield from self._definition(d)
+            elif isinstance(d, ir.Obligation):
+                yield from self._obligation(d)
+            elif isinstance(d, ir.Power):
+                yield from self._power(d)
+            else:
+                continue
+            evaluators.append(f"    {d.name!r}: {py_name(d.name)},")
+            explainers.append(f"    {d.name!r}: _explain_{d.name},")
+        yield from self._entry_points(facts, evaluators, explainers)
+
+    # ---------------------------------------------------------------- facts
+
+    def _facts_class(self, facts: list[ir.Fact]) -> Iterator[str]:
+        doc = ["The facts of a case: the inputs the clauses are evaluated on.", ""]
+        for f in facts:
+            text = f"{f.name} ({f.type})"
+            if f.term:
+                text += f' "{f.term}"'
+            if f.description:
+                text += f": {f.description}"
+            doc.append(text)
+        yield "@dataclass(frozen=True, init=False)"
+        yield "class Facts:"
+        yield "    " + _doc("\n".join(doc)).replace("\n", "\n    ")
+        yield ""
+        for f in facts:
+            yield f"    {py_name(f.name)}: {self.pytype(f.type)}"
+        params = "".join(f"{py_name(f.name)}: object = None, " for f in facts)
+        yield ""
+        yield f"    def __init__(self, *, {params}**unknown: object) -> None:"
+        yield "        for name in unknown:"
+        yield "            raise _unknown_fact(name, tuple(FACT_TYPES))"
+        for f in facts:
+            arg = py_name(f.name)
+            kind = f.type.kind
+            conv = _CONVERTERS[kind]
+            extra = ""
+            if kind == "money":
+                extra = f", {self.currency(f.type)!r}"
+            elif kind == "party":
+                extra = ", _PARTY_NAMES"
+            if f.default is not None:
+                default = self.expr(f.default, _Ctx(f.section))
+                value = f"{conv}({f.name!r}, {default} if {arg} is None else {arg}{extra})"
+            elif f.type.optional:
+                value = f"None if {arg} is None else {conv}({f.name!r}, {arg}{extra})"
+            else:
+                value = f"{conv}({f.name!r}, {arg}{extra})"
+            yield f"        object.__setattr__(self, {py_name(f.name)!r}, {value})"
+        yield ""
+        yield "    @classmethod"
+        yield "    def from_dict(cls, data: dict[str, object]) -> Facts:"
+        yield '        """Facts from a mapping such as parsed JSON (names as in the clause file)."""'
+        renames = {py_name(f.name): f.name for f in facts if py_name(f.name) != f.name}
+        if renames:
+            yield f"        renamed = {dict((v, k) for k, v in renames.items())!r}"
+            yield "        return cls(**{renamed.get(str(k), str(k)): v for k, v in data.items()})"
+        else:
+            yield "        return cls(**{str(k): v for k, v in data.items()})"
+        yield ""
+        yield ""
+
+    # ----------------------------------------------------------- functions
+
+    def _docstring(self, decl: ir.Declaration, summary: str) -> str:
+        lines = [summary, "", f"Clause: {self.file}:{decl.span.line}"]
+        lines.append(self.snippet(decl.span, 400))
+        section = self.c.sections.get(decl.section or "")
+        if section is not None and section.text:
+            lines += ["", f"Contract text, Section {section.number}"
+                      + (f" ({section.heading})" if section.heading else "") + ":", ""]
+            lines += ["    " + line if line else "" for line in section.text.split("\n")]
+        return "    " + _doc("\n".join(lines)).replace("\n", "\n    ").replace("\n    \n",
+                                                                                 "\n\n")
+
+    def _where(self, decl: ir.Declaration) -> str:
+        where = f"{self.file}:{decl.span.line}"
+        return where + (f" (Section {decl.section})" if decl.section else "")
+
+    def _guarded(self, body: list[str], at: str) -> Iterator[str]:
+        """A function body whose Python errors are reported at the clause's position."""
+        yield "    try:"
+        yield from ("        " + line for line in body)
+        yield "    except ClauseError:"
+        yield "        raise"
+        yield "    except (ArithmeticError, TypeError, ValueError) as error:"
+        yield f"        raise _error(error, {at}) from error"
+
+    def _definition(self, d: ir.Definition) -> Iterator[str]:
+        ctx = _Ctx(d.section, params=frozenset(p.name for p in d.params))
+        name = py_name(d.name)
+        ret = self.pytype(d.declared_type)
+        params = "".join(f", {py_name(p.name)}: {self.pytype(p.type)}" for p in d.params)
+        at = self.at(d.span, d.section)
+        term = f"{d.term} ({d.name})" if d.term else d.name
+        kind = "Condition" if d.is_condition else "Definition"
+        where = f", Section {d.section}" if d.section else ""
+        yield f"# {self._where(d)}"
+        yield f"def {name}(facts: Facts{params}) -> {ret}:"
+        yield self._docstring(d, f"{kind}: {term}{where}.")
+        body: list[str] = []
+        exceptions = self.c.exceptions.get(d.name, ())
+        if len(exceptions) == 1:
+            e = exceptions[0]
+            ectx = _Ctx(e.section, params=ctx.params)
+            body.append(f"if {self.expr(e.condition, ectx)}:  # exception {e.name}, "
+                        f"{self.file}:{e.span.line}")
+            body.append(f"    return {self.coerce(self.expr(e.value, ectx), e.value.type, d.declared_type)}")
+        elif exceptions:
+            body.append("decided: list[tuple[_At, " + ret + "]] = []")
+            for e in exceptions:
+                ectx = _Ctx(e.section, params=ctx.params)
+                eat = self.at(e.span, e.section)
+                body.append(f"if {self.expr(e.condition, ectx)}:  # exception {e.name}")
+                value = self.coerce(self.expr(e.value, ectx), e.value.type, d.declared_type)
+                body.append(f"    decided.append(({eat}, {value}))")
+            body.append("if len(decided) > 1:")
+            body.append(f"    raise _conflict({d.name!r}, decided[0][0], decided[1][0])")
+            body.append("if decided:")
+            body.append("    return decided[0][1]")
+        value = self.expr(d.expr, ctx, strict=not (d.declared_type or T.ERROR).optional)
+        body.append(f"return {self.coerce(value, d.expr.type, d.declared_type)}")
+        yield from self._guarded(body, at)
+        yield ""
+        yield ""
+        # The explanation.
+        args = "".join(f", {py_name(p.name)}" for p in d.params)
+        kind_name = (d.declared_type or T.ERROR).kind
+        cur = self.currency(d.declared_type)
+        money = f", currency={cur!r}" if kind_name == "money" else ""
+        label = repr(d.name + (f" ({d.term})" if d.term else ""))
+        if d.params:
+            # "revenue_limitation(2008)": the arguments belong in the label.
+            label = (f"{d.name!r} + '(' + ', '.join(str(a) for a in ({args[2:]},)) + ')'"
+                     + (f" + {' (' + d.term + ')'!r}" if d.term else ""))
+        yield f"def _explain_{d.name}(facts: Facts{params}) -> Explanation:"
+        yield f"    value = {name}(facts{args})"
+        general = f"lambda: {self.xexpr(d.expr, ctx)}"
+        excs = []
+        for e in exceptions:
+            ectx = _Ctx(e.section, params=ctx.params)
+            excs.append(f"({e.name!r}, {self.at(e.span, e.section)}, "
+                        f"lambda: {self.xexpr(e.condition, ectx)}, "
+                        f"lambda: {self.xexpr(e.value, ectx)})")
+        yield (f"    return _x_definition({label}, {kind_name!r}, {at}, value, {general}, "
+               f"[{', '.join(excs)}]{money})")
+        yield ""
+        yield ""
+
+    def _duty_code(self, duty: ir.Duty, ctx: _Ctx, name: str, active: str) -> str:
+        obj, kind = "None", ""
+        cur = self.c.header.currency
+        if duty.object is not None:
+            obj = f"_soft(lambda: {self.expr(duty.object, ctx)})"
+            kind = (duty.object.type or T.ERROR).kind
+            kind = "" if kind == "error" else kind
+            cur = self.currency(duty.object.type)
+        due, due_text = "None", ""
+        if duty.deadline is not None:
+            dl = duty.deadline
+            if dl.kind == "within" and dl.after is not None:
+                business = (dl.expr.type or T.ERROR).kind == "business_days"
+                shifted = self._shift_code(self.expr(dl.after, ctx), self.expr(dl.expr, ctx),
+                                           business, False)
+                due = f"_soft(lambda: {shifted})"
+            else:
+                due = f"_soft(lambda: {self.expr(dl.expr, ctx)})"
+            due_text = self.snippet(dl.span, 200)
+        holder = self._holders(duty.holder)
+        obligor = " and ".join(holder) if duty.holder.kind == "joint" else holder[0]
+        beneficiary = repr(self.role(duty.beneficiary)) if duty.beneficiary else "None"
+        return (f"Obligation(name={name!r}, section={ctx.section!r}, obligor={obligor!r}, "
+                f"action={duty.action!r}, object={obj}, object_kind={kind!r}, "
+                f"beneficiary={beneficiary}, due={due}, due_text={due_text!r}, "
+                f"active={active}, currency={cur!r})")
+
+    def _holders(self, holder: ir.Holder) -> tuple[str, ...]:
+        if holder.kind == "either":
+            return ("Either party",)
+        return tuple(self.role(p) for p in holder.parties)
+
+    def _obligation(self, o: ir.Obligation) -> Iterator[str]:
+        ctx = _Ctx(o.section)
+        at = self.at(o.span, o.section)
+        term = f"{o.term} ({o.name})" if o.term else o.name
+        yield f"# {self._where(o)}"
+        yield f"def {py_name(o.name)}(facts: Facts) -> Obligation:"
+        yield self._docstring(o, f"Obligation: {term}"
+                              + (f", Section {o.section}." if o.section else "."))
+        condition = o.duty.condition
+        active = self.expr(condition, ctx) if condition is not None else "True"
+        body = [f"active = {active}",
+                f"return {self._duty_code(o.duty, ctx, o.name, 'active')}"]
+        yield from self._guarded(body, at)
+        yield ""
+        yield ""
+        yield f"def _explain_{o.name}(facts: Facts) -> Explanation:"
+        yield f"    value = {py_name(o.name)}(facts)"
+        yield f"    children: list[Explanation] = []"
+        yield from self._duty_explain(o.duty, ctx)
+        yield (f"    return Explanation(label={o.name!r}, value=value, kind='obligation', "
+               f"section={o.section!r}, file=_FILE, line={o.span.line}, "
+               "children=tuple(children))")
+        yield ""
+        yield ""
+
+    def _duty_explain(self, duty: ir.Duty, ctx: _Ctx) -> Iterator[str]:
+        if duty.condition is not None:
+            yield f"    children.append({self.xexpr(duty.condition, ctx)})"
+        parts = [duty.object] if duty.object is not None else []
+        if duty.deadline is not None:
+            parts += [duty.deadline.expr] + ([duty.deadline.after] if duty.deadline.after
+                                             else [])
+        for part in parts:
+            yield "    try:"
+            yield f"        children.append({self.xexpr(part, ctx)})"
+            yield "    except (MissingFactError, NoValueError) as missing:"
+            yield (f"        children.append(_x_leaf({self.snippet(part.span)!r}, None, "
+                   f"{(part.type or T.ERROR).kind!r}, {self.at(part.span, ctx.section)}, "
+                   "str(missing.message)))")
+
+    def _power(self, p: ir.Power) -> Iterator[str]:
+        ctx = _Ctx(p.section)
+        at = self.at(p.span, p.section)
+        term = f"{p.term} ({p.name})" if p.term else p.name
+        yield f"# {self._where(p)}"
+        yield f"def {py_name(p.name)}(facts: Facts) -> Power:"
+        yield self._docstring(p, f"Power: {term}"
+                              + (f", Section {p.section}." if p.section else "."))
+        available = self.expr(p.condition, ctx) if p.condition is not None else "True"
+        body = [f"available = {available}"]
+        consequences = []
+        for i, duty in enumerate(p.consequences):
+            active = "available"
+            if duty.condition is not None:
+                active = f"(available and {self.expr(duty.condition, ctx)})"
+            consequences.append(self._duty_code(duty, ctx, f"{p.name}.then[{i}]", active))
+        action = p.action
+        if p.object is not None:
+            action += " " + self.snippet(p.object.span)
+        body.append(f"return Power(name={p.name!r}, section={p.section!r}, "
+                    f"holders={self._holders(p.holder)!r}, action={action!r}, "
+                    f"available=available, consequences=("
+                    + "".join(c + ", " for c in consequences) + "))")
+        yield from self._guarded(body, at)
+        yield ""
+        yield ""
+        yield f"def _explain_{p.name}(facts: Facts) -> Explanation:"
+        yield f"    value = {py_name(p.name)}(facts)"
+        yield f"    children: list[Explanation] = []"
+        if p.condition is not None:
+            yield f"    children.append({self.xexpr(p.condition, ctx)})"
+        yield (f"    return Explanation(label={p.name!r}, value=value, kind='power', "
+               f"section={p.section!r}, file=_FILE, line={p.span.line}, "
+               "children=tuple(children))")
+        yield ""
+        yield ""
+
+    # --------------------------------------------------------- entry points
+
+    def _entry_points(self, facts: list[ir.Fact], evaluators: list[str],
+                      explainers: list[str]) -> Iterator[str]:
+        yield "_EVALUATORS: Final[dict[str, Callable[..., object]]] = {"
+        yield from evaluators
+        yield "}"
+        yield "_EXPLAINERS: Final[dict[str, Callable[..., Explanation]]] = {"
+        yield from explainers
+        yield "}"
+        yield ""
+        yield ""
+        yield "def evaluate(name: str, facts: Facts, *args: object) -> object:"
+        yield '    """The value of a term, condition, obligation, power or fact, by name."""'
+        yield "    if name in _EVALUATORS:"
+        yield "        return _EVALUATORS[name](facts, *args)"
+        yield "    if name in FACT_TYPES:"
+        yield "        return getattr(facts, _PY_FACT_NAMES.get(name, name))"
+        yield "    raise _unknown_name(name, tuple(_EVALUATORS) + tuple(FACT_TYPES))"
+        yield ""
+        yield ""
+        yield "def explain(name: str, facts: Facts, *args: object) -> Explanation:"
+        yield '    """Why `name` has its value for these facts: a tree down to the facts, each'
+        yield '    node with its value, section and clause line. str() of it prints the tree."""'
+        yield "    if name in _EXPLAINERS:"
+        yield "        return _EXPLAINERS[name](facts, *args)"
+        yield "    if name in FACT_TYPES:"
+        yield "        value = getattr(facts, _PY_FACT_NAMES.get(name, name))"
+        yield "        return Explanation(label=name, value=value, kind=_FACT_KINDS[name],"
+        yield "                           section=None, file=_FILE, line=None, note='fact')"
+        yield "    raise _unknown_name(name, tuple(_EXPLAINERS) + tuple(FACT_TYPES))"
+        names = {f.name: py_name(f.name) for f in facts if py_name(f.name) != f.name}
+        kinds = {f.name: f.type.kind for f in facts}
+        yield ""
+        yield ""
+        yield f"_PY_FACT_NAMES: Final[dict[str, str]] = {names!r}"
+        yield f"_FACT_KINDS: Final[dict[str, str]] = {kinds!r}"
+
+
+def _calendar_name(name: str) -> str:
+    return {"us_federal": "us_federal", "weekends_only": "none"}.get(name, "us_federal")
+
+
+def _children(e: ir.Expr) -> list[ir.Expr]:
+    """The direct subexpressions of an expression, in source order."""
+    if isinstance(e, ir.Call):
+        return list(e.args)
+    if isinstance(e, (ir.Not, ir.Negate)):
+        return [e.operand]
+    if isinstance(e, (ir.Binary, ir.Compare)):
+        return [e.left, e.right]
+    if isinstance(e, ir.IsGiven):
+        return [e.operand]
+    if isinstance(e, ir.Duration):
+        return [e.amount]
+    if isinstance(e, ir.Shift):
+        return [e.amount, e.base]
+    if isinstance(e, ir.CloseOfBusiness):
+        return [e.day]
+    return []

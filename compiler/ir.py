@@ -1,0 +1,295 @@
+"""The intermediate representation: small frozen classes, one per thing a contract says.
+
+The transformer (transform.py) builds these from the parse tree; the checker
+(check.py) returns the same tree with every expression's `type` filled in; the
+generators read them. Nodes are immutable so passes can share subtrees freely.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import attrs
+
+from .source import Span
+from .types import Type
+
+# ------------------------------------------------------------------ expressions
+
+
+@attrs.frozen
+class Expr:
+    span: Span = attrs.field(kw_only=True, eq=False)
+    type: Type | None = attrs.field(default=None, kw_only=True, eq=False)
+
+
+@attrs.frozen
+class Literal(Expr):
+    value: bool | int | Decimal | date | datetime | str
+    # The spelling in the clause file ("$1,800,000", "7.5%"), kept for summaries.
+    text: str = ""
+
+
+@attrs.frozen
+class Name(Expr):
+    name: str
+
+
+@attrs.frozen
+class Call(Expr):
+    name: str
+    args: tuple[Expr, ...]
+
+
+@attrs.frozen
+class Not(Expr):
+    operand: Expr
+
+
+@attrs.frozen
+class Negate(Expr):
+    operand: Expr
+
+
+@attrs.frozen
+class Binary(Expr):
+    """Arithmetic (+ - * / ^) and logic (and, or, unless)."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@attrs.frozen
+class Compare(Expr):
+    op: str  # == != < <= > >=
+    left: Expr
+    right: Expr
+    words: str = ""  # "at least", "on or before"...: how the clause file said it
+
+
+@attrs.frozen
+class IsGiven(Expr):
+    operand: Expr
+    negated: bool = False
+
+
+@attrs.frozen
+class Duration(Expr):
+    """`10 days`, `2 business days`."""
+
+    amount: Expr
+    business: bool
+
+
+@attrs.frozen
+class Shift(Expr):
+    """`10 days after X`, `2 business days before Y`."""
+
+    amount: Expr
+    base: Expr
+    direction: str  # "after" or "before"
+
+
+@attrs.frozen
+class CloseOfBusiness(Expr):
+    day: Expr
+
+
+@attrs.frozen
+class IfThenElse(Expr):
+    condition: Expr
+    then: Expr
+    otherwise: Expr
+
+
+@attrs.frozen
+class Item:
+    """One listed item: `(a) receipt of the Requisite Board Approval`."""
+
+    label: str | None
+    expr: Expr
+    when: Expr | None = None
+    span: Span = attrs.field(kw_only=True, eq=False)
+
+
+@attrs.frozen
+class ListOp(Expr):
+    kind: str  # all any none earliest latest least greatest total
+    items: tuple[Item, ...]
+
+
+# ----------------------------------------------------------------- declarations
+
+
+@attrs.frozen
+class Parameter:
+    name: str
+    type: Type
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class Fact:
+    """An input the user supplies."""
+
+    name: str
+    term: str | None
+    type: Type  # optional facts have type.optional
+    default: Expr | None
+    description: str | None
+    section: str | None
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class Definition:
+    """A defined term (`define`) or a predicate (`condition`, always bool)."""
+
+    name: str
+    term: str | None
+    params: tuple[Parameter, ...]
+    declared_type: Type | None
+    expr: Expr
+    is_condition: bool
+    section: str | None
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class Exception_:
+    """A rule that, when its condition holds, gives a defined term another value."""
+
+    name: str
+    target: str
+    term: str | None
+    value: Expr
+    condition: Expr
+    section: str | None
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class Holder:
+    kind: str  # "party", "either", "joint"
+    parties: tuple[str, ...]
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class Deadline:
+    kind: str  # "by", "on", "within"
+    expr: Expr  # the date, or for "within" the duration
+    after: Expr | None = None  # for "within": the event it counts from
+    span: Span = attrs.field(kw_only=True, eq=False)
+
+
+@attrs.frozen
+class Duty:
+    """Who must do what, for whom, by when, under which condition."""
+
+    holder: Holder
+    action: str
+    object: Expr | None
+    beneficiary: str | None
+    deadline: Deadline | None
+    condition: Expr | None
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class Obligation:
+    name: str
+    term: str | None
+    duty: Duty
+    section: str | None
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class Power:
+    """`either party may terminate when ... then ...`"""
+
+    name: str
+    term: str | None
+    holder: Holder
+    action: str
+    object: Expr | None
+    condition: Expr | None
+    consequences: tuple[Duty, ...]
+    section: str | None
+    span: Span = attrs.field(eq=False)
+
+
+Declaration = Fact | Definition | Exception_ | Obligation | Power
+
+
+# ------------------------------------------------------------------- structure
+
+
+@attrs.frozen
+class Text:
+    """The contract's own words for (part of) a section."""
+
+    text: str
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class Section:
+    number: str
+    heading: str | None
+    texts: tuple[Text, ...]
+    declarations: tuple[str, ...]  # names declared in the section, in order
+    span: Span = attrs.field(eq=False)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(t.text for t in self.texts)
+
+
+@attrs.frozen
+class Party:
+    name: str
+    role: str | None  # "Purchaser"
+    description: str | None  # "Thalveg Data Flow LLC, a Delaware limited liability company"
+    span: Span = attrs.field(eq=False)
+
+    @property
+    def display(self) -> str:
+        return self.role or self.name.replace("_", " ").title()
+
+
+@attrs.frozen
+class Header:
+    """The agreement's (or an amendment's) header block."""
+
+    kind: str  # "agreement" or "amendment"
+    name: str
+    title: str
+    amends: str | None
+    dated: date | None
+    effective: date | None
+    governing_law: str | None
+    parties: tuple[Party, ...]
+    calendar: str
+    holidays: tuple[date, ...]
+    time_zone: str | None
+    time_zone_label: str | None
+    close_of_business: str  # "17:00"
+    currency: str
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class Program:
+    """One clause file."""
+
+    file: str
+    header: Header | None
+    sections: tuple[Section, ...]
+    declarations: tuple[Declaration, ...]
+
+    def by_name(self) -> dict[str, Declaration]:
+        return {d.name: d for d in self.declarations}

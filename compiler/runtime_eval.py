@@ -1,0 +1,266 @@
+"""Evaluation and explanation helpers of generated modules (part two of the prelude).
+
+Like runtime.py, this source is pasted into every generated module, after runtime.py;
+the import from runtime.py below is dropped then, since the names are already there.
+Positions (`_At`) are (clause file, line, column, section) of the clause construct a
+helper evaluates, so that every run-time error points back to the clause file.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, TypeVar
+
+from clausec.runtime import (  # prelude: skip
+    ClauseError,
+    ClauseRuntimeError,
+    ConflictError,
+    Explanation,
+    FactError,
+    MissingFactError,
+    _position,
+)
+
+_T = TypeVar("_T")
+_At = tuple[str, int, int, "str | None"]
+_Thunk = Callable[[], Explanation]
+
+
+def _need_fact(value: _T | None, fact: str, at: _At) -> _T:
+    """The value of an optional fact where the clause needs one."""
+    if value is None:
+        raise MissingFactError(fact, file=at[0], line=at[1], column=at[2], section=at[3])
+    return value
+
+
+def _need_value(value: _T | None, what: str, at: _At) -> _T:
+    """The value of a term that may have none (an "earlier of" of events that have not
+    happened) where the clause needs one."""
+    if value is None:
+        raise NoValueError(f"'{what}' has no value here (none of the events it "
+                                 "depends on has happened, or a fact it needs is not given)",
+                                 file=at[0], line=at[1], column=at[2], section=at[3])
+    return value
+
+
+def _error(error: Exception, at: _At) -> ClauseRuntimeError:
+    """Turn an arithmetic or conversion failure into an error located in the clause file."""
+    if isinstance(error, ZeroDivisionError):
+        message = "division by zero"
+    else:
+        message = str(error) or type(error).__name__
+    return ClauseRuntimeError(message, file=at[0], line=at[1], column=at[2], section=at[3])
+
+
+def _div(a: Decimal | int, b: Decimal | int, at: _At) -> Decimal:
+    if b == 0:
+        raise ClauseRuntimeError("division by zero", file=at[0], line=at[1], column=at[2],
+                                 section=at[3])
+    return Decimal(a) / Decimal(b)
+
+
+def _pow(base: Decimal | int, exponent: int) -> Decimal:
+    return Decimal(base) ** exponent
+
+
+def _round(value: Decimal | int, places: int) -> Decimal:
+    """Round half up, the way amounts are rounded in contracts (not banker's rounding)."""
+    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _earliest(*values: _T | None) -> _T | None:
+    present = [v for v in values if v is not None]
+    return min(present) if present else None  # type: ignore[type-var]
+
+
+def _latest(*values: _T | None) -> _T | None:
+    present = [v for v in values if v is not None]
+    return max(present) if present else None  # type: ignore[type-var]
+
+
+def _total(zero: _T, *values: _T | None) -> _T:
+    result: Any = zero
+    for v in values:
+        if v is not None:
+            result = result + v
+    return result  # type: ignore[no-any-return]
+
+
+def _days_between(a: date, b: date) -> int:
+    return (b - a).days
+
+
+def _moment_part(value: date | datetime, part: str) -> int:
+    return int(getattr(value, part))
+
+
+# ------------------------------------------------------------------ explanations
+# An explain function mirrors its clause: one Explanation per construct, whose value
+# is computed from its children's values exactly as the fast function computes it.
+
+
+def _x_leaf(label: str, value: object, kind: str, at: _At | None, note: str = "",
+            currency: str = "USD") -> Explanation:
+    return Explanation(label=label, value=value, kind=kind,
+                       section=at[3] if at else None, file=at[0] if at else None,
+                       line=at[1] if at else None, note=note, currency=currency)
+
+
+def _x_apply(label: str, kind: str, at: _At, compute: Callable[..., object],
+             *children: Explanation, currency: str = "USD") -> Explanation:
+    """A construct whose value is computed from all of its children."""
+    try:
+        value = compute(*(c.value for c in children))
+    except ClauseRuntimeError:
+        raise
+    except (ArithmeticError, TypeError, ValueError) as error:
+        raise _error(error, at) from error
+    shown = tuple(c for c in children if c.note != "literal")
+    return Explanation(label=label, value=value, kind=kind, section=at[3], file=at[0],
+                       line=at[1], children=shown, currency=currency)
+
+
+def _x_named(label: str, kind: str, at: _At, inner: Explanation, note: str = "",
+             currency: str = "USD") -> Explanation:
+    """A defined term: its value, and below it the construct that defines it."""
+    return Explanation(label=label, value=inner.value, kind=kind, section=at[3],
+                       file=at[0], line=at[1], note=note, children=(inner,),
+                       currency=currency)
+
+
+_SKIPPED = "not evaluated: already decided"
+
+
+def _x_items(label: str, kind: str, at: _At,
+             items: Sequence[tuple[str, _Thunk | None, _Thunk]]) -> Explanation:
+    """all of / any of / none of, and / or / unless: evaluated in order, stopping where
+    the result is decided, like the fast function."""
+    children: list[Explanation] = []
+    decided: bool | None = None
+    for item_label, when, thunk in items:
+        if decided is not None:
+            children.append(Explanation(label=item_label or "...", value=None, kind="bool",
+                                        section=at[3], file=at[0], line=at[1], note=_SKIPPED))
+            continue
+        if when is not None:
+            guard = when()
+            if not guard.value:
+                children.append(Explanation(
+                    label=item_label, value=None, kind="bool", section=at[3], file=at[0],
+                    line=at[1], note="does not apply", children=(guard,)))
+                continue
+        child = thunk()
+        if item_label and item_label != child.label:
+            child = Explanation(label=f"{item_label} {child.label}".strip(), value=child.value,
+                                kind=child.kind, section=child.section, file=child.file,
+                                line=child.line, note=child.note, children=child.children,
+                                currency=child.currency)
+        children.append(child)
+        value = bool(child.value)
+        # "A unless B" is decided false by a false A or by a true B.
+        unless_decides = kind == "unless" and value == (len(children) == 2)
+        if (kind in ("and", "all") and not value) or (kind == "none" and value) \
+                or unless_decides:
+            decided = False
+        elif kind in ("or", "any") and value:
+            decided = True
+    if decided is None:
+        decided = {"and": True, "all": True, "or": False, "any": False, "none": True,
+                   "unless": True}[kind]
+    return Explanation(label=label, value=decided, kind="bool", section=at[3], file=at[0],
+                       line=at[1], children=tuple(children))
+
+
+def _x_choose(label: str, kind: str, at: _At, pick: Callable[..., object],
+              items: Sequence[tuple[str, _Thunk | None, _Thunk]],
+              currency: str = "USD") -> Explanation:
+    """earlier of / later of / lesser of / greater of / sum of: every item counts."""
+    children: list[Explanation] = []
+    values: list[object] = []
+    for item_label, when, thunk in items:
+        if when is not None:
+            guard = when()
+            if not guard.value:
+                children.append(Explanation(
+                    label=item_label, value=None, kind=kind, section=at[3], file=at[0],
+                    line=at[1], note="does not apply", children=(guard,), currency=currency))
+                continue
+        child = thunk()
+        values.append(child.value)
+        if item_label:
+            child = Explanation(label=f"{item_label} {child.label}", value=child.value,
+                                kind=child.kind, section=child.section, file=child.file,
+                                line=child.line, note=child.note, children=child.children,
+                                currency=child.currency)
+        children.append(child)
+    return Explanation(label=label, value=pick(*values), kind=kind, section=at[3], file=at[0],
+                       line=at[1], children=tuple(children), currency=currency)
+
+
+def _x_if(label: str, kind: str, at: _At, condition: _Thunk, then: _Thunk,
+          otherwise: _Thunk, currency: str = "USD") -> Explanation:
+    test = condition()
+    branch = then() if test.value else otherwise()
+    return Explanation(label=label, value=branch.value, kind=kind, section=at[3], file=at[0],
+                       line=at[1], children=(test, branch), currency=currency)
+
+
+class NoValueError(ClauseRuntimeError):
+    """A term that may have no value (an event that has not happened) has none."""
+
+
+def _soft(thunk: Callable[[], _T]) -> _T | None:
+    """The value, or None when a fact it needs is not given: for the parts of an obligation
+    (its amount, its due date) that are unknown until its condition is met."""
+    try:
+        return thunk()
+    except (MissingFactError, NoValueError):
+        return None
+
+
+def _unknown_fact(name: str, known: Sequence[str]) -> FactError:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return FactError(name, "is not a fact of this agreement" + hint)
+
+
+def _unknown_name(name: str, known: Sequence[str]) -> ClauseError:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return ClauseError(f"{name!r} is not a term, condition, obligation, power or fact of "
+                       "this agreement" + hint)
+
+
+def _x_definition(label: str, kind: str, at: _At, value: object, general: _Thunk,
+                  exceptions: Sequence[tuple[str, _At, _Thunk, _Thunk]],
+                  currency: str = "USD") -> Explanation:
+    """A defined term with its general rule and the exceptions that may override it."""
+    children: list[Explanation] = []
+    applied: Explanation | None = None
+    for name, where, condition, override in exceptions:
+        test = condition()
+        note = "applies" if test.value else "does not apply"
+        children.append(Explanation(label=f"exception {name}", value=test.value, kind="bool",
+                                    section=where[3], file=where[0], line=where[1], note=note,
+                                    children=(test,)))
+        if test.value and applied is None:
+            applied = override()
+            children.append(applied)
+    note = ""
+    if applied is None:
+        children.insert(0, general())
+    else:
+        note = "decided by an exception"
+    return Explanation(label=label, value=value, kind=kind, section=at[3], file=at[0],
+                       line=at[1], note=note, children=tuple(children), currency=currency)
+
+
+def _conflict(target: str, first: _At, second: _At) -> ConflictError:
+    """Two exceptions both apply: the contract does not say which decides, so neither does."""
+    return ConflictError(
+        f"two exceptions both decide '{target}' for these facts",
+        file=first[0], line=first[1], column=first[2], section=first[3],
+        other=_position(*second))

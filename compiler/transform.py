@@ -1,0 +1,505 @@
+"""Pass 2: parse tree to IR.
+
+A Lark `Transformer` turns each rule into the IR node of the same name (ir.py).
+Literal values are decoded here (dates, amounts, percentages), and literals that do
+not mean anything (February 30th, an unknown time zone) are reported here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+import lark
+from lark import Token, Transformer, v_args
+
+from . import ir
+from . import types as T
+from .diagnostics import Diagnostics
+from .source import Span
+
+_WORD_OPS = {
+    "at_least": (">=", "at least"),
+    "at_most": ("<=", "at most"),
+    "more_than": (">", "more than"),
+    "less_than": ("<", "less than"),
+    "before": ("<", "before"),
+    "after": (">", "after"),
+    "on_or_before": ("<=", "on or before"),
+    "on_or_after": (">=", "on or after"),
+    "is_not": ("!=", "is not"),
+    "is_equal": ("==", "is"),
+}
+
+
+def _span(file: str, meta: Any) -> Span:
+    if getattr(meta, "empty", True):
+        return Span(file, 1, 1, 1, 2)
+    return Span(file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _token_span(file: str, token: Token) -> Span:
+    return Span(file, token.line or 1, token.column or 1, token.end_line or token.line or 1,
+                token.end_column or (token.column or 1) + len(token))
+
+
+def _unquote(token: Token) -> str:
+    text = str(token)
+    if text.startswith('"""'):
+        return _dedent(text[3:-3])
+    body = text[1:-1]
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+def _dedent(text: str) -> str:
+    """Contract text blocks are indented to sit inside sections; store them flush left."""
+    lines = text.strip("\n").split("\n")
+    indents = [len(line) - len(line.lstrip()) for line in lines if line.strip()]
+    cut = min(indents, default=0)
+    return "\n".join(line[cut:].rstrip() for line in lines).strip()
+
+
+@attrs.frozen
+class _SectionParts:
+    section: ir.Section
+    declarations: tuple[ir.Declaration, ...]
+
+
+@v_args(meta=True)
+class ToIR(Transformer[Token, Any]):
+    def __init__(self, file: str, diagnostics: Diagnostics):
+        super().__init__()
+        self.file = file
+        self.diagnostics = diagnostics
+
+    def span(self, meta: Any) -> Span:
+        return _span(self.file, meta)
+
+    def tspan(self, token: Token) -> Span:
+        return _token_span(self.file, token)
+
+    # ------------------------------------------------------------- literals
+
+    def true(self, meta: Any, _: list[Any]) -> ir.Literal:
+        return ir.Literal(True, "true", span=self.span(meta), type=T.BOOL)
+
+    def false(self, meta: Any, _: list[Any]) -> ir.Literal:
+        return ir.Literal(False, "false", span=self.span(meta), type=T.BOOL)
+
+    def integer(self, meta: Any, children: list[Token]) -> ir.Literal:
+        text = str(children[0])
+        return ir.Literal(int(text.replace("_", "")), text, span=self.span(meta), type=T.INTEGER)
+
+    def decimal(self, meta: Any, children: list[Token]) -> ir.Literal:
+        text = str(children[0])
+        return ir.Literal(Decimal(text.replace("_", "")), text, span=self.span(meta),
+                          type=T.DECIMAL)
+
+    def percent(self, meta: Any, children: list[Token]) -> ir.Literal:
+        text = str(children[0])
+        value = Decimal(text.rstrip("%").strip()) / 100
+        return ir.Literal(value, text.replace(" ", ""), span=self.span(meta), type=T.PERCENT)
+
+    def money(self, meta: Any, children: list[Token]) -> ir.Literal:
+        text = str(children[0])
+        currency = "USD"
+        digits = text
+        if text.startswith("$"):
+            digits = text[1:]
+        else:
+            currency, digits = text.split(" ", 1)
+        try:
+            value = Decimal(digits.replace(",", "") or "x")
+        except InvalidOperation:
+            self.diagnostics.error(self.span(meta), f"{text!r} is not an amount",
+                                   "write an amount like $1,800,000 or $0.01", code="literal")
+            value = Decimal(0)
+        return ir.Literal(value, text, span=self.span(meta), type=T.money(currency))
+
+    def string(self, meta: Any, children: list[Token]) -> ir.Literal:
+        return ir.Literal(_unquote(children[0]), str(children[0]), span=self.span(meta),
+                          type=T.TEXT)
+
+    def date_literal(self, meta: Any, children: list[Token]) -> ir.Literal:
+        text = str(children[0])
+        try:
+            if children[0].type == "ISO_DATE":
+                value = date.fromisoformat(text)
+            else:
+                value = datetime.strptime(text, "%B %d, %Y").date()
+        except ValueError:
+            self.diagnostics.error(self.span(meta), f"{text!r} is not a date in the calendar",
+                                   code="literal")
+            value = date(2000, 1, 1)
+        return ir.Literal(value, text, span=self.span(meta), type=T.DATE)
+
+    def datetime(self, meta: Any, children: list[Token]) -> ir.Literal:
+        text = str(children[0])
+        span = self.span(meta)
+        match = re.fullmatch(
+            r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?"
+            r"(?: ?([AaPp])\.?[Mm]\.?)?(?: (\S+))?", text)
+        assert match is not None  # the token's own pattern guarantees the shape
+        day, hour, minute, second, ampm, zone = match.groups()
+        hour_n = int(hour)
+        if ampm:
+            hour_n = hour_n % 12 + (12 if ampm.lower() == "p" else 0)
+        try:
+            value = datetime.combine(
+                date.fromisoformat(day), time(hour_n, int(minute), int(second or 0)))
+        except ValueError:
+            self.diagnostics.error(span, f"{text!r} is not a valid date and time", code="literal")
+            value = datetime(2000, 1, 1)
+        if zone:
+            tz = self._zone(zone, span)
+            if tz is not None:
+                value = value.replace(tzinfo=tz)
+        # A naive value means "in the agreement's time zone": the checker resolves it.
+        return ir.Literal(value, text, span=span, type=T.DATETIME)
+
+    def _zone(self, name: str, span: Span) -> ZoneInfo | None:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.diagnostics.error(span, f"unknown time zone {name!r}",
+                                   "use an IANA name such as America/New_York", code="literal")
+            return None
+
+    # ---------------------------------------------------------- expressions
+
+    def name(self, meta: Any, children: list[Token]) -> ir.Name:
+        return ir.Name(str(children[0]), span=self.span(meta))
+
+    def call(self, meta: Any, children: list[Any]) -> ir.Call:
+        args = tuple(c for c in children[1:] if c is not None)
+        return ir.Call(str(children[0]), args, span=self.span(meta))
+
+    def not_(self, meta: Any, children: list[Any]) -> ir.Not:
+        return ir.Not(children[0], span=self.span(meta))
+
+    def neg(self, meta: Any, children: list[Any]) -> ir.Negate:
+        return ir.Negate(children[0], span=self.span(meta))
+
+    def _binary(op: str) -> Any:  # type: ignore[misc]  # a factory of rule methods
+        def method(self: ToIR, meta: Any, children: list[Any]) -> ir.Binary:
+            return ir.Binary(op, children[0], children[-1], span=self.span(meta))
+        return method
+
+    add = _binary("+")
+    sub = _binary("-")
+    mul = _binary("*")
+    div = _binary("/")
+    pow_ = _binary("^")
+    and_ = _binary("and")
+    or_ = _binary("or")
+    unless = _binary("unless")
+
+    def compare(self, meta: Any, children: list[Any]) -> ir.Compare:
+        return ir.Compare(str(children[1]), children[0], children[2], span=self.span(meta))
+
+    def compare_words(self, meta: Any, children: list[Any]) -> ir.Compare:
+        op, words = children[1]
+        return ir.Compare(op, children[0], children[2], words, span=self.span(meta))
+
+    def is_given(self, meta: Any, children: list[Any]) -> ir.IsGiven:
+        return ir.IsGiven(children[0], span=self.span(meta))
+
+    def is_not_given(self, meta: Any, children: list[Any]) -> ir.IsGiven:
+        return ir.IsGiven(children[0], negated=True, span=self.span(meta))
+
+    def days(self, meta: Any, children: list[Any]) -> ir.Duration:
+        return ir.Duration(children[0], business=False, span=self.span(meta))
+
+    def business_days(self, meta: Any, children: list[Any]) -> ir.Duration:
+        return ir.Duration(children[0], business=True, span=self.span(meta))
+
+    def after_(self, meta: Any, children: list[Any]) -> ir.Shift:
+        return ir.Shift(children[0], children[1], "after", span=self.span(meta))
+
+    def before_(self, meta: Any, children: list[Any]) -> ir.Shift:
+        return ir.Shift(children[0], children[1], "before", span=self.span(meta))
+
+    def close_of_business(self, meta: Any, children: list[Any]) -> ir.CloseOfBusiness:
+        return ir.CloseOfBusiness(children[0], span=self.span(meta))
+
+    def if_then_else(self, meta: Any, children: list[Any]) -> ir.IfThenElse:
+        return ir.IfThenElse(children[0], children[1], children[2], span=self.span(meta))
+
+    def list_op(self, meta: Any, children: list[Any]) -> ir.ListOp:
+        return ir.ListOp(children[0], tuple(children[1:]), span=self.span(meta))
+
+    def item(self, meta: Any, children: list[Any]) -> ir.Item:
+        label, expr, when = children
+        return ir.Item(str(label) if label is not None else None, expr, when,
+                       span=self.span(meta))
+
+    # word operators and list kinds are plain values for their parents
+    def __default__(self, data: Any, children: list[Any], meta: Any) -> Any:
+        if data in _WORD_OPS:
+            return _WORD_OPS[data]
+        if data in ("all", "any", "none", "earliest", "latest", "least", "greatest", "total"):
+            return str(data)
+        return lark.Tree(data, children, meta)
+
+    # ---------------------------------------------------------------- types
+
+    def bool_type(self, meta: Any, _: list[Any]) -> T.Type:
+        return T.BOOL
+
+    def integer_type(self, meta: Any, _: list[Any]) -> T.Type:
+        return T.INTEGER
+
+    def decimal_type(self, meta: Any, _: list[Any]) -> T.Type:
+        return T.DECIMAL
+
+    def money_type(self, meta: Any, children: list[Any]) -> T.Type:
+        # The agreement's currency is filled in by the checker when none is written.
+        return T.Type("money", str(children[0]) if children[0] is not None else None)
+
+    def percent_type(self, meta: Any, _: list[Any]) -> T.Type:
+        return T.PERCENT
+
+    def date_type(self, meta: Any, _: list[Any]) -> T.Type:
+        return T.DATE
+
+    def datetime_type(self, meta: Any, _: list[Any]) -> T.Type:
+        return T.DATETIME
+
+    def days_type(self, meta: Any, _: list[Any]) -> T.Type:
+        return T.DAYS
+
+    def business_days_type(self, meta: Any, _: list[Any]) -> T.Type:
+        return T.BUSINESS_DAYS
+
+    def party_type(self, meta: Any, _: list[Any]) -> T.Type:
+        return T.PARTY
+
+    def text_type(self, meta: Any, _: list[Any]) -> T.Type:
+        return T.TEXT
+
+    # --------------------------------------------------------- declarations
+
+    def optional(self, meta: Any, _: list[Any]) -> bool:
+        return True
+
+    def fact_default(self, meta: Any, children: list[Any]) -> tuple[str, ir.Expr]:
+        return ("default", children[0])
+
+    def description(self, meta: Any, children: list[Token]) -> tuple[str, str]:
+        return ("description", _unquote(children[0]))
+
+    def fact(self, meta: Any, children: list[Any]) -> ir.Fact:
+        name, term, type_, optional, default, description = children
+        return ir.Fact(
+            str(name),
+            _unquote(term) if term is not None else None,
+            type_.maybe(bool(optional) or default is not None),
+            default[1] if default else None,
+            description[1] if description else None,
+            None,
+            self.span(meta),
+        )
+
+    def parameters(self, meta: Any, children: list[Any]) -> tuple[ir.Parameter, ...]:
+        return tuple(children)
+
+    def parameter(self, meta: Any, children: list[Any]) -> ir.Parameter:
+        return ir.Parameter(str(children[0]), children[1], self.span(meta))
+
+    def definition(self, meta: Any, children: list[Any]) -> ir.Definition:
+        name, params, term, type_, expr = children
+        return ir.Definition(str(name), _unquote(term) if term is not None else None,
+                             params or (), type_, expr, False, None, self.span(meta))
+
+    def condition(self, meta: Any, children: list[Any]) -> ir.Definition:
+        name, params, term, expr = children
+        return ir.Definition(str(name), _unquote(term) if term is not None else None,
+                             params or (), T.BOOL, expr, True, None, self.span(meta))
+
+    def exception(self, meta: Any, children: list[Any]) -> ir.Exception_:
+        name, target, term, value, condition = children
+        return ir.Exception_(str(name) if name is not None else "", str(target),
+                             _unquote(term) if term is not None else None, value, condition,
+                             None, self.span(meta))
+
+    def party_holder(self, meta: Any, children: list[Token]) -> ir.Holder:
+        return ir.Holder("party", (str(children[0]),), self.span(meta))
+
+    def either_party(self, meta: Any, _: list[Any]) -> ir.Holder:
+        return ir.Holder("either", (), self.span(meta))
+
+    def joint_holders(self, meta: Any, children: list[Token]) -> ir.Holder:
+        return ir.Holder("joint", (str(children[0]), str(children[1])), self.span(meta))
+
+    def action(self, meta: Any, children: list[Token]) -> str:
+        token = children[0]
+        return _unquote(token) if token.type == "STRING" else str(token)
+
+    def object(self, meta: Any, children: list[Any]) -> ir.Expr:
+        return children[0]  # type: ignore[no-any-return]
+
+    def beneficiary(self, meta: Any, children: list[Token]) -> tuple[str, Span]:
+        return (str(children[0]), self.tspan(children[0]))
+
+    def when(self, meta: Any, children: list[Any]) -> ir.Expr:
+        return children[0]  # type: ignore[no-any-return]
+
+    def deadline_by(self, meta: Any, children: list[Any]) -> ir.Deadline:
+        return ir.Deadline("by", children[0], span=self.span(meta))
+
+    def deadline_on(self, meta: Any, children: list[Any]) -> ir.Deadline:
+        return ir.Deadline("on", children[0], span=self.span(meta))
+
+    def deadline_within(self, meta: Any, children: list[Any]) -> ir.Deadline:
+        return ir.Deadline("within", children[0], children[1], span=self.span(meta))
+
+    def duty(self, meta: Any, children: list[Any]) -> ir.Duty:
+        holder, action, object_, beneficiary, deadline, condition = children
+        return ir.Duty(holder, action, object_, beneficiary[0] if beneficiary else None,
+                       deadline, condition, self.span(meta))
+
+    def obligation(self, meta: Any, children: list[Any]) -> ir.Obligation:
+        name, term, duty = children
+        return ir.Obligation(str(name), _unquote(term) if term is not None else None, duty,
+                             None, self.span(meta))
+
+    def consequence(self, meta: Any, children: list[Any]) -> ir.Duty:
+        return children[0]  # type: ignore[no-any-return]
+
+    def power(self, meta: Any, children: list[Any]) -> ir.Power:
+        name, term, holder, action, object_, condition, *consequences = children
+        return ir.Power(str(name), _unquote(term) if term is not None else None, holder,
+                        action, object_, condition, tuple(consequences), None, self.span(meta))
+
+    # -------------------------------------------------------------- sections
+
+    def text(self, meta: Any, children: list[Token]) -> ir.Text:
+        return ir.Text(_unquote(children[0]), self.span(meta))
+
+    def section(self, meta: Any, children: list[Any]) -> _SectionParts:
+        number, heading, *body = children
+        texts = tuple(b for b in body if isinstance(b, ir.Text))
+        decls = tuple(
+            attrs.evolve(b, section=str(number)) for b in body if not isinstance(b, ir.Text)
+        )
+        section = ir.Section(str(number), _unquote(heading) if heading is not None else None,
+                             texts, tuple(d.name for d in decls), self.span(meta))
+        return _SectionParts(section, decls)
+
+    # ---------------------------------------------------------------- header
+
+    def dated(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
+        return ("dated", children[0].value)
+
+    def effective(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
+        return ("effective", children[0].value)
+
+    def governing_law(self, meta: Any, children: list[Token]) -> tuple[str, Any]:
+        return ("governing_law", _unquote(children[0]))
+
+    def party(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
+        name, role, description = children
+        return ("party", ir.Party(str(name), _unquote(role) if role is not None else None,
+                                  _unquote(description) if description is not None else None,
+                                  self.span(meta)))
+
+    def calendar(self, meta: Any, children: list[Token]) -> tuple[str, Any]:
+        name = str(children[0])
+        if name not in ("us_federal", "weekends_only"):
+            self.diagnostics.error(self.span(meta), f"unknown calendar {name!r}",
+                                   "use us_federal or weekends_only, and list other "
+                                   "non-business days with holidays [...]", code="literal")
+        return ("calendar", name)
+
+    def holidays(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
+        return ("holidays", tuple(c.value for c in children if c is not None))
+
+    def time_zone(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
+        zone, label = children
+        self._zone(str(zone), self.span(meta))
+        return ("time_zone", (str(zone), _unquote(label) if label is not None else None))
+
+    def close_of_business_time(self, meta: Any, children: list[Token]) -> tuple[str, Any]:
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})(?: ?([AaPp])\.?[Mm]\.?)?", str(children[0]))
+        assert match is not None
+        hour = int(match.group(1))
+        if match.group(3):
+            hour = hour % 12 + (12 if match.group(3).lower() == "p" else 0)
+        if hour > 23 or int(match.group(2)) > 59:
+            self.diagnostics.error(self.span(meta), f"{children[0]!s} is not a time of day",
+                                   code="literal")
+            hour = 17
+        return ("close_of_business", f"{hour:02d}:{match.group(2)}")
+
+    def currency(self, meta: Any, children: list[Token]) -> tuple[str, Any]:
+        return ("currency", str(children[0]))
+
+    def _header(self, kind: str, meta: Any, name: Token, title: Token, amends: str | None,
+                items: list[tuple[str, Any]]) -> ir.Header:
+        fields: dict[str, Any] = {}
+        parties = []
+        for key, value in items:
+            if key == "party":
+                parties.append(value)
+            elif key == "time_zone":
+                fields["time_zone"], fields["time_zone_label"] = value
+            else:
+                fields[key] = value
+        return ir.Header(
+            kind=kind, name=str(name), title=_unquote(title), amends=amends,
+            dated=fields.get("dated"), effective=fields.get("effective"),
+            governing_law=fields.get("governing_law"), parties=tuple(parties),
+            calendar=fields.get("calendar", "us_federal"), holidays=fields.get("holidays", ()),
+            time_zone=fields.get("time_zone"), time_zone_label=fields.get("time_zone_label"),
+            close_of_business=fields.get("close_of_business", "17:00"),
+            currency=fields.get("currency", "USD"), span=self.span(meta),
+        )
+
+    def agreement(self, meta: Any, children: list[Any]) -> ir.Header:
+        name, title, *items = children
+        return self._header("agreement", meta, name, title, None, items)
+
+    def amendment(self, meta: Any, children: list[Any]) -> ir.Header:
+        name, title, amends, *items = children
+        return self._header("amendment", meta, name, title, str(amends), items)
+
+
+def build(file: str, trees: list[lark.Tree], diagnostics: Diagnostics) -> ir.Program:
+    """Build the IR of one file from its top-level parse trees."""
+    to_ir = ToIR(file, diagnostics)
+    header: ir.Header | None = None
+    sections: list[ir.Section] = []
+    declarations: list[ir.Declaration] = []
+    for tree in trees:
+        node = to_ir.transform(tree)
+        if isinstance(node, ir.Header):
+            if header is not None:
+                diagnostics.error(node.span, f"a second {node.kind} header in one file",
+                                  "one clause file holds one agreement or one amendment",
+                                  code="duplicate")
+                continue
+            header = node
+        elif isinstance(node, _SectionParts):
+            sections.append(node.section)
+            declarations.extend(node.declarations)
+        else:
+            declarations.append(node)
+    return ir.Program(file, header, tuple(sections), tuple(_name_exceptions(declarations)))
+
+
+def _name_exceptions(declarations: list[ir.Declaration]) -> list[ir.Declaration]:
+    """Give unnamed exceptions a stable name from their target and section."""
+    counts: dict[str, int] = {}
+    named: list[ir.Declaration] = []
+    for d in declarations:
+        if isinstance(d, ir.Exception_) and not d.name:
+            where = re.sub(r"[^A-Za-z0-9]+", "_", d.section or "").strip("_")
+            base = f"{d.target}_exception" + (f"_{where}" if where else "")
+            counts[base] = counts.get(base, 0) + 1
+            d = attrs.evolve(d, name=base if counts[base] == 1 else f"{base}_{counts[base]}")
+        named.append(d)
+    return named

@@ -1,0 +1,166 @@
+"""The types of the Clause language and the rules that combine them.
+
+Values are exact at run time (`Decimal`, `date`, `int`), so what keeps a date from
+being added to money is this module: the checker asks it for the type of every
+operation and reports `None` answers as type errors.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+NUMERIC = frozenset({"integer", "decimal", "percent"})
+DURATIONS = frozenset({"days", "business_days"})
+MOMENTS = frozenset({"date", "datetime"})
+
+# How a type is spelt in clause files, diagnostics and summaries.
+SPELLING = {
+    "bool": "bool",
+    "integer": "integer",
+    "decimal": "decimal",
+    "money": "money",
+    "percent": "percent",
+    "date": "date",
+    "datetime": "datetime",
+    "days": "days",
+    "business_days": "business days",
+    "party": "party",
+    "text": "text",
+    "obligation": "obligation",
+    "power": "power",
+    "error": "an erroneous value",
+}
+
+
+@attrs.frozen
+class Type:
+    kind: str
+    currency: str | None = None  # money only
+    optional: bool = False  # may have no value (an optional fact, an "earlier of" of nothing)
+
+    def __str__(self) -> str:
+        name = SPELLING[self.kind]
+        if self.kind == "money" and self.currency:
+            name = f"money {self.currency}"
+        return name + (" (optional)" if self.optional else "")
+
+    def required(self) -> Type:
+        return attrs.evolve(self, optional=False)
+
+    def maybe(self, optional: bool = True) -> Type:
+        return attrs.evolve(self, optional=optional)
+
+    def same(self, other: Type) -> bool:
+        """Same type, ignoring whether a value may be missing."""
+        return self.required() == other.required()
+
+
+BOOL = Type("bool")
+INTEGER = Type("integer")
+DECIMAL = Type("decimal")
+PERCENT = Type("percent")
+DATE = Type("date")
+DATETIME = Type("datetime")
+DAYS = Type("days")
+BUSINESS_DAYS = Type("business_days")
+PARTY = Type("party")
+TEXT = Type("text")
+OBLIGATION = Type("obligation")
+POWER = Type("power")
+# The type of an expression that already has an error: compatible with everything, so
+# that one mistake is reported once, not at every use.
+ERROR = Type("error")
+
+
+def money(currency: str) -> Type:
+    return Type("money", currency)
+
+
+def _numeric_join(a: Type, b: Type) -> Type:
+    if a.kind == b.kind:
+        return Type(a.kind)
+    return DECIMAL
+
+
+def arithmetic(op: str, a: Type, b: Type) -> Type | None:
+    """The type of `a op b` for op in + - * / ^, or None when the operation is meaningless."""
+    ak, bk = a.kind, b.kind
+    if ERROR.kind in (ak, bk):
+        return ERROR
+    optional = a.optional or b.optional
+    result: Type | None = None
+    if op in ("+", "-"):
+        if ak in NUMERIC and bk in NUMERIC:
+            result = _numeric_join(a, b)
+        elif ak == bk == "money" and a.currency == b.currency:
+            result = a
+        elif ak in MOMENTS and bk in DURATIONS:
+            result = a
+        elif op == "+" and ak in DURATIONS and bk in MOMENTS:
+            result = b
+        elif ak == bk and ak in DURATIONS:
+            result = a
+        elif op == "-" and ak == bk == "date":
+            result = DAYS
+    elif op == "*":
+        if ak in NUMERIC and bk in NUMERIC:
+            result = PERCENT if ak == bk == "percent" else _numeric_join(a, b)
+        elif ak == "money" and bk in NUMERIC:
+            result = a
+        elif ak in NUMERIC and bk == "money":
+            result = b
+        elif ak == "integer" and bk in DURATIONS:
+            result = b
+        elif ak in DURATIONS and bk == "integer":
+            result = a
+    elif op == "/":
+        if ak in NUMERIC and bk in NUMERIC:
+            result = DECIMAL
+        elif ak == bk == "money" and a.currency == b.currency:
+            result = DECIMAL
+        elif ak == "money" and bk in NUMERIC:
+            result = a
+    elif op == "^":
+        if ak in NUMERIC and bk == "integer":
+            result = DECIMAL
+    if result is None:
+        return None
+    return result.maybe(optional)
+
+
+def comparable(op: str, a: Type, b: Type) -> bool:
+    """Whether `a op b` is a meaningful comparison (op in == != < <= > >=)."""
+    ak, bk = a.kind, b.kind
+    if ERROR.kind in (ak, bk):
+        return True
+    if ak in NUMERIC and bk in NUMERIC:
+        return True
+    if ak == bk == "money":
+        return a.currency == b.currency
+    if ak != bk:
+        return False
+    if op in ("==", "!="):
+        return ak not in ("obligation", "power")
+    return ak in MOMENTS or ak in DURATIONS
+
+
+def join(a: Type, b: Type) -> Type | None:
+    """The type of a value that is either an `a` or a `b` (the branches of an if)."""
+    optional = a.optional or b.optional
+    if a.kind == ERROR.kind or b.kind == ERROR.kind:
+        return ERROR
+    if a.same(b):
+        return a.maybe(optional)
+    if a.kind in NUMERIC and b.kind in NUMERIC:
+        return _numeric_join(a, b).maybe(optional)
+    return None
+
+
+def assignable(value: Type, target: Type) -> bool:
+    """Whether a value of type `value` may stand where `target` is declared."""
+    if ERROR.kind in (value.kind, target.kind):
+        return True
+    if value.same(target):
+        return True
+    # An integer is a decimal; nothing else converts silently.
+    return value.kind == "integer" and target.kind == "decimal"
