@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -119,8 +120,8 @@ class _Checker:
                 self.d.error(decl.span, f"'{decl.name}': names may not start with '_'",
                              f"call it '{decl.name.lstrip('_') or 'value'}'", code="name")
             if decl.name in self.decls or decl.name in self.parties:
-                first = self.decls.get(decl.name)
-                first_span = first.span if first else self.parties[decl.name].span
+                earlier = self.decls.get(decl.name)
+                first_span = earlier.span if earlier else self.parties[decl.name].span
                 self.d.error(decl.span, f"'{decl.name}' is declared twice", code="duplicate",
                              related=[Related(first_span, "first declared here")])
                 continue
@@ -156,8 +157,9 @@ class _Checker:
             if not T.assignable(default.type or T.ERROR, type_.required()):
                 self.d.error(default.span, f"the default of '{fact.name}' is {default.type}, "
                              f"but the fact is {type_.required()}", code="type")
-            if not isinstance(default, ir.Literal):
+            if not _is_constant(default):
                 self.d.error(default.span, "a fact's default must be a literal value",
+                             "such as $0, 15%, 2004-03-30, 10 days, or a party's name",
                              code="type")
             # A fact with a default always has a value.
             type_ = type_.required()
@@ -298,7 +300,7 @@ class _Checker:
         typed: ir.Expr = method(expr, scope, decl)
         return typed
 
-    def _typed(self, expr: ir.Expr, type_: T.Type | None, **changes: object) -> ir.Expr:
+    def _typed(self, expr: ir.Expr, type_: T.Type | None, **changes: Any) -> ir.Expr:
         return attrs.evolve(expr, type=type_ or T.ERROR, **changes)
 
     def _literal(self, expr: ir.Literal, scope: Mapping[str, T.Type],
@@ -593,6 +595,16 @@ class _Checker:
                 self.d.warning(decl.span, f"fact '{decl.name}' is never used",
                                "remove it, or use it in a definition or condition",
                                code="unused")
+
+
+def _is_constant(expr: ir.Expr) -> bool:
+    """A value fixed in the clause file: a literal, a negated literal, a number of days, a
+    party."""
+    if isinstance(expr, ir.Literal):
+        return True
+    if isinstance(expr, (ir.Negate, ir.Duration)):
+        return _is_constant(expr.operand if isinstance(expr, ir.Negate) else expr.amount)
+    return isinstance(expr, ir.Name) and expr.type == T.PARTY
 
 
 def _list_words(kind: str) -> str:

@@ -166,6 +166,7 @@ class _Generator:
         self.positions: dict[tuple[int, int, str | None], str] = {}
         self.parties = {p.name: p for p in checked.header.parties}
         self.file = Path(source.name).name
+        self.lines = source.text.split("\n")
 
     # ------------------------------------------------------------ utilities
 
@@ -182,7 +183,7 @@ class _Generator:
 
     def snippet(self, span: Span, limit: int = 100) -> str:
         """The clause source of a construct, on one line (labels of explanations)."""
-        lines = self.source.text.split("\n")[span.line - 1:span.end_line]
+        lines = self.lines[span.line - 1:span.end_line]
         if not lines:
             return ""
         if len(lines) == 1:
@@ -211,8 +212,7 @@ class _Generator:
         code = ctx.subst.get(id(e)) or self._expr(e, ctx)
         if strict and e.type is not None and e.type.optional:
             at = self.at(e.span, ctx.section)
-            target = self.decls.get(e.name) if isinstance(e, ir.Name) else None
-            if isinstance(target, ir.Fact):
+            if isinstance(e, ir.Name) and isinstance(self.decls.get(e.name), ir.Fact):
                 return f"_need_fact({code}, {e.name!r}, {at})"
             return f"_need_value({code}, {self.snippet(e.span, 60)!r}, {at})"
         return code
@@ -384,9 +384,9 @@ class _Generator:
                     for a, p in zip(e.args, params)]
             return f"_explain_{e.name}(facts{''.join(', ' + a for a in args)})"
         if isinstance(e, ir.Binary) and e.op in ("and", "or", "unless"):
-            items = f"[('', None, lambda: {self.xexpr(e.left, ctx)}), " \
-                    f"('', None, lambda: {self.xexpr(e.right, ctx)})]"
-            return f"_x_items({label!r}, {e.op!r}, {at}, {items})"
+            pair = f"[('', None, lambda: {self.xexpr(e.left, ctx)}), " \
+                   f"('', None, lambda: {self.xexpr(e.right, ctx)})]"
+            return f"_x_items({label!r}, {e.op!r}, {at}, {pair})"
         if isinstance(e, ir.ListOp):
             items = []
             for item in e.items:
@@ -415,9 +415,9 @@ class _Generator:
             inner.subst[id(child)] = f"v{i}"
             names.append(f"v{i}")
         compute = self._expr(e, inner)
-        args = "".join(", " + self.xexpr(child, ctx) for child in children)
+        explained = "".join(", " + self.xexpr(child, ctx) for child in children)
         return (f"_x_apply({label!r}, {kind!r}, {at}, lambda {', '.join(names)}: {compute}"
-                f"{args}{money})")
+                f"{explained}{money})")
 
     # ------------------------------------------------------------- the module
 
@@ -437,8 +437,8 @@ class _Generator:
             "# ---- " + self.file + " " + "-" * max(4, 70 - len(self.file)),
             "",
             f"_FILE: Final = {self.file!r}",
-            f"_CALENDAR: Final = Calendar(holidays={_calendar_name(header.calendar)!r}, "
-            f"extra_holidays=({''.join(self._date_code(d) + ', ' for d in header.holidays)}))",
+            (f"_CALENDAR: Final = Calendar(holidays={_calendar_name(header.calendar)!r}, "
+             f"extra_holidays=({''.join(self._date_code(d) + ', ' for d in header.holidays)}))"),
             f"_PARTY_NAMES: Final = {tuple(self.parties)!r}",
         ]
         out += self._metadata()
@@ -510,7 +510,8 @@ class _Generator:
             yield f"    {py_name(f.name)}: {self.pytype(f.type)}"
         params = "".join(f"{py_name(f.name)}: object = None, " for f in facts)
         yield ""
-        yield f"    def __init__(self, *, {params}**unknown: object) -> None:"
+        star = "*, " if facts else ""
+        yield f"    def __init__(self, {star}{params}**unknown: object) -> None:"
         yield "        for name in unknown:"
         yield "            raise _unknown_fact(name, tuple(FACT_TYPES))"
         for f in facts:
@@ -536,7 +537,7 @@ class _Generator:
         yield '        """Facts from a mapping such as parsed JSON (names as in the clause file)."""'
         renames = {py_name(f.name): f.name for f in facts if py_name(f.name) != f.name}
         if renames:
-            yield f"        renamed = {dict((v, k) for k, v in renames.items())!r}"
+            yield f"        renamed = { {v: k for k, v in renames.items()}!r}"
             yield "        return cls(**{renamed.get(str(k), str(k)): v for k, v in data.items()})"
         else:
             yield "        return cls(**{str(k): v for k, v in data.items()})"
@@ -597,7 +598,7 @@ class _Generator:
                 body.append(f"if {self.expr(e.condition, ectx)}:  # exception {e.name}")
                 value = self.coerce(self.expr(e.value, ectx), e.value.type, d.declared_type)
                 body.append(f"    decided.append(({eat}, {value}))")
-            body.append("if len(decided) > 1:")
+            body.append("if any(v != decided[0][1] for _, v in decided[1:]):")
             body.append(f"    raise _conflict({d.name!r}, decided[0][0], decided[1][0])")
             body.append("if decided:")
             body.append("    return decided[0][1]")
@@ -638,8 +639,9 @@ class _Generator:
             kind = (duty.object.type or T.ERROR).kind
             kind = "" if kind == "error" else kind
             cur = self.currency(duty.object.type)
-        due, due_text = "None", ""
+        due, due_text, deadline_word = "None", "", "by"
         if duty.deadline is not None:
+            deadline_word = "on" if duty.deadline.kind == "on" else "by"
             dl = duty.deadline
             if dl.kind == "within" and dl.after is not None:
                 business = (dl.expr.type or T.ERROR).kind == "business_days"
@@ -655,11 +657,11 @@ class _Generator:
         return (f"Obligation(name={name!r}, section={ctx.section!r}, obligor={obligor!r}, "
                 f"action={duty.action!r}, object={obj}, object_kind={kind!r}, "
                 f"beneficiary={beneficiary}, due={due}, due_text={due_text!r}, "
-                f"active={active}, currency={cur!r})")
+                f"active={active}, currency={cur!r}, deadline={deadline_word!r})")
 
     def _holders(self, holder: ir.Holder) -> tuple[str, ...]:
         if holder.kind == "either":
-            return ("Either party",)
+            return tuple(p.display for p in self.c.header.parties)
         return tuple(self.role(p) for p in holder.parties)
 
     def _obligation(self, o: ir.Obligation) -> Iterator[str]:
@@ -679,7 +681,7 @@ class _Generator:
         yield ""
         yield f"def _explain_{o.name}(facts: Facts) -> Explanation:"
         yield f"    value = {py_name(o.name)}(facts)"
-        yield f"    children: list[Explanation] = []"
+        yield "    children: list[Explanation] = []"
         yield from self._duty_explain(o.duty, ctx)
         yield (f"    return Explanation(label={o.name!r}, value=value, kind='obligation', "
                f"section={o.section!r}, file=_FILE, line={o.span.line}, "
@@ -724,13 +726,14 @@ class _Generator:
         body.append(f"return Power(name={p.name!r}, section={p.section!r}, "
                     f"holders={self._holders(p.holder)!r}, action={action!r}, "
                     f"available=available, consequences=("
-                    + "".join(c + ", " for c in consequences) + "))")
+                    + "".join(c + ", " for c in consequences) + ")"
+                    + (", joint=True" if p.holder.kind == "joint" else "") + ")")
         yield from self._guarded(body, at)
         yield ""
         yield ""
         yield f"def _explain_{p.name}(facts: Facts) -> Explanation:"
         yield f"    value = {py_name(p.name)}(facts)"
-        yield f"    children: list[Explanation] = []"
+        yield "    children: list[Explanation] = []"
         if p.condition is not None:
             yield f"    children.append({self.xexpr(p.condition, ctx)})"
         yield (f"    return Explanation(label={p.name!r}, value=value, kind='power', "

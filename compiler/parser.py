@@ -8,11 +8,13 @@ own: one bad section does not hide the errors of the next one.
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import cache
 from pathlib import Path
 
 import lark
+from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .diagnostics import Diagnostics, did_you_mean
@@ -26,7 +28,7 @@ TOP_LEVEL_KEYWORDS = (
     "agreement", "amendment", "section", "fact", "define", "condition", "exception",
     "obligation", "power", "replace", "delete", "insert", "append", "add",
 )
-_CHUNK_START = re.compile(r"^(?:%s)\b" % "|".join(TOP_LEVEL_KEYWORDS), re.MULTILINE)
+_CHUNK_START = re.compile(r"^(?:" + "|".join(TOP_LEVEL_KEYWORDS) + r")\b", re.MULTILINE)
 
 # How terminals are named in messages.
 _TERMINAL_NAMES = {
@@ -78,24 +80,28 @@ def keywords() -> frozenset[str]:
     )
 
 
-def parse(source: SourceFile, diagnostics: Diagnostics) -> list[lark.Tree]:
+def parse(source: SourceFile, diagnostics: Diagnostics) -> list[lark.Tree[Token]]:
     """Parse a file into top-level trees; syntax errors go to `diagnostics`.
 
     Returns the trees of the chunks that parsed, so later passes can still check them.
     """
     parser = lark_parser()
     try:
-        return list(parser.parse(source.text).children)
+        return _trees(parser.parse(source.text))
     except UnexpectedInput:
         pass
-    trees: list[lark.Tree] = []
+    trees: list[lark.Tree[Token]] = []
     for start_line, chunk in _chunks(source.text):
         # Padding with newlines keeps line numbers true to the file.
         try:
-            trees.extend(parser.parse("\n" * (start_line - 1) + chunk).children)
+            trees.extend(_trees(parser.parse("\n" * (start_line - 1) + chunk)))
         except UnexpectedInput as error:
             _report(source, error, diagnostics)
     return trees
+
+
+def _trees(start: lark.Tree[Token]) -> list[lark.Tree[Token]]:
+    return [c for c in start.children if isinstance(c, lark.Tree)]
 
 
 def _chunks(text: str) -> list[tuple[int, str]]:
@@ -104,7 +110,8 @@ def _chunks(text: str) -> list[tuple[int, str]]:
         starts.insert(0, 0)
     bounds = starts + [len(text)]
     return [
-        (text.count("\n", 0, a) + 1, text[a:b]) for a, b in zip(bounds, bounds[1:]) if text[a:b]
+        (text.count("\n", 0, a) + 1, text[a:b]) for a, b in itertools.pairwise(bounds)
+        if text[a:b]
     ]
 
 

@@ -136,7 +136,6 @@ def _position(file: str, line: int, column: int, section: str | None) -> str:
 # Business-day calendar
 # ---------------------------------------------------------------------------
 
-_FIRST_HOLIDAY_YEAR: Final = 1971  # Uniform Monday Holiday Act took effect.
 _MON, _THU, _SAT, _SUN = 0, 3, 5, 6
 
 
@@ -171,11 +170,10 @@ def us_federal_holidays(year: int) -> frozenset[date]:
     December 31 belongs to ``year``. Inauguration Day (only for the Washington
     area) and one-off closures by executive order are not included.
     """
-    if not _FIRST_HOLIDAY_YEAR <= year <= MAXYEAR:
-        raise ValueError(
-            f"U.S. federal holidays are available for {_FIRST_HOLIDAY_YEAR} to {MAXYEAR}, "
-            f"not {year}"
-        )
+    if not 1 < year <= MAXYEAR:
+        return frozenset()  # no observed date can be represented at the calendar's edges
+    # The statute took its present shape in 1971 (the Monday holidays); its rules are
+    # applied to earlier years too, which no contract of ours reaches.
     days = [
         _observed(date(year, 1, 1)),  # New Year's Day
         _nth_weekday(year, 2, _MON, 3),  # Washington's Birthday
@@ -735,6 +733,7 @@ class Obligation:
     due_text: str  # e.g. "within 2 business days after the breach"
     active: bool  # whether its condition holds
     currency: str = "USD"  # how a money object is shown
+    deadline: str = "by"  # "by" (on or before) or "on" (on that very day)
 
     def __str__(self) -> str:
         """``"Purchaser must pay $1,800,000.00 to Seller by March 30, 2004 (Section 3.4)"``."""
@@ -746,7 +745,8 @@ class Obligation:
         if self.beneficiary:
             words.append(f"to {self.beneficiary}")
         if self.due is not None:
-            words.append(f"by {format_value(self.due, 'datetime')}")
+            kind = "datetime" if isinstance(self.due, datetime) else "date"
+            words.append(f"{self.deadline} {format_value(self.due, kind)}")
         elif self.due_text:
             words.append(self.due_text)
         text = " ".join(words)
@@ -765,10 +765,15 @@ class Power:
     action: str
     available: bool
     consequences: tuple[Obligation, ...] = ()
+    joint: bool = False  # all holders together ("by mutual written consent"), not any one
+
 
     def __str__(self) -> str:
         """``"Seller or Purchaser may terminate (Section 8.2): available"`` + consequences."""
-        text = f"{_join_or(self.holders)} may {self.action}"
+        if self.joint:
+            text = f"{' and '.join(self.holders)} jointly may {self.action}"
+        else:
+            text = f"{_join_or(self.holders)} may {self.action}"
         if self.section:
             text += f" ({_section_label(self.section)})"
         text += ": available" if self.available else ": not available"

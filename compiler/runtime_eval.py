@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
-from clausec.runtime import (  # prelude: skip
+from .runtime import (  # prelude: skip
     ClauseError,
     ClauseRuntimeError,
     ConflictError,

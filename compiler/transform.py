@@ -468,7 +468,7 @@ class ToIR(Transformer[Token, Any]):
         return self._header("amendment", meta, name, title, str(amends), items)
 
 
-def build(file: str, trees: list[lark.Tree], diagnostics: Diagnostics) -> ir.Program:
+def build(file: str, trees: list[lark.Tree[Token]], diagnostics: Diagnostics) -> ir.Program:
     """Build the IR of one file from its top-level parse trees."""
     to_ir = ToIR(file, diagnostics)
     header: ir.Header | None = None

@@ -92,9 +92,7 @@ def arithmetic(op: str, a: Type, b: Type) -> Type | None:
     if op in ("+", "-"):
         if ak in NUMERIC and bk in NUMERIC:
             result = _numeric_join(a, b)
-        elif ak == bk == "money" and a.currency == b.currency:
-            result = a
-        elif ak in MOMENTS and bk in DURATIONS:
+        elif ak == bk == "money" and a.currency == b.currency or ak in MOMENTS and bk in DURATIONS:
             result = a
         elif op == "+" and ak in DURATIONS and bk in MOMENTS:
             result = b
@@ -107,22 +105,17 @@ def arithmetic(op: str, a: Type, b: Type) -> Type | None:
             result = PERCENT if ak == bk == "percent" else _numeric_join(a, b)
         elif ak == "money" and bk in NUMERIC:
             result = a
-        elif ak in NUMERIC and bk == "money":
-            result = b
-        elif ak == "integer" and bk in DURATIONS:
+        elif ak in NUMERIC and bk == "money" or ak == "integer" and bk in DURATIONS:
             result = b
         elif ak in DURATIONS and bk == "integer":
             result = a
     elif op == "/":
-        if ak in NUMERIC and bk in NUMERIC:
-            result = DECIMAL
-        elif ak == bk == "money" and a.currency == b.currency:
+        if ak in NUMERIC and bk in NUMERIC or ak == bk == "money" and a.currency == b.currency:
             result = DECIMAL
         elif ak == "money" and bk in NUMERIC:
             result = a
-    elif op == "^":
-        if ak in NUMERIC and bk == "integer":
-            result = DECIMAL
+    elif op == "^" and ak in NUMERIC and bk == "integer":
+        result = DECIMAL
     if result is None:
         return None
     return result.maybe(optional)
