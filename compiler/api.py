@@ -35,7 +35,7 @@ def analyse(source: SourceFile) -> Result:
     try:
         trees = parser.parse(source, diagnostics)
         program = transform.build(source.name, trees, diagnostics)
-        syntax_errors = diagnostics.has_errors
+        syntax_errors = any(d.code == "syntax" for d in diagnostics.items)
         checked = check_pass.check(program, diagnostics)
         if syntax_errors:
             # A name defined in a part that did not parse would be reported as undefined.

@@ -137,7 +137,11 @@ class _Checker:
         elif isinstance(decl, ir.Definition):
             self._definition_type(decl.name)
         elif isinstance(decl, ir.Exception_):
-            self._exception(decl)
+            target = self.decls.get(decl.target)
+            if isinstance(target, ir.Definition):
+                self._definition_type(decl.target)  # checks its exceptions too
+            else:
+                self._exception(decl, T.ERROR)
         elif isinstance(decl, ir.Obligation):
             self.typed[decl.name] = attrs.evolve(decl, duty=self._duty(decl.duty, decl))
             self.types[decl.name] = T.OBLIGATION
@@ -191,7 +195,6 @@ class _Checker:
         self.visiting.append(name)
         params = tuple(attrs.evolve(p, type=self._resolve_type(p.type)) for p in decl.params)
         expr = self._expr(decl.expr, self._scope(params), decl)
-        self.visiting.pop()
         inferred = expr.type or T.ERROR
         declared = self._resolve_type(decl.declared_type) if decl.declared_type else None
         if declared is not None:
@@ -202,12 +205,16 @@ class _Checker:
             type_ = declared.maybe(inferred.optional)
         else:
             type_ = inferred
+        # Exceptions are part of the term's definition: a cycle through one is a cycle.
+        for exc in self.exceptions.get(name, ()):
+            self._exception(exc, type_)
+        self.visiting.pop()
         self.types[name] = type_
         self.typed[name] = attrs.evolve(decl, params=params, declared_type=type_, expr=expr)
         self.order.append(name)
         return type_
 
-    def _exception(self, exc: ir.Exception_) -> None:
+    def _exception(self, exc: ir.Exception_, target_type: T.Type) -> None:
         target = self.decls.get(exc.target)
         if not isinstance(target, ir.Definition):
             hint = did_you_mean(exc.target, [n for n, d in self.decls.items()
@@ -218,7 +225,6 @@ class _Checker:
             self.typed[exc.name] = exc
             return
         self.used.add(exc.target)
-        target_type = self._definition_type(exc.target)
         scope = self._scope(target.params)
         value = self._expr(exc.value, scope, exc)
         condition = self._bool(exc.condition, scope, exc, "the condition of an exception")

@@ -42,6 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERRORS
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (clausec check --format json | head): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
         print(f"clausec: internal error: {type(error).__name__}: {error}\n"
               "This is a bug in clausec; please report it with the input that caused it.",
@@ -138,6 +142,10 @@ def write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
+        # mkstemp creates the file private (0600); give it the mode any new file gets.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -220,7 +228,10 @@ def _eval(args: argparse.Namespace) -> int:
         raise UserError(f"{args.name}: {error}") from None
     kind = _kind(target, checked.types.get(args.name))
     currency = checked.header.currency
-    text = module.format_value(value, kind, currency) if kind else str(value)
+    if value is None:
+        text = "no value"
+    else:
+        text = module.format_value(value, kind, currency) if kind else str(value)
     if args.format == "json":
         out: dict[str, Any] = {"name": args.name, "value": text, "kind": kind}
         if explanation is not None:
@@ -258,6 +269,8 @@ def _arguments(target: ir.Declaration | None, raw: Sequence[str], module: Any) -
         extra: tuple[Any, ...] = ()
         if param.type.kind == "party":
             extra = (module._PARTY_NAMES,)
+        elif param.type.kind == "money":
+            extra = (param.type.currency or module.AGREEMENT["currency"],)
         converted.append(converter(param.name, value, *extra))
     return converted
 

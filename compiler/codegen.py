@@ -17,6 +17,7 @@ Output is deterministic: constants are numbered in order of first use.
 from __future__ import annotations
 
 import ast
+import builtins
 import keyword
 import re
 from collections.abc import Callable, Iterator
@@ -64,6 +65,8 @@ _CONVERTERS = {
 }
 
 _DECIMAL_KINDS = frozenset({"decimal", "money", "percent"})
+# Operations whose result is missing when an operand is (see _Generator._lifted).
+_LIFTABLE = (ir.Binary, ir.Negate, ir.Shift, ir.Duration, ir.CloseOfBusiness, ir.Call)
 
 
 def converter_name(kind: str) -> str:
@@ -71,9 +74,26 @@ def converter_name(kind: str) -> str:
     return _CONVERTERS[kind]
 
 
+@cache
+def _reserved() -> frozenset[str]:
+    """Names a clause name must not take in the module: Python's builtins, everything the
+    prelude defines or imports, and the module's own API."""
+    names = set(dir(builtins)) | _MODULE_NAMES
+    for node in ast.parse(prelude()).body:  # module level only: locals do not clash
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        else:
+            names.update(n.id for n in ast.walk(node)
+                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    return frozenset(names)
+
+
 def py_name(name: str) -> str:
-    """The Python identifier of a clause name (clause names are identifiers already)."""
-    if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in _MODULE_NAMES:
+    """The Python identifier of a clause name (clause names are identifiers already, but
+    may be Python keywords or names the module needs: those get a trailing underscore)."""
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in _reserved():
         return name + "_"
     return name
 
@@ -155,6 +175,7 @@ class _Ctx:
     section: str | None
     subst: dict[int, str] = attrs.field(factory=dict)
     params: frozenset[str] = frozenset()
+    lifted: bool = False  # substituted values are known to be present
 
 
 class _Generator:
@@ -208,14 +229,36 @@ class _Generator:
 
     # ---------------------------------------------------- fast expressions
 
-    def expr(self, e: ir.Expr, ctx: _Ctx, strict: bool = True) -> str:
-        code = ctx.subst.get(id(e)) or self._expr(e, ctx)
-        if strict and e.type is not None and e.type.optional:
+    def expr(self, e: ir.Expr, ctx: _Ctx, strict: bool = True, lift: bool = False) -> str:
+        """Code for `e`. Where `strict`, a missing value raises an error naming what is
+        missing; where `lift` (the items of "earlier of", the operand of "is given"), an
+        operation on a missing value has no value instead."""
+        if id(e) in ctx.subst:
+            code = ctx.subst[id(e)]
+        elif lift and e.type is not None and e.type.optional and isinstance(e, _LIFTABLE):
+            code = self._lifted(e, ctx)
+        else:
+            code = self._expr(e, ctx)
+        if strict and e.type is not None and e.type.optional and not (
+                ctx.lifted and id(e) in ctx.subst):
             at = self.at(e.span, ctx.section)
             if isinstance(e, ir.Name) and isinstance(self.decls.get(e.name), ir.Fact):
                 return f"_need_fact({code}, {e.name!r}, {at})"
             return f"_need_value({code}, {self.snippet(e.span, 60)!r}, {at})"
         return code
+
+    def _lifted(self, e: ir.Expr, ctx: _Ctx) -> str:
+        """An operation on values that may be missing, where a missing result is allowed:
+        no value if one of them has none ("10 days after X" before X happened)."""
+        inner = _Ctx(ctx.section, dict(ctx.subst), ctx.params)
+        names, args = [], []
+        for i, child in enumerate(c for c in _children(e) if c.type and c.type.optional):
+            inner.subst[id(child)] = f"t{i}"
+            names.append(f"t{i}")
+            args.append(self.expr(child, ctx, strict=False, lift=True))
+        # The children stand in already checked: no _need_* wrapper around t0, t1...
+        body = self._expr(e, attrs.evolve(inner, lifted=True))
+        return f"_maybe(lambda {', '.join(names)}: {body}, {', '.join(args)})"
 
     def coerce(self, code: str, value: T.Type | None, target: T.Type | None) -> str:
         """An integer where a decimal is expected becomes a Decimal (exact, and typed)."""
@@ -259,7 +302,7 @@ class _Generator:
     def _call(self, e: ir.Call, ctx: _Ctx) -> str:
         target = self.decls.get(e.name)
         if isinstance(target, ir.Definition):
-            params = self.c.declarations[e.name].params  # type: ignore[union-attr]
+            params = self.decls[e.name].params  # type: ignore[union-attr]
             args = [self.coerce(self.expr(a, ctx), a.type, p.type)
                     for a, p in zip(e.args, params)]
             return f"{py_name(e.name)}(facts{''.join(', ' + a for a in args)})"
@@ -271,9 +314,19 @@ class _Generator:
         return f"_round({args[0]}, {args[1]})"
 
     def _not(self, e: ir.Not, ctx: _Ctx) -> str:
-        return f"(not {self.expr(e.operand, ctx)})"
+        # Written the way a linter wants it: not not x is x; not a == b is a != b.
+        operand = e.operand
+        if isinstance(operand, ir.Not) and id(operand) not in ctx.subst:
+            return self.expr(operand.operand, ctx)
+        if isinstance(operand, ir.Compare) and operand.op in ("==", "!=") and \
+                id(operand) not in ctx.subst:
+            flipped = attrs.evolve(operand, op="!=" if operand.op == "==" else "==")
+            return self._compare(flipped, ctx)
+        return f"(not {self.expr(operand, ctx)})"
 
     def _negate(self, e: ir.Negate, ctx: _Ctx) -> str:
+        if (e.type or T.ERROR).kind in _DECIMAL_KINDS:
+            return f"_EXACT.minus({self.expr(e.operand, ctx)})"
         return f"(-{self.expr(e.operand, ctx)})"
 
     def _binary(self, e: ir.Binary, ctx: _Ctx) -> str:
@@ -296,6 +349,10 @@ class _Generator:
             return f"_div({left}, {right}, {self.at(e.span, ctx.section)})"
         if e.op == "^":
             return f"_pow({left}, {right})"
+        if (e.type or T.ERROR).kind in _DECIMAL_KINDS:
+            # Exact arithmetic in the module's own decimal context, not the caller's.
+            method = {"+": "add", "-": "subtract", "*": "multiply"}[e.op]
+            return f"_EXACT.{method}({left}, {right})"
         return f"({left} {e.op} {right})"
 
     def _shift_code(self, base: str, amount: str, business: bool, backwards: bool) -> str:
@@ -304,11 +361,18 @@ class _Generator:
         return f"_CALENDAR.{method}({base}, {amount})"
 
     def _compare(self, e: ir.Compare, ctx: _Ctx) -> str:
+        for side, other in ((e.right, e.left), (e.left, e.right)):
+            # "x is true" is x itself (comparing with True is what linters forbid).
+            if isinstance(side, ir.Literal) and isinstance(side.value, bool) and \
+                    id(side) not in ctx.subst and e.op in ("==", "!="):
+                positive = side.value == (e.op == "==")
+                code = self.expr(other, ctx)
+                return code if positive else f"(not {code})"
         return f"({self.expr(e.left, ctx)} {e.op} {self.expr(e.right, ctx)})"
 
     def _isgiven(self, e: ir.IsGiven, ctx: _Ctx) -> str:
         test = "is None" if e.negated else "is not None"
-        return f"({self.expr(e.operand, ctx, strict=False)} {test})"
+        return f"({self.expr(e.operand, ctx, strict=False, lift=True)} {test})"
 
     def _duration(self, e: ir.Duration, ctx: _Ctx) -> str:
         return self.expr(e.amount, ctx)
@@ -323,6 +387,15 @@ class _Generator:
                 f"{self.c.header.close_of_business!r}, {self.c.header.time_zone!r})")
 
     def _ifthenelse(self, e: ir.IfThenElse, ctx: _Ctx) -> str:
+        branches = (e.then, e.otherwise)
+        if all(isinstance(b, ir.Literal) and isinstance(b.value, bool) and
+               id(b) not in ctx.subst for b in branches):
+            # "if c then true else false" is c.
+            condition = self.expr(e.condition, ctx)
+            then, other = (b.value for b in branches)  # type: ignore[attr-defined]
+            if then == other:
+                return "True" if then else "False"
+            return condition if then else f"(not {condition})"
         then = self.coerce(self.expr(e.then, ctx, strict=False), e.then.type, e.type)
         other = self.coerce(self.expr(e.otherwise, ctx, strict=False), e.otherwise.type,
                             e.type)
@@ -344,14 +417,18 @@ class _Generator:
             return f"(not {joined})" if e.kind == "none" else joined
         parts = []
         for item in e.items:
-            code = self.coerce(self.expr(item.expr, ctx, strict=False), item.expr.type, e.type)
+            code = self.coerce(self.expr(item.expr, ctx, strict=False, lift=True),
+                               item.expr.type, e.type)
             if item.when is not None:
-                code = f"({code} if {self.expr(item.when, ctx)} else None)"
+                code = f"{code} if {self.expr(item.when, ctx)} else None"
             parts.append(code)
         if e.kind == "total":
             zero = self.const("Decimal(0)") if (e.type or T.ERROR).kind in _DECIMAL_KINDS \
                 else "0"
             return f"_total({zero}{''.join(', ' + p for p in parts)})"
+        if e.type is not None and not e.type.optional and len(parts) > 1:
+            # Every item has a value: plain min/max.
+            return f"{'min' if e.kind in ('earliest', 'least') else 'max'}({', '.join(parts)})"
         helper = "_earliest" if e.kind in ("earliest", "least") else "_latest"
         return f"{helper}({', '.join(parts)})"
 
@@ -367,7 +444,7 @@ class _Generator:
         if isinstance(e, ir.Literal) or (isinstance(e, ir.Duration)
                                          and isinstance(e.amount, ir.Literal)):
             return f"_x_leaf({label!r}, {self.expr(e, ctx)}, {kind!r}, None, 'literal')"
-        if isinstance(e, ir.Name):
+        if isinstance(e, ir.Name) and e.name not in ctx.params:
             target = self.decls.get(e.name)
             if isinstance(target, ir.Definition):
                 return f"_explain_{e.name}(facts)"
@@ -378,8 +455,10 @@ class _Generator:
             note = "party" if kind == "party" else "parameter"
             return f"_x_leaf({label!r}, {self.expr(e, ctx, strict=False)}, {kind!r}, None, " \
                    f"{note!r})"
+        if isinstance(e, ir.Name):  # a parameter
+            return f"_x_leaf({label!r}, {py_name(e.name)}, {kind!r}, None, 'parameter')"
         if isinstance(e, ir.Call) and isinstance(self.decls.get(e.name), ir.Definition):
-            params = self.c.declarations[e.name].params  # type: ignore[union-attr]
+            params = self.decls[e.name].params  # type: ignore[union-attr]
             args = [self.coerce(self.expr(a, ctx), a.type, p.type)
                     for a, p in zip(e.args, params)]
             return f"_explain_{e.name}(facts{''.join(', ' + a for a in args)})"
@@ -416,8 +495,9 @@ class _Generator:
             names.append(f"v{i}")
         compute = self._expr(e, inner)
         explained = "".join(", " + self.xexpr(child, ctx) for child in children)
+        lift = ", lift=True" if e.type is not None and e.type.optional else ""
         return (f"_x_apply({label!r}, {kind!r}, {at}, lambda {', '.join(names)}: {compute}"
-                f"{explained}{money})")
+                f"{explained}{money}{lift})")
 
     # ------------------------------------------------------------- the module
 
@@ -512,6 +592,11 @@ class _Generator:
         yield ""
         star = "*, " if facts else ""
         yield f"    def __init__(self, {star}{params}**unknown: object) -> None:"
+        for f in facts:
+            if py_name(f.name) != f.name:
+                # A fact named like a Python keyword is also accepted under its own name.
+                yield f"        if {f.name!r} in unknown:"
+                yield f"            {py_name(f.name)} = unknown.pop({f.name!r})"
         yield "        for name in unknown:"
         yield "            raise _unknown_fact(name, tuple(FACT_TYPES))"
         for f in facts:
@@ -618,7 +703,7 @@ class _Generator:
             label = (f"{d.name!r} + '(' + ', '.join(str(a) for a in ({args[2:]},)) + ')'"
                      + (f" + {' (' + d.term + ')'!r}" if d.term else ""))
         yield f"def _explain_{d.name}(facts: Facts{params}) -> Explanation:"
-        yield f"    value = {name}(facts{args})"
+        yield f"    _result = {name}(facts{args})"
         general = f"lambda: {self.xexpr(d.expr, ctx)}"
         excs = []
         for e in exceptions:
@@ -626,7 +711,7 @@ class _Generator:
             excs.append(f"({e.name!r}, {self.at(e.span, e.section)}, "
                         f"lambda: {self.xexpr(e.condition, ectx)}, "
                         f"lambda: {self.xexpr(e.value, ectx)})")
-        yield (f"    return _x_definition({label}, {kind_name!r}, {at}, value, {general}, "
+        yield (f"    return _x_definition({label}, {kind_name!r}, {at}, _result, {general}, "
                f"[{', '.join(excs)}]{money})")
         yield ""
         yield ""
@@ -680,10 +765,10 @@ class _Generator:
         yield ""
         yield ""
         yield f"def _explain_{o.name}(facts: Facts) -> Explanation:"
-        yield f"    value = {py_name(o.name)}(facts)"
+        yield f"    _result = {py_name(o.name)}(facts)"
         yield "    children: list[Explanation] = []"
         yield from self._duty_explain(o.duty, ctx)
-        yield (f"    return Explanation(label={o.name!r}, value=value, kind='obligation', "
+        yield (f"    return Explanation(label={o.name!r}, value=_result, kind='obligation', "
                f"section={o.section!r}, file=_FILE, line={o.span.line}, "
                "children=tuple(children))")
         yield ""
@@ -732,11 +817,11 @@ class _Generator:
         yield ""
         yield ""
         yield f"def _explain_{p.name}(facts: Facts) -> Explanation:"
-        yield f"    value = {py_name(p.name)}(facts)"
+        yield f"    _result = {py_name(p.name)}(facts)"
         yield "    children: list[Explanation] = []"
         if p.condition is not None:
             yield f"    children.append({self.xexpr(p.condition, ctx)})"
-        yield (f"    return Explanation(label={p.name!r}, value=value, kind='power', "
+        yield (f"    return Explanation(label={p.name!r}, value=_result, kind='power', "
                f"section={p.section!r}, file=_FILE, line={p.span.line}, "
                "children=tuple(children))")
         yield ""

@@ -237,16 +237,45 @@ class Text:
 
 
 @attrs.frozen
+class Part:
+    """A text block of a section and the declarations that encode it (those that follow
+    it up to the next text block). Amendments that replace or delete a sentence replace
+    or delete its part, words and logic together."""
+
+    text: Text | None
+    declarations: tuple[str, ...]
+
+
+@attrs.frozen
 class Section:
     number: str
     heading: str | None
-    texts: tuple[Text, ...]
-    declarations: tuple[str, ...]  # names declared in the section, in order
+    parts: tuple[Part, ...]
     span: Span = attrs.field(eq=False)
+    # How consolidation labels a section in force only because of an amendment:
+    # "as amended on March 31, 2004", or for an amendment's own provisions
+    # "of the Amendment to Patent Purchase Agreement".
+    note: str = ""
+    deleted: str = ""  # "[Deleted by the Amendment of March 31, 2004]" once deleted
+
+    @property
+    def texts(self) -> tuple[Text, ...]:
+        return tuple(p.text for p in self.parts if p.text is not None)
+
+    @property
+    def declarations(self) -> tuple[str, ...]:
+        return tuple(name for p in self.parts for name in p.declarations)
 
     @property
     def text(self) -> str:
+        if self.deleted:
+            return self.deleted
         return "\n\n".join(t.text for t in self.texts)
+
+    @property
+    def label(self) -> str:
+        """How explanations name it: "3.1", "3.1, as amended on March 31, 2004"."""
+        return f"{self.number}{self.note}"
 
 
 @attrs.frozen
@@ -283,6 +312,49 @@ class Header:
 
 
 @attrs.frozen
+class Target:
+    """What an amendment operation acts on: sections, a sentence, or a clause of one."""
+
+    kind: str  # "section", "sections", "sentence", "clause"
+    sections: tuple[str, ...]
+    sentence: int | None = None  # 1-based; -1 for "the last sentence"
+    clause: str | None = None  # "(i)"
+    span: Span = attrs.field(kw_only=True, eq=False)
+
+    def describe(self) -> str:
+        """The target in the contract's words: "the first sentence of Section 3.4"."""
+        if self.kind == "sections":
+            listed = ", ".join(self.sections[:-1]) + " and " + self.sections[-1]
+            return f"Sections {listed}"
+        where = f"Section {self.sections[0]}"
+        if self.kind == "section":
+            return where
+        ordinal = ORDINALS_BY_NUMBER.get(self.sentence or 0, f"sentence {self.sentence} of")
+        sentence = f"the {ordinal} sentence of {where}"
+        if self.kind == "sentence":
+            return sentence
+        return f"clause {self.clause} of {sentence}"
+
+
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+            "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "last": -1}
+ORDINALS_BY_NUMBER = {n: word for word, n in ORDINALS.items()}
+
+
+@attrs.frozen
+class Operation:
+    """One change an amendment makes: replace, delete, append to, or add a section or part
+    of one. The body (for all but delete) is a section body: text and declarations."""
+
+    kind: str  # "replace", "delete", "append", "add"
+    target: Target
+    heading: str | None
+    parts: tuple[Part, ...]
+    declarations: tuple[Declaration, ...]
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
 class Program:
     """One clause file."""
 
@@ -290,6 +362,7 @@ class Program:
     header: Header | None
     sections: tuple[Section, ...]
     declarations: tuple[Declaration, ...]
+    operations: tuple[Operation, ...] = ()
 
     def by_name(self) -> dict[str, Declaration]:
         return {d.name: d for d in self.declarations}

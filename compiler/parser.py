@@ -8,6 +8,7 @@ own: one bad section does not hide the errors of the next one.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
 from functools import cache
@@ -28,7 +29,6 @@ TOP_LEVEL_KEYWORDS = (
     "agreement", "amendment", "section", "fact", "define", "condition", "exception",
     "obligation", "power", "replace", "delete", "insert", "append", "add",
 )
-_CHUNK_START = re.compile(r"^(?:" + "|".join(TOP_LEVEL_KEYWORDS) + r")\b", re.MULTILINE)
 
 # How terminals are named in messages.
 _TERMINAL_NAMES = {
@@ -91,12 +91,14 @@ def parse(source: SourceFile, diagnostics: Diagnostics) -> list[lark.Tree[Token]
     except UnexpectedInput:
         pass
     trees: list[lark.Tree[Token]] = []
-    for start_line, chunk in _chunks(source.text):
+    chunks = _chunks(source.text)
+    for i, (start_line, chunk) in enumerate(chunks):
         # Padding with newlines keeps line numbers true to the file.
         try:
             trees.extend(_trees(parser.parse("\n" * (start_line - 1) + chunk)))
         except UnexpectedInput as error:
-            _report(source, error, diagnostics)
+            next_line = chunks[i + 1][0] if i + 1 < len(chunks) else None
+            _report(source, error, diagnostics, next_line)
     return trees
 
 
@@ -104,8 +106,27 @@ def _trees(start: lark.Tree[Token]) -> list[lark.Tree[Token]]:
     return [c for c in start.children if isinstance(c, lark.Tree)]
 
 
+_LONG_STRING = re.compile(r'"""(?:.|\n)*?(?:"""|\Z)')
+_LINE_START_WORD = re.compile(r"^([A-Za-z_]+)\b", re.MULTILINE)
+
+
 def _chunks(text: str) -> list[tuple[int, str]]:
-    starts = [m.start() for m in _CHUNK_START.finditer(text)]
+    """Cut a file where top-level declarations start: a line beginning at column 0 with a
+    declaration keyword, or with a word close to one (a misspelt keyword), outside text
+    blocks."""
+    strings = [(m.start(), m.end()) for m in _LONG_STRING.finditer(text)]
+
+    def in_string(pos: int) -> bool:
+        return any(a < pos < b for a, b in strings)
+
+    starts = []
+    for match in _LINE_START_WORD.finditer(text):
+        word = match.group(1)
+        if in_string(match.start()):
+            continue
+        if word in TOP_LEVEL_KEYWORDS or difflib.get_close_matches(
+                word, TOP_LEVEL_KEYWORDS, n=1, cutoff=0.75):
+            starts.append(match.start())
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
     bounds = starts + [len(text)]
@@ -142,7 +163,8 @@ def _expected_list(expected: set[str]) -> str:
     return ", ".join(names)
 
 
-def _report(source: SourceFile, error: UnexpectedInput, diagnostics: Diagnostics) -> None:
+def _report(source: SourceFile, error: UnexpectedInput, diagnostics: Diagnostics,
+            next_chunk_line: int | None = None) -> None:
     line = max(1, getattr(error, "line", 1) or 1)
     column = max(1, getattr(error, "column", 1) or 1)
     if isinstance(error, UnexpectedCharacters):
@@ -161,6 +183,14 @@ def _report(source: SourceFile, error: UnexpectedInput, diagnostics: Diagnostics
         isinstance(error, UnexpectedToken) and error.token.type == "$END"
     ):
         expected = set(getattr(error, "expected", ()) or ())
+        if next_chunk_line is not None:
+            # The block ran into the next declaration: say so there, not at the file's end.
+            word = source.line_text(next_chunk_line).split()[0]
+            span = source.span(next_chunk_line, 1, next_chunk_line, 1 + len(word))
+            hint = "a '}' is missing before it" if "RBRACE" in expected else None
+            diagnostics.error(span, f"unexpected {word!r}; expected {_expected_list(expected)}",
+                              hint, code="syntax")
+            return
         last = source.text.rstrip("\n").split("\n")
         span = source.span(len(last), max(1, len(last[-1]) + 1)) if last else source.span(1, 1)
         hint = "a '}' is missing" if "RBRACE" in expected else None

@@ -11,7 +11,15 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import (
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+)
 from typing import Any, TypeVar
 
 from .runtime import (  # prelude: skip
@@ -25,6 +33,11 @@ from .runtime import (  # prelude: skip
 )
 
 _T = TypeVar("_T")
+
+# Every Decimal operation of a clause runs in this context, whatever the caller's: results
+# do not depend on the precision or traps of the application that imports the module.
+_EXACT = Context(prec=28, rounding=ROUND_HALF_EVEN, Emin=-999999, Emax=999999,
+                 traps=[InvalidOperation, DivisionByZero, Overflow])
 _At = tuple[str, int, int, "str | None"]
 _Thunk = Callable[[], Explanation]
 
@@ -59,16 +72,17 @@ def _div(a: Decimal | int, b: Decimal | int, at: _At) -> Decimal:
     if b == 0:
         raise ClauseRuntimeError("division by zero", file=at[0], line=at[1], column=at[2],
                                  section=at[3])
-    return Decimal(a) / Decimal(b)
+    return _EXACT.divide(a, b)
 
 
 def _pow(base: Decimal | int, exponent: int) -> Decimal:
-    return Decimal(base) ** exponent
+    return _EXACT.power(base, exponent)
 
 
 def _round(value: Decimal | int, places: int) -> Decimal:
     """Round half up, the way amounts are rounded in contracts (not banker's rounding)."""
-    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP,
+                                   context=_EXACT)
 
 
 def _earliest(*values: _T | None) -> _T | None:
@@ -81,12 +95,20 @@ def _latest(*values: _T | None) -> _T | None:
     return max(present) if present else None  # type: ignore[type-var]
 
 
-def _total(zero: _T, *values: _T | None) -> _T:
+def _total(zero: _T, *values: Any) -> _T:
     result: Any = zero
     for v in values:
         if v is not None:
-            result = result + v
+            result = _EXACT.add(result, v) if isinstance(result, Decimal) else result + v
     return result  # type: ignore[no-any-return]
+
+
+def _maybe(compute: Callable[..., _T], *values: object) -> _T | None:
+    """`compute(*values)`, or no value when one of them has none: "10 days after X" has
+    no value while X has not happened."""
+    if any(v is None for v in values):
+        return None
+    return compute(*values)
 
 
 def _days_between(a: date, b: date) -> int:
@@ -110,10 +132,12 @@ def _x_leaf(label: str, value: object, kind: str, at: _At | None, note: str = ""
 
 
 def _x_apply(label: str, kind: str, at: _At, compute: Callable[..., object],
-             *children: Explanation, currency: str = "USD") -> Explanation:
-    """A construct whose value is computed from all of its children."""
+             *children: Explanation, currency: str = "USD", lift: bool = False) -> Explanation:
+    """A construct whose value is computed from all of its children (with `lift`, a
+    construct that has no value when one of its children has none)."""
     try:
-        value = compute(*(c.value for c in children))
+        values = [c.value for c in children]
+        value = None if lift and any(v is None for v in values) else compute(*values)
     except ClauseRuntimeError:
         raise
     except (ArithmeticError, TypeError, ValueError) as error:
@@ -149,8 +173,9 @@ def _x_items(label: str, kind: str, at: _At,
             guard = when()
             if not guard.value:
                 children.append(Explanation(
-                    label=item_label, value=None, kind="bool", section=at[3], file=at[0],
-                    line=at[1], note="does not apply", children=(guard,)))
+                    label=item_label or f"when {guard.label}", value=None, kind="bool",
+                    section=at[3], file=at[0], line=at[1], note="does not apply",
+                    children=(guard,)))
                 continue
         child = thunk()
         if item_label and item_label != child.label:
@@ -185,8 +210,9 @@ def _x_choose(label: str, kind: str, at: _At, pick: Callable[..., object],
             guard = when()
             if not guard.value:
                 children.append(Explanation(
-                    label=item_label, value=None, kind=kind, section=at[3], file=at[0],
-                    line=at[1], note="does not apply", children=(guard,), currency=currency))
+                    label=item_label or f"when {guard.label}", value=None, kind=kind,
+                    section=at[3], file=at[0], line=at[1], note="does not apply",
+                    children=(guard,), currency=currency))
                 continue
         child = thunk()
         values.append(child.value)

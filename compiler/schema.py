@@ -29,6 +29,26 @@ _KINDS: dict[str, dict[str, Any]] = {
 }
 
 
+def _json_default(expr: ir.Expr, kind: str) -> Any:
+    """A fact's default as the facts file would write it."""
+    if isinstance(expr, ir.Negate):
+        value = _json_default(expr.operand, kind)
+        return f"-{value}" if isinstance(value, str) else -value
+    if isinstance(expr, ir.Duration):
+        return _json_default(expr.amount, "integer")
+    if isinstance(expr, ir.Name):  # a party
+        return expr.name
+    assert isinstance(expr, ir.Literal)
+    value = expr.value
+    if kind == "percent":
+        return f"{value * 100:f}".rstrip("0").rstrip(".") + "%"  # type: ignore[operator]
+    if kind in ("bool", "integer", "days", "business_days"):
+        return value
+    if kind in ("date", "datetime"):
+        return value.isoformat()  # type: ignore[union-attr]
+    return str(value)
+
+
 def facts_schema(checked: CheckedProgram) -> dict[str, Any]:
     header = checked.header
     properties: dict[str, Any] = {}
@@ -54,8 +74,8 @@ def facts_schema(checked: CheckedProgram) -> dict[str, Any]:
             words.append(f"(Section {fact.section})")
         if words:
             prop["description"] = " ".join(words)
-        if fact.default is not None and isinstance(fact.default, ir.Literal):
-            prop["default"] = str(fact.default.value) if kind != "bool" else fact.default.value
+        if fact.default is not None:
+            prop["default"] = _json_default(fact.default, kind)
         properties[fact.name] = prop
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

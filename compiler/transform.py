@@ -69,6 +69,33 @@ class _SectionParts:
     declarations: tuple[ir.Declaration, ...]
 
 
+def _body(number: str, body: list[Any]) -> tuple[tuple[ir.Part, ...],
+                                                  tuple[ir.Declaration, ...]]:
+    """Group a section body into parts: each text block with the declarations after it."""
+    parts: list[ir.Part] = []
+    decls: list[ir.Declaration] = []
+    text: ir.Text | None = None
+    names: list[str] = []
+    for item in body:
+        if isinstance(item, ir.Text):
+            if text is not None or names:
+                parts.append(ir.Part(text, tuple(names)))
+            text, names = item, []
+        else:
+            decl = attrs.evolve(item, section=number)
+            if isinstance(decl, ir.Exception_) and not decl.name:
+                # Unnamed exceptions are named after their target and section.
+                where = re.sub(r"[^A-Za-z0-9]+", "_", number).strip("_")
+                base = f"{decl.target}_exception_{where}"
+                taken = sum(1 for d in decls if d.name.startswith(base))
+                decl = attrs.evolve(decl, name=base if not taken else f"{base}_{taken + 1}")
+            decls.append(decl)
+            names.append(decl.name)
+    if text is not None or names:
+        parts.append(ir.Part(text, tuple(names)))
+    return tuple(parts), tuple(decls)
+
+
 @v_args(meta=True)
 class ToIR(Transformer[Token, Any]):
     def __init__(self, file: str, diagnostics: Diagnostics):
@@ -155,9 +182,8 @@ class ToIR(Transformer[Token, Any]):
             self.diagnostics.error(span, f"{text!r} is not a valid date and time", code="literal")
             value = datetime(2000, 1, 1)
         if zone:
-            tz = self._zone(zone, span)
-            if tz is not None:
-                value = value.replace(tzinfo=tz)
+            # An unknown zone is reported here; UTC stands in so nothing else complains.
+            value = value.replace(tzinfo=self._zone(zone, span) or ZoneInfo("UTC"))
         # A naive value means "in the agreement's time zone": the checker resolves it.
         return ir.Literal(value, text, span=span, type=T.DATETIME)
 
@@ -382,13 +408,53 @@ class ToIR(Transformer[Token, Any]):
 
     def section(self, meta: Any, children: list[Any]) -> _SectionParts:
         number, heading, *body = children
-        texts = tuple(b for b in body if isinstance(b, ir.Text))
-        decls = tuple(
-            attrs.evolve(b, section=str(number)) for b in body if not isinstance(b, ir.Text)
-        )
+        parts, decls = _body(str(number), body)
         section = ir.Section(str(number), _unquote(heading) if heading is not None else None,
-                             texts, tuple(d.name for d in decls), self.span(meta))
+                             parts, self.span(meta))
         return _SectionParts(section, decls)
+
+    # ------------------------------------------------------------ operations
+
+    def section_target(self, meta: Any, children: list[Token]) -> ir.Target:
+        return ir.Target("section", (str(children[0]),), span=self.span(meta))
+
+    def sections_target(self, meta: Any, children: list[Token]) -> ir.Target:
+        numbers = tuple(str(c) for c in children if c is not None)
+        return ir.Target("sections" if len(numbers) > 1 else "section", numbers,
+                         span=self.span(meta))
+
+    def sentence_target(self, meta: Any, children: list[Token]) -> ir.Target:
+        ordinal, number = children[-2:]
+        return ir.Target("sentence", (str(number),), ir.ORDINALS[str(ordinal)],
+                         span=self.span(meta))
+
+    def clause_target(self, meta: Any, children: list[Token]) -> ir.Target:
+        label, ordinal, number = children[0], children[-2], children[-1]
+        return ir.Target("clause", (str(number),), ir.ORDINALS[str(ordinal)], str(label),
+                         span=self.span(meta))
+
+    def _operation(self, kind: str, meta: Any, target: ir.Target, heading: Any,
+                   body: list[Any]) -> ir.Operation:
+        parts, decls = _body(target.sections[0], body)
+        return ir.Operation(kind, target, _unquote(heading) if heading is not None else None,
+                            parts, decls, self.span(meta))
+
+    def replace_op(self, meta: Any, children: list[Any]) -> ir.Operation:
+        target, heading, *body = children
+        return self._operation("replace", meta, target, heading, body)
+
+    def delete_op(self, meta: Any, children: list[Any]) -> ir.Operation:
+        return self._operation("delete", meta, children[0], None, [])
+
+    def append_op(self, meta: Any, children: list[Any]) -> ir.Operation:
+        number, *body = children
+        target = ir.Target("section", (str(number),), span=self.tspan(number))
+        return self._operation("append", meta, target, None, body)
+
+    def add_op(self, meta: Any, children: list[Any]) -> ir.Operation:
+        number, heading, *body = children
+        target = ir.Target("section", (str(number),), span=self.tspan(number))
+        return self._operation("add", meta, target, heading, body)
 
     # ---------------------------------------------------------------- header
 
@@ -474,6 +540,7 @@ def build(file: str, trees: list[lark.Tree[Token]], diagnostics: Diagnostics) ->
     header: ir.Header | None = None
     sections: list[ir.Section] = []
     declarations: list[ir.Declaration] = []
+    operations: list[ir.Operation] = []
     for tree in trees:
         node = to_ir.transform(tree)
         if isinstance(node, ir.Header):
@@ -483,23 +550,20 @@ def build(file: str, trees: list[lark.Tree[Token]], diagnostics: Diagnostics) ->
                                   code="duplicate")
                 continue
             header = node
+        elif isinstance(node, ir.Operation):
+            operations.append(node)
         elif isinstance(node, _SectionParts):
             sections.append(node.section)
             declarations.extend(node.declarations)
+        elif isinstance(node, ir.Exception_) and not node.name:
+            taken = sum(1 for d in declarations if d.name.startswith(f"{node.target}_exception"))
+            suffix = f"_{taken + 1}" if taken else ""
+            declarations.append(attrs.evolve(node, name=f"{node.target}_exception{suffix}"))
         else:
             declarations.append(node)
-    return ir.Program(file, header, tuple(sections), tuple(_name_exceptions(declarations)))
-
-
-def _name_exceptions(declarations: list[ir.Declaration]) -> list[ir.Declaration]:
-    """Give unnamed exceptions a stable name from their target and section."""
-    counts: dict[str, int] = {}
-    named: list[ir.Declaration] = []
-    for d in declarations:
-        if isinstance(d, ir.Exception_) and not d.name:
-            where = re.sub(r"[^A-Za-z0-9]+", "_", d.section or "").strip("_")
-            base = f"{d.target}_exception" + (f"_{where}" if where else "")
-            counts[base] = counts.get(base, 0) + 1
-            d = attrs.evolve(d, name=base if counts[base] == 1 else f"{base}_{counts[base]}")
-        named.append(d)
-    return named
+    if operations and (header is None or header.kind != "amendment"):
+        diagnostics.error(operations[0].span, "only an amendment can replace, delete, append "
+                          "to or add sections",
+                          "start the file with: amendment NAME \"Title\" amends AGREEMENT "
+                          "{ dated ... effective ... }", code="amendment")
+    return ir.Program(file, header, tuple(sections), tuple(declarations), tuple(operations))

@@ -61,7 +61,7 @@ def run_cli(*args: str | Path, cwd: Path | None = None,
     return subprocess.run(
         [sys.executable, "-m", "clausec", *map(str, args)],
         capture_output=True, text=True, cwd=cwd, env=env if env is not None else cli_env(),
-        timeout=120,
+        timeout=120, check=False,
     )
 
 

@@ -13,9 +13,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 import clausec
+import pytest
 from clausec.cli import main
 
 CONTRACT = """
@@ -248,7 +247,7 @@ def test_compiled_module_imports_standalone(capsys, tmp_path, contract):
         env["SYSTEMROOT"] = os.environ["SYSTEMROOT"]
     result = subprocess.run(
         [sys.executable, "-I", "-c", STANDALONE_SCRIPT, str(out_dir)],
-        capture_output=True, text=True, cwd=elsewhere, env=env, timeout=120,
+        capture_output=True, text=True, cwd=elsewhere, env=env, timeout=120, check=False,
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -355,8 +354,8 @@ def test_compile_missing_input(capsys, tmp_path):
     ("deposit", [], "deposit = $100,000.00"),
     ("signed_on", [], "signed_on = January 1, 2004"),
     ("closing_payment_due", [],
-     "closing_payment_due = Purchaser must pay $1,700,000.00 to Seller on January 5, 2004 "
-     "(Section 3.4)"),
+     ("closing_payment_due = Purchaser must pay $1,700,000.00 to Seller on January 5, 2004 "
+      "(Section 3.4)")),
 ])
 def test_eval_prints_formatted_value(capsys, contract, facts_file, name, args, expected):
     code, out, err = run_main(capsys, "eval", contract, name, *args, "--facts", facts_file())
@@ -535,10 +534,11 @@ def test_eval_run_time_error_points_at_clause(capsys, contract, facts_file):
 
 
 def test_eval_missing_optional_fact(capsys, contract, facts_file):
-    code, _, err = run_main(capsys, "eval", contract, "wait", "--facts", facts_file())
+    code, _, err = run_main(capsys, "eval", contract, "terminated", "--facts", facts_file())
     assert code == 1
-    assert "'closing_on' is not given" in err
-    assert f"contract.clause:{line_of(CONTRACT, 'define wait')}:" in err
+    assert "'terminating_party' is not given" in err
+    assert f"contract.clause:{line_of(CONTRACT, 'condition terminated')}:" in err
+
 
 
 def test_eval_file_with_errors(capsys, tmp_path, write_clause, facts_file):
@@ -663,7 +663,26 @@ def test_subprocess_uses_the_same_package(cli_env, tmp_path):
     # The subprocess imports the same clausec as this process (source tree or installed).
     result = subprocess.run(
         [sys.executable, "-c", "import clausec, os; print(os.path.dirname(clausec.__file__))"],
-        capture_output=True, text=True, env=cli_env(), cwd=tmp_path, timeout=60,
+        capture_output=True, text=True, env=cli_env(), cwd=tmp_path, timeout=60, check=False,
     )
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()).resolve() == Path(clausec.__file__).parent.resolve()
+
+
+def test_eval_money_argument_in_the_agreements_currency(capsys, tmp_path, write_clause,
+                                                         facts_file):
+    path = write_clause(tmp_path, """
+        agreement demo "Demo" {
+          currency EUR
+        }
+        fact base: money
+        define fee(amount: money): money = amount * 2 + base
+    """, "eur.clause")
+    facts = facts_file({"base": "EUR 1"}, "eur.json")
+    code, out, err = run_main(capsys, "eval", path, "fee", "EUR 10", "--facts", facts)
+    assert code == 0, err
+    assert out == "fee(EUR 10) = EUR 21.00\n"
+    # '$' means U.S. dollars, which this agreement does not use.
+    code, out, err = run_main(capsys, "eval", path, "fee", "$10", "--facts", facts)
+    assert code == 1
+    assert out == ""

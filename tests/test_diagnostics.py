@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 import textwrap
 
-import pytest
-
 import clausec
+import pytest
 from clausec.cli import main
 
 FILE = "contract.clause"
@@ -173,7 +172,7 @@ def test_every_syntax_error_of_a_file_is_reported(tmp_path, diagnostics_of):
 
 
 def test_every_syntax_error_reported_via_cli(tmp_path, write_clause, capsys):
-    code, _, err, path = check_output(tmp_path, write_clause, capsys, THREE_BROKEN)
+    code, _, err, _ = check_output(tmp_path, write_clause, capsys, THREE_BROKEN)
     assert code == 1
     assert err.count(": error: ") == 3
     assert "3 errors" in err
@@ -715,7 +714,7 @@ def test_compile_error_carries_every_diagnostic(tmp_path, write_clause):
 
 
 def test_errors_exit_1_via_cli(tmp_path, write_clause, capsys):
-    code, out, err, path = check_output(tmp_path, write_clause, capsys, SEVERAL)
+    code, _, err, path = check_output(tmp_path, write_clause, capsys, SEVERAL)
     assert code == 1
     assert f"{path}:{line_of(SEVERAL, 'prise')}:{column_of(SEVERAL, 'prise')}: error: " \
            "'prise' is not defined" in err
@@ -731,7 +730,7 @@ def test_errors_exit_1_via_cli(tmp_path, write_clause, capsys):
 
 
 def test_check_json_format(tmp_path, write_clause, capsys):
-    code, out, err, path = check_output(tmp_path, write_clause, capsys, SEVERAL,
+    code, out, _, path = check_output(tmp_path, write_clause, capsys, SEVERAL,
                                         "--format", "json")
     assert code == 1
     data = json.loads(out)
@@ -761,7 +760,7 @@ def test_check_json_format_clean_file(tmp_path, write_clause, capsys):
 
 
 def test_check_json_format_syntax_error(tmp_path, write_clause, capsys):
-    code, out, _, path = check_output(tmp_path, write_clause, capsys, """
+    code, out, _, _ = check_output(tmp_path, write_clause, capsys, """
         fact price: mony
         define x = price
     """, "--format", "json")

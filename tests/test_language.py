@@ -10,13 +10,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import textwrap
-from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, localcontext
 from zoneinfo import ZoneInfo
 
-import pytest
-
 import clausec
+import pytest
 
 NY = ZoneInfo("America/New_York")
 FILE = "contract.clause"
@@ -38,6 +37,26 @@ def column_of(text: str, needle: str) -> int:
     """The 1-based column of `needle` on its line."""
     lines = textwrap.dedent(text).lstrip("\n").split("\n")
     return lines[line_of(text, needle) - 1].index(needle) + 1
+
+
+def nodes(explanation):
+    """Every node of an explanation tree, depth first."""
+    stack = [explanation]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children))
+
+
+def node(explanation, label):
+    """The first node whose label is exactly `label` (or starts with it, for "(c)")."""
+    for candidate in nodes(explanation):
+        if candidate.label == label:
+            return candidate
+    for candidate in nodes(explanation):
+        if label.startswith("(") and candidate.label.startswith(label):
+            return candidate
+    raise AssertionError(f"no node {label!r} in\n{explanation}")
 
 
 PARTIES_HEADER = """
@@ -137,8 +156,8 @@ def test_parties_with_roles(tmp_path, compile_text):
 def test_sections_numbers_headings_and_text(tmp_path, compile_text):
     m = compile_text(tmp_path, HEADER)
     assert m.SECTIONS == {
-        "3.1": ("Purchase Price", "The purchase price for the Patents shall be\n"
-                                  "One Million Eight Hundred Thousand Dollars."),
+        "3.1": ("Purchase Price", ("The purchase price for the Patents shall be\n"
+                                   "One Million Eight Hundred Thousand Dollars.")),
         "1(d)": (None, "A short text."),
         "11(a)(ii)": ("Deep", ""),
         "(ll)": ("Lettered", "Double letters."),
@@ -148,7 +167,7 @@ def test_sections_numbers_headings_and_text(tmp_path, compile_text):
 def test_definitions_in_sections_evaluate(tmp_path, compile_text):
     m = compile_text(tmp_path, HEADER)
     facts = m.Facts(price="$1,800,000")
-    assert m.purchase_price(facts) == Decimal("1800000")
+    assert m.purchase_price(facts) == Decimal(1800000)
     assert (m.one(facts), m.two(facts), m.three(facts)) == (1, 2, 3)
 
 
@@ -200,7 +219,7 @@ def test_required_fact_values(tmp_path, compile_text):
     facts = m.Facts(price="1,800,000.00", ownership="15%")
     assert facts.price == Decimal("1800000.00")
     assert facts.ownership == Decimal("0.15")
-    assert m.report(facts) == Decimal("270000")
+    assert m.report(facts) == Decimal(270000)
 
 
 def test_optional_fact_defaults_to_none(tmp_path, compile_text):
@@ -288,7 +307,7 @@ def test_facts_are_frozen(tmp_path, compile_text):
 def test_facts_from_dict(tmp_path, compile_text):
     m = compile_text(tmp_path, FACTS)
     facts = m.Facts.from_dict({"price": "$2,000", "ownership": "20%", "approved": True})
-    assert facts.price == Decimal("2000")
+    assert facts.price == Decimal(2000)
     assert facts.ownership == Decimal("0.2")
     assert facts.approved is True
 
@@ -296,8 +315,8 @@ def test_facts_from_dict(tmp_path, compile_text):
 def test_evaluate_by_name_and_fact(tmp_path, compile_text):
     m = compile_text(tmp_path, FACTS)
     facts = m.Facts(price="100", ownership="50%")
-    assert m.evaluate("report", facts) == Decimal("50")
-    assert m.evaluate("price", facts) == Decimal("100")
+    assert m.evaluate("report", facts) == Decimal(50)
+    assert m.evaluate("price", facts) == Decimal(100)
     with pytest.raises(m.ClauseError, match="did you mean 'report'"):
         m.evaluate("reprot", facts)
 
@@ -332,7 +351,7 @@ section 2.1 "Definitions" {
 def test_plain_definition(tmp_path, compile_text):
     m = compile_text(tmp_path, DEFINITIONS)
     facts = m.Facts(deposit="100000", shares=1)
-    assert m.purchase_price(facts) == Decimal("1800000")
+    assert m.purchase_price(facts) == Decimal(1800000)
     assert isinstance(m.purchase_price(facts), Decimal)
     assert m.untyped(facts) == 14
     assert type(m.untyped(facts)) is int
@@ -341,7 +360,7 @@ def test_plain_definition(tmp_path, compile_text):
 def test_definition_by_reference(tmp_path, compile_text):
     m = compile_text(tmp_path, DEFINITIONS)
     facts = m.Facts(deposit="$100,000", shares=1)
-    assert m.closing_payment(facts) == Decimal("1700000")
+    assert m.closing_payment(facts) == Decimal(1700000)
 
 
 def test_parametrised_definition_is_exact(tmp_path, compile_text):
@@ -350,26 +369,26 @@ def test_parametrised_definition_is_exact(tmp_path, compile_text):
     result = m.revenue_limitation(facts, 2008)
     assert result == Decimal("13354691.40625")
     assert isinstance(result, Decimal)
-    assert m.revenue_limitation(facts, 2004) == Decimal("10000000")
-    assert m.revenue_limitation(facts, 2005) == Decimal("10750000")
+    assert m.revenue_limitation(facts, 2004) == Decimal(10000000)
+    assert m.revenue_limitation(facts, 2005) == Decimal(10750000)
     assert m.evaluate("revenue_limitation", facts, 2008) == Decimal("13354691.40625")
     # The parameter counts from a fact.
     later = m.Facts(deposit="0", shares=1, first_year=2006)
-    assert m.revenue_limitation(later, 2008) == Decimal("11556250")
+    assert m.revenue_limitation(later, 2008) == Decimal(11556250)
 
 
 def test_parametrised_definition_called_from_clause(tmp_path, compile_text):
     m = compile_text(tmp_path, DEFINITIONS)
     facts = m.Facts(deposit="0", shares=1)
-    assert m.limit_sum(facts) == Decimal("20750000")
-    assert m.scaled(facts, Decimal("1000"), Decimal("0.25")) == Decimal("250")
+    assert m.limit_sum(facts) == Decimal(20750000)
+    assert m.scaled(facts, Decimal(1000), Decimal("0.25")) == Decimal(250)
 
 
 def test_exact_division(tmp_path, compile_text):
     m = compile_text(tmp_path, DEFINITIONS)
     facts = m.Facts(deposit="0", shares=8)
-    assert m.per_share(facts) == Decimal("225000")
-    assert m.per_share(m.Facts(deposit="0", shares=3)) == Decimal("600000")
+    assert m.per_share(facts) == Decimal(225000)
+    assert m.per_share(m.Facts(deposit="0", shares=3)) == Decimal(600000)
 
 
 def test_conditions(tmp_path, compile_text):
@@ -377,7 +396,7 @@ def test_conditions(tmp_path, compile_text):
     assert m.large_deposit(m.Facts(deposit="100000.01", shares=1)) is True
     assert m.large_deposit(m.Facts(deposit="100000", shares=1)) is False
     facts = m.Facts(deposit="500", shares=1)
-    assert m.large_and_paid(facts, Decimal("500")) is True
+    assert m.large_and_paid(facts, Decimal(500)) is True
     assert m.large_and_paid(facts, Decimal("500.01")) is False
 
 
@@ -507,9 +526,9 @@ def choices(tmp_path, compile_text):
 
 
 def _choice_facts(m, **extra):
-    facts = dict(announced_on="2004-03-10", tender_on="2004-03-01",
-                 creates_acquiring_person=False, price="$20,000,000", approved=False,
-                 a=False, b=False, c=False)
+    facts = {"announced_on": "2004-03-10", "tender_on": "2004-03-01",
+             "creates_acquiring_person": False, "price": "$20,000,000", "approved": False,
+             "a": False, "b": False, "c": False}
     facts.update(extra)
     return m.Facts(**facts)
 
@@ -554,14 +573,14 @@ def test_guarded_item_counts_only_when_its_guard_holds(choices):
 
 def test_lesser_greater_sum(choices):
     facts = _choice_facts(choices)
-    assert choices.cap(facts) == Decimal("2000000")
-    assert choices.floor_amount(facts) == Decimal("200000")
-    assert choices.total(facts) == Decimal("20000250")
-    assert choices.total(_choice_facts(choices, approved=True)) == Decimal("20001250")
+    assert choices.cap(facts) == Decimal(2000000)
+    assert choices.floor_amount(facts) == Decimal(200000)
+    assert choices.total(facts) == Decimal(20000250)
+    assert choices.total(_choice_facts(choices, approved=True)) == Decimal(20001250)
     big = _choice_facts(choices, price="$100,000,000")
-    assert choices.cap(big) == Decimal("5000000")
+    assert choices.cap(big) == Decimal(5000000)
     small = _choice_facts(choices, price="$1,000")
-    assert choices.floor_amount(small) == Decimal("100000")
+    assert choices.floor_amount(small) == Decimal(100000)
 
 
 @pytest.mark.parametrize("a, b, c, all_, any_", [
@@ -578,8 +597,8 @@ def test_guarded_items_in_boolean_lists(choices, a, b, c, all_, any_):
 
 
 def test_if_then_else(choices):
-    assert choices.fee(_choice_facts(choices, approved=True)) == Decimal("100")
-    assert choices.fee(_choice_facts(choices)) == Decimal("0")
+    assert choices.fee(_choice_facts(choices, approved=True)) == Decimal(100)
+    assert choices.fee(_choice_facts(choices)) == Decimal(0)
     one = choices.mixed(_choice_facts(choices, approved=True))
     assert one == Decimal(1) and isinstance(one, Decimal)
     assert choices.mixed(_choice_facts(choices)) == Decimal("2.5")
@@ -695,8 +714,8 @@ section 5.3 {
 
 def test_undecidable_conflict_is_a_run_time_error(tmp_path, compile_text):
     m = compile_text(tmp_path, CONFLICT_MONEY)
-    assert m.fee(m.Facts(price="50")) == Decimal("0")
-    assert m.fee(m.Facts(price="500")) == Decimal("1")
+    assert m.fee(m.Facts(price="50")) == Decimal(0)
+    assert m.fee(m.Facts(price="500")) == Decimal(1)
     with pytest.raises(m.ConflictError) as info:
         m.fee(m.Facts(price="5000"))
     message = str(info.value)
@@ -719,7 +738,7 @@ def test_same_value_exceptions_never_conflict_at_compile_time(tmp_path, compile_
     """
     assert [d for d in diagnostics_of(tmp_path, text) if d.severity == "error"] == []
     m = compile_text(tmp_path, text)
-    assert m.fee(m.Facts(x=True, y=True)) == Decimal("1")
+    assert m.fee(m.Facts(x=True, y=True)) == Decimal(1)
 
 
 def test_same_value_exceptions_never_conflict_at_run_time(tmp_path, compile_text):
@@ -729,7 +748,7 @@ def test_same_value_exceptions_never_conflict_at_run_time(tmp_path, compile_text
         exception big to fee = $1 when price > $100
         exception huge to fee = $1 when price > $1,000
     """)
-    assert m.fee(m.Facts(price="5000")) == Decimal("1")
+    assert m.fee(m.Facts(price="5000")) == Decimal(1)
 
 
 # =============================================================================
@@ -768,8 +787,8 @@ def duties(tmp_path, compile_text):
 
 
 def _duty_facts(m, **extra):
-    facts = dict(closing_on="2004-03-30", closing_conditions_met=True,
-                 outside_date_passed=False)
+    facts = {"closing_on": "2004-03-30", "closing_conditions_met": True,
+             "outside_date_passed": False}
     facts.update(extra)
     return m.Facts(**facts)
 
@@ -781,7 +800,7 @@ def test_obligation_fields(duties):
     assert ob.section == "3.4"
     assert ob.obligor == "Purchaser"
     assert ob.action == "pay"
-    assert ob.object == Decimal("1700000")
+    assert ob.object == Decimal(1700000)
     assert ob.beneficiary == "Seller"
     assert ob.due == date(2004, 3, 30)
     assert ob.active is True
@@ -792,7 +811,7 @@ def test_obligation_fields(duties):
 def test_obligation_inactive_when_condition_false(duties):
     ob = duties.closing_payment_due(_duty_facts(duties, closing_conditions_met=False))
     assert ob.active is False
-    assert ob.object == Decimal("1700000")
+    assert ob.object == Decimal(1700000)
     assert str(ob).startswith("[not in effect] ")
 
 
@@ -835,7 +854,7 @@ def test_power_with_consequence(duties):
     then = power.consequences[0]
     assert then.obligor == "Seller"
     assert then.action == "pay"
-    assert then.object == Decimal("100000")
+    assert then.object == Decimal(100000)
     assert then.beneficiary == "Purchaser"
     assert then.active is True
 
@@ -917,10 +936,10 @@ def typed(tmp_path, compile_text):
 
 
 def _typed_facts(m, **extra):
-    facts = dict(notice_at="2011-06-14T21:00:00+00:00", closing_on="2004-07-02",
-                 signed_on="2004-06-01", terminating_party="seller", memo="hello",
-                 cure_period=10, response_period=2, extra_days=3, amount="2.345",
-                 price="$100")
+    facts = {"notice_at": "2011-06-14T21:00:00+00:00", "closing_on": "2004-07-02",
+             "signed_on": "2004-06-01", "terminating_party": "seller", "memo": "hello",
+             "cure_period": 10, "response_period": 2, "extra_days": 3, "amount": "2.345",
+             "price": "$100"}
     facts.update(extra)
     return m.Facts(**facts)
 
@@ -944,7 +963,7 @@ def test_naive_datetime_takes_agreement_zone(typed):
     ("2011-06-14T21:00:01+00:00", False),
     ("2011-06-14T17:00:00-04:00", True),
     ("2011-06-14T16:59:00-05:00", False),     # 5:59 P.M. in New York
-    (datetime(2011, 6, 14, 20, 59, tzinfo=timezone.utc), True),
+    (datetime(2011, 6, 14, 20, 59, tzinfo=UTC), True),
 ])
 def test_aware_datetime_in_another_zone_compares_by_instant(typed, notice_at, timely):
     facts = _typed_facts(typed, notice_at=notice_at)
@@ -1171,21 +1190,21 @@ def test_explain_tree_values_sections_lines(explained):
     facts = m.Facts(a=True, b=True, c=True, deposit="$100,000")
     x = m.explain("closing_payment", facts)
     assert isinstance(x, m.Explanation)
-    assert x.value == Decimal("1700000")
+    assert x.value == Decimal(1700000)
     assert x.section == "3.4"
     assert x.line == line_of(EXPLAIN, "define closing_payment")
     assert x.file == FILE
     expression = x.children[0]
     assert expression.label == "purchase_price - deposit"
-    assert expression.value == Decimal("1700000")
+    assert expression.value == Decimal(1700000)
     assert (expression.section, expression.line) == ("3.4", x.line)
     price, deposit = expression.children
     assert price.label == "purchase_price"
-    assert price.value == Decimal("1800000")
+    assert price.value == Decimal(1800000)
     assert price.section == "3.1"
     assert price.line == line_of(EXPLAIN, "define purchase_price")
     assert deposit.label == "deposit"
-    assert deposit.value == Decimal("100000")
+    assert deposit.value == Decimal(100000)
     assert deposit.line == line_of(EXPLAIN, "fact deposit")
     assert deposit.note == "fact"
 
@@ -1251,7 +1270,302 @@ def test_explain_fact_and_unknown_name(explained):
     m = explained
     facts = m.Facts(a=True, b=False, c=True, deposit="5")
     x = m.explain("deposit", facts)
-    assert x.value == Decimal("5")
+    assert x.value == Decimal(5)
     assert x.note == "fact"
     with pytest.raises(m.ClauseError, match="did you mean 'ready'"):
         m.explain("readdy", facts)
+
+
+def test_explain_obligation_and_power(duties):
+    facts = _duty_facts(duties, outside_date_passed=True)
+    x = duties.explain("closing_payment_due", facts)
+    assert x.kind == "obligation"
+    assert x.value == duties.closing_payment_due(facts)
+    assert x.section == "3.4"
+    assert x.line == line_of(OBLIGATIONS, "obligation closing_payment_due")
+    assert node(x, "closing_conditions_met").value is True
+    assert node(x, "closing_payment").value == Decimal(1700000)
+    power = duties.explain("terminate", facts)
+    assert power.kind == "power"
+    assert power.value.available is True
+    assert node(power, "outside_date_passed").value is True
+
+
+def test_explain_guarded_item_that_does_not_apply_is_labelled(choices):
+    facts = _choice_facts(choices)
+    x = choices.explain("total", facts)
+    for each in nodes(x):
+        assert each.label.strip(), f"a node without a label in\n{x}"
+    assert node(x, "(c)").note == "does not apply"
+
+
+def test_explain_unlabelled_guarded_item_is_labelled(tmp_path, compile_text):
+    m = compile_text(tmp_path, """
+        fact flag: bool
+        define total = sum of [1, 2, 3 when flag]
+    """)
+    facts = m.Facts(flag=False)
+    assert m.total(facts) == 3
+    x = m.explain("total", facts)
+    assert all(each.label.strip() for each in nodes(x)), str(x)
+    assert "\n└──  = " not in str(x)
+
+
+# =============================================================================
+# More constructs
+# =============================================================================
+
+
+def test_exception_to_parametrised_definition(tmp_path, compile_text):
+    m = compile_text(tmp_path, """
+        fact first_year: integer default 2004
+        section 2 {
+          define limit(year: integer): money = $10 * (year - first_year)
+        }
+        section 2(a) {
+          exception to limit = $0 when year > 2010
+        }
+    """)
+    facts = m.Facts()
+    assert m.limit(facts, 2008) == Decimal(40)
+    assert m.limit(facts, 2011) == Decimal(0)
+    x = m.explain("limit", facts, 2011)
+    assert x.label.startswith("limit(2011)")
+    assert x.value == Decimal(0)
+    assert x.find("exception ").section == "2(a)"
+
+
+def test_numeric_lists_and_mixed_numbers(tmp_path, compile_text):
+    m = compile_text(tmp_path, """
+        fact flag: bool
+        define ints = sum of [1, 2, 3 when flag]
+        define least = lesser of [1, 2.5]
+        define most = greater of [1, 2.5, 7.5%]
+        define growth = (1 + 7.5%) ^ 2
+        define half = 7 / 2
+    """)
+    facts = m.Facts(flag=False)
+    assert m.ints(facts) == 3 and type(m.ints(facts)) is int
+    assert m.ints(m.Facts(flag=True)) == 6
+    assert m.least(facts) == Decimal(1) and isinstance(m.least(facts), Decimal)
+    assert m.most(facts) == Decimal("2.5")
+    assert m.growth(facts) == Decimal("1.155625")
+    assert m.half(facts) == Decimal("3.5")
+
+
+def test_datetime_shifts_keep_the_time(tmp_path, compile_text):
+    m = compile_text(tmp_path, """
+        agreement demo "Demo" {
+          time zone America/New_York
+        }
+        fact notice_at: datetime
+        fact d: date
+        define answer_by: datetime = 2 business days after notice_at
+        define cob: datetime = close of business on (2 business days after d)
+    """)
+    facts = m.Facts(notice_at="2004-07-02T15:30:00-04:00", d="2004-07-02")
+    assert m.answer_by(facts) == datetime(2004, 7, 7, 15, 30, tzinfo=NY)
+    assert m.cob(facts) == datetime(2004, 7, 7, 17, 0, tzinfo=NY)
+
+
+def test_is_given_on_optional_terms(tmp_path, compile_text):
+    m = compile_text(tmp_path, """
+        fact offer_on: date optional
+        define trigger: date = earlier of [offer_on]
+        condition offered = offer_on is given
+        condition not_offered = offer_on is not given
+        condition triggered = trigger is given
+    """)
+    missing, given = m.Facts(), m.Facts(offer_on="2004-01-02")
+    assert (m.offered(missing), m.not_offered(missing), m.triggered(missing)) == \
+        (False, True, False)
+    assert (m.offered(given), m.not_offered(given), m.triggered(given)) == (True, False, True)
+
+
+def test_text_with_quotes_and_backslashes(tmp_path, compile_text):
+    m = compile_text(tmp_path, r'''
+        agreement demo "Demo \"Q\" Agreement" {
+          party seller "Seller": "Acme \\ Co. \"the Seller\""
+        }
+        fact n: integer
+        section 1 "Quotes \"here\"" {
+          text "He said \"stop\" \\ then left\""
+          define x = n
+        }
+    ''')
+    assert m.AGREEMENT["title"] == 'Demo "Q" Agreement'
+    assert m.PARTIES["seller"] == ("Seller", 'Acme \\ Co. "the Seller"')
+    assert m.SECTIONS["1"] == ('Quotes "here"', 'He said "stop" \\ then left"')
+    assert 'He said "stop" \\ then left"' in m.x.__doc__
+    assert m.x(m.Facts(n=2)) == 2
+
+
+# =============================================================================
+# Generated code and the caller's environment
+# =============================================================================
+
+
+def test_results_do_not_depend_on_the_callers_decimal_context(tmp_path, compile_text):
+    m = compile_text(tmp_path, DEFINITIONS)
+    facts = m.Facts(deposit="$100,000", shares=3)
+    with localcontext() as context:
+        context.prec = 6
+        assert m.revenue_limitation(facts, 2008) == Decimal("13354691.40625")
+        assert m.per_share(facts) == Decimal(600000)
+        third = m.per_share(m.Facts(deposit="0", shares=7))
+    # "Division is exact to 28 significant digits", whatever the caller's context says.
+    assert third == Decimal(1800000) / Decimal(7)
+    assert len(third.as_tuple().digits) == 28
+
+
+def test_parameter_named_value_is_explained_with_its_argument(tmp_path, compile_text):
+    m = compile_text(tmp_path, """
+        fact n: integer
+        define double(value: integer) = value * 2 + n
+    """)
+    facts = m.Facts(n=0)
+    assert m.double(facts, 3) == 6
+    x = m.explain("double", facts, 3)
+    assert x.label == "double(3)"
+    assert x.value == 6
+    assert x.children[0].value == 6
+    assert node(x, "value").value == 3
+
+
+def test_parameter_shadowing_a_definition_or_fact_in_explain(tmp_path, compile_text):
+    m = compile_text(tmp_path, """
+        fact rate: integer
+        fact n: integer
+        define base = n
+        define scaled(base: integer) = base * 10
+        define rated(rate: integer) = rate + 1
+    """)
+    facts = m.Facts(rate=100, n=1)
+    assert m.scaled(facts, 3) == 30
+    assert m.rated(facts, 3) == 4
+    scaled = m.explain("scaled", facts, 3)
+    assert scaled.children[0].value == 30
+    assert node(scaled, "base").value == 3
+    rated = m.explain("rated", facts, 3)
+    assert rated.children[0].value == 4
+    assert node(rated, "rate").value == 3
+
+
+def test_definition_named_value_can_be_explained(tmp_path, compile_text):
+    m = compile_text(tmp_path, """
+        fact n: integer
+        define value = n + 1
+        define twice = value * 2
+    """)
+    facts = m.Facts(n=1)
+    assert m.value(facts) == 2
+    assert m.explain("value", facts).value == 2
+    assert m.explain("twice", facts).value == 4
+
+
+def test_definition_named_like_a_python_builtin(tmp_path, compile_text):
+    # "the Float" is a term of art; naming a definition after a Python builtin must not
+    # break the module's own machinery (validation, formatting, explanations).
+    m = compile_text(tmp_path, """
+        agreement demo "Demo" {
+          party seller "Seller"
+        }
+        fact price: money
+        fact who: party
+        define float: money = price
+        define map = 1
+        define abs = 2
+        define reversed = 3
+        condition seller_acts = who is seller
+    """)
+    facts = m.Facts(price="10", who="seller")
+    assert m.evaluate("float", facts) == Decimal(10)
+    assert m.evaluate("map", facts) == 1
+    with pytest.raises(m.FactError) as info:
+        m.Facts(price=1.5, who="seller")
+    assert info.value.fact == "price"
+    with pytest.raises(m.FactError) as info:
+        m.Facts(price="1", who="buyer")
+    assert info.value.fact == "who"
+    x = m.explain("seller_acts", facts)
+    assert node(x, "who").value == "seller"
+
+
+def test_fact_named_like_a_python_keyword(tmp_path, compile_text):
+    m = compile_text(tmp_path, """
+        fact yield: percent
+        define doubled = yield * 2
+    """)
+    facts = m.Facts.from_dict({"yield": "5%"})
+    assert m.doubled(facts) == Decimal("0.10")
+    assert m.evaluate("yield", facts) == Decimal("0.05")
+    assert node(m.explain("doubled", facts), "yield").value == Decimal("0.05")
+    assert m.FACT_TYPES == {"yield": "percent"}
+    # The clause's own name is accepted as a keyword argument too.
+    assert m.doubled(m.Facts(**{"yield": "5%"})) == Decimal("0.10")
+
+
+# =============================================================================
+# Literal forms
+# =============================================================================
+
+
+@pytest.mark.parametrize("literal, expected", [
+    ("2011-06-14 12:00 AM UTC", datetime(2011, 6, 14, 0, 0, tzinfo=UTC)),
+    ("2011-06-14 12:30 P.M.", datetime(2011, 6, 14, 12, 30, tzinfo=NY)),
+    ("2011-06-14T17:00:30 UTC", datetime(2011, 6, 14, 17, 0, 30, tzinfo=UTC)),
+    ("2011-12-14 5:00 p.m. America/Los_Angeles",
+     datetime(2011, 12, 14, 17, 0, tzinfo=ZoneInfo("America/Los_Angeles"))),
+    ("2011-06-14 17:00 Europe/London", datetime(2011, 6, 14, 17, 0,
+                                                tzinfo=ZoneInfo("Europe/London"))),
+])
+def test_datetime_literals(tmp_path, compile_text, literal, expected):
+    m = compile_text(tmp_path, f"""
+        agreement demo "Demo" {{
+          time zone America/New_York
+        }}
+        fact n: integer
+        define moment: datetime = {literal}
+        define x = n
+    """)
+    value = m.moment(m.Facts(n=1))
+    assert value == expected
+    assert value.utcoffset() == expected.utcoffset()
+
+
+@pytest.mark.parametrize("literal, expected", [
+    ("$1,800,000", Decimal(1800000)),
+    ("$1,800,000.50", Decimal("1800000.50")),
+    ("$.01", Decimal("0.01")),
+    ("USD 5", Decimal(5)),
+    ("$0", Decimal(0)),
+])
+def test_money_literals(tmp_path, compile_text, literal, expected):
+    m = compile_text(tmp_path, f"""
+        fact n: integer
+        define amount: money = {literal}
+        define x = n
+    """)
+    value = m.amount(m.Facts(n=1))
+    assert value == expected and isinstance(value, Decimal)
+
+
+@pytest.mark.parametrize("literal, expected", [
+    ("15%", Decimal("0.15")),
+    ("7.5%", Decimal("0.075")),
+    ("0.01%", Decimal("0.0001")),
+    ("27_037_814", 27037814),
+    ("2.5", Decimal("2.5")),
+    ("March 30, 2004", date(2004, 3, 30)),
+    ("2004-02-29", date(2004, 2, 29)),
+    ('"some text"', "some text"),
+])
+def test_other_literals(tmp_path, compile_text, literal, expected):
+    m = compile_text(tmp_path, f"""
+        fact n: integer
+        define value_of_literal = {literal}
+        define x = n
+    """)
+    value = m.value_of_literal(m.Facts(n=1))
+    assert value == expected
+    assert type(value) is type(expected)
