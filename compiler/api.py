@@ -1,79 +1,216 @@
-"""The pipeline end to end, and the Python API: `compile_file`, `load`, `check_file`."""
+"""The pipeline end to end, and the Python API: `compile_file`, `load`, `check_file`.
+
+An agreement is one clause file, or a clause file and the amendment files that amend
+it (a folder per agreement is natural). Parse and transform each file, consolidate the
+versions (consolidate.py), check every version, generate one module.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import linecache
+import re
 import sys
 import types
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import attrs
 
 from . import check as check_pass
-from . import codegen, parser, transform
+from . import codegen, ir, parser, transform
+from .consolidate import Version, consolidate
 from .diagnostics import CompileError, Diagnostic, Diagnostics
 from .source import SourceFile
+
+CheckedVersions = list[tuple[Version | None, check_pass.CheckedProgram]]
 
 
 @attrs.frozen
 class Result:
-    """What one run of the front end found: the checked program, if it is sound."""
+    """What one run of the front end found about one agreement (and its amendments)."""
 
-    source: SourceFile
+    sources: dict[str, SourceFile]
     diagnostics: list[Diagnostic]
-    checked: check_pass.CheckedProgram | None
+    versions: CheckedVersions | None  # None when there are errors
 
     @property
     def ok(self) -> bool:
-        return self.checked is not None
+        return self.versions is not None
+
+    @property
+    def source(self) -> SourceFile:
+        """The agreement's file."""
+        return next(iter(self.sources.values()))
+
+    @property
+    def checked(self) -> check_pass.CheckedProgram | None:
+        """The agreement as in force now (its latest version)."""
+        return self.versions[-1][1] if self.versions else None
 
 
-def analyse(source: SourceFile) -> Result:
-    """Parse, build the IR and check one file; every problem lands in the diagnostics."""
+def _front(source: SourceFile, diagnostics: Diagnostics) -> ir.Program:
+    trees = parser.parse(source, diagnostics)
+    return transform.build(source.name, trees, diagnostics)
+
+
+def analyse(source: SourceFile, amendments: Sequence[SourceFile] = ()) -> Result:
+    """Parse, build the IR, consolidate and check an agreement and its amendments; every
+    problem lands in the diagnostics."""
     diagnostics = Diagnostics()
+    sources = {s.name: s for s in [source, *amendments]}
     try:
-        trees = parser.parse(source, diagnostics)
-        program = transform.build(source.name, trees, diagnostics)
-        syntax_errors = any(d.code == "syntax" for d in diagnostics.items)
-        checked = check_pass.check(program, diagnostics)
-        if syntax_errors:
-            # A name defined in a part that did not parse would be reported as undefined.
-            diagnostics.items = [d for d in diagnostics.items if d.code not in ("name", "unused")]
+        versions = _analyse(source, amendments, diagnostics)
     except RecursionError:
         diagnostics.error(source.span(1, 1), "this file nests too deeply to compile",
                           code="internal")
-        checked = None
+        versions = None
     if diagnostics.has_errors:
-        checked = None
-    return Result(source, diagnostics.sorted(), checked)
+        versions = None
+    return Result(sources, diagnostics.sorted(), versions)
 
 
-def compile_source(source: SourceFile) -> tuple[str | None, list[Diagnostic]]:
-    """The generated Python of a clause file, or None and the diagnostics that say why."""
-    result = analyse(source)
-    if result.checked is None:
+def _analyse(source: SourceFile, amendments: Sequence[SourceFile],
+             diagnostics: Diagnostics) -> CheckedVersions | None:
+    program = _front(source, diagnostics)
+    others = [_front(a, diagnostics) for a in amendments]
+    syntax_errors = any(d.code == "syntax" for d in diagnostics.items)
+    header = program.header
+    if header is not None and header.kind == "amendment" and not amendments:
+        diagnostics.error(header.span, f"this amendment is checked with the agreement it "
+                          f"amends ('{header.amends}')",
+                          "check or compile the agreement's file (or its folder) with it",
+                          code="amendment")
+        return None
+    if not others:
+        checked = check_pass.check(program, diagnostics)
+        versions: CheckedVersions = [(None, checked)]
+    else:
+        if header is None or header.kind != "agreement":
+            diagnostics.error(source.span(1, 1), "amendments need the agreement they amend: "
+                              "this file has no 'agreement' header", code="amendment")
+            return None
+        consolidated = consolidate(program, others, diagnostics)
+        versions = []
+        warnings: Counter[tuple[object, str]] = Counter()
+        for version in consolidated:
+            scratch = Diagnostics()
+            versions.append((version, check_pass.check(version.program, scratch,
+                                                       version.removed)))
+            for d in scratch.items:
+                if d.code == "unused":
+                    warnings[(d.span, d.message)] += 1
+                else:
+                    diagnostics.items.append(d)
+        # A fact is unused only if no version uses it.
+        unused = [d for d in scratch.items if d.code == "unused"
+                  and warnings[(d.span, d.message)] == len(consolidated)]
+        diagnostics.items.extend(unused)
+    if syntax_errors:
+        # A name defined in a part that did not parse would be reported as undefined.
+        diagnostics.items = [d for d in diagnostics.items
+                             if d.code not in ("name", "unused", "dangling")]
+    return versions
+
+
+def generate(result: Result) -> str:
+    assert result.versions is not None
+    return codegen.generate_versions(result.versions, result.sources)
+
+
+def compile_source(source: SourceFile, amendments: Sequence[SourceFile] = ()
+                   ) -> tuple[str | None, list[Diagnostic]]:
+    """The generated Python of an agreement (and its amendments), or None and the
+    diagnostics that say why not."""
+    result = analyse(source, amendments)
+    if result.versions is None:
         return None, result.diagnostics
-    return codegen.generate(result.checked, source), result.diagnostics
+    return generate(result), result.diagnostics
 
 
-def compile_file(path: str | Path) -> str:
-    """Compile a clause file to Python source; raise CompileError if it has errors."""
-    source = SourceFile.read(path)
-    code, diagnostics = compile_source(source)
+_HEADER = re.compile(r"^\s*(agreement|amendment)\s+([A-Za-z_][A-Za-z0-9_]*)"
+                     r"(?:\s+\"[^\"]*\"\s+amends\s+([A-Za-z_][A-Za-z0-9_]*))?", re.MULTILINE)
+
+
+def group(paths: Iterable[str | Path]) -> list[tuple[Path, list[Path]]]:
+    """Agreements with their amendments, from files and folders. An amendment whose
+    agreement is not among them is matched with an agreement file beside it."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        files.extend(sorted(path.rglob("*.clause")) if path.is_dir() else [path])
+    agreements: dict[str, Path] = {}
+    order: list[Path] = []
+    amendments: list[tuple[str, Path]] = []
+    for file in files:
+        kind, name, amends = _peek(file)
+        if kind == "amendment" and amends:
+            amendments.append((amends, file))
+        else:
+            agreements.setdefault(name or str(file), file)
+            order.append(file)
+    attached: dict[Path, list[Path]] = {file: [] for file in order}
+    for amends, file in amendments:
+        agreement = agreements.get(amends)
+        if agreement is None:
+            for sibling in sorted(file.parent.glob("*.clause")):
+                kind, name, _ = _peek(sibling)
+                if kind == "agreement" and name == amends:
+                    agreement = agreements[amends] = sibling
+                    attached.setdefault(sibling, [])
+                    order.append(sibling)
+                    break
+        if agreement is None:
+            attached[file] = []  # analysed alone: reports that its agreement is missing
+            order.append(file)
+        else:
+            attached[agreement].append(file)
+    return [(file, attached[file]) for file in dict.fromkeys(order)]
+
+
+def _peek(path: Path) -> tuple[str, str, str]:
+    """(kind, name, amends) of a clause file's header, read without parsing the file."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ("", "", "")
+    match = _HEADER.search(text)
+    if match is None:
+        return ("", "", "")
+    return (match.group(1), match.group(2), match.group(3) or "")
+
+
+def _sources(path: str | Path, amendments: Sequence[str | Path]
+             ) -> tuple[SourceFile, list[SourceFile]]:
+    if Path(path).is_dir() and not amendments:
+        groups = group([path])
+        if len(groups) != 1:
+            raise CompileError([], {}) if not groups else ValueError(
+                f"{path} holds {len(groups)} agreements; name the one to compile")
+        agreement, found = groups[0]
+        return SourceFile.read(agreement), [SourceFile.read(a) for a in found]
+    return SourceFile.read(path), [SourceFile.read(a) for a in amendments]
+
+
+def compile_file(path: str | Path, amendments: Sequence[str | Path] = ()) -> str:
+    """Compile an agreement (a file, with its amendment files, or a folder holding them)
+    to Python source; raise CompileError if anything has errors."""
+    source, others = _sources(path, amendments)
+    code, diagnostics = compile_source(source, others)
     if code is None:
-        raise CompileError(diagnostics, {source.name: source})
+        raise CompileError(diagnostics, {s.name: s for s in [source, *others]})
     return code
 
 
-def check_file(path: str | Path) -> list[Diagnostic]:
-    """All diagnostics (errors and warnings) of a clause file."""
-    return analyse(SourceFile.read(path)).diagnostics
+def check_file(path: str | Path, amendments: Sequence[str | Path] = ()) -> list[Diagnostic]:
+    """All diagnostics (errors and warnings) of an agreement and its amendments."""
+    source, others = _sources(path, amendments)
+    return analyse(source, others).diagnostics
 
 
-def load(path: str | Path) -> types.ModuleType:
-    """Compile a clause file and import the result as a module (nothing written to disk)."""
-    return module_from_source(compile_file(path), path)
+def load(path: str | Path, amendments: Sequence[str | Path] = ()) -> types.ModuleType:
+    """Compile an agreement and import the result as a module (nothing written to disk)."""
+    return module_from_source(compile_file(path, amendments), path)
 
 
 def module_from_source(code: str, path: str | Path) -> types.ModuleType:

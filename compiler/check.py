@@ -20,6 +20,7 @@ from . import ir
 from . import types as T
 from .diagnostics import Diagnostics, Related, did_you_mean
 from .source import Span
+from .transform import known_zone
 
 # Functions every clause file may call.
 BUILTINS: dict[str, tuple[tuple[frozenset[str], ...], T.Type]] = {
@@ -33,6 +34,9 @@ BUILTINS: dict[str, tuple[tuple[frozenset[str], ...], T.Type]] = {
 
 # Rules with more atoms than this are left to the run-time conflict check.
 _MAX_ATOMS = 16
+# Deeper expressions are refused: the generated Python (which nests one level of
+# parentheses per level, and explain() a lambda) would exceed what CPython can parse.
+_MAX_DEPTH = 60
 
 
 @attrs.frozen
@@ -58,13 +62,18 @@ def default_header(file: str) -> ir.Header:
     )
 
 
-def check(program: ir.Program, diagnostics: Diagnostics) -> CheckedProgram:
-    return _Checker(program, diagnostics).run()
+def check(program: ir.Program, diagnostics: Diagnostics,
+          removed: Mapping[str, Related] | None = None) -> CheckedProgram:
+    """Check one program (a file, or a consolidated version of an agreement, in which case
+    `removed` says which names amendments removed, and where)."""
+    return _Checker(program, diagnostics, removed or {}).run()
 
 
 class _Checker:
-    def __init__(self, program: ir.Program, diagnostics: Diagnostics):
+    def __init__(self, program: ir.Program, diagnostics: Diagnostics,
+                 removed: Mapping[str, Related]):
         self.program = program
+        self.removed = removed
         self.d = diagnostics
         self.header = program.header or default_header(program.file)
         self.parties = {p.name: p for p in self.header.parties}
@@ -75,6 +84,7 @@ class _Checker:
         self.visiting: list[str] = []
         self.used: set[str] = set()
         self.exceptions: dict[str, list[ir.Exception_]] = {}
+        self.depth = 0
 
     # ------------------------------------------------------------------ run
 
@@ -277,6 +287,10 @@ class _Checker:
                                               consequences=consequences)
 
     def _holder(self, holder: ir.Holder) -> None:
+        if holder.kind == "either" and len(self.parties) < 2:
+            self.d.error(holder.span, "'either party' needs the agreement to declare its "
+                         "parties", "add them to the agreement header: party NAME \"Role\"",
+                         code="name")
         for party in holder.parties:
             self._party(party, holder.span)
 
@@ -302,9 +316,18 @@ class _Checker:
 
     def _expr(self, expr: ir.Expr, scope: Mapping[str, T.Type],
               decl: ir.Declaration) -> ir.Expr:
-        method = getattr(self, "_" + type(expr).__name__.lower())
-        typed: ir.Expr = method(expr, scope, decl)
-        return typed
+        self.depth += 1
+        try:
+            if self.depth == _MAX_DEPTH:
+                self.d.error(expr.span, f"this expression nests more than {_MAX_DEPTH} levels "
+                             "deep", "split it into several defined terms", code="limit")
+            if self.depth >= _MAX_DEPTH:
+                return attrs.evolve(expr, type=T.ERROR)
+            method = getattr(self, "_" + type(expr).__name__.lower())
+            typed: ir.Expr = method(expr, scope, decl)
+            return typed
+        finally:
+            self.depth -= 1
 
     def _typed(self, expr: ir.Expr, type_: T.Type | None, **changes: Any) -> ir.Expr:
         return attrs.evolve(expr, type=type_ or T.ERROR, **changes)
@@ -319,8 +342,8 @@ class _Checker:
                              "'time zone America/New_York' in the agreement header",
                              code="type")
                 return expr
-            return attrs.evolve(expr, value=expr.value.replace(
-                tzinfo=ZoneInfo(self.header.time_zone)))
+            zone = known_zone(self.header.time_zone) or ZoneInfo("UTC")  # bad: reported
+            return attrs.evolve(expr, value=expr.value.replace(tzinfo=zone))
         return expr
 
     def _name(self, expr: ir.Name, scope: Mapping[str, T.Type],
@@ -332,6 +355,12 @@ class _Checker:
         if target is None:
             if name in self.parties:
                 return self._typed(expr, T.PARTY)
+            if name in self.removed:
+                why = self.removed[name]
+                self.d.error(expr.span, f"'{name}' is used here, but {why.message}",
+                             "amend this provision too, or keep the name in the amendment",
+                             code="dangling", related=[why])
+                return self._typed(expr, T.ERROR)
             candidates = list(scope) + list(self.decls) + list(self.parties)
             self.d.error(expr.span, f"'{name}' is not defined",
                          did_you_mean(name, candidates), code="name")
@@ -377,8 +406,9 @@ class _Checker:
                 if (arg.type or T.ERROR).kind not in allowed | {"error"}:
                     self.d.error(arg.span, f"{expr.name}() does not take {arg.type}",
                                  code="type")
-            if expr.name == "round" and args and args[0].type is not None:
-                result = args[0].type.required()
+            if expr.name == "round" and args and args[0].type is not None and \
+                    args[0].type.kind != "integer":
+                result = args[0].type.required()  # rounding money gives money
             return self._typed(expr, result, args=args)
         hint = did_you_mean(expr.name, [n for n, d in self.decls.items()
                                         if isinstance(d, ir.Definition) and d.params]

@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -62,18 +63,21 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("check", help="report errors and warnings in clause files",
-                       description="Check clause files and report every error and warning.")
-    p.add_argument("files", nargs="+", metavar="FILE", help="clause files")
+                       description="Check clause files and report every error and warning. "
+                       "Amendments are checked with the agreement they amend (found among "
+                       "the files given, or beside the amendment).")
+    p.add_argument("files", nargs="+", metavar="PATH", help="clause files or folders")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="diagnostics as text (default) or as JSON for other tools")
     p.add_argument("--werror", action="store_true", help="treat warnings as errors")
     p.set_defaults(run=_check)
 
     p = sub.add_parser("compile", help="compile clause files to Python modules",
-                       description="Compile clause files to standalone Python modules "
-                       "(one FILE.py per FILE.clause). Nothing is written unless every "
-                       "file compiles.")
-    p.add_argument("files", nargs="+", metavar="FILE", help="clause files")
+                       description="Compile agreements (with their amendments) to standalone "
+                       "Python modules: one NAME.py per agreement file NAME.clause. Nothing "
+                       "is written unless everything compiles.")
+    p.add_argument("files", nargs="+", metavar="PATH",
+                   help="clause files or folders (an agreement and its amendments)")
     p.add_argument("-o", "--output", metavar="DIR", default=".",
                    help="directory for the generated modules (default: current directory)")
     p.set_defaults(run=_compile)
@@ -81,7 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="evaluate a term, condition, obligation or power",
                        description="Evaluate NAME on the facts of a JSON file and print "
                        "the result (and, with --explain, why).")
-    p.add_argument("file", metavar="FILE", help="the clause file")
+    p.add_argument("file", metavar="PATH",
+                   help="the agreement's clause file, or its folder (with its amendments)")
     p.add_argument("name", metavar="NAME", help="a defined term, condition, obligation, "
                    "power or fact")
     p.add_argument("args", nargs="*", metavar="ARG",
@@ -89,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
                    "revenue_limitation(year)")
     p.add_argument("--facts", metavar="FACTS.json", help="the facts, as a JSON object")
     p.add_argument("--explain", action="store_true", help="print the explanation tree")
+    p.add_argument("--as-of", metavar="DATE", type=_iso_date,
+                   help="evaluate the agreement as in force on DATE (YYYY-MM-DD); default: "
+                   "as in force now, with every amendment")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="output as text (default) or JSON")
     p.set_defaults(run=_eval)
@@ -96,12 +104,19 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print a JSON Schema of a clause file's facts",
                        description="Print the JSON Schema that a facts file for FILE must "
                        "satisfy.")
-    p.add_argument("file", metavar="FILE", help="the clause file")
+    p.add_argument("file", metavar="PATH", help="the agreement's clause file, or its folder")
     p.set_defaults(run=_schema)
     return parser
 
 
 # ------------------------------------------------------------------- helpers
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _read(path: str) -> SourceFile:
@@ -127,10 +142,26 @@ def _summary(diagnostics: list[Diagnostic]) -> str:
     return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
 
 
+def _groups(paths: Sequence[str]) -> list[api.Result]:
+    """Each agreement among the paths analysed with its amendments."""
+    for path in paths:
+        if not Path(path).exists():
+            raise UserError(f"{path}: no such file or folder")
+    grouped = api.group(paths)
+    if not grouped:
+        raise UserError(f"{', '.join(paths)}: no .clause files")
+    return [api.analyse(_read(str(agreement)), [_read(str(a)) for a in amendments])
+            for agreement, amendments in grouped]
+
+
 def _analyse(path: str) -> api.Result:
-    result = api.analyse(_read(path))
+    results = _groups([path])
+    if len(results) > 1:
+        names = ", ".join(r.source.name for r in results)
+        raise UserError(f"{path} holds {len(results)} agreements ({names}); name one")
+    result = results[0]
     if not result.ok:
-        _print_diagnostics(result.diagnostics, {result.source.name: result.source})
+        _print_diagnostics(result.diagnostics, result.sources)
         raise UserError(f"{path}: {_summary(result.diagnostics)}")
     return result
 
@@ -156,16 +187,17 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    results = [api.analyse(_read(path)) for path in args.files]
+    results = _groups(args.files)
     diagnostics = [d for r in results for d in r.diagnostics]
-    sources = {r.source.name: r.source for r in results}
+    sources = {name: s for r in results for name, s in r.sources.items()}
     failed = any(d.severity == "error" for d in diagnostics) or (args.werror and diagnostics)
     if args.format == "json":
         print(json.dumps([d.to_dict() for d in diagnostics], indent=2))
     else:
         _print_diagnostics(diagnostics, sources)
         status = "failed" if failed else "ok"
-        print(f"{status}: {len(results)} file{'s' * (len(results) != 1)} checked, "
+        count = len(sources)
+        print(f"{status}: {count} file{'s' * (count != 1)} checked, "
               f"{_summary(diagnostics)}", file=sys.stderr)
     return EXIT_ERRORS if failed else EXIT_OK
 
@@ -176,15 +208,14 @@ def _compile(args: argparse.Namespace) -> int:
     out_dir = Path(args.output)
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"{out_dir}: not a directory")
-    for path in args.files:
-        source = _read(path)
-        code, diagnostics = api.compile_source(source)
-        _print_diagnostics(diagnostics, {source.name: source})
-        if code is None:
+    for result in _groups(args.files):
+        _print_diagnostics(result.diagnostics, result.sources)
+        if not result.ok:
             failed = True
-            print(f"{path}: {_summary(diagnostics)}", file=sys.stderr)
+            print(f"{result.source.name}: {_summary(result.diagnostics)}", file=sys.stderr)
             continue
-        outputs.append((out_dir / (Path(path).stem + ".py"), code))
+        outputs.append((out_dir / (Path(result.source.name).stem + ".py"),
+                        api.generate(result)))
     if failed:
         print("clausec: nothing written", file=sys.stderr)
         return EXIT_ERRORS
@@ -211,17 +242,18 @@ def _load_facts(path: str | None) -> dict[str, Any]:
 
 def _eval(args: argparse.Namespace) -> int:
     result = _analyse(args.file)
-    checked = result.checked
-    assert checked is not None
+    assert result.versions is not None
+    module = api.module_from_source(api.generate(result), result.source.name)
+    version = module.at(args.as_of) if args.as_of else module.VERSIONS[-1]
+    checked = result.versions[module.VERSIONS.index(version)][1]
     decls = checked.declarations
-    module = api.module_from_source(codegen.generate(checked, result.source), args.file)
     facts_data = _load_facts(args.facts)
     try:
         facts = module.Facts.from_dict(facts_data)
         target = decls.get(args.name)
         call_args = _arguments(target, args.args, module)
-        value = module.evaluate(args.name, facts, *call_args)
-        explanation = module.explain(args.name, facts, *call_args) if args.explain else None
+        value = version.evaluate(args.name, facts, *call_args)
+        explanation = version.explain(args.name, facts, *call_args) if args.explain else None
     except module.ClauseError as error:
         raise UserError(str(error)) from None
     except TypeError as error:
@@ -233,12 +265,15 @@ def _eval(args: argparse.Namespace) -> int:
     else:
         text = module.format_value(value, kind, currency) if kind else str(value)
     if args.format == "json":
-        out: dict[str, Any] = {"name": args.name, "value": text, "kind": kind}
+        out: dict[str, Any] = {"name": args.name, "value": text, "kind": kind,
+                               "version": version.label}
         if explanation is not None:
             out["explanation"] = explanation.to_dict()
         print(json.dumps(out, indent=2))
     else:
         print(f"{args.name}{_call_suffix(args.args)} = {text}")
+        if len(module.VERSIONS) > 1:
+            print(f"(the agreement {version.label})")
         if explanation is not None:
             print()
             print(explanation.render())

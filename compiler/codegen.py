@@ -31,6 +31,7 @@ import attrs
 from . import ir
 from . import types as T
 from .check import CheckedProgram
+from .consolidate import Version, long_date
 from .source import SourceFile, Span
 
 _HERE = Path(__file__).resolve().parent
@@ -39,6 +40,7 @@ _PRELUDE_FILES = ("runtime.py", "runtime_eval.py")
 # Names the prelude and the module define: a clause name equal to one gets a trailing _.
 _MODULE_NAMES = frozenset({
     "Facts", "explain", "evaluate", "SECTIONS", "PARTIES", "AGREEMENT", "FACT_TYPES",
+    "at", "VERSIONS", "AMENDMENTS",
     "Decimal", "date", "datetime", "timedelta", "ZoneInfo", "ZoneInfoNotFoundError",
     "MAXYEAR", "Final", "overload", "Iterable", "dataclass", "re", "difflib", "functools",
     "Any", "Callable", "Sequence", "Mapping", "TypeVar", "ROUND_HALF_UP", "Calendar",
@@ -164,7 +166,14 @@ def _from_import(module: str, names: set[str]) -> str:
 
 def generate(checked: CheckedProgram, source: SourceFile) -> str:
     """The Python source of the module compiled from one checked clause file."""
-    return _Generator(checked, source).module()
+    return generate_versions([(None, checked)], {source.name: source})
+
+
+def generate_versions(versions: list[tuple[Version | None, CheckedProgram]],
+                      sources: dict[str, SourceFile]) -> str:
+    """The module of an agreement in all its versions (original, then as amended): one
+    set of functions per version, `at(date)` to choose one, the latest at the top level."""
+    return _Generator(versions, sources).module()
 
 
 @attrs.define
@@ -179,15 +188,34 @@ class _Ctx:
 
 
 class _Generator:
-    def __init__(self, checked: CheckedProgram, source: SourceFile):
-        self.c = checked
-        self.source = source
-        self.decls = checked.declarations
+    def __init__(self, versions: list[tuple[Version | None, CheckedProgram]],
+                 sources: dict[str, SourceFile]):
+        self.versions = versions
         self.constants: dict[str, str] = {}
-        self.positions: dict[tuple[int, int, str | None], str] = {}
-        self.parties = {p.name: p for p in checked.header.parties}
-        self.file = Path(source.name).name
-        self.lines = source.text.split("\n")
+        self.positions: dict[tuple[str, int, int, str | None], str] = {}
+        self.lines = {name: source.text.split("\n") for name, source in sources.items()}
+        main = versions[0][1]
+        self.file = Path(main.program.file).name
+        self.parties = {p.name: p for p in main.header.parties}
+        self.facts = _union_of_facts([c for _, c in versions])
+        self._use(0)
+
+    def _use(self, index: int) -> None:
+        """Generate for version `index` from now on."""
+        version, checked = self.versions[index]
+        self.c = checked
+        self.decls = checked.declarations
+        self.suffix = version.suffix if version is not None and len(self.versions) > 1 else ""
+        self.section_of = {name: s for s in checked.program.sections for name in s.declarations}
+
+    def fn(self, name: str) -> str:
+        """The Python name of a declaration's function in the current version."""
+        return py_name(name) + self.suffix
+
+    def label_of(self, decl: ir.Declaration) -> str | None:
+        """How explanations and errors name the section of a declaration."""
+        section = self.section_of.get(decl.name)
+        return section.label if section is not None else decl.section
 
     # ------------------------------------------------------------ utilities
 
@@ -197,14 +225,14 @@ class _Generator:
         return self.constants[code]
 
     def at(self, span: Span, section: str | None) -> str:
-        key = (span.line, span.column, section)
+        key = (Path(span.file).name, span.line, span.column, section)
         if key not in self.positions:
             self.positions[key] = f"_AT{len(self.positions)}"
         return self.positions[key]
 
     def snippet(self, span: Span, limit: int = 100) -> str:
         """The clause source of a construct, on one line (labels of explanations)."""
-        lines = self.lines[span.line - 1:span.end_line]
+        lines = self.lines.get(span.file, [])[span.line - 1:span.end_line]
         if not lines:
             return ""
         if len(lines) == 1:
@@ -239,8 +267,11 @@ class _Generator:
             code = self._lifted(e, ctx)
         else:
             code = self._expr(e, ctx)
-        if strict and e.type is not None and e.type.optional and not (
-                ctx.lifted and id(e) in ctx.subst):
+        optional = e.type is not None and e.type.optional
+        if isinstance(e, ir.Name) and e.name in self.facts and e.name not in ctx.params and \
+                isinstance(self.decls.get(e.name), ir.Fact):
+            optional = self.facts[e.name].type.optional  # as the shared Facts class has it
+        if strict and optional and not (ctx.lifted and id(e) in ctx.subst):
             at = self.at(e.span, ctx.section)
             if isinstance(e, ir.Name) and isinstance(self.decls.get(e.name), ir.Fact):
                 return f"_need_fact({code}, {e.name!r}, {at})"
@@ -263,7 +294,7 @@ class _Generator:
     def coerce(self, code: str, value: T.Type | None, target: T.Type | None) -> str:
         """An integer where a decimal is expected becomes a Decimal (exact, and typed)."""
         if value and target and value.kind == "integer" and target.kind in _DECIMAL_KINDS:
-            return f"Decimal({code})"
+            return f"_maybe(Decimal, {code})" if value.optional else f"Decimal({code})"
         return code
 
     def _expr(self, e: ir.Expr, ctx: _Ctx) -> str:
@@ -296,7 +327,7 @@ class _Generator:
         if isinstance(target, ir.Fact):
             return f"facts.{py_name(e.name)}"
         if isinstance(target, ir.Definition):
-            return f"{py_name(e.name)}(facts)"
+            return f"{self.fn(e.name)}(facts)"
         return repr(e.name)  # a party
 
     def _call(self, e: ir.Call, ctx: _Ctx) -> str:
@@ -305,7 +336,7 @@ class _Generator:
             params = self.decls[e.name].params  # type: ignore[union-attr]
             args = [self.coerce(self.expr(a, ctx), a.type, p.type)
                     for a, p in zip(e.args, params)]
-            return f"{py_name(e.name)}(facts{''.join(', ' + a for a in args)})"
+            return f"{self.fn(e.name)}(facts{''.join(', ' + a for a in args)})"
         args = [self.expr(a, ctx) for a in e.args]
         if e.name in ("year", "month", "day"):
             return f"_moment_part({args[0]}, {e.name!r})"
@@ -447,7 +478,7 @@ class _Generator:
         if isinstance(e, ir.Name) and e.name not in ctx.params:
             target = self.decls.get(e.name)
             if isinstance(target, ir.Definition):
-                return f"_explain_{e.name}(facts)"
+                return f"_explain_{e.name}{self.suffix}(facts)"
             if isinstance(target, ir.Fact):
                 fat = self.at(target.span, target.section)
                 return (f"_x_leaf({e.name!r}, facts.{py_name(e.name)}, {kind!r}, {fat}, "
@@ -461,7 +492,7 @@ class _Generator:
             params = self.decls[e.name].params  # type: ignore[union-attr]
             args = [self.coerce(self.expr(a, ctx), a.type, p.type)
                     for a, p in zip(e.args, params)]
-            return f"_explain_{e.name}(facts{''.join(', ' + a for a in args)})"
+            return f"_explain_{e.name}{self.suffix}(facts{''.join(', ' + a for a in args)})"
         if isinstance(e, ir.Binary) and e.op in ("and", "or", "unless"):
             pair = f"[('', None, lambda: {self.xexpr(e.left, ctx)}), " \
                    f"('', None, lambda: {self.xexpr(e.right, ctx)})]"
@@ -503,12 +534,13 @@ class _Generator:
 
     def module(self) -> str:
         body = list(self._declarations())
-        header = self.c.header
+        header = self.versions[0][1].header
+        kind = "its amendments" if len(self.versions) > 1 else "its clauses"
         out = [
             _doc(f"{header.title}: compiled from {self.file} by clausec.\n\n"
-                 "Generated code: do not edit; change the clause file and recompile.\n"
-                 "Every function's docstring names the section and clause line it comes "
-                 "from."),
+                 f"The agreement and {kind}, as Python. Generated code: do not edit; "
+                 "change the clause files and recompile.\nEvery function's docstring names "
+                 "the section and clause line it comes from."),
             "",
             "from __future__ import annotations",
             "",
@@ -524,8 +556,8 @@ class _Generator:
         out += self._metadata()
         body_text = "\n".join(body)
         out += [f"{name}: Final = {code}" for code, name in self.constants.items()]
-        out += [f"{name}: Final[_At] = (_FILE, {line}, {col}, {section!r})"
-                for (line, col, section), name in self.positions.items()]
+        out += [f"{name}: Final[_At] = ({file!r}, {line}, {col}, {section!r})"
+                for (file, line, col, section), name in self.positions.items()]
         out += ["", "", body_text]
         return "\n".join(out).rstrip("\n") + "\n"
 
@@ -533,7 +565,7 @@ class _Generator:
         return f"date({d.year}, {d.month}, {d.day})"
 
     def _metadata(self) -> list[str]:
-        h = self.c.header
+        h = self.versions[0][1].header
         parties = {p.name: (p.display, p.description or "") for p in h.parties}
         agreement = {
             "name": h.name, "title": h.title, "kind": h.kind,
@@ -542,34 +574,65 @@ class _Generator:
             "governing_law": h.governing_law, "currency": h.currency,
             "time_zone": h.time_zone, "calendar": h.calendar,
         }
-        sections = {s.number: (s.heading, s.text) for s in self.c.program.sections}
-        fact_types = {f.name: str(f.type) for f in self.c.program.declarations
-                      if isinstance(f, ir.Fact)}
+        fact_types = {f.name: str(f.type) for f in self.facts.values()}
+        amendments = []
+        for version, _ in self.versions[1:]:
+            assert version is not None and version.amendment is not None
+            a = version.amendment
+            amendments.append({
+                "name": a.name, "title": a.title,
+                "dated": a.dated.isoformat() if a.dated else None,
+                "effective": version.effective.isoformat() if version.effective else None,
+                "changes": tuple(
+                    {"operation": c.operation, "section": c.section,
+                     "description": c.description, "before": c.before, "after": c.after}
+                    for c in version.changes),
+            })
         return [
             f"AGREEMENT: Final[dict[str, str | None]] = {agreement!r}",
             f"PARTIES: Final[dict[str, tuple[str, str]]] = {parties!r}",
             f"FACT_TYPES: Final[dict[str, str]] = {fact_types!r}",
-            "# Section number -> (heading, the contract's words).",
-            f"SECTIONS: Final[dict[str, tuple[str | None, str]]] = {sections!r}",
+            "# Each amendment and what it changed (the redline), in effective-date order.",
+            f"AMENDMENTS: Final[tuple[dict[str, Any], ...]] = {tuple(amendments)!r}",
         ]
 
     def _declarations(self) -> Iterator[str]:
-        decls = self.c.program.declarations
-        facts = [d for d in decls if isinstance(d, ir.Fact)]
-        yield from self._facts_class(facts)
-        evaluators, explainers = [], []
-        for d in decls:
-            if isinstance(d, ir.Definition):
-                yield from self._definition(d)
-            elif isinstance(d, ir.Obligation):
-                yield from self._obligation(d)
-            elif isinstance(d, ir.Power):
-                yield from self._power(d)
-            else:
-                continue
-            evaluators.append(f"    {d.name!r}: {py_name(d.name)},")
-            explainers.append(f"    {d.name!r}: _explain_{d.name},")
-        yield from self._entry_points(facts, evaluators, explainers)
+        yield from self._facts_class(list(self.facts.values()))
+        for index, (version, checked) in enumerate(self.versions):
+            self._use(index)
+            if len(self.versions) > 1 and version is not None:
+                yield "# " + "=" * 76
+                since = f"in force from {long_date(version.effective)}" \
+                    if version.effective else "in force until the first amendment"
+                yield f"# The agreement {version.label} ({since})."
+                yield "# " + "=" * 76
+                yield ""
+                yield ""
+            evaluators, explainers = [], []
+            for d in checked.program.declarations:
+                if isinstance(d, ir.Definition):
+                    yield from self._definition(d)
+                elif isinstance(d, ir.Obligation):
+                    yield from self._obligation(d)
+                elif isinstance(d, ir.Power):
+                    yield from self._power(d)
+                else:
+                    continue
+                evaluators.append(f"    {d.name!r}: {self.fn(d.name)},")
+                explainers.append(f"    {d.name!r}: _explain_{d.name}{self.suffix},")
+            sections = {s.number: (s.heading, s.text) for s in checked.program.sections}
+            yield f"_EVALUATORS{self.suffix}: Final[dict[str, Callable[..., Any]]] = {{"
+            yield from evaluators
+            yield "}"
+            yield f"_EXPLAINERS{self.suffix}: Final[dict[str, Callable[..., Explanation]]] = {{"
+            yield from explainers
+            yield "}"
+            yield "# Section number -> (heading, the contract's words)."
+            yield (f"SECTIONS{self.suffix}: Final[dict[str, tuple[str | None, str]]] = "
+                   f"{sections!r}")
+            yield ""
+            yield ""
+        yield from self._entry_points()
 
     # ---------------------------------------------------------------- facts
 
@@ -632,18 +695,18 @@ class _Generator:
     # ----------------------------------------------------------- functions
 
     def _docstring(self, decl: ir.Declaration, summary: str) -> str:
-        lines = [summary, "", f"Clause: {self.file}:{decl.span.line}"]
+        lines = [summary, "", f"Clause: {Path(decl.span.file).name}:{decl.span.line}"]
         lines.append(self.snippet(decl.span, 400))
-        section = self.c.sections.get(decl.section or "")
+        section = self.section_of.get(decl.name)
         if section is not None and section.text:
-            lines += ["", f"Contract text, Section {section.number}"
+            lines += ["", f"Contract text, Section {section.label}"
                       + (f" ({section.heading})" if section.heading else "") + ":", ""]
             lines += ["    " + line if line else "" for line in section.text.split("\n")]
         return "    " + _doc("\n".join(lines)).replace("\n", "\n    ").replace("\n    \n",
                                                                                  "\n\n")
 
     def _where(self, decl: ir.Declaration) -> str:
-        where = f"{self.file}:{decl.span.line}"
+        where = f"{Path(decl.span.file).name}:{decl.span.line}"
         return where + (f" (Section {decl.section})" if decl.section else "")
 
     def _guarded(self, body: list[str], at: str) -> Iterator[str]:
@@ -656,8 +719,8 @@ class _Generator:
         yield f"        raise _error(error, {at}) from error"
 
     def _definition(self, d: ir.Definition) -> Iterator[str]:
-        ctx = _Ctx(d.section, params=frozenset(p.name for p in d.params))
-        name = py_name(d.name)
+        ctx = _Ctx(self.label_of(d), params=frozenset(p.name for p in d.params))
+        name = self.fn(d.name)
         ret = self.pytype(d.declared_type)
         params = "".join(f", {py_name(p.name)}: {self.pytype(p.type)}" for p in d.params)
         at = self.at(d.span, d.section)
@@ -671,14 +734,14 @@ class _Generator:
         exceptions = self.c.exceptions.get(d.name, ())
         if len(exceptions) == 1:
             e = exceptions[0]
-            ectx = _Ctx(e.section, params=ctx.params)
+            ectx = _Ctx(self.label_of(e), params=ctx.params)
             body.append(f"if {self.expr(e.condition, ectx)}:  # exception {e.name}, "
-                        f"{self.file}:{e.span.line}")
+                        f"{Path(e.span.file).name}:{e.span.line}")
             body.append(f"    return {self.coerce(self.expr(e.value, ectx), e.value.type, d.declared_type)}")
         elif exceptions:
             body.append("decided: list[tuple[_At, " + ret + "]] = []")
             for e in exceptions:
-                ectx = _Ctx(e.section, params=ctx.params)
+                ectx = _Ctx(self.label_of(e), params=ctx.params)
                 eat = self.at(e.span, e.section)
                 body.append(f"if {self.expr(e.condition, ectx)}:  # exception {e.name}")
                 value = self.coerce(self.expr(e.value, ectx), e.value.type, d.declared_type)
@@ -702,12 +765,12 @@ class _Generator:
             # "revenue_limitation(2008)": the arguments belong in the label.
             label = (f"{d.name!r} + '(' + ', '.join(str(a) for a in ({args[2:]},)) + ')'"
                      + (f" + {' (' + d.term + ')'!r}" if d.term else ""))
-        yield f"def _explain_{d.name}(facts: Facts{params}) -> Explanation:"
+        yield f"def _explain_{d.name}{self.suffix}(facts: Facts{params}) -> Explanation:"
         yield f"    _result = {name}(facts{args})"
         general = f"lambda: {self.xexpr(d.expr, ctx)}"
         excs = []
         for e in exceptions:
-            ectx = _Ctx(e.section, params=ctx.params)
+            ectx = _Ctx(self.label_of(e), params=ctx.params)
             excs.append(f"({e.name!r}, {self.at(e.span, e.section)}, "
                         f"lambda: {self.xexpr(e.condition, ectx)}, "
                         f"lambda: {self.xexpr(e.value, ectx)})")
@@ -746,15 +809,15 @@ class _Generator:
 
     def _holders(self, holder: ir.Holder) -> tuple[str, ...]:
         if holder.kind == "either":
-            return tuple(p.display for p in self.c.header.parties)
+            return tuple(p.display for p in self.c.header.parties) or ("Either party",)
         return tuple(self.role(p) for p in holder.parties)
 
     def _obligation(self, o: ir.Obligation) -> Iterator[str]:
-        ctx = _Ctx(o.section)
+        ctx = _Ctx(self.label_of(o))
         at = self.at(o.span, o.section)
         term = f"{o.term} ({o.name})" if o.term else o.name
         yield f"# {self._where(o)}"
-        yield f"def {py_name(o.name)}(facts: Facts) -> Obligation:"
+        yield f"def {self.fn(o.name)}(facts: Facts) -> Obligation:"
         yield self._docstring(o, f"Obligation: {term}"
                               + (f", Section {o.section}." if o.section else "."))
         condition = o.duty.condition
@@ -764,12 +827,13 @@ class _Generator:
         yield from self._guarded(body, at)
         yield ""
         yield ""
-        yield f"def _explain_{o.name}(facts: Facts) -> Explanation:"
-        yield f"    _result = {py_name(o.name)}(facts)"
+        yield f"def _explain_{o.name}{self.suffix}(facts: Facts) -> Explanation:"
+        yield f"    _result = {self.fn(o.name)}(facts)"
         yield "    children: list[Explanation] = []"
         yield from self._duty_explain(o.duty, ctx)
         yield (f"    return Explanation(label={o.name!r}, value=_result, kind='obligation', "
-               f"section={o.section!r}, file=_FILE, line={o.span.line}, "
+               f"section={ctx.section!r}, file={Path(o.span.file).name!r}, "
+               f"line={o.span.line}, "
                "children=tuple(children))")
         yield ""
         yield ""
@@ -790,11 +854,11 @@ class _Generator:
                    "str(missing.message)))")
 
     def _power(self, p: ir.Power) -> Iterator[str]:
-        ctx = _Ctx(p.section)
+        ctx = _Ctx(self.label_of(p))
         at = self.at(p.span, p.section)
         term = f"{p.term} ({p.name})" if p.term else p.name
         yield f"# {self._where(p)}"
-        yield f"def {py_name(p.name)}(facts: Facts) -> Power:"
+        yield f"def {self.fn(p.name)}(facts: Facts) -> Power:"
         yield self._docstring(p, f"Power: {term}"
                               + (f", Section {p.section}." if p.section else "."))
         available = self.expr(p.condition, ctx) if p.condition is not None else "True"
@@ -816,54 +880,82 @@ class _Generator:
         yield from self._guarded(body, at)
         yield ""
         yield ""
-        yield f"def _explain_{p.name}(facts: Facts) -> Explanation:"
-        yield f"    _result = {py_name(p.name)}(facts)"
+        yield f"def _explain_{p.name}{self.suffix}(facts: Facts) -> Explanation:"
+        yield f"    _result = {self.fn(p.name)}(facts)"
         yield "    children: list[Explanation] = []"
         if p.condition is not None:
             yield f"    children.append({self.xexpr(p.condition, ctx)})"
         yield (f"    return Explanation(label={p.name!r}, value=_result, kind='power', "
-               f"section={p.section!r}, file=_FILE, line={p.span.line}, "
+               f"section={ctx.section!r}, file={Path(p.span.file).name!r}, "
+               f"line={p.span.line}, "
                "children=tuple(children))")
         yield ""
         yield ""
 
     # --------------------------------------------------------- entry points
 
-    def _entry_points(self, facts: list[ir.Fact], evaluators: list[str],
-                      explainers: list[str]) -> Iterator[str]:
-        yield "_EVALUATORS: Final[dict[str, Callable[..., object]]] = {"
-        yield from evaluators
-        yield "}"
-        yield "_EXPLAINERS: Final[dict[str, Callable[..., Explanation]]] = {"
-        yield from explainers
-        yield "}"
+    def _entry_points(self) -> Iterator[str]:
+        facts = {f.name: (py_name(f.name), f.type.kind) for f in self.facts.values()}
+        yield f"_FACTS: Final[dict[str, tuple[str, str]]] = {facts!r}"
+        yield "# The versions of the agreement, in effective-date order."
+        yield "VERSIONS: Final[tuple[Version, ...]] = ("
+        for version, _ in self.versions:
+            suffix = version.suffix if version is not None and len(self.versions) > 1 else ""
+            label = version.label if version is not None else "original"
+            effective = self._date_code(version.effective) \
+                if version is not None and version.effective else "None"
+            absent = dict(sorted(version.absent.items())) if version is not None else {}
+            yield (f"    Version({label!r}, {effective}, _EVALUATORS{suffix}, "
+                   f"_EXPLAINERS{suffix}, SECTIONS{suffix}, {absent!r}, _FACTS),")
+        yield ")"
+        yield ""
+        yield ""
+        yield "def at(day: date) -> Version:"
+        yield '    """The agreement as in force on `day` (amendments apply from their effective'
+        yield '    date on; before the first one, the original)."""'
+        yield "    return _version_at(VERSIONS, day)"
         yield ""
         yield ""
         yield "def evaluate(name: str, facts: Facts, *args: object) -> object:"
-        yield '    """The value of a term, condition, obligation, power or fact, by name."""'
-        yield "    if name in _EVALUATORS:"
-        yield "        return _EVALUATORS[name](facts, *args)"
-        yield "    if name in FACT_TYPES:"
-        yield "        return getattr(facts, _PY_FACT_NAMES.get(name, name))"
-        yield "    raise _unknown_name(name, tuple(_EVALUATORS) + tuple(FACT_TYPES))"
+        yield '    """The value of a term, condition, obligation, power or fact, by name, in the'
+        yield '    agreement as in force now (its latest version)."""'
+        yield "    return VERSIONS[-1].evaluate(name, facts, *args)"
         yield ""
         yield ""
         yield "def explain(name: str, facts: Facts, *args: object) -> Explanation:"
         yield '    """Why `name` has its value for these facts: a tree down to the facts, each'
         yield '    node with its value, section and clause line. str() of it prints the tree."""'
-        yield "    if name in _EXPLAINERS:"
-        yield "        return _EXPLAINERS[name](facts, *args)"
-        yield "    if name in FACT_TYPES:"
-        yield "        value = getattr(facts, _PY_FACT_NAMES.get(name, name))"
-        yield "        return Explanation(label=name, value=value, kind=_FACT_KINDS[name],"
-        yield "                           section=None, file=_FILE, line=None, note='fact')"
-        yield "    raise _unknown_name(name, tuple(_EXPLAINERS) + tuple(FACT_TYPES))"
-        names = {f.name: py_name(f.name) for f in facts if py_name(f.name) != f.name}
-        kinds = {f.name: f.type.kind for f in facts}
+        yield "    return VERSIONS[-1].explain(name, facts, *args)"
+        if len(self.versions) == 1:
+            return
+        latest, checked = self.versions[-1]
+        assert latest is not None
         yield ""
         yield ""
-        yield f"_PY_FACT_NAMES: Final[dict[str, str]] = {names!r}"
-        yield f"_FACT_KINDS: Final[dict[str, str]] = {kinds!r}"
+        yield "# The agreement as in force now: its latest version, under plain names."
+        yield f"SECTIONS: Final = SECTIONS{latest.suffix}"
+        for d in checked.program.declarations:
+            if isinstance(d, (ir.Definition, ir.Obligation, ir.Power)):
+                yield f"{py_name(d.name)} = {py_name(d.name)}{latest.suffix}"
+        yield ""
+        yield ""
+        yield "def __getattr__(name: str) -> object:"
+        yield '    """A provision not in force now says who removed it, and when."""'
+        yield "    return getattr(VERSIONS[-1], name)"
+
+
+def _union_of_facts(versions: list[CheckedProgram]) -> dict[str, ir.Fact]:
+    """One Facts class serves every version: each fact as its latest version declares it,
+    required only if the latest version of the agreement requires it (a fact that only an
+    earlier version uses is optional, and needed only when that version is evaluated)."""
+    facts: dict[str, ir.Fact] = {}
+    for checked in versions:
+        for decl in checked.program.declarations:
+            if isinstance(decl, ir.Fact):
+                facts[decl.name] = decl
+    latest = {d.name for d in versions[-1].program.declarations if isinstance(d, ir.Fact)}
+    return {name: fact if name in latest else attrs.evolve(fact, type=fact.type.maybe())
+            for name, fact in facts.items()}
 
 
 def _calendar_name(name: str) -> str:

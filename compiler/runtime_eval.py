@@ -290,3 +290,74 @@ def _conflict(target: str, first: _At, second: _At) -> ConflictError:
         f"two exceptions both decide '{target}' for these facts",
         file=first[0], line=first[1], column=first[2], section=first[3],
         other=_position(*second))
+
+
+class NotInForceError(ClauseError, AttributeError):
+    """A provision that is not in force in the version asked for: deleted by an amendment,
+    or added by one that is not yet effective."""
+
+
+class Version:
+    """The agreement as in force from `effective` (the original: from its start) until the
+    next version. Its terms, conditions, obligations and powers are its attributes."""
+
+    def __init__(self, label: str, effective: date | None,
+                 evaluators: dict[str, Callable[..., Any]],
+                 explainers: dict[str, Callable[..., Explanation]],
+                 sections: dict[str, tuple[str | None, str]],
+                 absent: dict[str, str], facts: dict[str, tuple[str, str]]) -> None:
+        self.label = label
+        self.effective = effective
+        self.sections = sections
+        self._evaluators = evaluators
+        self._explainers = explainers
+        self._absent = absent
+        self._facts = facts  # clause name -> (attribute of Facts, kind)
+        for name, function in evaluators.items():
+            if not hasattr(type(self), name) and name not in self.__dict__:
+                self.__dict__[name] = function
+
+    def __repr__(self) -> str:
+        return f"<Version {self.label}>"
+
+    def __getattr__(self, name: str) -> Any:
+        absent: dict[str, str] = self.__dict__.get("_absent", {})
+        if name in absent:
+            raise NotInForceError(absent[name])
+        known = list(self.__dict__.get("_evaluators", {}))
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise AttributeError(f"the agreement has no provision {name!r}{hint}")
+
+    def evaluate(self, name: str, facts: object, *args: object) -> object:
+        """The value of a term, condition, obligation, power or fact, by name."""
+        if name in self._evaluators:
+            return self._evaluators[name](facts, *args)
+        if name in self._facts:
+            return getattr(facts, self._facts[name][0])
+        raise self._unknown(name)
+
+    def explain(self, name: str, facts: object, *args: object) -> Explanation:
+        """Why `name` has its value for these facts, in this version."""
+        if name in self._explainers:
+            return self._explainers[name](facts, *args)
+        if name in self._facts:
+            attribute, kind = self._facts[name]
+            return Explanation(label=name, value=getattr(facts, attribute), kind=kind,
+                               section=None, file=None, line=None, note="fact")
+        raise self._unknown(name)
+
+    def _unknown(self, name: str) -> ClauseError:
+        if name in self._absent:
+            return NotInForceError(self._absent[name])
+        return _unknown_name(name, tuple(self._evaluators) + tuple(self._facts))
+
+
+def _version_at(versions: Sequence[Version], day: date) -> Version:
+    if isinstance(day, datetime):
+        day = day.date()
+    chosen = versions[0]
+    for version in versions[1:]:
+        if version.effective is not None and version.effective <= day:
+            chosen = version
+    return chosen

@@ -36,6 +36,15 @@ _WORD_OPS = {
 }
 
 
+def known_zone(name: str) -> ZoneInfo | None:
+    """The time zone of an IANA name, or None (a lookup can fail in several ways: unknown
+    key, a directory of zones, a malformed name)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError):
+        return None
+
+
 def _span(file: str, meta: Any) -> Span:
     if getattr(meta, "empty", True):
         return Span(file, 1, 1, 1, 2)
@@ -119,7 +128,13 @@ class ToIR(Transformer[Token, Any]):
 
     def integer(self, meta: Any, children: list[Token]) -> ir.Literal:
         text = str(children[0])
-        return ir.Literal(int(text.replace("_", "")), text, span=self.span(meta), type=T.INTEGER)
+        digits = text.replace("_", "")
+        if len(digits) > 100:
+            self.diagnostics.error(self.span(meta), f"a number of {len(digits)} digits is too "
+                                   "long", "numbers may have at most 100 digits",
+                                   code="literal")
+            digits = "0"
+        return ir.Literal(int(digits), text, span=self.span(meta), type=T.INTEGER)
 
     def decimal(self, meta: Any, children: list[Token]) -> ir.Literal:
         text = str(children[0])
@@ -188,12 +203,11 @@ class ToIR(Transformer[Token, Any]):
         return ir.Literal(value, text, span=span, type=T.DATETIME)
 
     def _zone(self, name: str, span: Span) -> ZoneInfo | None:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        zone = known_zone(name)
+        if zone is None:
             self.diagnostics.error(span, f"unknown time zone {name!r}",
                                    "use an IANA name such as America/New_York", code="literal")
-            return None
+        return zone
 
     # ---------------------------------------------------------- expressions
 

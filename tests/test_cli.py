@@ -181,7 +181,7 @@ def test_check_werror_clean_file(capsys, contract):
 def test_check_missing_file(capsys, tmp_path):
     code, _, err = run_main(capsys, "check", tmp_path / "nope.clause")
     assert code == 1
-    assert err.strip() == f"clausec: error: {tmp_path / 'nope.clause'}: no such file"
+    assert err.strip() == f"clausec: error: {tmp_path / 'nope.clause'}: no such file or folder"
 
 
 # =============================================================================
@@ -410,7 +410,7 @@ def test_eval_json(capsys, contract, facts_file):
                             facts_file(), "--format", "json")
     assert code == 0
     assert json.loads(out) == {"name": "closing_payment", "value": "$1,700,000.00",
-                               "kind": "money"}
+                               "kind": "money", "version": "original"}
 
 
 def test_eval_json_with_explanation(capsys, contract, facts_file):
@@ -487,7 +487,7 @@ def test_eval_missing_clause_file(capsys, tmp_path, facts_file):
     missing = tmp_path / "missing.clause"
     code, _, err = run_main(capsys, "eval", missing, "ready", "--facts", facts_file())
     assert code == 1
-    assert err.strip() == f"clausec: error: {missing}: no such file"
+    assert err.strip() == f"clausec: error: {missing}: no such file or folder"
 
 
 def test_eval_missing_facts_file(capsys, tmp_path, contract):

@@ -278,6 +278,41 @@ class TestUnchangedProvisionsKeepWorking:
         assert pp.at(BEFORE_PPA).patent_assignment(facts).active is True
 
 
+class TestConsolidatedText:
+    """The latest version's words: what the Amendment deleted is gone, what it wrote is in."""
+
+    def test_deleted_sections(self, pp):
+        # Amendment 4.1 (6.1) and 5.1 (8.1-8.4).
+        for number in ("6.1", "8.1", "8.2", "8.3", "8.4"):
+            _, text = pp.SECTIONS[number]
+            assert "Deleted" in text and PPA_TITLE in text, (number, text)
+
+    def test_first_sentence_of_3_4_deleted(self, pp):
+        _, text = pp.SECTIONS["3.4"]
+        assert "Two business days after" not in text
+        assert _norm(text) == ("Immediately prior to the Closing Date, the parties hereto agree "
+                               "to instruct the Escrow Agent to deliver the Deposit Amount to "
+                               "Seller.")
+
+    def test_section_3_1_restated(self, pp):
+        _, text = pp.SECTIONS["3.1"]
+        assert "(a) receipt of the Requisite Board Approval" in _norm(text)
+        assert "Requisite Stockholder Approval" not in text
+
+    def test_the_amendments_own_provisions(self, pp):
+        numbers = list(pp.SECTIONS)
+        for own in ("2.3", "3.2", "4.3", "5.1"):
+            assert any(n.startswith(f"{own} of the {PPA_TITLE}") for n in numbers), own
+        # ... beside, not instead of, the Agreement's own 2.3 and 3.2.
+        assert "2.3" in numbers and "3.2" in numbers
+
+    def test_explanation_root_names_the_amended_section(self, pp):
+        # The node that decides -- the root, closing_conditions_met itself -- names the
+        # version of 3.1 that decided, not only the nodes below it.
+        ex = pp.explain("closing_conditions_met", board_approved(pp))
+        assert "Section 3.1, as amended on March 31, 2004" in str(ex).splitlines()[0]
+
+
 class TestTermination:
     """Amendment 5.1: "Sections 8.1, 8.2, 8.3 and 8.4 of the Agreement are hereby deleted." """
 
@@ -676,6 +711,20 @@ class TestStockAcquisitionDate:
                                             as_of=ny(2004, 2, 2, 12, 0))
         assert ra.at(EVE_OF_RA).redeem_rights(facts).available is False
         assert ra.redeem_rights(facts).available is True
+
+
+class TestQualifiedTransactionDefinition:
+    """Amendment No. 1 (3): "Section 1 of the Rights Agreement is hereby further amended to
+    add the following subparagraph at the end thereof: (ll) "Qualified Transaction" shall
+    have the meaning set forth in Section 11(a)(ii) hereof." """
+
+    def test_added_at_the_end_of_section_1(self, ra):
+        # "at the end thereof": after the last subparagraph of Section 1 in the file, 1(ff),
+        # and before Section 3(a).
+        numbers = list(ra.SECTIONS)
+        assert numbers.index("1(ll)") == numbers.index("1(ff)") + 1, numbers
+        _, text = ra.SECTIONS["1(ll)"]
+        assert "Section 11(a)(ii)" in text
 
 
 class TestFlipOver:

@@ -1,0 +1,500 @@
+"""Pass 4: an agreement and its amendments, consolidated as in force at each date.
+
+Amendments apply in effective-date order. Each one yields a new version of the
+agreement: its sections (words and logic together) and its declarations. Every
+operation is either applied or reported; nothing is skipped silently. Each version
+also records its redline (what the amendment changed, before and after) and, for the
+names that are not in force in it, why (deleted by an amendment, or not added yet).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+
+import attrs
+
+from . import ir
+from .diagnostics import Diagnostics, Related, did_you_mean
+from .source import Span
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+# A sentence ends at . ! or ? followed by space and a capital (or an opening quote or
+# parenthesis before one). "Sections 3.3 and 3.4", "U.S. patent" and "No. 1" do not end one.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”')]*\s+(?=[\"“(]*[A-Z])")
+
+
+def long_date(day: date) -> str:
+    return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
+def split_sentences(text: str) -> list[str]:
+    text = " ".join(text.split())
+    return [s for s in _SENTENCE_END.split(text) if s] if text else []
+
+
+@attrs.frozen
+class Change:
+    """One entry of an amendment's redline."""
+
+    amendment: str  # the amendment's name
+    operation: str  # replace, delete, append, add, insert (an amendment's own provision)
+    section: str
+    description: str  # "Section 3.1 is amended in its entirety"
+    before: str
+    after: str
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class Version:
+    """The agreement as in force from `effective` until the next version."""
+
+    label: str  # "original" or "as amended on March 31, 2004"
+    effective: date | None  # None: the original, in force from the start
+    amendment: ir.Header | None
+    program: ir.Program
+    changes: tuple[Change, ...]
+    # Names declared in some version but not in this one, and why ("deleted by ...").
+    absent: dict[str, str] = attrs.field(factory=dict, eq=False)
+    removed: dict[str, Related] = attrs.field(factory=dict, eq=False)
+
+    @property
+    def suffix(self) -> str:
+        """The Python name suffix of this version's functions."""
+        if self.effective is None:
+            return "__original"
+        return f"__amended_{self.effective:%Y_%m_%d}"
+
+
+def amendment_label(header: ir.Header) -> str:
+    when = header.dated or header.effective
+    return f"the {header.title}" + (f" of {long_date(when)}" if when else "")
+
+
+def consolidate(agreement: ir.Program, amendments: Sequence[ir.Program],
+                diagnostics: Diagnostics) -> list[Version]:
+    """The versions of `agreement`: the original, then one per amendment in effective-date
+    order. Problems (an amended section that does not exist, a sentence out of range, two
+    amendments changing one provision on the same date...) go to `diagnostics`."""
+    assert agreement.header is not None
+    ordered = _order(agreement, amendments, diagnostics)
+    versions = [Version("original", None, None, agreement, ())]
+    state = _State.of(agreement)
+    touched: dict[tuple[date, str], tuple[str, Span]] = {}
+    for amendment in ordered:
+        header = amendment.header
+        assert header is not None and header.effective is not None
+        applier = _Applier(state, amendment, diagnostics, touched)
+        applier.apply()
+        program = state.program(agreement)
+        versions.append(Version(f"as amended on {long_date(header.dated or header.effective)}",
+                                header.effective, header, program, tuple(applier.changes),
+                                removed=dict(state.removed)))
+    _explain_absences(versions)
+    return versions
+
+
+def _order(agreement: ir.Program, amendments: Sequence[ir.Program],
+           diagnostics: Diagnostics) -> list[ir.Program]:
+    assert agreement.header is not None
+    valid = []
+    for amendment in amendments:
+        header = amendment.header
+        if header is None or header.kind != "amendment":
+            continue
+        if header.amends != agreement.header.name:
+            diagnostics.error(header.span, f"this amendment amends '{header.amends}', but the "
+                              f"agreement is '{agreement.header.name}'",
+                              f"write: amends {agreement.header.name}", code="amendment",
+                              related=[Related(agreement.header.span, "the agreement")])
+            continue
+        if header.effective is None and header.dated is None:
+            diagnostics.error(header.span, "an amendment needs an effective date",
+                              "add 'effective March 31, 2004' (or 'dated ...') to its header",
+                              code="amendment")
+            continue
+        if header.effective is None:
+            header = attrs.evolve(header, effective=header.dated)
+            amendment = attrs.evolve(amendment, header=header)
+        valid.append(amendment)
+    # Effective-date order; amendments of one date in the order they are dated, then given.
+    return sorted(valid, key=lambda a: (a.header.effective, a.header.dated or date.min))  # type: ignore[union-attr]
+
+
+@attrs.define
+class _State:
+    """The agreement being consolidated: sections in order, and declarations by name."""
+
+    sections: list[ir.Section]
+    declarations: dict[str, ir.Declaration]
+    removed: dict[str, Related] = attrs.field(factory=dict)
+    deleted_by: dict[str, Span] = attrs.field(factory=dict)  # section -> the deleting op
+
+    @classmethod
+    def of(cls, program: ir.Program) -> _State:
+        return cls(list(program.sections), {d.name: d for d in program.declarations})
+
+    def program(self, agreement: ir.Program) -> ir.Program:
+        return attrs.evolve(agreement, sections=tuple(self.sections),
+                            declarations=tuple(self.declarations.values()), operations=())
+
+    def find(self, number: str) -> int | None:
+        for i, section in enumerate(self.sections):
+            if section.number == number:
+                return i
+        return None
+
+
+class _Applier:
+    def __init__(self, state: _State, amendment: ir.Program, diagnostics: Diagnostics,
+                 touched: dict[tuple[date, str], tuple[str, Span]]):
+        self.state = state
+        self.amendment = amendment
+        self.header = amendment.header
+        assert self.header is not None and self.header.effective is not None
+        self.effective: date = self.header.effective
+        self.d = diagnostics
+        self.touched = touched
+        self.label = amendment_label(self.header)
+        self.note = f", as amended on {long_date(self.header.dated or self.effective)}"
+        self.changes: list[Change] = []
+        self.body_decls = {d.name: d for op in amendment.operations for d in op.declarations}
+
+    def apply(self) -> None:
+        # Operations first: a provision the amendment moves (deletes from the agreement and
+        # restates among its own, as the Amendment of March 31, 2004 does with the closing
+        # payment) is then new, not a clash.
+        for op in self.amendment.operations:
+            getattr(self, "_" + op.kind)(op)
+        self._own_provisions()
+
+    # ------------------------------------------------------------- helpers
+
+    def _section(self, number: str, op: ir.Operation) -> int | None:
+        """The index of a section in force, or None after reporting why it is not."""
+        index = self.state.find(number)
+        deleted = self.state.deleted_by.get(number)
+        if index is None or deleted is not None:
+            related = [Related(deleted, f"Section {number} was deleted here")] if deleted else []
+            known = [s.number for s in self.state.sections if s.number not in
+                     self.state.deleted_by]
+            self.d.error(op.target.span, f"Section {number} is not in force on "
+                         f"{long_date(self.effective)}, so it cannot be amended",
+                         did_you_mean(number, known), code="amendment", related=related)
+            return None
+        key = (self.effective, number)
+        name = self.header.name if self.header else ""
+        other = self.touched.get(key)
+        if other is not None and other[0] != name:
+            self.d.error(op.span, f"two amendments effective on {long_date(self.effective)} "
+                         f"both change Section {number}; which applies is not defined",
+                         "give them different effective dates, or merge the changes",
+                         code="amendment", related=[Related(other[1], "the other change")])
+            return None
+        self.touched[key] = (name, op.span)
+        return index
+
+    def _declare(self, decls: Sequence[ir.Declaration], section: ir.Section) -> None:
+        for decl in decls:
+            self.state.declarations[decl.name] = attrs.evolve(decl, section=section.number)
+            self.state.removed.pop(decl.name, None)
+
+    def _remove(self, names: Sequence[str], op: ir.Operation, why: str) -> None:
+        for name in names:
+            if name in self.body_decls:
+                continue  # re-declared by the amendment: replaced, not removed
+            self.state.declarations.pop(name, None)
+            self.state.removed[name] = Related(op.span, why)
+
+    def _record(self, op: ir.Operation, section: str, description: str, before: str,
+                after: str) -> None:
+        self.changes.append(Change(self.header.name if self.header else "", op.kind, section,
+                                   description, before, after, op.span))
+
+    # ----------------------------------------------------------- operations
+
+    def _own_provisions(self) -> None:
+        """The amendment's own sections and declarations come into force with it."""
+        for section in self.amendment.sections:
+            number = f"{section.number} of {self.label}"
+            own = attrs.evolve(section, number=number)
+            self.state.sections.append(own)
+            decls = [d for d in self.amendment.declarations if d.section == section.number]
+            self._check_new(decls)
+            self._declare(decls, own)
+            self._record_own(section, number)
+        loose = [d for d in self.amendment.declarations if d.section is None]
+        self._check_new(loose)
+        for decl in loose:
+            self.state.declarations[decl.name] = decl
+            self.state.removed.pop(decl.name, None)
+
+    def _record_own(self, section: ir.Section, number: str) -> None:
+        self.changes.append(Change(self.header.name if self.header else "", "insert", number,
+                                   f"Section {number}", "", section.text, section.span))
+
+    def _check_new(self, decls: Sequence[ir.Declaration]) -> None:
+        for decl in decls:
+            existing = self.state.declarations.get(decl.name)
+            if existing is not None:
+                self.d.error(decl.span, f"'{decl.name}' is already declared by the agreement",
+                             "an amendment changes a provision with replace/append; a new "
+                             "provision needs a new name", code="amendment",
+                             related=[Related(existing.span, "declared here")])
+
+    def _replace(self, op: ir.Operation) -> None:
+        target = op.target
+        if target.kind == "section":
+            self._replace_section(op)
+        elif target.kind == "sentence":
+            self._sentence(op, replace=True)
+        elif target.kind == "clause":
+            self._clause(op)
+        else:
+            self.d.error(op.span, "several sections cannot be replaced by one body",
+                         "replace them one at a time", code="amendment")
+
+    def _replace_section(self, op: ir.Operation) -> None:
+        number = op.target.sections[0]
+        index = self._section(number, op)
+        if index is None:
+            return
+        old = self.state.sections[index]
+        self._remove(old.declarations, op, f"Section {number} was amended in its entirety by "
+                     f"{self.label}")
+        new = ir.Section(number, op.heading or old.heading, op.parts, op.span, self.note)
+        self.state.sections[index] = new
+        self._declare(op.declarations, new)
+        self._record(op, number, f"Section {number} is amended in its entirety",
+                     old.text, new.text)
+
+    def _delete(self, op: ir.Operation) -> None:
+        target = op.target
+        if target.kind in ("sentence", "clause"):
+            if target.kind == "clause":
+                self.d.error(op.span, "deleting a clause of a sentence is not supported",
+                             "replace the sentence without the clause", code="amendment")
+                return
+            self._sentence(op, replace=False)
+            return
+        for number in target.sections:
+            if number in self.state.deleted_by and self.state.find(number) is not None:
+                self.d.error(op.target.span, f"Section {number} is deleted twice",
+                             code="amendment",
+                             related=[Related(self.state.deleted_by[number],
+                                              "it was deleted here")])
+                continue
+            index = self._section(number, op)
+            if index is None:
+                continue
+            old = self.state.sections[index]
+            self._remove(old.declarations, op, f"Section {number} was deleted by {self.label}")
+            placeholder = f"[Deleted by {self.label}]"
+            self.state.sections[index] = attrs.evolve(old, parts=(), note=self.note,
+                                                      deleted=placeholder)
+            self.state.deleted_by[number] = op.span
+            self._record(op, number, f"Section {number} is deleted", old.text, "")
+
+    def _append(self, op: ir.Operation) -> None:
+        number = op.target.sections[0]
+        index = self._section(number, op)
+        if index is None:
+            return
+        old = self.state.sections[index]
+        self._check_new([d for d in op.declarations
+                         if d.name not in old.declarations])
+        new = attrs.evolve(old, parts=old.parts + op.parts, note=self.note)
+        self.state.sections[index] = new
+        self._declare(op.declarations, new)
+        added = "\n\n".join(p.text.text for p in op.parts if p.text is not None)
+        self._record(op, number, f"text added at the end of Section {number}", old.text,
+                     new.text if added else old.text)
+
+    def _add(self, op: ir.Operation) -> None:
+        number = op.target.sections[0]
+        if self.state.find(number) is not None and number not in self.state.deleted_by:
+            existing = self.state.sections[self.state.find(number) or 0]
+            self.d.error(op.target.span, f"Section {number} already exists",
+                         "to change it, replace it", code="amendment",
+                         related=[Related(existing.span, "it is here")])
+            return
+        new = ir.Section(number, op.heading, op.parts, op.span, self.note)
+        self._check_new(op.declarations)
+        placeholder = self.state.find(number)
+        if placeholder is not None:  # a deleted section's number, used again
+            self.state.sections[placeholder] = new
+            del self.state.deleted_by[number]
+        else:
+            self.state.sections.insert(self._position_for(number), new)
+        self._declare(op.declarations, new)
+        self._record(op, number, f"Section {number} is added", "", new.text)
+
+    def _position_for(self, number: str) -> int:
+        """After the last section with the same parent: 1(ll) goes after 1(kk)."""
+        parent = re.sub(r"(\([A-Za-z0-9]+\)|\.[0-9]+)$", "", number)
+        last = None
+        for i, section in enumerate(self.state.sections):
+            if section.number.startswith(parent) and " of " not in section.number:
+                last = i
+        return len(self.state.sections) if last is None else last + 1
+
+    # ------------------------------------------------------------ sentences
+
+    def _locate(self, op: ir.Operation, index: int) -> tuple[int, int, list[str]] | None:
+        """(part index, sentence index within the part, the part's sentences) of the
+        targeted sentence, or None after reporting that there is no such sentence."""
+        section = self.state.sections[index]
+        located: list[tuple[int, int, list[str]]] = []
+        for p, part in enumerate(section.parts):
+            sentences = split_sentences(part.text.text) if part.text else []
+            located.extend((p, s, sentences) for s in range(len(sentences)))
+        wanted = op.target.sentence or 1
+        if wanted == -1:
+            wanted = len(located)
+        if not 1 <= wanted <= len(located):
+            count = len(located)
+            self.d.error(op.target.span, f"{op.target.describe()} does not exist: Section "
+                         f"{section.number} has {count} sentence{'s' * (count != 1)}",
+                         code="amendment", related=[Related(section.span, "the section")])
+            return None
+        return located[wanted - 1]
+
+    def _sentence(self, op: ir.Operation, replace: bool) -> None:
+        number = op.target.sections[0]
+        index = self._section(number, op)
+        if index is None:
+            return
+        located = self._locate(op, index)
+        if located is None:
+            return
+        section = self.state.sections[index]
+        p, s, sentences = located
+        part = section.parts[p]
+        if len(sentences) > 1 and part.declarations:
+            self.d.error(op.target.span, f"{op.target.describe()} shares its text block, and "
+                         "the logic that follows it, with other sentences",
+                         "give the sentence its own text block in the agreement, with the "
+                         "declarations that encode it", code="amendment",
+                         related=[Related(part.text.span if part.text else section.span,
+                                          "the text block")])
+            return
+        remaining = sentences[:s] + sentences[s + 1:]
+        new_parts = list(section.parts)
+        replacement = list(op.parts) if replace else []
+        if remaining:
+            assert part.text is not None
+            kept = ir.Part(attrs.evolve(part.text, text=" ".join(remaining)), part.declarations)
+            if replace:
+                # The new sentence takes the old one's place among the others.
+                before = " ".join(sentences[:s])
+                after = " ".join(sentences[s + 1:])
+                replacement = ([ir.Part(attrs.evolve(part.text, text=before), ())]
+                               if before else []) + list(op.parts) + (
+                    [ir.Part(attrs.evolve(part.text, text=after), part.declarations)]
+                    if after else [])
+                new_parts[p:p + 1] = replacement
+            else:
+                new_parts[p] = kept
+        else:
+            self._remove(part.declarations, op, f"{op.target.describe()} was "
+                         f"{'replaced' if replace else 'deleted'} by {self.label}")
+            new_parts[p:p + 1] = replacement
+        new = attrs.evolve(section, parts=tuple(new_parts), note=self.note)
+        self.state.sections[index] = new
+        self._declare(op.declarations, new)
+        verb = "is amended in its entirety" if replace else "is deleted"
+        self._record(op, number, f"{op.target.describe()[0].upper()}"
+                     f"{op.target.describe()[1:]} {verb}", section.text, new.text)
+
+    def _clause(self, op: ir.Operation) -> None:
+        number = op.target.sections[0]
+        index = self._section(number, op)
+        if index is None:
+            return
+        located = self._locate(op, index)
+        if located is None:
+            return
+        section = self.state.sections[index]
+        p, s, sentences = located
+        part = section.parts[p]
+        label = op.target.clause or ""
+        sentence = sentences[s]
+        start = sentence.find(label)
+        if start < 0:
+            self.d.error(op.target.span, f"{op.target.describe()}: the sentence has no "
+                         f"clause {label}", code="amendment",
+                         related=[Related(part.text.span if part.text else section.span,
+                                          "the sentence")])
+            return
+        following = _next_label(label)
+        end = sentence.find(following, start + len(label)) if following else -1
+        new_text = " ".join(p.text.text for p in op.parts if p.text is not None)
+        new_text = " ".join(new_text.split())
+        changed = sentence[:start] + new_text + (" " + sentence[end:] if end >= 0 else "")
+        sentences = sentences[:s] + [changed] + sentences[s + 1:]
+        assert part.text is not None
+        new_part = ir.Part(attrs.evolve(part.text, text=" ".join(sentences)),
+                           part.declarations + tuple(d.name for d in op.declarations
+                                                     if d.name not in section.declarations))
+        new_parts = list(section.parts)
+        new_parts[p] = new_part
+        new = attrs.evolve(section, parts=tuple(new_parts), note=self.note)
+        self.state.sections[index] = new
+        self._declare(op.declarations, new)
+        self._record(op, number, f"{op.target.describe()[0].upper()}"
+                     f"{op.target.describe()[1:]} is amended in its entirety", section.text,
+                     new.text)
+
+
+_ROMAN = ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"]
+
+
+def _next_label(label: str) -> str | None:
+    """The label after "(i)" is "(ii)", after "(a)" "(b)", after "(1)" "(2)"."""
+    inner = label.strip("()")
+    if inner in _ROMAN[:-1]:
+        return f"({_ROMAN[_ROMAN.index(inner) + 1]})"
+    if inner.upper() in [r.upper() for r in _ROMAN[:-1]] and inner.isupper():
+        return f"({_ROMAN[_ROMAN.index(inner.lower()) + 1].upper()})"
+    if inner.isdigit():
+        return f"({int(inner) + 1})"
+    if len(inner) == 1 and inner.isalpha():
+        return f"({chr(ord(inner) + 1)})"
+    return None
+
+
+def _explain_absences(versions: list[Version]) -> None:
+    """For each version, why each name of another version is not in force in it."""
+    everywhere: dict[str, list[int]] = {}
+    for i, version in enumerate(versions):
+        for decl in version.program.declarations:
+            everywhere.setdefault(decl.name, []).append(i)
+    for i, version in enumerate(versions):
+        for name, present in everywhere.items():
+            if i in present:
+                continue
+            later = [j for j in present if j > i]
+            if later and not any(j < i for j in present):
+                added = versions[later[0]]
+                assert added.amendment is not None and added.effective is not None
+                version.absent[name] = (f"'{name}' is not in force {_when(version)}: it was "
+                                        f"added by {amendment_label(added.amendment)}, "
+                                        f"effective {long_date(added.effective)}")
+            else:
+                gone = next(v for v in versions[max(j for j in present if j < i) + 1:i + 1])
+                assert gone.amendment is not None and gone.effective is not None
+                why = version.removed.get(name)
+                what = why.message if why else f"it was removed by " \
+                    f"{amendment_label(gone.amendment)}"
+                version.absent[name] = (f"'{name}' is not in force {_when(version)}: {what}, "
+                                        f"effective {long_date(gone.effective)}")
+
+
+def _when(version: Version) -> str:
+    if version.effective is None:
+        return "in the original agreement"
+    return f"from {long_date(version.effective)}"
