@@ -21,7 +21,7 @@ import attrs
 from . import check as check_pass
 from . import codegen, ir, parser, transform
 from .consolidate import Version, consolidate
-from .diagnostics import CompileError, Diagnostic, Diagnostics
+from .diagnostics import CompileError, Diagnostic, Diagnostics, Related
 from .source import SourceFile
 
 CheckedVersions = list[tuple[Version | None, check_pass.CheckedProgram]]
@@ -98,6 +98,8 @@ def _analyse(source: SourceFile, amendments: Sequence[SourceFile],
             scratch = Diagnostics()
             versions.append((version, check_pass.check(version.program, scratch,
                                                        version.removed)))
+            if len(versions) > 1:
+                _type_changes(versions[-2][1], versions[-1], scratch)
             for d in scratch.items:
                 if d.code == "unused":
                     warnings[(d.span, d.message)] += 1
@@ -112,6 +114,34 @@ def _analyse(source: SourceFile, amendments: Sequence[SourceFile],
         diagnostics.items = [d for d in diagnostics.items
                              if d.code not in ("name", "unused", "dangling")]
     return versions
+
+
+def _type_changes(before: check_pass.CheckedProgram,
+                  after: tuple[Version | None, check_pass.CheckedProgram],
+                  diagnostics: Diagnostics) -> None:
+    """An amendment that changes the type of a term breaks the provisions it left alone
+    that use the term: say so where the type errors are, naming both positions."""
+    version, checked = after
+    assert version is not None and version.amendment is not None
+    amendment_file = version.amendment.span.file
+    errors = [d for d in diagnostics.items if d.severity == "error" and d.code == "type"]
+    for name, new in checked.types.items():
+        old = before.types.get(name)
+        if old is None or old.kind == new.kind or new.kind == "error":
+            continue
+        changed = checked.declarations[name]
+        for user in checked.program.declarations:
+            if user.span.file == amendment_file or name not in ir.names_used(user):
+                continue
+            inside = [d for d in errors if d.span.file == user.span.file
+                      and user.span.line <= d.span.line <= user.span.end_line]
+            if inside:
+                diagnostics.items.remove(inside[0])  # said better below
+                diagnostics.error(
+                    inside[0].span, f"the amendment changes '{name}' from {old.required()} "
+                    f"to {new.required()}, which breaks '{user.name}' here",
+                    f"amend '{user.name}' too, or keep '{name}' a {old.required()}",
+                    code="type", related=[Related(changed.span, f"'{name}' as amended")])
 
 
 def generate(result: Result) -> str:

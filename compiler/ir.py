@@ -366,3 +366,19 @@ class Program:
 
     def by_name(self) -> dict[str, Declaration]:
         return {d.name: d for d in self.declarations}
+
+
+def names_used(node: object) -> set[str]:
+    """Every name a declaration or expression refers to (terms, facts, calls)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (Name, Call)):
+            found.add(current.name)
+        if isinstance(current, (tuple, list)):
+            stack.extend(current)
+        elif attrs.has(type(current)):
+            stack.extend(value for key, value in attrs.asdict(current, recurse=False).items()
+                         if key not in ("span", "type"))
+    return found
