@@ -480,7 +480,7 @@ class _Generator:
             if isinstance(target, ir.Definition):
                 return f"_explain_{e.name}{self.suffix}(facts)"
             if isinstance(target, ir.Fact):
-                fat = self.at(target.span, target.section)
+                fat = self.at(target.span, self.label_of(target))
                 return (f"_x_leaf({e.name!r}, facts.{py_name(e.name)}, {kind!r}, {fat}, "
                         f"'fact'{money})")
             note = "party" if kind == "party" else "parameter"
@@ -723,7 +723,7 @@ class _Generator:
         name = self.fn(d.name)
         ret = self.pytype(d.declared_type)
         params = "".join(f", {py_name(p.name)}: {self.pytype(p.type)}" for p in d.params)
-        at = self.at(d.span, d.section)
+        at = self.at(d.span, self.label_of(d))
         term = f"{d.term} ({d.name})" if d.term else d.name
         kind = "Condition" if d.is_condition else "Definition"
         where = f", Section {d.section}" if d.section else ""
@@ -742,7 +742,7 @@ class _Generator:
             body.append("decided: list[tuple[_At, " + ret + "]] = []")
             for e in exceptions:
                 ectx = _Ctx(self.label_of(e), params=ctx.params)
-                eat = self.at(e.span, e.section)
+                eat = self.at(e.span, self.label_of(e))
                 body.append(f"if {self.expr(e.condition, ectx)}:  # exception {e.name}")
                 value = self.coerce(self.expr(e.value, ectx), e.value.type, d.declared_type)
                 body.append(f"    decided.append(({eat}, {value}))")
@@ -771,7 +771,7 @@ class _Generator:
         excs = []
         for e in exceptions:
             ectx = _Ctx(self.label_of(e), params=ctx.params)
-            excs.append(f"({e.name!r}, {self.at(e.span, e.section)}, "
+            excs.append(f"({e.name!r}, {self.at(e.span, self.label_of(e))}, "
                         f"lambda: {self.xexpr(e.condition, ectx)}, "
                         f"lambda: {self.xexpr(e.value, ectx)})")
         yield (f"    return _x_definition({label}, {kind_name!r}, {at}, _result, {general}, "
@@ -814,7 +814,7 @@ class _Generator:
 
     def _obligation(self, o: ir.Obligation) -> Iterator[str]:
         ctx = _Ctx(self.label_of(o))
-        at = self.at(o.span, o.section)
+        at = self.at(o.span, self.label_of(o))
         term = f"{o.term} ({o.name})" if o.term else o.name
         yield f"# {self._where(o)}"
         yield f"def {self.fn(o.name)}(facts: Facts) -> Obligation:"
@@ -855,7 +855,7 @@ class _Generator:
 
     def _power(self, p: ir.Power) -> Iterator[str]:
         ctx = _Ctx(self.label_of(p))
-        at = self.at(p.span, p.section)
+        at = self.at(p.span, self.label_of(p))
         term = f"{p.term} ({p.name})" if p.term else p.name
         yield f"# {self._where(p)}"
         yield f"def {self.fn(p.name)}(facts: Facts) -> Power:"

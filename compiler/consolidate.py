@@ -162,6 +162,8 @@ class _Applier:
         self.label = amendment_label(self.header)
         self.note = f", as amended on {long_date(self.header.dated or self.effective)}"
         self.changes: list[Change] = []
+        self.pending: list[tuple[ir.Declaration, ir.Declaration, ir.Operation]] = []
+        self.removed_here: set[str] = set()
         self.body_decls = {d.name: d for op in amendment.operations for d in op.declarations}
 
     def apply(self) -> None:
@@ -170,6 +172,7 @@ class _Applier:
         # payment) is then new, not a clash.
         for op in self.amendment.operations:
             getattr(self, "_" + op.kind)(op)
+        self._check_moves()
         self._own_provisions()
 
     # ------------------------------------------------------------- helpers
@@ -198,6 +201,29 @@ class _Applier:
         self.touched[key] = (name, op.span)
         return index
 
+    def _owned(self, decls: Sequence[ir.Declaration], allowed: Sequence[str],
+               op: ir.Operation) -> list[ir.Declaration]:
+        """The body's declarations that may be declared here: new names, or names of the
+        provision being replaced. A name that belongs elsewhere is an error (replacing this
+        provision must not silently change another one)."""
+        for decl in decls:
+            existing = self.state.declarations.get(decl.name)
+            if existing is not None and decl.name not in allowed:
+                # Decided once the whole amendment has applied: it may move the term here
+                # from a provision it deletes (as the Closing Date moves from 3.4 to 3.1).
+                self.pending.append((decl, existing, op))
+        return list(decls)
+
+    def _check_moves(self) -> None:
+        for decl, existing, op in self.pending:
+            if decl.name in self.removed_here:
+                continue
+            where = f"Section {existing.section}" if existing.section else "the agreement"
+            self.d.error(decl.span, f"'{decl.name}' belongs to {where}, not to "
+                         f"{op.target.describe()}",
+                         f"amend {where} to change it, or give this term a new name",
+                         code="amendment", related=[Related(existing.span, "declared here")])
+
     def _declare(self, decls: Sequence[ir.Declaration], section: ir.Section) -> None:
         for decl in decls:
             self.state.declarations[decl.name] = attrs.evolve(decl, section=section.number)
@@ -205,6 +231,7 @@ class _Applier:
 
     def _remove(self, names: Sequence[str], op: ir.Operation, why: str) -> None:
         for name in names:
+            self.removed_here.add(name)
             if name in self.body_decls:
                 continue  # re-declared by the amendment: replaced, not removed
             self.state.declarations.pop(name, None)
@@ -264,11 +291,12 @@ class _Applier:
         if index is None:
             return
         old = self.state.sections[index]
+        decls = self._owned(op.declarations, old.declarations, op)
         self._remove(old.declarations, op, f"Section {number} was amended in its entirety by "
                      f"{self.label}")
         new = ir.Section(number, op.heading or old.heading, op.parts, op.span, self.note)
         self.state.sections[index] = new
-        self._declare(op.declarations, new)
+        self._declare(decls, new)
         self._record(op, number, f"Section {number} is amended in its entirety",
                      old.text, new.text)
 
@@ -334,11 +362,13 @@ class _Applier:
         self._record(op, number, f"Section {number} is added", "", new.text)
 
     def _position_for(self, number: str) -> int:
-        """After the last section with the same parent: 1(ll) goes after 1(kk)."""
+        """After the last section with the same parent: 1(ll) goes after 1(kk), 3.5 after
+        3.4 (but not after 11(a) or 13)."""
         parent = re.sub(r"(\([A-Za-z0-9]+\)|\.[0-9]+)$", "", number)
         last = None
         for i, section in enumerate(self.state.sections):
-            if section.number.startswith(parent) and " of " not in section.number:
+            n = section.number
+            if n == parent or n.startswith((parent + "(", parent + ".")):
                 last = i
         return len(self.state.sections) if last is None else last + 1
 
@@ -374,6 +404,7 @@ class _Applier:
         section = self.state.sections[index]
         p, s, sentences = located
         part = section.parts[p]
+        decls = self._owned(op.declarations, part.declarations, op)
         if len(sentences) > 1 and part.declarations:
             self.d.error(op.target.span, f"{op.target.describe()} shares its text block, and "
                          "the logic that follows it, with other sentences",
@@ -405,7 +436,7 @@ class _Applier:
             new_parts[p:p + 1] = replacement
         new = attrs.evolve(section, parts=tuple(new_parts), note=self.note)
         self.state.sections[index] = new
-        self._declare(op.declarations, new)
+        self._declare(decls, new)
         verb = "is amended in its entirety" if replace else "is deleted"
         self._record(op, number, f"{op.target.describe()[0].upper()}"
                      f"{op.target.describe()[1:]} {verb}", section.text, new.text)
@@ -421,6 +452,7 @@ class _Applier:
         section = self.state.sections[index]
         p, s, sentences = located
         part = section.parts[p]
+        decls = self._owned(op.declarations, section.declarations, op)
         label = op.target.clause or ""
         sentence = sentences[s]
         start = sentence.find(label)
@@ -438,13 +470,13 @@ class _Applier:
         sentences = sentences[:s] + [changed] + sentences[s + 1:]
         assert part.text is not None
         new_part = ir.Part(attrs.evolve(part.text, text=" ".join(sentences)),
-                           part.declarations + tuple(d.name for d in op.declarations
+                           part.declarations + tuple(d.name for d in decls
                                                      if d.name not in section.declarations))
         new_parts = list(section.parts)
         new_parts[p] = new_part
         new = attrs.evolve(section, parts=tuple(new_parts), note=self.note)
         self.state.sections[index] = new
-        self._declare(op.declarations, new)
+        self._declare(decls, new)
         self._record(op, number, f"{op.target.describe()[0].upper()}"
                      f"{op.target.describe()[1:]} is amended in its entirety", section.text,
                      new.text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
 import attrs
 
@@ -379,6 +380,7 @@ def names_used(node: object) -> set[str]:
         if isinstance(current, (tuple, list)):
             stack.extend(current)
         elif attrs.has(type(current)):
-            stack.extend(value for key, value in attrs.asdict(current, recurse=False).items()
-                         if key not in ("span", "type"))
+            cls = cast("type[attrs.AttrsInstance]", type(current))
+            stack.extend(getattr(current, f.name) for f in attrs.fields(cls)
+                         if f.name not in ("span", "type"))
     return found

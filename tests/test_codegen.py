@@ -30,9 +30,8 @@ from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-
 import clausec
+import pytest
 from clausec import api, ir
 from clausec.check import BUILTINS
 from clausec.codegen import py_name
@@ -117,8 +116,8 @@ def _clause_string(text: str) -> str:
 
 def _tool(name: str) -> list[str]:
     """How to run ruff or mypy: as a module of this interpreter, or from PATH."""
-    probe = subprocess.run([sys.executable, "-m", name, "--version"], capture_output=True,
-                           env=dict(os.environ))
+    probe = subprocess.run([sys.executable, "-m", name, "--version"], check=False,
+                           capture_output=True, env=dict(os.environ))
     if probe.returncode == 0:
         return [sys.executable, "-m", name]
     found = shutil.which(name)
@@ -169,7 +168,7 @@ def test_compiling_in_separate_processes_with_different_hash_seeds_is_byte_ident
         env = {**os.environ, "PYTHONHASHSEED": seed}
         run = subprocess.run(
             [sys.executable, "-m", "clausec", "compile", str(FIXTURE), "-o", str(out)],
-            capture_output=True, text=True, env=env, cwd=tmp_path)
+            check=False, capture_output=True, text=True, env=env, cwd=tmp_path)
         assert run.returncode == 0, run.stderr
         outputs.append((out / "all_constructs.py").read_bytes())
     for output in outputs:
@@ -185,7 +184,8 @@ def test_compiling_every_contract_in_separate_processes_is_byte_identical(
         out = tmp_path / f"seed{seed}"
         env = {**os.environ, "PYTHONHASHSEED": seed}
         run = subprocess.run([sys.executable, "-m", "clausec", "compile", *files, "-o",
-                              str(out)], capture_output=True, text=True, env=env, cwd=tmp_path)
+                              str(out)], check=False, capture_output=True, text=True, env=env,
+                             cwd=tmp_path)
         assert run.returncode == 0, run.stderr
         written.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
     assert written[0] == written[1]
@@ -208,7 +208,8 @@ def test_generated_module_passes_ruff(unit: Unit, tmp_path: Path) -> None:
     target = tmp_path / (unit.agreement.stem + ".py")
     target.write_text(unit.compile(), encoding="utf-8")
     run = subprocess.run([*_tool("ruff"), "check", "--isolated", "--no-cache", str(target)],
-                         capture_output=True, text=True, cwd=tmp_path, env=dict(os.environ))
+                         check=False, capture_output=True, text=True, cwd=tmp_path,
+                         env=dict(os.environ))
     assert run.returncode == 0, run.stdout + run.stderr
 
 
@@ -219,7 +220,7 @@ def test_generated_module_passes_mypy_strict(unit: Unit, tmp_path: Path,
     target.write_text(unit.compile(), encoding="utf-8")
     run = subprocess.run(
         [*_tool("mypy"), "--strict", "--cache-dir", str(mypy_cache), str(target)],
-        capture_output=True, text=True, cwd=tmp_path, env=dict(os.environ))
+        check=False, capture_output=True, text=True, cwd=tmp_path, env=dict(os.environ))
     assert run.returncode == 0, run.stdout + run.stderr
 
 
@@ -265,7 +266,7 @@ def test_generated_module_runs_alone_in_isolated_mode(unit: Unit, tmp_path: Path
     run = subprocess.run(
         [sys.executable, "-I", "-c", _RUNNER, str(empty), module_name, json.dumps(facts),
          json.dumps(names)],
-        capture_output=True, text=True, cwd=empty, env=dict(os.environ))
+        check=False, capture_output=True, text=True, cwd=empty, env=dict(os.environ))
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     assert report["clausec_modules"] == []
@@ -428,9 +429,9 @@ def test_hostile_text_is_data_not_code(payload: str, tmp_path: Path,
     (tmp_path / "hostile_module.py").write_text(code, encoding="utf-8")
     run = subprocess.run(
         [sys.executable, "-I", "-c",
-         "import sys; sys.path.insert(0, sys.argv[1]); import hostile_module as m; "
-         "print(m.said(m.Facts()) == m.AGREEMENT['title'])", str(tmp_path)],
-        capture_output=True, text=True, cwd=tmp_path, env=dict(os.environ))
+         ("import sys; sys.path.insert(0, sys.argv[1]); import hostile_module as m; "
+          "print(m.said(m.Facts()) == m.AGREEMENT['title'])"), str(tmp_path)],
+        check=False, capture_output=True, text=True, cwd=tmp_path, env=dict(os.environ))
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "True"
     assert "pwned" not in run.stdout
@@ -839,7 +840,7 @@ def test_fixture_values() -> None:
     assert m.local_moment(f) == m.fixed_moment(f)
     assert m.the_earlier(f) == date(2004, 4, 12)
     assert m.largest(f) == Decimal("135000.00")
-    assert m.total(f) == Decimal("1800000") + Decimal("135000.00") + Decimal("1000.50")
+    assert m.total(f) == Decimal(1800000) + Decimal("135000.00") + Decimal("1000.50")
     assert m.revenue_limitation(f, 2005) == Decimal(500000)
     assert m.revenue_limitation(f, 2004) == Decimal("250000.25")
     assert m.revenue_limitation(m.Facts.from_dict({**_facts_dict(f), "waived": True}),
