@@ -379,7 +379,7 @@ class _Generator:
         if e.op == "/":
             return f"_div({left}, {right}, {self.at(e.span, ctx.section)})"
         if e.op == "^":
-            return f"_pow({left}, {right})"
+            return f"_pow({left}, {right}, {self.at(e.span, ctx.section)})"
         if (e.type or T.ERROR).kind in _DECIMAL_KINDS:
             # Exact arithmetic in the module's own decimal context, not the caller's.
             method = {"+": "add", "-": "subtract", "*": "multiply"}[e.op]

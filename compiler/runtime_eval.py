@@ -75,7 +75,10 @@ def _div(a: Decimal | int, b: Decimal | int, at: _At) -> Decimal:
     return _EXACT.divide(a, b)
 
 
-def _pow(base: Decimal | int, exponent: int) -> Decimal:
+def _pow(base: Decimal | int, exponent: int, at: _At) -> Decimal:
+    if base == 0 and exponent < 0:  # Decimal would say Infinity; it is a division by zero
+        raise ClauseRuntimeError("division by zero", file=at[0], line=at[1], column=at[2],
+                                 section=at[3])
     return _EXACT.power(base, exponent)
 
 

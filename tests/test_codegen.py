@@ -6,7 +6,7 @@ clause file can say, and must point every run-time error back at the clause file
 
 The fixture `tests/data/all_constructs.clause` uses every construct of the language;
 every seed contract in `clauses/` is checked too (whatever files exist when this runs),
-each agreement compiled with its amendments, as `clausec compile clauses/*.clause` does.
+each agreement compiled with its amendments, as `clausec compile clauses -o build` does.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from clausec.source import SourceFile
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "data" / "all_constructs.clause"
-SEEDS = sorted((ROOT / "clauses").glob("*.clause"))
+SEEDS = sorted((ROOT / "clauses").rglob("*.clause"))
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ def test_compiling_in_separate_processes_with_different_hash_seeds_is_byte_ident
 
 def test_compiling_every_contract_in_separate_processes_is_byte_identical(
         tmp_path: Path) -> None:
-    # `clausec compile clauses/*.clause -o build`, as the README's quickstart runs it.
+    # `clausec compile clauses -o build`, as the README quickstart runs it.
     files = [str(FIXTURE), *map(str, SEEDS)]
     written = []
     for seed in ("0", "4242"):

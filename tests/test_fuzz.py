@@ -44,7 +44,7 @@ from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "data" / "all_constructs.clause"
-BASES = [FIXTURE, *sorted((ROOT / "clauses").glob("*.clause"))]
+BASES = [FIXTURE, *sorted((ROOT / "clauses").rglob("*.clause"))]
 BASE_TEXTS = {p.name: SourceFile.read(p).text for p in BASES}
 
 FAST = settings(max_examples=200, deadline=None,

@@ -2,10 +2,10 @@
 
 - The Amendment to Patent Purchase Agreement of March 31, 2004 (effective March 31, 2004):
   /work/shared/contracts/patent-purchase-agreement-and-amendment.txt, near the end;
-  clauses/patent_purchase_amendment.clause.
+  clauses/patent_purchase/amendment_2004_03_31.clause.
 - Amendment No. 1 to Rights Agreement of December 22, 2003 (effective December 22, 2003):
   /work/shared/contracts/rights-agreement-amendment-no-1.txt, Exhibit 2 at the end;
-  clauses/rights_agreement_amendment_no_1.clause.
+  clauses/rights_agreement/amendment_no_1.clause.
 
 `clausec.load(agreement, amendments=[...])` gives the latest version at the top level and
 `module.at(date)` the version in force on a date. Every expected value below is worked out
@@ -37,10 +37,10 @@ from clausec.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
 CLAUSES = ROOT / "clauses"
-PPA = CLAUSES / "patent_purchase.clause"
-PPA_AMENDMENT = CLAUSES / "patent_purchase_amendment.clause"
-RA = CLAUSES / "rights_agreement.clause"
-RA_AMENDMENT = CLAUSES / "rights_agreement_amendment_no_1.clause"
+PPA = CLAUSES / "patent_purchase" / "patent_purchase.clause"
+PPA_AMENDMENT = CLAUSES / "patent_purchase" / "amendment_2004_03_31.clause"
+RA = CLAUSES / "rights_agreement" / "rights_agreement.clause"
+RA_AMENDMENT = CLAUSES / "rights_agreement" / "amendment_no_1.clause"
 PPA_CONTRACT = Path("/work/shared/contracts/patent-purchase-agreement-and-amendment.txt")
 RA_CONTRACT = Path("/work/shared/contracts/rights-agreement-amendment-no-1.txt")
 NY = ZoneInfo("America/New_York")
@@ -378,7 +378,7 @@ class TestTermination:
         assert ob.object == Decimal(900_000)
 
     def test_no_termination_pursuant_to_section_8_after_its_deletion(self, pp):
-        # Reading (clauses/patent_purchase_amendment.clause, Section 5.1 of the Amendment):
+        # Reading (clauses/patent_purchase/amendment_2004_03_31.clause, Section 5.1 of the Amendment):
         # from March 31, 2004 there is no Section 8 to terminate under, so a termination on
         # or after that date is not one "pursuant to Section 8" and 3.3 does not return the
         # Deposit Amount. Under the original, a date was enough.

@@ -25,7 +25,7 @@ from clausec.diagnostics import Diagnostics
 from clausec.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
-CLAUSE = ROOT / "clauses" / "patent_purchase.clause"
+CLAUSE = ROOT / "clauses" / "patent_purchase" / "patent_purchase.clause"
 EXAMPLES = ROOT / "clauses" / "examples"
 CONTRACT = Path("/work/shared/contracts/patent-purchase-agreement-and-amendment.txt")
 

@@ -28,7 +28,7 @@ from clausec.diagnostics import Diagnostics
 from clausec.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
-CLAUSE = ROOT / "clauses" / "rights_agreement.clause"
+CLAUSE = ROOT / "clauses" / "rights_agreement" / "rights_agreement.clause"
 EXAMPLES = ROOT / "clauses" / "examples"
 CONTRACT = Path("/work/shared/contracts/rights-agreement-amendment-no-1.txt")
 NY = ZoneInfo("America/New_York")
