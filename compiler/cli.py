@@ -273,7 +273,8 @@ def _eval(args: argparse.Namespace) -> int:
     else:
         print(f"{args.name}{_call_suffix(args.args)} = {text}")
         if len(module.VERSIONS) > 1:
-            print(f"(the agreement {version.label})")
+            label = "as originally signed" if version.label == "original" else version.label
+            print(f"(the agreement {label})")
         if explanation is not None:
             print()
             print(explanation.render())
