@@ -226,6 +226,12 @@ class _Checker:
 
     def _exception(self, exc: ir.Exception_, target_type: T.Type) -> None:
         target = self.decls.get(exc.target)
+        if target is None and exc.target in self.removed:
+            why = self.removed[exc.target]
+            self.d.error(exc.span, f"exception to '{exc.target}', but {why.message}",
+                         "amend this exception too", code="dangling", related=[why])
+            self.typed[exc.name] = exc
+            return
         if not isinstance(target, ir.Definition):
             hint = did_you_mean(exc.target, [n for n, d in self.decls.items()
                                              if isinstance(d, ir.Definition)])

@@ -104,7 +104,13 @@ def _order(agreement: ir.Program, amendments: Sequence[ir.Program],
     valid = []
     for amendment in amendments:
         header = amendment.header
+        if header is None and amendment.operations:
+            continue  # transform reported the operations outside an amendment
         if header is None or header.kind != "amendment":
+            where = header.span if header else Span(amendment.file, 1, 1, 1, 2)
+            diagnostics.error(where, "this file is given as an amendment, but it is not one",
+                              "an amendment starts with: amendment NAME \"Title\" amends "
+                              f"{agreement.header.name} {{ ... }}", code="amendment")
             continue
         if header.amends != agreement.header.name:
             diagnostics.error(header.span, f"this amendment amends '{header.amends}', but the "
@@ -393,16 +399,31 @@ class _Applier:
             return None
         return located[wanted - 1]
 
+    def _target_sentence(self, op: ir.Operation
+                         ) -> tuple[int, ir.Section, int, int, list[str]] | None:
+        """(section index, section, part index, sentence index, the part's sentences) of
+        the sentence an operation targets, or None once the reason is reported."""
+        index = self._section(op.target.sections[0], op)
+        located = self._locate(op, index) if index is not None else None
+        if index is None or located is None:
+            return None
+        return (index, self.state.sections[index], *located)
+
+    def _commit(self, op: ir.Operation, index: int, section: ir.Section,
+                parts: list[ir.Part], decls: Sequence[ir.Declaration], verb: str) -> None:
+        """Install a section's new parts and declarations, and record the change."""
+        new = attrs.evolve(section, parts=tuple(parts), note=self.note)
+        self.state.sections[index] = new
+        self._declare(decls, new)
+        what = op.target.describe()
+        self._record(op, section.number, f"{what[0].upper()}{what[1:]} {verb}", section.text,
+                     new.text)
+
     def _sentence(self, op: ir.Operation, replace: bool) -> None:
-        number = op.target.sections[0]
-        index = self._section(number, op)
-        if index is None:
+        target = self._target_sentence(op)
+        if target is None:
             return
-        located = self._locate(op, index)
-        if located is None:
-            return
-        section = self.state.sections[index]
-        p, s, sentences = located
+        index, section, p, s, sentences = target
         part = section.parts[p]
         decls = self._owned(op.declarations, part.declarations, op)
         if len(sentences) > 1 and part.declarations:
@@ -434,23 +455,14 @@ class _Applier:
             self._remove(part.declarations, op, f"{op.target.describe()} was "
                          f"{'replaced' if replace else 'deleted'} by {self.label}")
             new_parts[p:p + 1] = replacement
-        new = attrs.evolve(section, parts=tuple(new_parts), note=self.note)
-        self.state.sections[index] = new
-        self._declare(decls, new)
-        verb = "is amended in its entirety" if replace else "is deleted"
-        self._record(op, number, f"{op.target.describe()[0].upper()}"
-                     f"{op.target.describe()[1:]} {verb}", section.text, new.text)
+        self._commit(op, index, section, new_parts,
+                     decls, "is amended in its entirety" if replace else "is deleted")
 
     def _clause(self, op: ir.Operation) -> None:
-        number = op.target.sections[0]
-        index = self._section(number, op)
-        if index is None:
+        target = self._target_sentence(op)
+        if target is None:
             return
-        located = self._locate(op, index)
-        if located is None:
-            return
-        section = self.state.sections[index]
-        p, s, sentences = located
+        index, section, p, s, sentences = target
         part = section.parts[p]
         decls = self._owned(op.declarations, section.declarations, op)
         label = op.target.clause or ""
@@ -474,12 +486,7 @@ class _Applier:
                                                      if d.name not in section.declarations))
         new_parts = list(section.parts)
         new_parts[p] = new_part
-        new = attrs.evolve(section, parts=tuple(new_parts), note=self.note)
-        self.state.sections[index] = new
-        self._declare(decls, new)
-        self._record(op, number, f"{op.target.describe()[0].upper()}"
-                     f"{op.target.describe()[1:]} is amended in its entirety", section.text,
-                     new.text)
+        self._commit(op, index, section, new_parts, decls, "is amended in its entirety")
 
 
 _ROMAN = ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"]

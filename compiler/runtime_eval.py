@@ -334,6 +334,8 @@ class Version:
 
     def evaluate(self, name: str, facts: object, *args: object) -> object:
         """The value of a term, condition, obligation, power or fact, by name."""
+        if name in self._absent:
+            raise NotInForceError(self._absent[name])
         if name in self._evaluators:
             return self._evaluators[name](facts, *args)
         if name in self._facts:
@@ -342,6 +344,8 @@ class Version:
 
     def explain(self, name: str, facts: object, *args: object) -> Explanation:
         """Why `name` has its value for these facts, in this version."""
+        if name in self._absent:
+            raise NotInForceError(self._absent[name])
         if name in self._explainers:
             return self._explainers[name](facts, *args)
         if name in self._facts:

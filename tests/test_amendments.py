@@ -386,6 +386,29 @@ class TestDeleteSection:
         assert m.SECTIONS["8.2"][1] == f"[Deleted by {LABEL}]"
         assert m.SECTIONS["8.3"][1] == "A terminated agreement has no further effect."
 
+    def test_a_deleted_fact_is_not_in_force(self, tmp_path):
+        agreement = AGREEMENT + textwrap.dedent('''
+            section 9 "Bonus" {
+              text """
+                Bonus units count double.
+              """
+              fact bonus_units: integer
+              define bonus: integer = 2 * bonus_units
+            }
+        ''')
+        m = load(tmp_path, amendment("delete section 9"), agreement=agreement)
+        facts = m.Facts(units=1, bonus_units=3)
+        assert m.at(EVE).bonus(facts) == 6
+        assert m.at(EVE).evaluate("bonus_units", facts) == 3
+        with pytest.raises(m.NotInForceError, match="Section 9 was deleted"):
+            m.bonus(facts)
+        # In the original the fact is required: not given, the term says which is missing.
+        with pytest.raises(m.MissingFactError):
+            m.at(EVE).bonus(m.Facts(units=1))
+        # The fact went with its section: asked for by name, it is not in force either.
+        with pytest.raises(m.NotInForceError, match="Section 9 was deleted"):
+            m.evaluate("bonus_units", facts)
+
     def test_top_level_attribute_of_a_deleted_term(self, tmp_path):
         m = load(tmp_path, amendment("delete section 8.2"))
         with pytest.raises(m.NotInForceError) as info:
@@ -928,15 +951,28 @@ def test_an_amendment_with_no_operations(tmp_path):
 
 
 # ===================================================================================== CLI
+# Mostly in process (clausec.cli.main, fast); in a subprocess where the process boundary
+# matters (the version label printed, no traceback on a user error).
 
 
 def run_cli(*args: object, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m clausec ARGS` in a subprocess, in this process's environment."""
     env = dict(os.environ)
     if env.get("PYTHONPATH"):
         env["PYTHONPATH"] = os.pathsep.join(str(Path(p).resolve()) if p else p
                                             for p in env["PYTHONPATH"].split(os.pathsep))
     return subprocess.run([sys.executable, "-m", "clausec", *map(str, args)], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def main(capsys, *args: object) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of the command line run in this process."""
+    from clausec.cli import main as cli_main
+
+    capsys.readouterr()
+    code = cli_main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def agreement_folder(tmp_path: Path, *amendments: str) -> Path:
@@ -958,35 +994,50 @@ class TestCommandLine:
         assert before.returncode == 0, before.stderr
         assert before.stdout.splitlines()[0] == "conditions_met = true"
         assert "original" in before.stdout
+        assert "as amended" not in before.stdout
         on = run_cli("eval", folder, "conditions_met", "--facts", facts, "--as-of",
                      "2004-03-01", cwd=tmp_path)
         assert on.returncode == 0, on.stderr
         assert on.stdout.splitlines()[0] == "conditions_met = false"
         assert "as amended on March 1, 2004" in on.stdout
-        now = run_cli("eval", folder, "conditions_met", "--facts", facts, cwd=tmp_path)
-        assert now.returncode == 0, now.stderr
-        assert now.stdout == on.stdout
 
-    def test_eval_explain_and_not_in_force(self, tmp_path):
+    def test_eval_without_as_of_is_the_latest_version(self, tmp_path, capsys):
+        folder = agreement_folder(tmp_path, REPLACE_3_1)
+        facts = tmp_path / "facts.json"
+        facts.write_text('{"units": 3, "approved": true}', encoding="utf-8")
+        code, now, err = main(capsys, "eval", folder, "conditions_met", "--facts", facts)
+        assert code == 0, err
+        code, on, err = main(capsys, "eval", folder, "conditions_met", "--facts", facts,
+                             "--as-of", "2004-03-01")
+        assert code == 0, err
+        assert now == on
+        assert now.splitlines()[0] == "conditions_met = false"
+        assert "as amended on March 1, 2004" in now
+        code, before, err = main(capsys, "eval", folder, "conditions_met", "--facts", facts,
+                                 "--as-of", "2004-02-29")
+        assert code == 0, err
+        assert before.splitlines()[0] == "conditions_met = true"
+
+    def test_eval_explain_and_not_in_force(self, tmp_path, capsys):
         folder = agreement_folder(tmp_path, REPLACE_3_1, amendment(
             "delete section 8.1", name="second", title="Second Amendment",
             effective="2004-06-01"))
         facts = tmp_path / "facts.json"
         facts.write_text('{"units": 0, "approved": true}', encoding="utf-8")
-        explained = run_cli("eval", folder, "conditions_met", "--facts", facts, "--explain",
-                            "--as-of", "2004-03-15", cwd=tmp_path)
-        assert explained.returncode == 0, explained.stderr
-        assert "Section 3.1, as amended on March 1, 2004" in explained.stdout
-        gone = run_cli("eval", folder, "terminated_by_consent", "--facts", facts, cwd=tmp_path)
-        assert gone.returncode == 1
-        assert "Traceback" not in gone.stderr
-        assert "Second Amendment" in gone.stderr and "June 1, 2004" in gone.stderr
-        there = run_cli("eval", folder, "terminated_by_consent", "--facts", facts, "--as-of",
-                        "2004-05-31", cwd=tmp_path)
-        assert there.returncode == 0, there.stderr
-        assert there.stdout.splitlines()[0] == "terminated_by_consent = true"
+        code, out, err = main(capsys, "eval", folder, "conditions_met", "--facts", facts,
+                              "--explain", "--as-of", "2004-03-15")
+        assert code == 0, err
+        assert "Section 3.1, as amended on March 1, 2004" in out
+        code, out, err = main(capsys, "eval", folder, "terminated_by_consent", "--facts",
+                              facts)
+        assert code == 1
+        assert "Second Amendment" in err and "June 1, 2004" in err
+        code, out, err = main(capsys, "eval", folder, "terminated_by_consent", "--facts",
+                              facts, "--as-of", "2004-05-31")
+        assert code == 0, err
+        assert out.splitlines()[0] == "terminated_by_consent = true"
 
-    def test_compile_a_folder_one_module_per_agreement(self, tmp_path):
+    def test_compile_a_folder_one_module_per_agreement(self, tmp_path, capsys):
         folder = agreement_folder(tmp_path, REPLACE_3_1, ADD_1LL.replace(
             "amendment first", "amendment second").replace("March 1, 2004", "May 1, 2004"))
         other = tmp_path / "supply" / "other"
@@ -995,11 +1046,12 @@ class TestCommandLine:
             'agreement lease "Lease" {\n  dated 2004-01-01\n}\n\nsection 1 {\n'
             '  define rent: integer = 5\n}\n', encoding="utf-8")
         out = tmp_path / "build"
-        done = run_cli("compile", folder, "-o", out, cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
+        code, _, err = main(capsys, "compile", folder, "-o", out)
+        assert code == 0, err
         assert sorted(p.name for p in out.iterdir()) == ["lease.py", "supply_agreement.py"]
         spec = importlib.util.spec_from_file_location("supply_agreement_built",
                                                       out / "supply_agreement.py")
+        assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
         try:
@@ -1010,33 +1062,37 @@ class TestCommandLine:
             assert module.discount(facts) == 6
             with pytest.raises(module.NotInForceError):
                 module.at(date(2004, 4, 30)).discount(facts)
+            assert [a["name"] for a in module.AMENDMENTS] == ["first", "second"]
         finally:
             del sys.modules[spec.name]
 
-    def test_check_an_amendment_alone_finds_its_agreement(self, tmp_path):
+    def test_check_an_amendment_alone_finds_its_agreement(self, tmp_path, capsys):
         folder = agreement_folder(tmp_path, REPLACE_3_1)
-        done = run_cli("check", folder / "amendment_no_1.clause", cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
-        assert "2 files checked, 0 errors" in done.stderr
+        code, _, err = main(capsys, "check", folder / "amendment_no_1.clause")
+        assert code == 0, err
+        assert "2 files checked, 0 errors" in err
 
-    def test_check_an_amendment_alone_reports_its_errors(self, tmp_path):
+    def test_check_an_amendment_alone_reports_its_errors(self, tmp_path, capsys):
         folder = agreement_folder(tmp_path, amendment("delete section 9"))
-        done = run_cli("check", folder / "amendment_no_1.clause", cwd=tmp_path)
-        assert done.returncode == 1
-        assert "Section 9 is not in force on March 1, 2004" in done.stderr
-        assert f"amendment_no_1.clause:{BODY_LINE}:" in done.stderr
+        code, _, err = main(capsys, "check", folder / "amendment_no_1.clause")
+        assert code == 1
+        assert "Section 9 is not in force on March 1, 2004" in err
+        assert f"amendment_no_1.clause:{BODY_LINE}:" in err
 
-    def test_amendment_whose_agreement_is_missing(self, tmp_path):
+    def test_amendment_whose_agreement_is_missing(self, tmp_path, capsys):
         lone = tmp_path / "lone"
         lone.mkdir()
         (lone / "first.clause").write_text(REPLACE_3_1, encoding="utf-8")
-        for command in (["check", lone / "first.clause"], ["check", lone],
-                        ["compile", lone, "-o", tmp_path / "out"]):
-            done = run_cli(*command, cwd=tmp_path)
-            assert done.returncode == 1, (command, done.stdout, done.stderr)
-            assert "Traceback" not in done.stderr
-            assert "internal error" not in done.stderr
-            assert "'supply'" in done.stderr, done.stderr
+        done = run_cli("check", lone / "first.clause", cwd=tmp_path)
+        assert done.returncode == 1, (done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr
+        assert "'supply'" in done.stderr, done.stderr
+        for command in (["check", lone], ["compile", lone, "-o", tmp_path / "out"],
+                        ["eval", lone / "first.clause", "conditions_met"]):
+            code, _, err = main(capsys, *command)
+            assert code == 1, (command, err)
+            assert "internal error" not in err
+            assert "'supply'" in err, err
         assert not (tmp_path / "out").exists()
 
 
@@ -1161,6 +1217,31 @@ class TestErrors:
         assert (error.span.file, error.span.line) == (second_path, BODY_LINE)
         assert [(r.span.file, r.span.line) for r in error.related] == [
             (first_path, BODY_LINE)]
+
+    def test_an_exception_left_without_its_term(self, tmp_path):
+        # An exception in a section the amendment leaves alone uses the term it overrides:
+        # deleting the term's section leaves it dangling like any other use.
+        agreement = AGREEMENT + textwrap.dedent('''
+            section 9 "Small orders" {
+              text """
+                Notwithstanding Section 1(b), the Cap is zero when no units are ordered.
+              """
+              exception cap_for_no_units to cap = 0 when units == 0
+            }
+        ''')
+        line = agreement.split("\n").index("  exception cap_for_no_units to cap = 0 when "
+                                            "units == 0") + 1
+        result, agreement_path, (amended,) = diagnose(tmp_path, amendment(
+            "delete section 1(b)"), agreement=agreement)
+        assert result.versions is None
+        found = [d for d in errors(result) if d.span.line == line]
+        assert len(found) == 1, [(d.span.line, d.message) for d in errors(result)]
+        error = found[0]
+        assert error.span.file == agreement_path
+        assert "'cap'" in error.message
+        assert "Section 1(b) was deleted by the First Amendment of March 1, 2004" in \
+            error.message
+        assert [(r.span.file, r.span.line) for r in error.related] == [(amended, BODY_LINE)]
 
     def test_a_type_change_that_breaks_a_user(self, tmp_path):
         result, agreement, (amended,) = diagnose(tmp_path, amendment("""

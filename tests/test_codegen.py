@@ -835,6 +835,11 @@ def test_fixture_values() -> None:
     assert m.outside_date(f) == date(2004, 4, 29)
     assert m.early_warning(f) == date(2004, 4, 27)
     assert m.span_days(f) == 14
+    assert m.grace_total(f) == 5 + 5  # the default of grace_default, and grace
+    assert m.review_end(f) == date(2004, 1, 6)  # 2 business days after Friday January 2
+    assert m.payee_default_is_seller(f) is True
+    assert m.has_note(f) is False
+    assert m.has_note(_fixture_facts(m, note="a note")) is True
     assert m.payment_cutoff(f) == datetime(2004, 4, 13, 17, 0,
                                            tzinfo=ZoneInfo("America/New_York"))
     assert m.local_moment(f) == m.fixed_moment(f)
