@@ -198,6 +198,7 @@ class _Generator:
         self.file = Path(main.program.file).name
         self.parties = {p.name: p for p in main.header.parties}
         self.facts = _union_of_facts([c for _, c in versions])
+        self.decimal_ops = False  # whether the function being written does Decimal arithmetic
         self._use(0)
 
     def _use(self, index: int) -> None:
@@ -327,8 +328,19 @@ class _Generator:
         if isinstance(target, ir.Fact):
             return f"facts.{py_name(e.name)}"
         if isinstance(target, ir.Definition):
+            if self._inlinable(target):
+                # A small term is computed in place: a function call costs more than it.
+                inner = _Ctx(self.label_of(target))
+                code = self.coerce(self.expr(target.expr, inner, strict=not (
+                    target.declared_type or T.ERROR).optional), target.expr.type,
+                    target.declared_type)
+                return _group(code)
             return f"{self.fn(e.name)}(facts)"
         return repr(e.name)  # a party
+
+    def _inlinable(self, d: ir.Definition) -> bool:
+        return (not d.params and not self.c.exceptions.get(d.name)
+                and _size(d.expr) <= _INLINE_SIZE)
 
     def _call(self, e: ir.Call, ctx: _Ctx) -> str:
         target = self.decls.get(e.name)
@@ -357,7 +369,8 @@ class _Generator:
 
     def _negate(self, e: ir.Negate, ctx: _Ctx) -> str:
         if (e.type or T.ERROR).kind in _DECIMAL_KINDS:
-            return f"_EXACT.minus({self.expr(e.operand, ctx)})"
+            self.decimal_ops = True
+            return f"(-{self.expr(e.operand, ctx)})"
         return f"(-{self.expr(e.operand, ctx)})"
 
     def _binary(self, e: ir.Binary, ctx: _Ctx) -> str:
@@ -381,9 +394,7 @@ class _Generator:
         if e.op == "^":
             return f"_pow({left}, {right}, {self.at(e.span, ctx.section)})"
         if (e.type or T.ERROR).kind in _DECIMAL_KINDS:
-            # Exact arithmetic in the module's own decimal context, not the caller's.
-            method = {"+": "add", "-": "subtract", "*": "multiply"}[e.op]
-            return f"_EXACT.{method}({left}, {right})"
+            self.decimal_ops = True  # the function guards its decimal context (_guarded)
         return f"({left} {e.op} {right})"
 
     def _shift_code(self, base: str, amount: str, business: bool, backwards: bool) -> str:
@@ -709,8 +720,17 @@ class _Generator:
         where = f"{Path(decl.span.file).name}:{decl.span.line}"
         return where + (f" (Section {decl.section})" if decl.section else "")
 
-    def _guarded(self, body: list[str], at: str) -> Iterator[str]:
-        """A function body whose Python errors are reported at the clause's position."""
+    def _guarded(self, body: list[str], at: str, call: str) -> Iterator[str]:
+        """A function body whose Python errors are reported at the clause's position and
+        whose Decimal arithmetic does not depend on the caller's decimal context: if that
+        context could round differently from the module's own, the call is made again in
+        the module's context (cheaper than a context method for every operation)."""
+        if self.decimal_ops:
+            # Inline, not a helper call: this runs on every evaluation.
+            yield "    if (_c := getcontext()).prec != 28 or _c.rounding != ROUND_HALF_EVEN:"
+            yield "        with localcontext(_EXACT):  # the caller's context would round"
+            yield f"            return {call}"
+        self.decimal_ops = False
         yield "    try:"
         yield from ("        " + line for line in body)
         yield "    except ClauseError:"
@@ -723,6 +743,7 @@ class _Generator:
         name = self.fn(d.name)
         ret = self.pytype(d.declared_type)
         params = "".join(f", {py_name(p.name)}: {self.pytype(p.type)}" for p in d.params)
+        args = "".join(f", {py_name(p.name)}" for p in d.params)
         at = self.at(d.span, self.label_of(d))
         term = f"{d.term} ({d.name})" if d.term else d.name
         kind = "Condition" if d.is_condition else "Definition"
@@ -752,11 +773,10 @@ class _Generator:
             body.append("    return decided[0][1]")
         value = self.expr(d.expr, ctx, strict=not (d.declared_type or T.ERROR).optional)
         body.append(f"return {self.coerce(value, d.expr.type, d.declared_type)}")
-        yield from self._guarded(body, at)
+        yield from self._guarded(body, at, f"{name}(facts{args})")
         yield ""
         yield ""
         # The explanation.
-        args = "".join(f", {py_name(p.name)}" for p in d.params)
         kind_name = (d.declared_type or T.ERROR).kind
         cur = self.currency(d.declared_type)
         money = f", currency={cur!r}" if kind_name == "money" else ""
@@ -824,7 +844,7 @@ class _Generator:
         active = self.expr(condition, ctx) if condition is not None else "True"
         body = [f"active = {active}",
                 f"return {self._duty_code(o.duty, ctx, o.name, 'active')}"]
-        yield from self._guarded(body, at)
+        yield from self._guarded(body, at, f"{self.fn(o.name)}(facts)")
         yield ""
         yield ""
         yield f"def _explain_{o.name}{self.suffix}(facts: Facts) -> Explanation:"
@@ -877,7 +897,7 @@ class _Generator:
                     f"available=available, consequences=("
                     + "".join(c + ", " for c in consequences) + ")"
                     + (", joint=True" if p.holder.kind == "joint" else "") + ")")
-        yield from self._guarded(body, at)
+        yield from self._guarded(body, at, f"{self.fn(p.name)}(facts)")
         yield ""
         yield ""
         yield f"def _explain_{p.name}{self.suffix}(facts: Facts) -> Explanation:"
@@ -956,6 +976,34 @@ def _union_of_facts(versions: list[CheckedProgram]) -> dict[str, ir.Fact]:
     latest = {d.name for d in versions[-1].program.declarations if isinstance(d, ir.Fact)}
     return {name: fact if name in latest else attrs.evolve(fact, type=fact.type.maybe())
             for name, fact in facts.items()}
+
+
+def _group(code: str) -> str:
+    """`code` as one operand: parenthesised unless it is one already (a name, a call, a
+    constant, or already in parentheses), as linters want it."""
+    node = ast.parse(code, mode="eval").body
+    if isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Constant, ast.Subscript)):
+        return code
+    if code.startswith("(") and code.endswith(")"):
+        try:
+            ast.parse(code[1:-1], mode="eval")
+        except SyntaxError:
+            pass  # "(a) + (b)": the parentheses are not one pair
+        else:
+            return code
+    return f"({code})"
+
+
+_INLINE_SIZE = 8  # nodes: enough for "purchase_price - deposit_received" and the like
+
+
+def _size(e: ir.Expr) -> int:
+    """How many constructs an expression has (inlined definitions count as one)."""
+    if isinstance(e, ir.ListOp):
+        return 1 + sum(_size(i.expr) + (_size(i.when) if i.when else 0) for i in e.items)
+    if isinstance(e, ir.IfThenElse):
+        return 1 + _size(e.condition) + _size(e.then) + _size(e.otherwise)
+    return 1 + sum(_size(c) for c in _children(e))
 
 
 def _calendar_name(name: str) -> str:

@@ -31,9 +31,22 @@ def long_date(day: date) -> str:
     return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
 
 
+# A period after these does not end a sentence ("U.S. Patent No. 6,000,000 is ...").
+_ABBREVIATIONS = frozenset({"no.", "nos.", "inc.", "co.", "corp.", "ltd.", "mr.", "ms.",
+                            "mrs.", "dr.", "jr.", "st.", "etc.", "sec.", "art.", "vs.", "v."})
+_INITIALS = re.compile(r"(?:[A-Za-z]\.){1,4}")  # U.S., N.A., e.g., i.e.
+
+
 def split_sentences(text: str) -> list[str]:
     text = " ".join(text.split())
-    return [s for s in _SENTENCE_END.split(text) if s] if text else []
+    sentences: list[str] = []
+    for piece in _SENTENCE_END.split(text) if text else []:
+        last = sentences[-1].rsplit(" ", 1)[-1] if sentences else ""
+        if last and (last.lower() in _ABBREVIATIONS or _INITIALS.fullmatch(last)):
+            sentences[-1] += " " + piece
+        elif piece:
+            sentences.append(piece)
+    return sentences
 
 
 @attrs.frozen
@@ -374,6 +387,8 @@ class _Applier:
         last = None
         for i, section in enumerate(self.state.sections):
             n = section.number
+            if " of " in n:
+                continue  # an amendment's own provision, not one of the agreement's
             if n == parent or n.startswith((parent + "(", parent + ".")):
                 last = i
         return len(self.state.sections) if last is None else last + 1
@@ -467,7 +482,7 @@ class _Applier:
         decls = self._owned(op.declarations, section.declarations, op)
         label = op.target.clause or ""
         sentence = sentences[s]
-        start = sentence.find(label)
+        start = _find_label(sentence, label)
         if start < 0:
             self.d.error(op.target.span, f"{op.target.describe()}: the sentence has no "
                          f"clause {label}", code="amendment",
@@ -475,7 +490,7 @@ class _Applier:
                                           "the sentence")])
             return
         following = _next_label(label)
-        end = sentence.find(following, start + len(label)) if following else -1
+        end = _find_label(sentence, following, start + len(label)) if following else -1
         new_text = " ".join(p.text.text for p in op.parts if p.text is not None)
         new_text = " ".join(new_text.split())
         changed = sentence[:start] + new_text + (" " + sentence[end:] if end >= 0 else "")
@@ -487,6 +502,13 @@ class _Applier:
         new_parts = list(section.parts)
         new_parts[p] = new_part
         self._commit(op, index, section, new_parts, decls, "is amended in its entirety")
+
+
+def _find_label(sentence: str, label: str, start: int = 0) -> int:
+    """Where a clause label such as "(i)" stands in a sentence: not the "(i)" of a section
+    reference like "Section 1(i)" or "Section 11(a)(ii)"."""
+    match = re.compile(r"(?<![\w)])" + re.escape(label)).search(sentence, start)
+    return match.start() if match else -1
 
 
 _ROMAN = ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"]

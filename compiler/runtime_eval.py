@@ -19,6 +19,8 @@ from decimal import (
     DivisionByZero,
     InvalidOperation,
     Overflow,
+    getcontext,  # noqa: F401 - generated functions check the caller's context with it
+    localcontext,
 )
 from typing import Any, TypeVar
 
@@ -38,6 +40,10 @@ _T = TypeVar("_T")
 # do not depend on the precision or traps of the application that imports the module.
 _EXACT = Context(prec=28, rounding=ROUND_HALF_EVEN, Emin=-999999, Emax=999999,
                  traps=[InvalidOperation, DivisionByZero, Overflow])
+
+# Generated functions that do Decimal arithmetic with operators first check that the
+# caller's context has _EXACT's precision and rounding, and otherwise run again inside
+# localcontext(_EXACT): results never depend on the caller's decimal settings.
 _At = tuple[str, int, int, "str | None"]
 _Thunk = Callable[[], Explanation]
 
@@ -140,7 +146,8 @@ def _x_apply(label: str, kind: str, at: _At, compute: Callable[..., object],
     construct that has no value when one of its children has none)."""
     try:
         values = [c.value for c in children]
-        value = None if lift and any(v is None for v in values) else compute(*values)
+        with localcontext(_EXACT):
+            value = None if lift and any(v is None for v in values) else compute(*values)
     except ClauseRuntimeError:
         raise
     except (ArithmeticError, TypeError, ValueError) as error:

@@ -18,9 +18,8 @@ from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
 
-import pytest
-
 import clausec
+import pytest
 from clausec.api import analyse
 from clausec.source import SourceFile
 
@@ -344,7 +343,7 @@ class TestDeleteSection:
         assert "Section 8.1" in message
         assert not hasattr(m, "terminated_by_consent")
         with pytest.raises(m.NotInForceError):
-            m.at(EFFECTIVE).terminated_by_consent
+            m.at(EFFECTIVE).terminated_by_consent  # noqa: B018 - the access is the test
         with pytest.raises(m.NotInForceError, match=TITLE):
             m.evaluate("terminated_by_consent", facts)
         with pytest.raises(m.NotInForceError, match=TITLE):
@@ -415,7 +414,7 @@ class TestDeleteSection:
             m.terminated_by_size  # noqa: B018 - the attribute access is the test
         assert "deleted by the First Amendment of March 1, 2004" in str(info.value)
         with pytest.raises(AttributeError):
-            getattr(m, "terminated_by_size")
+            m.terminated_by_size  # noqa: B018 - NotInForceError is an AttributeError
         # A name that never existed is a plain AttributeError, not "not in force".
         with pytest.raises(AttributeError) as unknown:
             m.terminated_by_anything  # noqa: B018
@@ -429,8 +428,8 @@ class TestSentences:
     def test_delete_the_first_sentence(self, tmp_path):
         m = load(tmp_path, amendment("delete the first sentence of section 3.4"))
         facts = m.Facts(units=3)
-        assert m.SECTIONS["3.4"] == ("Payment", "Payment is made by wire. Wire fees are "
-                                                "shared.\n\nLate payment bears a fee of five.")
+        assert m.SECTIONS["3.4"] == ("Payment", ("Payment is made by wire. Wire fees are "
+                                                "shared.\n\nLate payment bears a fee of five."))
         with pytest.raises(m.NotInForceError, match="the first sentence of Section 3.4"):
             m.payment(facts)
         assert m.late_fee(facts) == 5
@@ -480,6 +479,19 @@ class TestSentences:
                                         "Payment is made by wire.\n\n"
                                         "Late payment bears a fee of five.")
         assert m.payment(facts) == 30 and m.late_fee(facts) == 5
+
+    def test_an_abbreviation_does_not_end_a_sentence(self, tmp_path):
+        # Two sentences: "U.S." is an abbreviation, whatever the case of the next word.
+        agreement = AGREEMENT + textwrap.dedent('''
+            section 9 "Patents" {
+              text """
+                U.S. Patent No. 6,000,000 is assigned to the Buyer. The Seller keeps a license.
+              """
+            }
+        ''')
+        m = load(tmp_path, amendment("delete the second sentence of section 9"),
+                 agreement=agreement)
+        assert m.SECTIONS["9"][1] == "U.S. Patent No. 6,000,000 is assigned to the Buyer."
 
     def test_the_fourth_sentence_is_the_third_block(self, tmp_path):
         m = load(tmp_path, amendment("delete the fourth sentence of section 3.4"))
@@ -569,6 +581,39 @@ class TestClause:
         assert m.at(EVE).flip(facts) is True
         assert m.flip(facts) is False
 
+    SMALL = '''\
+agreement supply "Supply Agreement" {
+  dated January 1, 2004
+}
+
+section 3 {
+  text """
+    %s
+  """
+}
+'''
+    REPLACE_A = amendment("""
+        replace clause (a) of the first sentence of section 3 {
+          text \"\"\"
+            (a) pay in cash, and
+          \"\"\"
+        }
+    """)
+
+    def test_a_section_reference_before_the_clause_is_not_the_clause(self, tmp_path):
+        # "Section 1(a)" is a reference, not clause (a) of the sentence.
+        sentence = "Subject to Section 1(a), the Buyer shall (a) pay, and (b) take delivery."
+        m = load(tmp_path, self.REPLACE_A, agreement=self.SMALL % sentence)
+        assert m.SECTIONS["3"][1] == ("Subject to Section 1(a), the Buyer shall (a) pay in "
+                                      "cash, and (b) take delivery.")
+
+    def test_a_section_reference_inside_the_clause_does_not_end_it(self, tmp_path):
+        # "Section 2(b)" inside clause (a) is not where clause (b) begins.
+        sentence = ("The Buyer shall (a) pay as set out in Section 2(b), and (b) take "
+                    "delivery.")
+        m = load(tmp_path, self.REPLACE_A, agreement=self.SMALL % sentence)
+        assert m.SECTIONS["3"][1] == "The Buyer shall (a) pay in cash, and (b) take delivery."
+
     def test_a_clause_the_sentence_does_not_have(self, tmp_path):
         result, agreement, (amended,) = diagnose(tmp_path, amendment("""
             replace clause (iv) of the first sentence of section 5 {
@@ -600,9 +645,9 @@ APPEND_1B = amendment("""
 class TestAppend:
     def test_text_added_at_the_end(self, tmp_path):
         m = load(tmp_path, APPEND_1B)
-        assert m.SECTIONS["1(b)"] == ("Cap", '"Cap" means one hundred units.\n\n'
+        assert m.SECTIONS["1(b)"] == ("Cap", ('"Cap" means one hundred units.\n\n'
                                       "Notwithstanding the foregoing, the Cap is fifty units "
-                                      "for a qualified Buyer.")
+                                      "for a qualified Buyer."))
         assert m.at(EVE).sections["1(b)"] == ("Cap", '"Cap" means one hundred units.')
 
     def test_appended_exception_changes_the_term_from_the_effective_date(self, tmp_path):
@@ -660,8 +705,8 @@ class TestAdd:
         m = load(tmp_path, ADD_1LL)
         assert list(m.SECTIONS) == ["1(a)", "1(b)", "1(ll)", "2", "3.1", "3.4", "5", "8.1",
                                     "8.2", "8.3"]
-        assert m.SECTIONS["1(ll)"] == ("Discount", '"Discount" means two dollars per unit '
-                                                   "for a qualified Buyer.")
+        assert m.SECTIONS["1(ll)"] == ("Discount", ('"Discount" means two dollars per unit '
+                                                   "for a qualified Buyer."))
         assert list(m.at(EVE).sections) == SECTION_ORDER
 
     def test_exists_only_from_the_effective_date(self, tmp_path):
@@ -691,6 +736,28 @@ class TestAdd:
         numbers = list(m.SECTIONS)
         assert numbers.index(number) == numbers.index(after) + 1, numbers
         assert [n for n in numbers if n != number] == SECTION_ORDER
+
+    def test_placed_among_the_agreements_sections_not_after_an_amendments_own(self, tmp_path):
+        # No. 1's own Section 3.2 ("3.2 of the Amendment No. 1 ...") comes after the
+        # agreement's sections; No. 2's new Section 3.5 of the agreement goes after 3.4.
+        own = amendment("""
+            section 3.2 "Own" {
+              text \"\"\"
+                The first amendment's own provision.
+              \"\"\"
+            }
+        """, name="no_1", title="Amendment No. 1")
+        added = amendment("""
+            add section 3.5 {
+              text \"\"\"
+                New provision.
+              \"\"\"
+            }
+        """, name="no_2", title="Amendment No. 2", effective="June 1, 2004")
+        m = load(tmp_path, own, added)
+        assert list(m.SECTIONS) == ["1(a)", "1(b)", "2", "3.1", "3.4", "3.5", "5", "8.1",
+                                    "8.2", "8.3",
+                                    "3.2 of the Amendment No. 1 of March 1, 2004"]
 
     def test_adding_an_existing_section(self, tmp_path):
         result, agreement, (amended,) = diagnose(tmp_path, amendment("""
@@ -735,8 +802,8 @@ class TestOwnProvisions:
         m = load(tmp_path, OWN)
         facts = m.Facts(units=1, approved=True, qualified=True)
         own = "2 of the First Amendment of March 1, 2004"
-        assert m.SECTIONS[own] == ("Board Approval", '"Board Approval" means the approval of '
-                                                     "a qualified Buyer.")
+        assert m.SECTIONS[own] == ("Board Approval", ('"Board Approval" means the approval of '
+                                                     "a qualified Buyer."))
         # Beside, not instead of, the agreement's own Section 2.
         assert m.SECTIONS["2"][1] == '"Total" means the Price times the number of units.'
         assert list(m.SECTIONS)[:len(SECTION_ORDER)] == SECTION_ORDER
@@ -867,6 +934,18 @@ class TestSeveralAmendments:
         assert m.at(date(2004, 4, 14)).sections["8.3"][1].startswith("A terminated")
         assert m.SECTIONS["8.3"][1] == "[Deleted by the First Amendment of April 15, 2004]"
 
+    def test_same_effective_date_in_the_order_they_are_dated(self, tmp_path):
+        later = amendment("delete section 8.1", name="later", title="Second Amendment",
+                          dated="February 20, 2004")
+        earlier = amendment("delete section 8.2", name="earlier", dated="February 10, 2004")
+        m = load(tmp_path, later, earlier)
+        assert [a["name"] for a in m.AMENDMENTS] == ["earlier", "later"]
+        assert [v.effective for v in m.VERSIONS] == [None, EFFECTIVE, EFFECTIVE]
+        # Both in force from the date: the last version has both deletions.
+        assert m.at(EFFECTIVE) is m.VERSIONS[-1]
+        assert m.SECTIONS["8.1"][1] == "[Deleted by the Second Amendment of February 20, 2004]"
+        assert m.SECTIONS["8.2"][1] == "[Deleted by the First Amendment of February 10, 2004]"
+
     def test_same_date_different_provisions(self, tmp_path):
         a = amendment("delete section 8.1", name="a")
         b = amendment("delete section 8.2", name="b", title="Second Amendment")
@@ -920,8 +999,8 @@ def test_amendments_redline(tmp_path):
         ("delete", "8.1", "Section 8.1 is deleted",
          "The parties may terminate by mutual consent.", ""),
         ("delete", "3.4", "The first sentence of Section 3.4 is deleted", TEXT_3_4,
-         "Payment is made by wire. Wire fees are shared.\n\nLate payment bears a fee of "
-         "five."),
+         ("Payment is made by wire. Wire fees are shared.\n\nLate payment bears a fee of "
+         "five.")),
         ("append", "8.3", "text added at the end of Section 8.3",
          "A terminated agreement has no further effect.",
          "A terminated agreement has no further effect.\n\nIt ends."),
@@ -1174,8 +1253,8 @@ class TestErrors:
         assert error.related[0].span.line == LINE_SECTION_3_4
 
     @pytest.mark.parametrize("second_op", [
-        'replace section 3.1 {\n  text """\n    Other.\n  """\n'
-        "  condition conditions_met = false\n}",
+        ('replace section 3.1 {\n  text """\n    Other.\n  """\n'
+        "  condition conditions_met = false\n}"),
         "delete the first sentence of section 3.1",
         'append to section 3.1 {\n  text """\n    More.\n  """\n}',
     ])
