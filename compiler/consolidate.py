@@ -155,7 +155,10 @@ class _State:
 
     @classmethod
     def of(cls, program: ir.Program) -> _State:
-        return cls(list(program.sections), {d.name: d for d in program.declarations})
+        # A program that is itself a consolidated version keeps its deletions.
+        deleted = {s.number: s.span for s in program.sections if s.deleted}
+        return cls(list(program.sections), {d.name: d for d in program.declarations},
+                   deleted_by=deleted)
 
     def program(self, agreement: ir.Program) -> ir.Program:
         return attrs.evolve(agreement, sections=tuple(self.sections),

@@ -69,6 +69,9 @@ def _error(error: Exception, at: _At) -> ClauseRuntimeError:
     """Turn an arithmetic or conversion failure into an error located in the clause file."""
     if isinstance(error, ZeroDivisionError):
         message = "division by zero"
+    elif isinstance(error, ArithmeticError) and str(error).startswith("[<class"):
+        # The decimal module's signals print as a list of classes: say what happened.
+        message = f"the arithmetic is undefined ({type(error).__name__})"
     else:
         message = str(error) or type(error).__name__
     return ClauseRuntimeError(message, file=at[0], line=at[1], column=at[2], section=at[3])
@@ -82,8 +85,10 @@ def _div(a: Decimal | int, b: Decimal | int, at: _At) -> Decimal:
 
 
 def _pow(base: Decimal | int, exponent: int, at: _At) -> Decimal:
-    if base == 0 and exponent < 0:  # Decimal would say Infinity; it is a division by zero
-        raise ClauseRuntimeError("division by zero", file=at[0], line=at[1], column=at[2],
+    if base == 0 and exponent <= 0:
+        # Decimal says Infinity, or raises with no useful message: name the problem.
+        problem = "division by zero" if exponent < 0 else "0 to the power of 0 is undefined"
+        raise ClauseRuntimeError(problem, file=at[0], line=at[1], column=at[2],
                                  section=at[3])
     return _EXACT.power(base, exponent)
 

@@ -1,0 +1,475 @@
+"""Pass 6, words: how names, values and propositions read in English.
+
+The English of every IR node kind lives in one jinja2 macro each
+(templates/english.j2); this module holds what those macros cannot say well in a
+template: the phrases of a contract's own terms ("there is no Requisite Board
+Approval", "the Rights have not expired"), articles, numbers in words, the formats of
+money and dates (the runtime's, so a summary shows exactly what `eval` prints), and
+escaping for Markdown. `Lexicon` answers, for one version of an agreement, what each
+name stands for.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from markupsafe import Markup
+
+from . import ir
+from . import types as T
+from .check import CheckedProgram
+from .runtime import format_date, format_datetime, format_money, format_percent, format_value
+
+FORMATS = ("markdown", "html", "text")
+
+# Words that, first in a phrase, already determine it: no article goes before them.
+_DETERMINERS = frozenset("""the a an this that these those such any each every all no its
+their his her our one some certain either neither both""".split())
+# A finite verb makes a term a sentence ("the Rights have expired"), not a name.
+_AUXILIARIES = frozenset("""is are was were has have had may might can could shall should
+will would must does do did""".split())
+_VERBS = frozenset("""applies breaches occurs holds exceeds equals remains becomes owns
+acquires receives pays terminates expires survives consents agrees elects fails exists
+continues includes requires permits constitutes""".split())
+# After these, a verb belongs to a relative clause ("an announcement that X has become").
+_RELATIVES = frozenset("that which who whom whose if when where whether".split())
+_PREPOSITIONS = frozenset("""of by on to in at for with from under pursuant upon after before
+between against during within without set""".split())
+_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                 "nine", "ten")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+_LIST_STYLES = ("a", "i", "A", "1")
+_ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii",
+          "xiv", "xv", "xvi", "xvii", "xviii", "xix", "xx")
+
+
+# ------------------------------------------------------------------ phrases
+
+
+def _keep(like: object, text: str) -> str:
+    """`text`, as safe HTML if `like` was: filters that only move words or spaces around
+    keep the escaping done before them."""
+    return Markup(text) if isinstance(like, Markup) else text
+
+
+def squash(text: str) -> str:
+    """One space between words, none before punctuation: macros spread over lines, the
+    sentence they build reads on one."""
+    out = re.sub(r"\s+", " ", str(text)).strip()
+    out = re.sub(r" ([,;:.)])", r"\1", out)
+    out = re.sub(r"\( ", "(", out)
+    return _keep(text, out)
+
+
+def sentence(text: str) -> str:
+    """Capitalised, and ending with a full stop."""
+    out = str(squash(text))
+    if out:
+        out = out[0].upper() + out[1:]
+        if out[-1] not in ".!?":
+            out += "."
+    return _keep(text, out)
+
+
+def capital(text: str) -> str:
+    out = str(text)
+    return _keep(text, out[:1].upper() + out[1:])
+
+
+def humanise(name: str) -> str:
+    """`license_first_transferred_on` -> "license first transferred on"."""
+    return " ".join(name.replace("_", " ").split())
+
+
+def _words(phrase: str) -> list[str]:
+    return phrase.split()
+
+
+def _first(phrase: str) -> str:
+    words = _words(phrase)
+    return words[0].lower() if words else ""
+
+
+def has_determiner(phrase: str) -> bool:
+    first = _first(phrase)
+    return first in _DETERMINERS or first.endswith(("'s", "’s", "s'")) or \
+        phrase[:1] in "\"“$0123456789"
+
+
+def definite(phrase: str) -> bool:
+    """Whether a phrase names one known thing ("the breach", "this license")."""
+    return _first(phrase) in ("the", "this", "that", "these", "those", "its", "their") or \
+        _first(phrase).endswith(("'s", "’s", "s'"))
+
+
+def the(phrase: str) -> str:
+    """The noun phrase with an article: "Closing Date" -> "the Closing Date"."""
+    return phrase if has_determiner(phrase) else f"the {phrase}"
+
+
+def indefinite(phrase: str) -> str:
+    """"Qualified Offer" -> "a Qualified Offer", "Acquiring Person" -> "an Acquiring
+    Person"; plural phrases take none."""
+    if has_determiner(phrase) or plural(phrase):
+        return phrase
+    return ("an " if phrase[:1].lower() in "aeio" else "a ") + phrase
+
+
+def bare(phrase: str) -> str:
+    """Without its article: "a Qualified Offer" -> "Qualified Offer"."""
+    words = _words(phrase)
+    if words and words[0].lower() in ("a", "an", "the", "any"):
+        return " ".join(words[1:])
+    return phrase
+
+
+def plural(phrase: str) -> bool:
+    """Whether the head noun is plural: the last word before a preposition, a
+    participle or an adverb ("the conditions set forth in ..." -> "conditions")."""
+    words = [w.strip(",;:()") for w in _words(bare(phrase))]
+    head = ""
+    for i, word in enumerate(words):
+        lower = word.lower()
+        if i and (lower in _PREPOSITIONS or lower in _RELATIVES or
+                  lower.endswith(("ed", "ly")) or lower in ("or", "and")):
+            break
+        head = lower
+    return head.endswith("s") and not head.endswith(("ss", "us", "is", "'s", "’s"))
+
+
+def is_clause(phrase: str) -> bool:
+    """Whether a term is a sentence ("the Rights have expired") rather than a name
+    ("Qualified Offer"): it has a finite verb outside any relative clause."""
+    words = [w.strip(",;:()").lower() for w in _words(phrase)]
+    for i, word in enumerate(words):
+        if word in _RELATIVES:
+            return False
+        if word in _AUXILIARIES or (i and word in _VERBS):
+            return True
+    return False
+
+
+def _base_form(verb: str) -> str:
+    if verb.endswith("ies"):
+        return verb[:-3] + "y"
+    if verb.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return verb[:-2]
+    return verb[:-1] if verb.endswith("s") else verb
+
+
+def negate_clause(phrase: str) -> str:
+    """"the Rights have expired" -> "the Rights have not expired"; "this license applies"
+    -> "this license does not apply"."""
+    words = _words(phrase)
+    for i, word in enumerate(words):
+        lower = word.lower().strip(",;:()")
+        if lower in _RELATIVES:
+            break
+        if lower in _AUXILIARIES:
+            if lower == "can":
+                return " ".join(words[:i] + ["cannot"] + words[i + 1:])
+            return " ".join(words[:i + 1] + ["not"] + words[i + 1:])
+        if i and lower in _VERBS:
+            does = "do" if plural(" ".join(words[:i])) else "does"
+            return " ".join(words[:i] + [does, "not", _base_form(word)] + words[i + 1:])
+    return f"it is not the case that {phrase}"
+
+
+def holds(phrase: str, positive: bool = True, style: str = "condition") -> str:
+    """A term as a proposition, true or false.
+
+    style "condition" (a defined condition): "there is a Qualified Offer", "the
+    conditions set forth in Section 3.1 are met"; "event" (a yes/no fact, or a date fact
+    that is given): "there has been approval of the Plan of Liquidation", "the breach has
+    not occurred"; "given" (any other optional value): "the cap is given".
+    A term that is a sentence is used as it stands, or negated."""
+    if is_clause(phrase):
+        return phrase if positive else negate_clause(phrase)
+    many = plural(phrase)
+    if style == "given":
+        verb = ("are" if many else "is") + ("" if positive else " not")
+        return f"{the(phrase)} {verb} given"
+    if definite(phrase):
+        if style == "event":
+            verb = ("have" if many else "has") + ("" if positive else " not")
+            return f"{phrase} {verb} occurred"
+        verb = ("are" if many else "is") + ("" if positive else " not")
+        return f"{phrase} {verb} met"
+    if style == "event":
+        verb = "there have been" if many else "there has been"
+        return f"{verb} {phrase}" if positive else f"{verb} no {bare(phrase)}"
+    if many:
+        return f"the {bare(phrase)} are met" if positive else f"the {bare(phrase)} are not met"
+    return f"there is {indefinite(phrase)}" if positive else f"there is no {bare(phrase)}"
+
+
+def number_words(n: int) -> str:
+    """Small counts in words, as contracts write them: "two", "ten"; larger ones in figures."""
+    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else f"{n:,}"
+
+
+def days(n: int, business: bool) -> str:
+    """"two business days", "one day", "30 days"."""
+    unit = "business day" if business else "day"
+    return f"{number_words(n)} {unit}" + ("" if abs(n) == 1 else "s")
+
+
+def join(items: Iterable[str], last: str = "and", separator: str = ", ") -> str:
+    """"A, B and C"; with separator "; " and last "and": "A; B; and C"."""
+    listed = [str(i) for i in items]
+    if len(listed) <= 1:
+        return "".join(listed)
+    if len(listed) == 2 and separator == ", ":
+        return f"{listed[0]} {last} {listed[1]}"
+    tail = f"{separator.rstrip()} {last} " if separator != ", " else f" {last} "
+    return separator.join(listed[:-1]) + tail + listed[-1]
+
+
+def list_style(label: str | None) -> int:
+    """Which kind of numbering a label uses: (a) 0, (i) 1, (A) 2, (1) 3."""
+    inner = (label or "").strip("()")
+    if inner.isdigit():
+        return 3
+    if inner.isupper():
+        return 2
+    if inner in _ROMAN:  # "(i)" and "(v)" are read as roman numerals, as contracts mean them
+        return 1
+    return 0
+
+
+def item_label(index: int, style: int) -> str:
+    """The label of the index-th (0-based) item of a list numbered in `style`."""
+    kind = _LIST_STYLES[style % len(_LIST_STYLES)]
+    if kind == "a" or kind == "A":
+        letters = ""
+        n = index
+        while True:
+            letters = chr(ord("a") + n % 26) + letters
+            n = n // 26 - 1
+            if n < 0:
+                break
+        return f"({letters.upper() if kind == 'A' else letters})"
+    if kind == "i":
+        return f"({_ROMAN[index]})" if index < len(_ROMAN) else f"({index + 1})"
+    return f"({index + 1})"
+
+
+def cite(section: str | None) -> str:
+    """How a summary names a section: "Section 3.1, as amended on March 31, 2004";
+    declarations outside any section are the agreement's general provisions."""
+    if not section:
+        return "the general provisions"
+    if section.lower().startswith(("section", "article", "schedule", "exhibit", "annex")):
+        return section
+    return f"Section {section}"
+
+
+def cite_item(section: str | None, label: str | None) -> str:
+    """"3.1, as amended on March 31, 2004" and "(a)" -> "Section 3.1(a), as amended on
+    March 31, 2004": the listed item of a section, as the issue's example cites it."""
+    if not section or not label:
+        return cite(section)
+    match = re.match(r"([^ ,]+)(.*)$", section)
+    assert match is not None
+    return cite(match.group(1) + label + match.group(2))
+
+
+def md_escape(text: str) -> str:
+    """Characters that Markdown would read as markup, escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def wrap(text: str, width: int = 88, indent: str = "", first: str | None = None) -> str:
+    """Plain text wrapped for a terminal; `first` prefixes the first line instead of
+    `indent` (a bullet, a label)."""
+    return textwrap.fill(" ".join(str(text).split()), width=width,
+                         initial_indent=indent if first is None else first,
+                         subsequent_indent=indent, break_on_hyphens=False,
+                         break_long_words=False)
+
+
+# ------------------------------------------------------------------- values
+
+
+def literal(value: object, type_: T.Type | None, time_zone: str | None = None,
+            zone_label: str | None = None) -> str:
+    """A literal as the summary shows it: the runtime's formats ("$1,800,000.00",
+    "7.5%", "March 30, 2004"), and the agreement's name for its time zone."""
+    kind = type_.kind if type_ is not None else ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        text = format_datetime(value)
+        key = getattr(value.tzinfo, "key", None)
+        if zone_label and key and key == time_zone:
+            text = text.replace(f"({key})", f"({zone_label})")
+        return text
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, (int, Decimal)) and kind == "money":
+        return format_money(Decimal(value), (type_.currency if type_ else None) or "USD")
+    if isinstance(value, (int, Decimal)) and kind == "percent":
+        return format_percent(Decimal(value))
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, Decimal):
+        return format_value(value, "decimal")
+    if isinstance(value, str):
+        return f"“{value}”"
+    return str(value)
+
+
+def type_words(type_: T.Type) -> str:
+    """"an amount of money", "a date": what kind of value a fact is, in words."""
+    words = {
+        "bool": "yes or no", "integer": "a whole number", "decimal": "a number",
+        "money": "an amount of money", "percent": "a percentage", "date": "a date",
+        "datetime": "a date and time", "days": "a number of days",
+        "business_days": "a number of business days", "party": "a party", "text": "a text",
+    }
+    return words.get(type_.kind, str(type_))
+
+
+# ------------------------------------------------------------------ lexicon
+
+
+class Lexicon:
+    """What each name of one version of an agreement stands for, in words.
+
+    Terms come from the clause file ("Requisite Board Approval"); a name without one is
+    quoted as its words ("“signed on”") rather than given a grammar it may not have.
+    Every string it returns is escaped for the output format (Markdown; HTML is escaped
+    by jinja2's autoescape)."""
+
+    def __init__(self, checked: CheckedProgram, fmt: str = "text") -> None:
+        self.checked = checked
+        self.header = checked.header
+        self.declarations = checked.declarations
+        self.fmt = fmt
+        self.parties = {p.name: p.display for p in checked.header.parties}
+
+    # -- escaping
+
+    def esc(self, text: object) -> str:
+        """Escape user text for Markdown; HTML escaping is jinja2's autoescape."""
+        if isinstance(text, Markup):
+            return text
+        return md_escape(str(text)) if self.fmt == "markdown" else str(text)
+
+    # -- what a name is
+
+    def kind(self, name: str) -> str:
+        """fact, definition, condition, exception, obligation, power, party, or name
+        (a parameter, or a builtin)."""
+        decl = self.declarations.get(name)
+        if isinstance(decl, ir.Definition):
+            return "condition" if decl.is_condition else "definition"
+        if decl is not None:
+            return type(decl).__name__.lower().rstrip("_")
+        if name in self.parties:
+            return "party"
+        return "name"
+
+    def decl(self, name: str) -> ir.Declaration | None:
+        return self.declarations.get(name)
+
+    def type_of(self, name: str) -> T.Type | None:
+        return self.checked.types.get(name)
+
+    def has_term(self, name: str) -> bool:
+        decl = self.declarations.get(name)
+        return bool(getattr(decl, "term", None))
+
+    def term(self, name: str) -> str:
+        """The term as the contract spells it, or the quoted words of the name."""
+        decl = self.declarations.get(name)
+        term = getattr(decl, "term", None)
+        return self.esc(term if term else f"“{humanise(name)}”")
+
+    def noun(self, name: str) -> str:
+        """The name as a noun phrase in a sentence: "the Closing Date", "Seller"."""
+        if name in self.parties and name not in self.declarations:
+            return self.esc(self.parties[name])
+        if name not in self.declarations:
+            return self.esc(the(humanise(name)))  # a parameter: "the calendar year"
+        term = self.term(name)
+        return term if not self.has_term(name) else self.esc(the(str(term)))
+
+    def holds(self, name: str, positive: bool = True, style: str | None = None) -> str:
+        """A yes/no name as a proposition: "there is no Requisite Board Approval"."""
+        decl = self.declarations.get(name)
+        if style is None:
+            style = "event" if isinstance(decl, ir.Fact) else "condition"
+        if not self.has_term(name):
+            quoted = self.term(name) if decl is not None else self.esc(f"“{humanise(name)}”")
+            if isinstance(decl, ir.Definition):
+                return f"{quoted} holds" if positive else f"{quoted} does not hold"
+            return f"{quoted} is {'true' if positive else 'false'}"
+        return self.esc(holds(str(getattr(decl, "term")), positive, style))
+
+    def given(self, name: str, positive: bool = True) -> str:
+        """`X is given`, in words: a date fact is an event that happened or not."""
+        decl = self.declarations.get(name)
+        type_ = self.type_of(name)
+        moment = type_ is not None and type_.kind in T.MOMENTS
+        if not self.has_term(name):
+            return f"{self.term(name)} is {'given' if positive else 'not given'}"
+        term = str(getattr(decl, "term"))
+        if isinstance(decl, ir.Fact):
+            return self.esc(holds(term, positive, "event" if moment else "given"))
+        if moment and not definite(term):
+            return self.esc(holds(term, positive, "condition"))
+        return self.esc(holds(term, positive, "event" if moment else "given"))
+
+    def party(self, name: str) -> str:
+        return self.esc(self.parties.get(name, humanise(name)))
+
+    def parameter(self, param: ir.Parameter) -> str:
+        """"a calendar year": how a parametrised term introduces its parameter."""
+        return self.esc(indefinite(humanise(param.name)))
+
+    # -- values
+
+    def literal(self, e: ir.Literal) -> str:
+        return self.esc(literal(e.value, e.type, self.header.time_zone,
+                                self.header.time_zone_label))
+
+    def value_text(self, value: object, kind: str, currency: str = "USD") -> str:
+        """A computed value (from an explanation), formatted as `eval` prints it."""
+        if kind in ("money", "percent", "date", "datetime", "days", "business_days",
+                    "decimal"):
+            return self.esc(format_value(value, kind, currency))
+        if isinstance(value, int) and not isinstance(value, bool):
+            return self.esc(f"{value:,}")
+        return self.esc(format_value(value, kind if kind in _VALUE_KINDS else "text",
+                                     currency))
+
+    def section_of(self, name: str) -> str | None:
+        decl = self.declarations.get(name)
+        return getattr(decl, "section", None)
+
+
+_VALUE_KINDS = frozenset({"bool", "integer", "decimal", "money", "percent", "date",
+                          "datetime", "days", "business_days", "party", "text"})
+
+
+def kind_of(node: object) -> str:
+    """The IR class of a node, which names its macro in english.j2."""
+    return type(node).__name__
+
+
+def filters() -> dict[str, Callable[..., Any]]:
+    """The filters every template can use (format-independent)."""
+    return {
+        "kind": kind_of, "squash": squash, "sentence": sentence, "capital": capital,
+        "the": the, "indefinite": indefinite, "plural": plural, "holds": holds,
+        "days_words": days, "number_words": number_words, "join_words": join,
+        "list_style": list_style, "item_label": item_label, "cite": cite,
+        "cite_item": cite_item, "wrap": wrap, "humanise": humanise, "key": id,
+        "type_words": type_words, "md": md_escape, "date_words": format_date,
+    }

@@ -1,0 +1,873 @@
+"""Pass 6: summaries and explanations, in plain English, from the compiled logic.
+
+`summary(result, ...)` builds the template context of an agreement as in force on a
+date (its overview, every section's logic, glossary, obligations, timeline, and each
+amendment's redline and changes in the logic); `render(...)` puts it through the
+templates of one format (templates/summary.{md,html,txt}.j2), whose English comes from
+one macro per IR node kind (templates/english.j2). `explanation(...)` turns the
+explanation tree of `eval --explain` into the sentences of templates/explain.txt.j2.
+
+Everything shown is read from the checked IR, the consolidation's redline and, for
+explanations, the values the compiled module computed: a summary cannot say what the
+code does not do. The context is plain attrs classes, documented in the README.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+import jinja2
+
+from . import codegen, ir
+from . import types as T
+from .api import Result
+from .check import CheckedProgram
+from .consolidate import Version, amendment_label, long_date
+from .english import Lexicon, cite, cite_item, filters, item_label, list_style, literal
+from .runtime import Explanation, format_value
+
+TEMPLATES = Path(__file__).parent / "templates"
+SUFFIXES = {"markdown": "md", "html": "html", "text": "txt"}
+
+# ---------------------------------------------------------------- the context
+
+
+@attrs.frozen
+class SectionView:
+    """A section as in force: its number and heading, and its logic (declarations)."""
+
+    number: str  # "3.1", "2.3 of the Amendment to ...", "" for the general provisions
+    heading: str | None
+    label: str  # "Section 3.1"
+    note: str  # ", as amended on March 31, 2004", or ""
+    deleted: str  # "[Deleted by the Amendment ... of March 31, 2004]", or ""
+    excerpt: str  # the first words of its text, for a section with no heading
+    provisions: tuple[ir.Declaration, ...]  # definitions, conditions, exceptions, duties
+    facts: tuple[ir.Fact, ...]  # the inputs it declares
+
+
+@attrs.frozen
+class Entry:
+    """A glossary entry: a defined term or a fact, where it is defined and used."""
+
+    name: str
+    decl: ir.Declaration
+    section: str  # "Section 3.1, as amended on March 31, 2004"
+    used_in: tuple[str, ...]  # the sections whose provisions use it
+    exceptions: tuple[ir.Exception_, ...] = ()
+
+
+@attrs.frozen
+class Amount:
+    """The amounts and thresholds (money and percentages) one provision states."""
+
+    name: str
+    decl: ir.Declaration
+    values: tuple[str, ...]  # "$1,800,000.00", "7.5%"
+    section: str
+
+
+@attrs.frozen
+class DutyRow:
+    """A row of the obligations table: an obligation, or what follows a power's use."""
+
+    name: str  # the obligation's (or power's) name
+    decl: ir.Obligation | ir.Power
+    duty: ir.Duty
+    section: str
+
+
+@attrs.frozen
+class Event:
+    """A line of the timeline: a date the agreement fixes, or one that runs from events.
+
+    kind: "dated", "effective" (of the agreement or an amendment: `title` says which),
+    "term" (a defined date), "mentioned" (a date a provision states), "due" (a duty
+    with a fixed date: `duty`), "deadline" (a duty whose deadline runs from an event)."""
+
+    kind: str
+    when: date | None  # None: depends on events
+    when_text: str  # "March 30, 2004"
+    title: str = ""
+    decl: ir.Declaration | None = None
+    duty: ir.Duty | None = None
+    section: str = ""
+
+
+@attrs.frozen
+class Segment:
+    """A run of words of a redline: "equal", "delete" or "insert"."""
+
+    op: str
+    text: str
+
+
+@attrs.frozen
+class Redline:
+    """One change of an amendment, word by word (paragraphs of segments)."""
+
+    section: str
+    operation: str  # replace, delete, append, add, insert (the amendment's own provision)
+    description: str  # "Section 3.1 is amended in its entirety"
+    paragraphs: tuple[tuple[Segment, ...], ...]
+    deleted_note: str  # "[Deleted by the Amendment ... of March 31, 2004]" for a deletion
+
+
+@attrs.frozen
+class LogicChange:
+    """A provision an amendment added, removed, changed or moved, before and after in
+    words (already rendered for the output format, with each version's own terms)."""
+
+    name: str
+    change: str  # "added", "removed", "changed", "moved"
+    section_before: str
+    section_after: str
+    before: str
+    after: str
+
+
+@attrs.frozen
+class AmendmentView:
+    title: str  # "Amendment to Patent Purchase Agreement"
+    label: str  # "the Amendment to Patent Purchase Agreement of March 31, 2004"
+    dated: str
+    effective: str
+    in_force: bool  # on the summary's date
+    redline: tuple[Redline, ...]
+    logic: tuple[LogicChange, ...]
+
+
+@attrs.frozen
+class Overview:
+    parties: tuple[ir.Party, ...]
+    dates: tuple[tuple[str, str], ...]  # ("Dated", "December 30, 2003"), ...
+    governing_law: str | None
+    business_days: str  # which days are business days
+    time_zone: str | None
+    close_of_business: str  # "5:00 P.M."
+    currency: str
+    amounts: tuple[Amount, ...]
+
+
+@attrs.frozen
+class Summary:
+    """Everything a summary template is given (as `summary`, beside `lex`)."""
+
+    format: str  # markdown, html or text
+    title: str
+    header: ir.Header
+    version: str  # "as amended on March 31, 2004", "as originally signed", or ""
+    as_of: date | None
+    overview: Overview
+    sections: tuple[SectionView, ...]
+    glossary: tuple[Entry, ...]  # defined terms (define, condition), by term
+    facts: tuple[Entry, ...]  # the facts it depends on, by term
+    obligations: tuple[DutyRow, ...]
+    powers: tuple[ir.Power, ...]
+    timeline: tuple[Event, ...]  # dated events, in date order
+    schedule: tuple[Event, ...]  # dates and deadlines that run from events
+    amendments: tuple[AmendmentView, ...]
+
+
+# ------------------------------------------------------------- environment
+
+
+def environment(fmt: str, templates: str | Path | None = None) -> jinja2.Environment:
+    """The templates of a format: the user's directory first, then the package's."""
+    loaders: list[jinja2.BaseLoader] = []
+    if templates is not None:
+        loaders.append(jinja2.FileSystemLoader(str(templates)))
+    loaders.append(jinja2.FileSystemLoader(str(TEMPLATES)))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
+        autoescape=fmt == "html", trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True)
+    env.filters.update(filters())
+    return env
+
+
+def _english(env: jinja2.Environment, lex: Lexicon) -> Any:
+    """english.j2 as a module bound to one version's words, for text built outside the
+    layout templates (a change's before and after)."""
+    return env.get_template("english.j2").make_module({"lex": lex, "values": {}})
+
+
+# ----------------------------------------------------------------- summary
+
+
+def version_at(versions: Sequence[tuple[Version | None, CheckedProgram]],
+               day: date | None) -> int:
+    """The index of the version in force on `day` (the latest if None), as the compiled
+    module's at() chooses it."""
+    if day is None:
+        return len(versions) - 1
+    chosen = 0
+    for i, (version, _) in enumerate(versions):
+        if i and version is not None and version.effective is not None \
+                and version.effective <= day:
+            chosen = i
+    return chosen
+
+
+def summary(result: Result, env: jinja2.Environment, fmt: str,
+            as_of: date | None = None) -> tuple[Summary, Lexicon]:
+    """The context of the summary of an agreement as in force on `as_of` (default: with
+    every amendment), and the lexicon of that version."""
+    assert result.versions is not None
+    index = version_at(result.versions, as_of)
+    version, checked = result.versions[index]
+    lex = Lexicon(checked, fmt)
+    order = _section_order(checked)
+    if len(result.versions) == 1:
+        label = ""
+    elif version is None or version.effective is None:
+        label = "as originally signed"
+    else:
+        label = version.label
+    context = Summary(
+        format=fmt, title=checked.header.title, header=checked.header, version=label,
+        as_of=as_of, overview=_overview(result, checked, order),
+        sections=tuple(_sections(checked)), glossary=_glossary(checked, order, facts=False),
+        facts=_glossary(checked, order, facts=True), obligations=tuple(_duties(checked)),
+        powers=tuple(d for d in _in_order(checked, order) if isinstance(d, ir.Power)),
+        timeline=tuple(_timeline(result, checked, order)),
+        schedule=tuple(_schedule(checked, order)),
+        amendments=tuple(_amendments(result, env, fmt, as_of)),
+    )
+    return context, lex
+
+
+def render(result: Result, fmt: str = "markdown", as_of: date | None = None,
+           templates: str | Path | None = None) -> str:
+    """The summary of an agreement in one format (markdown, html or text)."""
+    env = environment(fmt, templates)
+    context, lex = summary(result, env, fmt, as_of)
+    template = env.get_template(f"summary.{SUFFIXES[fmt]}.j2")
+    text = template.render(summary=context, lex=lex, values={})
+    # One blank line at most between blocks, and one newline at the end: templates can
+    # then lay themselves out for reading without counting newlines.
+    lines = text.replace("\r\n", "\n").split("\n")
+    out: list[str] = []
+    for line in lines:
+        line = line.rstrip()
+        if not line and (not out or not out[-1]):
+            continue
+        out.append(line)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _section_order(checked: CheckedProgram) -> dict[str | None, int]:
+    order: dict[str | None, int] = {None: -1}
+    for i, section in enumerate(checked.program.sections):
+        order.setdefault(section.number, i)
+    return order
+
+
+def _label(checked: CheckedProgram, number: str | None) -> str:
+    """"Section 3.1, as amended on March 31, 2004": how summaries cite where a
+    declaration is, with the note of the version."""
+    if number is None:
+        return cite(None)
+    section = checked.sections.get(number)
+    return cite(section.label if section is not None else number)
+
+
+def _in_order(checked: CheckedProgram, order: dict[str | None, int]) -> list[ir.Declaration]:
+    decls = list(checked.program.declarations)
+    position = {d.name: i for i, d in enumerate(decls)}
+    return sorted(decls, key=lambda d: (order.get(d.section, len(order)), position[d.name]))
+
+
+def _sections(checked: CheckedProgram) -> Iterator[SectionView]:
+    decls = checked.declarations
+    general = [d for d in checked.program.declarations if d.section is None]
+    if general:
+        yield SectionView("", "General provisions", cite(None), "", "", "",
+                          tuple(d for d in general if not isinstance(d, ir.Fact)),
+                          tuple(d for d in general if isinstance(d, ir.Fact)))
+    for section in checked.program.sections:
+        own = [decls[n] for n in dict.fromkeys(section.declarations)
+               if n in decls and decls[n].section == section.number]
+        words = section.text.split()
+        excerpt = "" if section.heading or section.deleted else \
+            " ".join(words[:12]) + ("…" if len(words) > 12 else "")
+        yield SectionView(section.number, section.heading, cite(section.number), section.note,
+                          section.deleted, excerpt,
+                          tuple(d for d in own if not isinstance(d, ir.Fact)),
+                          tuple(d for d in own if isinstance(d, ir.Fact)))
+
+
+def _users(checked: CheckedProgram) -> dict[str, set[str | None]]:
+    """For each name, the sections whose declarations use it."""
+    users: dict[str, set[str | None]] = {}
+    for decl in checked.program.declarations:
+        used = ir.names_used(decl) - {decl.name}
+        if isinstance(decl, ir.Exception_):
+            used.add(decl.target)
+        for name in used:
+            users.setdefault(name, set()).add(decl.section)
+    return users
+
+
+def _sort_key(term: str) -> str:
+    words = term.strip("“”\"").split()
+    if words and words[0].lower() in ("the", "a", "an", "this"):
+        words = words[1:]
+    return " ".join(words).lower()
+
+
+def _glossary(checked: CheckedProgram, order: dict[str | None, int],
+              facts: bool) -> tuple[Entry, ...]:
+    users = _users(checked)
+    wanted = (ir.Fact,) if facts else (ir.Definition,)
+    entries = []
+    for decl in checked.program.declarations:
+        if not isinstance(decl, wanted):
+            continue
+        where = sorted(users.get(decl.name, ()), key=lambda s: order.get(s, len(order)))
+        entries.append(Entry(decl.name, decl, _label(checked, decl.section),
+                             tuple(_label(checked, s) for s in where),
+                             tuple(checked.exceptions.get(decl.name, ()))))
+    return tuple(sorted(entries, key=lambda e: (_sort_key(getattr(e.decl, "term", None)
+                                                          or e.name), e.name)))
+
+
+def _duties(checked: CheckedProgram) -> Iterator[DutyRow]:
+    for decl in _in_order(checked, _section_order(checked)):
+        if isinstance(decl, ir.Obligation):
+            yield DutyRow(decl.name, decl, decl.duty, _label(checked, decl.section))
+        elif isinstance(decl, ir.Power):
+            for duty in decl.consequences:
+                yield DutyRow(decl.name, decl, duty, _label(checked, decl.section))
+
+
+# ---------------------------------------------------------------- overview
+
+
+def _literals(node: object) -> Iterator[ir.Literal]:
+    """Every literal in a declaration, in source order."""
+    stack = [node]
+    found = []
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ir.Literal):
+            found.append(current)
+        elif isinstance(current, (tuple, list)):
+            stack.extend(current)
+        elif attrs.has(type(current)):
+            stack.extend(getattr(current, f.name) for f in attrs.fields(type(current))
+                         if f.name not in ("span", "type"))
+    yield from sorted(found, key=lambda lit: (lit.span.line, lit.span.column))
+
+
+def _overview(result: Result, checked: CheckedProgram,
+              order: dict[str | None, int]) -> Overview:
+    header = checked.header
+    dates: list[tuple[str, str]] = []
+    if header.dated:
+        dates.append(("Dated", long_date(header.dated)))
+    if header.effective and header.effective != header.dated:
+        dates.append(("Effective", long_date(header.effective)))
+    for version, _ in (result.versions or [])[1:]:
+        if version is None or version.amendment is None:
+            continue
+        amendment = version.amendment
+        when = f"dated {long_date(amendment.dated)}" if amendment.dated else ""
+        if amendment.effective and amendment.effective != amendment.dated:
+            when += (", " if when else "") + f"effective {long_date(amendment.effective)}"
+        dates.append((amendment.title, when))
+    amounts = []
+    for decl in _in_order(checked, order):
+        if isinstance(decl, ir.Fact):
+            continue
+        values = [literal(lit.value, lit.type) for lit in _literals(decl)
+                  if lit.type is not None and lit.type.kind in ("money", "percent")]
+        if values:
+            amounts.append(Amount(decl.name, decl, tuple(dict.fromkeys(values)),
+                                  _label(checked, decl.section)))
+    if header.calendar == "weekends_only":
+        business = "every day but Saturday and Sunday"
+    else:
+        business = "every day but Saturday, Sunday and U.S. federal holidays (as observed)"
+    if header.holidays:
+        business += ", and not " + ", ".join(long_date(d) for d in header.holidays)
+    hour, minute = (int(p) for p in header.close_of_business.split(":"))
+    close = f"{hour % 12 or 12}:{minute:02d} {'A.M.' if hour < 12 else 'P.M.'}"
+    zone = header.time_zone_label or header.time_zone
+    return Overview(header.parties, tuple(dates), header.governing_law, business, zone,
+                    close, header.currency, tuple(amounts))
+
+
+# ---------------------------------------------------------------- timeline
+
+
+def _fixed_date(expr: ir.Expr | None, checked: CheckedProgram, depth: int = 0
+                ) -> date | None:
+    """The date an expression always has (a literal, or a term defined as one)."""
+    if isinstance(expr, ir.Literal) and isinstance(expr.value, date):
+        return expr.value
+    if isinstance(expr, ir.Name) and depth < 8:
+        decl = checked.declarations.get(expr.name)
+        if isinstance(decl, ir.Definition) and not decl.params:
+            return _fixed_date(decl.expr, checked, depth + 1)
+    return None
+
+
+def _day(moment: date) -> date:
+    return moment.date() if isinstance(moment, datetime) else moment
+
+
+def _timeline(result: Result, checked: CheckedProgram,
+              order: dict[str | None, int]) -> Iterator[Event]:
+    header = checked.header
+    events: list[Event] = []
+    if header.dated:
+        events.append(Event("dated", header.dated, long_date(header.dated), header.title))
+    if header.effective and header.effective != header.dated:
+        events.append(Event("effective", header.effective, long_date(header.effective),
+                            header.title))
+    for version, _ in (result.versions or [])[1:]:
+        amendment = version.amendment if version is not None else None
+        if amendment is None:
+            continue
+        if amendment.dated:
+            events.append(Event("dated", amendment.dated, long_date(amendment.dated),
+                                amendment.title))
+        if amendment.effective and amendment.effective != amendment.dated:
+            events.append(Event("effective", amendment.effective,
+                                long_date(amendment.effective), amendment.title))
+    for decl in _in_order(checked, order):
+        section = _label(checked, decl.section)
+        if isinstance(decl, ir.Fact):
+            continue
+        if isinstance(decl, ir.Definition) and isinstance(decl.expr, ir.Literal) and \
+                isinstance(decl.expr.value, date):
+            events.append(Event("term", decl.expr.value, _when(decl.expr, checked),
+                                decl=decl, section=section))
+            continue
+        for lit in _literals(decl):
+            if isinstance(lit.value, date):
+                events.append(Event("mentioned", lit.value, _when(lit, checked), decl=decl,
+                                    section=section))
+        for duty in _duties_of(decl):
+            deadline = duty.deadline
+            fixed = _fixed_date(deadline.expr, checked) if deadline and \
+                deadline.kind != "within" else None
+            if fixed is not None:
+                events.append(Event("due", fixed, literal(fixed, T.DATE, header.time_zone,
+                                                          header.time_zone_label),
+                                    decl=decl, duty=duty, section=section))
+    unique = list(dict.fromkeys(events))
+    yield from sorted(unique, key=lambda e: _day(e.when) if e.when else date.max)
+
+
+def _when(lit: ir.Literal, checked: CheckedProgram) -> str:
+    return literal(lit.value, lit.type, checked.header.time_zone,
+                   checked.header.time_zone_label)
+
+
+def _duties_of(decl: ir.Declaration) -> tuple[ir.Duty, ...]:
+    if isinstance(decl, ir.Obligation):
+        return (decl.duty,)
+    if isinstance(decl, ir.Power):
+        return decl.consequences
+    return ()
+
+
+def _schedule(checked: CheckedProgram, order: dict[str | None, int]) -> Iterator[Event]:
+    """Dates defined from events, and deadlines that run from them."""
+    for decl in _in_order(checked, order):
+        section = _label(checked, decl.section)
+        type_ = checked.types.get(decl.name)
+        if isinstance(decl, ir.Definition) and type_ is not None and \
+                type_.kind in T.MOMENTS and _fixed_date(decl.expr, checked) is None:
+            yield Event("term", None, "", decl=decl, section=section)
+        for duty in _duties_of(decl):
+            deadline = duty.deadline
+            if deadline is not None and (deadline.kind == "within" or
+                                         _fixed_date(deadline.expr, checked) is None):
+                yield Event("deadline", None, "", decl=decl, duty=duty, section=section)
+
+
+# -------------------------------------------------------------- amendments
+
+
+def word_diff(before: str, after: str) -> tuple[tuple[Segment, ...], ...]:
+    """A word-by-word redline of two texts, paragraph by paragraph."""
+    mark = "\x00"  # a paragraph break, as a word of its own
+
+    def words(text: str) -> list[str]:
+        out: list[str] = []
+        for paragraph in text.split("\n\n"):
+            if paragraph.split():
+                out.extend([*paragraph.split(), mark])
+        return out[:-1]
+
+    a, b = words(before), words(after)
+    paragraphs: list[list[Segment]] = [[]]
+
+    def emit(op: str, tokens: list[str]) -> None:
+        run: list[str] = []
+        for token in tokens + [None]:  # type: ignore[list-item]
+            if token is None or token == mark:
+                if run:
+                    current = paragraphs[-1]
+                    if current and current[-1].op == op:
+                        current[-1] = Segment(op, current[-1].text + " " + " ".join(run))
+                    else:
+                        current.append(Segment(op, " ".join(run)))
+                    run = []
+                if token == mark and paragraphs[-1]:
+                    paragraphs.append([])
+            else:
+                run.append(token)
+
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            emit("equal", a[i1:i2])
+        if tag in ("delete", "replace"):
+            emit("delete", a[i1:i2])
+        if tag in ("insert", "replace"):
+            emit("insert", b[j1:j2])
+    return tuple(tuple(p) for p in paragraphs if p)
+
+
+def _comparable(decl: ir.Declaration) -> ir.Declaration:
+    return attrs.evolve(decl, section=None)  # type: ignore[arg-type]
+
+
+def _logic_changes(env: jinja2.Environment, fmt: str, old: CheckedProgram,
+                   new: CheckedProgram) -> Iterator[LogicChange]:
+    before, after = old.declarations, new.declarations
+    en_old, en_new = _english(env, Lexicon(old, fmt)), _english(env, Lexicon(new, fmt))
+    sentence = env.filters["sentence"]
+    order = _section_order(new)
+    old_order = _section_order(old)
+    names = sorted(set(before) | set(after), key=lambda n: (
+        order.get(after[n].section, len(order)) if n in after else
+        old_order.get(before[n].section, len(old_order)) + 0.5, n))
+    for name in names:
+        a, b = before.get(name), after.get(name)
+        if a is not None and b is not None and _comparable(a) == _comparable(b):
+            if a.section == b.section:
+                continue
+            change = "moved"
+        else:
+            change = "added" if a is None else "removed" if b is None else "changed"
+        yield LogicChange(
+            name, change,
+            _label(old, a.section) if a is not None else "",
+            _label(new, b.section) if b is not None else "",
+            sentence(en_old.node(a)) if a is not None else "",
+            sentence(en_new.node(b)) if b is not None else "")
+
+
+def _amendments(result: Result, env: jinja2.Environment, fmt: str,
+                as_of: date | None) -> Iterator[AmendmentView]:
+    versions = result.versions or []
+    for i in range(1, len(versions)):
+        version, checked = versions[i]
+        if version is None or version.amendment is None:
+            continue
+        amendment = version.amendment
+        label = amendment_label(amendment)
+        redline = []
+        for change in version.changes:
+            deleted = f"[Deleted by {label}]" if change.operation == "delete" and \
+                not change.after else ""
+            redline.append(Redline(change.section, change.operation, change.description,
+                                   word_diff(change.before, change.after), deleted))
+        effective = version.effective
+        yield AmendmentView(
+            amendment.title, label,
+            long_date(amendment.dated) if amendment.dated else "",
+            long_date(effective) if effective else "",
+            as_of is None or (effective is not None and effective <= as_of),
+            tuple(redline),
+            tuple(_logic_changes(env, fmt, versions[i - 1][1], checked)))
+
+
+# ------------------------------------------------------------ explanations
+
+
+@attrs.frozen
+class Reason:
+    """A proposition that decided a value: `expr` is `holds` (true or false)."""
+
+    expr: ir.Expr
+    holds: bool
+    label: str  # its item label in the list it is part of, or ""
+    cite: str  # "Section 3.1(a), as amended on March 31, 2004" for a listed item, or ""
+
+
+@attrs.frozen
+class Because:
+    """One sentence of an explanation: what `name` is, and why.
+
+    kind: "condition" (true or false, from `reasons` or an exception), "value" (a term's
+    value: the English of `expr`, with the values of its names), "obligation", "power"
+    (in effect or available or not, from `reasons`), "fact"."""
+
+    kind: str
+    name: str
+    decl: ir.Declaration | None
+    holds: bool
+    value: str
+    cite: str
+    args: tuple[str, ...] = ()
+    expr: ir.Expr | None = None
+    reasons: tuple[Reason, ...] = ()
+    exception: ir.Exception_ | None = None
+    duty_text: str = ""  # an obligation as decided: "Purchaser must pay $900,000.00 ..."
+
+
+@attrs.frozen
+class Explained:
+    """The context of templates/explain.txt.j2 (as `explained`, beside `lex` and
+    `values`: the computed values of the names in the sentences, by node)."""
+
+    name: str
+    version: str
+    sentences: tuple[Because, ...]
+
+
+_SKIPPED = "not evaluated: already decided"
+_LIMIT = 12  # sentences: an explanation, not the whole tree again
+
+
+def _literalish(e: ir.Expr) -> bool:
+    return isinstance(e, ir.Literal) or (isinstance(e, ir.Duration)
+                                         and isinstance(e.amount, ir.Literal))
+
+
+def _pairs(e: ir.Expr, x: Explanation, lex: Lexicon) -> list[tuple[ir.Expr, Explanation]]:
+    """The subexpressions of `e` with their explanations in `x`, following the shapes of
+    the generated explain functions (codegen.xexpr); [] where they are not known."""
+    kids = x.children
+    if isinstance(e, (ir.Name, ir.Call)) and isinstance(lex.decl(e.name), ir.Definition):
+        return []
+    if _literalish(e) or isinstance(e, ir.Name):
+        return []
+    if isinstance(e, ir.Binary) and e.op in ("and", "or", "unless"):
+        return list(zip([e.left, e.right], kids)) if len(kids) == 2 else []
+    if isinstance(e, ir.ListOp):
+        if len(kids) != len(e.items):
+            return []
+        out = []
+        for item, kid in zip(e.items, kids):
+            if kid.note == "does not apply" and item.when is not None and kid.children:
+                out.append((item.when, kid.children[0]))
+            elif kid.note != _SKIPPED:
+                out.append((item.expr, kid))
+        return out
+    if isinstance(e, ir.IfThenElse):
+        if len(kids) != 2:
+            return []
+        return [(e.condition, kids[0]), (e.then if kids[0].value else e.otherwise, kids[1])]
+    children = [c for c in codegen._children(e) if not _literalish(c)]
+    return list(zip(children, kids)) if len(children) == len(kids) else []
+
+
+def _record(e: ir.Expr, x: Explanation, lex: Lexicon, values: dict[int, str]) -> None:
+    """The computed values of the names and terms in `e`, for the sentences to show."""
+    stack = [(e, x)]
+    while stack:
+        node, ex = stack.pop()
+        if isinstance(node, (ir.Name, ir.Call)) and ex.value is not None \
+                and ex.kind not in ("bool", "error", "") and ex.note != _SKIPPED \
+                and (lex.decl(node.name) is not None or isinstance(node, ir.Call)):
+            values[id(node)] = lex.value_text(ex.value, ex.kind, ex.currency)
+        stack.extend(_pairs(node, ex, lex))
+
+
+def _decisive(e: ir.Expr, x: Explanation, lex: Lexicon
+              ) -> list[tuple[ir.Expr, Explanation, str]]:
+    """The parts of a yes/no expression that decided its value, with their item labels:
+    for "all of" that holds, every item; for one that fails, the item that failed (the
+    evaluation stops there), and so on for any of, none of, and, or, unless."""
+    if isinstance(e, ir.Not) and not _literalish(e.operand) and len(x.children) == 1:
+        return _decisive(e.operand, x.children[0], lex)
+    pairs: list[tuple[ir.Expr, Explanation, str]] = []
+    if isinstance(e, ir.ListOp) and e.kind in ("all", "any", "none") and \
+            len(x.children) == len(e.items):
+        labelled = [i for i in e.items if i.label]
+        style = list_style(labelled[0].label) if labelled else 0
+        for n, (item, kid) in enumerate(zip(e.items, x.children)):
+            if kid.note in (_SKIPPED, "does not apply"):
+                continue
+            pairs.append((item.expr, kid, item.label or item_label(n, style)))
+        kind = {"all": "and", "any": "or", "none": "none"}[e.kind]
+    elif isinstance(e, ir.Binary) and e.op in ("and", "or", "unless") and \
+            len(x.children) == 2:
+        pairs = [(c, k, "") for c, k in zip([e.left, e.right], x.children)
+                 if k.note != _SKIPPED]
+        kind = e.op
+    else:
+        return [(e, x, "")]
+    value = bool(x.value)
+    if kind == "and":
+        chosen = pairs if value else [p for p in pairs if not p[1].value][:1]
+    elif kind == "or":
+        chosen = [p for p in pairs if p[1].value][:1] if value else pairs
+    elif kind == "none":
+        chosen = pairs if value else [p for p in pairs if p[1].value][:1]
+    else:  # unless: A unless B
+        chosen = pairs if value else ([pairs[0]] if not pairs[0][1].value else pairs[1:])
+    return chosen or [(e, x, "")]
+
+
+def _named(e: ir.Expr, x: Explanation, lex: Lexicon, everywhere: bool = False
+           ) -> Iterator[tuple[str, Explanation]]:
+    """The defined conditions that decided `e` (or, `everywhere`, that it evaluated)."""
+    if isinstance(e, (ir.Name, ir.Call)) and lex.kind(e.name) == "condition":
+        if x.note != _SKIPPED and x.value is not None:
+            yield e.name, x
+        return
+    if everywhere:
+        for child, kid in _pairs(e, x, lex):
+            yield from _named(child, kid, lex, True)
+        return
+    decisive = _decisive(e, x, lex)
+    if decisive == [(e, x, "")]:
+        for child, kid in _pairs(e, x, lex):
+            if isinstance(child, (ir.Name, ir.Call, ir.Not)):
+                yield from _named(child, kid, lex)
+        return
+    for child, kid, _ in decisive:
+        yield from _named(child, kid, lex)
+
+
+def _reasons(e: ir.Expr, x: Explanation, lex: Lexicon, section: str | None
+             ) -> tuple[Reason, ...]:
+    out = []
+    decisive = _decisive(e, x, lex)
+    for child, kid, label in decisive:
+        where = cite_item(section, label) if label and len(decisive) == 1 else ""
+        out.append(Reason(child, bool(kid.value), label if len(decisive) > 1 else "", where))
+    return tuple(out)
+
+
+def _definition_sentence(name: str, x: Explanation, lex: Lexicon, values: dict[int, str],
+                         section_label: str | None, args: tuple[str, ...]) -> Because:
+    decl = lex.decl(name)
+    assert isinstance(decl, ir.Definition)
+    where = cite(x.section or section_label)
+    exception = None
+    general: Explanation | None = None
+    if x.note == "decided by an exception":
+        for child in x.children:
+            if child.label.startswith("exception ") and child.value:
+                chosen = child.label.removeprefix("exception ")
+                exception = next((e for e in lex.checked.exceptions.get(name, ())
+                                  if e.name == chosen), None)
+                if exception is not None and child.children:
+                    _record(exception.condition, child.children[0], lex, values)
+                break
+    elif x.children:
+        general = x.children[0]
+        _record(decl.expr, general, lex, values)
+    if decl.is_condition:
+        reasons = _reasons(decl.expr, general, lex, x.section) if general else ()
+        return Because("condition", name, decl, bool(x.value), "", where, args,
+                       decl.expr, reasons, exception)
+    return Because("value", name, decl, True, lex.value_text(x.value, x.kind, x.currency)
+                   if x.value is not None else "no value", where, args, decl.expr, (),
+                   exception)
+
+
+def _duty_text(lex: Lexicon, value: Any) -> str:
+    """An obligation as the compiled module decided it, without its section."""
+    words = [f"{value.obligor} must {value.action}"]
+    if value.object_kind:
+        words.append(format_value(value.object, value.object_kind, value.currency))
+    elif value.object is not None:
+        words.append(str(value.object))
+    if value.beneficiary:
+        words.append(f"to {value.beneficiary}")
+    if value.due is not None:
+        kind = "datetime" if isinstance(value.due, datetime) else "date"
+        words.append(f"{value.deadline} {format_value(value.due, kind)}")
+    elif value.due_text:
+        words.append(value.due_text)
+    return lex.esc(" ".join(words))
+
+
+def explanation(checked: CheckedProgram, version_label: str, name: str,
+                tree: Explanation, value: Any, fmt: str = "text"
+                ) -> tuple[Explained, Lexicon, dict[int, str]]:
+    """The English explanation of `name` from the compiled module's explanation tree
+    `tree` and its value: the context of templates/explain.txt.j2."""
+    lex = Lexicon(checked, fmt)
+    values: dict[int, str] = {}
+    decl = lex.decl(name)
+    sentences: list[Because] = []
+    follow: list[tuple[str, Explanation]] = []
+    where = cite(tree.section) if tree.section else cite(getattr(decl, "section", None))
+    if isinstance(decl, ir.Definition):
+        args = tuple(str(a) for a in _args_of(tree, decl))
+        sentence = _definition_sentence(name, tree, lex, values, decl.section, args)
+        sentences.append(sentence)
+        general = tree.children[0] if tree.children and sentence.exception is None else None
+        if general is not None:
+            follow.extend(_named(decl.expr, general, lex, everywhere=not decl.is_condition))
+    elif isinstance(decl, (ir.Obligation, ir.Power)):
+        condition = decl.duty.condition if isinstance(decl, ir.Obligation) else decl.condition
+        active = bool(value.active if isinstance(decl, ir.Obligation) else value.available)
+        reasons: tuple[Reason, ...] = ()
+        if condition is not None and tree.children:
+            _record(condition, tree.children[0], lex, values)
+            reasons = _reasons(condition, tree.children[0], lex, tree.section)
+            follow.extend(_named(condition, tree.children[0], lex))
+        kind = "obligation" if isinstance(decl, ir.Obligation) else "power"
+        text = _duty_text(lex, value) if kind == "obligation" else ""
+        sentences.append(Because(kind, name, decl, active, "", where, (), condition,
+                                 reasons, None, text))
+    else:
+        shown = lex.value_text(tree.value, tree.kind, tree.currency) \
+            if tree.value is not None else "not given"
+        sentences.append(Because("fact", name, decl, True, shown, where))
+    seen = {name}
+    while follow and len(sentences) < _LIMIT:
+        other, node = follow.pop(0)
+        if other in seen:
+            continue
+        seen.add(other)
+        other_decl = lex.decl(other)
+        assert isinstance(other_decl, ir.Definition)
+        args = tuple(str(a) for a in _args_of(node, other_decl))
+        sentence = _definition_sentence(other, node, lex, values, other_decl.section, args)
+        sentences.append(sentence)
+        if sentence.exception is None and node.children:
+            follow.extend(_named(other_decl.expr, node.children[0], lex))
+    return Explained(name, version_label, tuple(sentences)), lex, values
+
+
+def _args_of(x: Explanation, decl: ir.Definition) -> list[str]:
+    """The arguments of a parametrised term, from its explanation's label
+    ("revenue_limitation(2008) (Revenue Limitation)")."""
+    if not decl.params or not x.label.startswith(decl.name + "("):
+        return []
+    inner = x.label[len(decl.name) + 1:]
+    depth, end = 1, 0
+    for end, char in enumerate(inner):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            break
+    return [a.strip() for a in inner[:end].split(",")] if inner[:end] else []
+
+
+def render_explanation(checked: CheckedProgram, version_label: str, name: str,
+                       tree: Explanation, value: Any, fmt: str = "text",
+                       templates: str | Path | None = None) -> str:
+    """Why `name` has its value, in English sentences (templates/explain.txt.j2)."""
+    env = environment(fmt, templates)
+    explained, lex, values = explanation(checked, version_label, name, tree, value, fmt)
+    text = env.get_template("explain.txt.j2").render(explained=explained, lex=lex,
+                                                     values=values)
+    return "\n".join(line.rstrip() for line in text.strip("\n").split("\n")) + "\n"
