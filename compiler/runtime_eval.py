@@ -90,7 +90,12 @@ def _pow(base: Decimal | int, exponent: int, at: _At) -> Decimal:
         problem = "division by zero" if exponent < 0 else "0 to the power of 0 is undefined"
         raise ClauseRuntimeError(problem, file=at[0], line=at[1], column=at[2],
                                  section=at[3])
-    return _EXACT.power(base, exponent)
+    # 1.075 ** 4 is 1.335469140625, not 1.3354691406250000000000000000.
+    result = _EXACT.power(base, exponent).normalize(_EXACT)
+    exponent_of = result.as_tuple().exponent
+    if isinstance(exponent_of, int) and exponent_of > 0:
+        result = result.quantize(Decimal(1), context=_EXACT)  # 1E+7 back to 10000000
+    return result
 
 
 def _round(value: Decimal | int, places: int) -> Decimal:
