@@ -1,4 +1,4 @@
-"""The `clausec` command line: check, compile, eval, schema.
+"""The `clausec` command line: check, compile, eval, schema, summarize.
 
 Every failure the user can cause ends as a message and exit code 1, never a
 traceback; an unexpected internal error says so and asks for a report (exit 2).
@@ -17,7 +17,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from . import __version__, api, codegen, ir
+import jinja2
+
+from . import __version__, api, codegen, ir, summarize
 from . import types as T
 from .diagnostics import Diagnostic
 from .schema import facts_schema
@@ -100,6 +102,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="output as text (default) or JSON")
     p.set_defaults(run=_eval)
+
+    p = sub.add_parser("summarize", help="write a plain-English summary of an agreement",
+                       description="Write a plain-English summary of an agreement (with its "
+                       "amendments), generated from its compiled logic: overview, every "
+                       "section, glossary, facts, obligations, timeline, and each "
+                       "amendment's redline and changes in the logic.")
+    p.add_argument("file", metavar="PATH",
+                   help="the agreement's clause file, or its folder (with its amendments)")
+    p.add_argument("--format", choices=("markdown", "html", "text"), default="markdown",
+                   help="Markdown (default), a standalone HTML page, or plain text")
+    p.add_argument("--as-of", metavar="DATE", type=_iso_date,
+                   help="summarise the agreement as in force on DATE (YYYY-MM-DD); default: "
+                   "with every amendment")
+    p.add_argument("--templates", metavar="DIR",
+                   help="a folder of templates that override the built-in ones by name "
+                   "(summary.md.j2, summary.html.j2, summary.txt.j2, english.j2, ...)")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write the summary to FILE (atomically) instead of standard output")
+    p.set_defaults(run=_summarize)
 
     p = sub.add_parser("schema", help="print a JSON Schema of a clause file's facts",
                        description="Print the JSON Schema that a facts file for FILE must "
@@ -264,20 +285,51 @@ def _eval(args: argparse.Namespace) -> int:
         text = "no value"
     else:
         text = module.format_value(value, kind, currency) if kind else str(value)
+    label = "as originally signed" if version.label == "original" else version.label
+    # The same reasons in words: which conditions decided, with their sections.
+    why = summarize.render_explanation(checked, label, args.name, explanation, value) \
+        if explanation is not None else ""
     if args.format == "json":
         out: dict[str, Any] = {"name": args.name, "value": text, "kind": kind,
                                "version": version.label}
         if explanation is not None:
             out["explanation"] = explanation.to_dict()
+            # One sentence per entry, unwrapped: for programs, not terminals.
+            out["why"] = [" ".join(p.split()) for p in why.split("\n\n") if p.strip()]
         print(json.dumps(out, indent=2))
     else:
         print(f"{args.name}{_call_suffix(args.args)} = {text}")
         if len(module.VERSIONS) > 1:
-            label = "as originally signed" if version.label == "original" else version.label
             print(f"(the agreement {label})")
         if explanation is not None:
             print()
             print(explanation.render())
+            print()
+            print("Why, in words:")
+            print()
+            print(why, end="")
+    return EXIT_OK
+
+
+def _summarize(args: argparse.Namespace) -> int:
+    if args.templates is not None and not Path(args.templates).is_dir():
+        raise UserError(f"{args.templates}: no such folder of templates")
+    result = _analyse(args.file)
+    try:
+        text = summarize.render(result, args.format, args.as_of, args.templates)
+    except jinja2.TemplateSyntaxError as error:
+        raise UserError(f"{error.filename or error.name}:{error.lineno}: template error: "
+                        f"{error.message}") from None
+    except jinja2.TemplateError as error:
+        raise UserError(f"template error: {error}") from None
+    if args.output:
+        target = Path(args.output)
+        if target.is_dir():
+            raise UserError(f"{target}: is a directory; name the file to write")
+        write_atomically(target, text)
+        print(f"wrote {target}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return EXIT_OK
 
 

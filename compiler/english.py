@@ -28,18 +28,13 @@ from .runtime import format_date, format_datetime, format_money, format_percent,
 FORMATS = ("markdown", "html", "text")
 
 # Words that, first in a phrase, already determine it: no article goes before them.
-_DETERMINERS = frozenset("""the a an this that these those such any each every all no its
-their his her our one some certain either neither both""".split())
+_DETERMINERS = frozenset(["the", "a", "an", "this", "that", "these", "those", "such", "any", "each", "every", "all", "no", "its", "their", "his", "her", "our", "one", "some", "certain", "either", "neither", "both"])
 # A finite verb makes a term a sentence ("the Rights have expired"), not a name.
-_AUXILIARIES = frozenset("""is are was were has have had may might can could shall should
-will would must does do did""".split())
-_VERBS = frozenset("""applies breaches occurs holds exceeds equals remains becomes owns
-acquires receives pays terminates expires survives consents agrees elects fails exists
-continues includes requires permits constitutes""".split())
+_AUXILIARIES = frozenset(["is", "are", "was", "were", "has", "have", "had", "may", "might", "can", "could", "shall", "should", "will", "would", "must", "does", "do", "did"])
+_VERBS = frozenset(["applies", "breaches", "occurs", "holds", "exceeds", "equals", "remains", "becomes", "owns", "acquires", "receives", "pays", "terminates", "expires", "survives", "consents", "agrees", "elects", "fails", "exists", "continues", "includes", "requires", "permits", "constitutes"])
 # After these, a verb belongs to a relative clause ("an announcement that X has become").
-_RELATIVES = frozenset("that which who whom whose if when where whether".split())
-_PREPOSITIONS = frozenset("""of by on to in at for with from under pursuant upon after before
-between against during within without set""".split())
+_RELATIVES = frozenset(["that", "which", "who", "whom", "whose", "if", "when", "where", "whether"])
+_PREPOSITIONS = frozenset(["of", "by", "on", "to", "in", "at", "for", "with", "from", "under", "pursuant", "upon", "after", "before", "between", "against", "during", "within", "without", "set"])
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
                  "nine", "ten")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
@@ -77,7 +72,8 @@ def sentence(text: str) -> str:
 
 
 def capital(text: str) -> str:
-    out = str(text)
+    """The first letter upper case (spaces squashed first: macros start on new lines)."""
+    out = str(squash(text))
     return _keep(text, out[:1].upper() + out[1:])
 
 
@@ -159,7 +155,7 @@ def _base_form(verb: str) -> str:
         return verb[:-3] + "y"
     if verb.endswith(("ches", "shes", "sses", "xes", "zes")):
         return verb[:-2]
-    return verb[:-1] if verb.endswith("s") else verb
+    return verb.removesuffix("s")
 
 
 def negate_clause(phrase: str) -> str:
@@ -190,11 +186,18 @@ def holds(phrase: str, positive: bool = True, style: str = "condition") -> str:
     A term that is a sentence is used as it stands, or negated."""
     if is_clause(phrase):
         return phrase if positive else negate_clause(phrase)
+    if style == "event" and not has_determiner(phrase) and (
+            phrase[:1].isupper() or _first(phrase) in ("date", "time")):
+        # "Closing Date", "time of the breach": one known thing, "the Closing Date"
+        phrase = f"the {phrase}"
     many = plural(phrase)
     if style == "given":
         verb = ("are" if many else "is") + ("" if positive else " not")
         return f"{the(phrase)} {verb} given"
     if definite(phrase):
+        if style == "event" and _words(phrase)[1:2] in (["date"], ["time"]):
+            # "the date of the stockholder meeting": a date that is set, not an event
+            return f"{phrase} is {'known' if positive else 'not known'}"
         if style == "event":
             verb = ("have" if many else "has") + ("" if positive else " not")
             return f"{phrase} {verb} occurred"
@@ -208,9 +211,14 @@ def holds(phrase: str, positive: bool = True, style: str = "condition") -> str:
     return f"there is {indefinite(phrase)}" if positive else f"there is no {bare(phrase)}"
 
 
+def integer(n: int) -> str:
+    """"27,037,814", but "2005": a four-digit number is more often a year than a count."""
+    return f"{n:,}" if abs(n) >= 10_000 else str(n)
+
+
 def number_words(n: int) -> str:
     """Small counts in words, as contracts write them: "two", "ten"; larger ones in figures."""
-    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else f"{n:,}"
+    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else integer(n)
 
 
 def days(n: int, business: bool) -> str:
@@ -316,7 +324,7 @@ def literal(value: object, type_: T.Type | None, time_zone: str | None = None,
     if isinstance(value, (int, Decimal)) and kind == "percent":
         return format_percent(Decimal(value))
     if isinstance(value, int):
-        return f"{value:,}"
+        return integer(value)
     if isinstance(value, Decimal):
         return format_value(value, "decimal")
     if isinstance(value, str):
@@ -385,6 +393,9 @@ class Lexicon:
         decl = self.declarations.get(name)
         return bool(getattr(decl, "term", None))
 
+    def _term(self, name: str) -> str:
+        return str(getattr(self.declarations.get(name), "term", None) or "")
+
     def term(self, name: str) -> str:
         """The term as the contract spells it, or the quoted words of the name."""
         decl = self.declarations.get(name)
@@ -410,7 +421,7 @@ class Lexicon:
             if isinstance(decl, ir.Definition):
                 return f"{quoted} holds" if positive else f"{quoted} does not hold"
             return f"{quoted} is {'true' if positive else 'false'}"
-        return self.esc(holds(str(getattr(decl, "term")), positive, style))
+        return self.esc(holds(self._term(name), positive, style))
 
     def given(self, name: str, positive: bool = True) -> str:
         """`X is given`, in words: a date fact is an event that happened or not."""
@@ -419,12 +430,18 @@ class Lexicon:
         moment = type_ is not None and type_.kind in T.MOMENTS
         if not self.has_term(name):
             return f"{self.term(name)} is {'given' if positive else 'not given'}"
-        term = str(getattr(decl, "term"))
+        term = self._term(name)
         if isinstance(decl, ir.Fact):
             return self.esc(holds(term, positive, "event" if moment else "given"))
         if moment and not definite(term):
             return self.esc(holds(term, positive, "condition"))
         return self.esc(holds(term, positive, "event" if moment else "given"))
+
+    def is_date_term(self, name: str) -> bool:
+        """Whether a term already says it is a date ("the date of the stockholder
+        meeting", "Record Date")."""
+        words = str(getattr(self.declarations.get(name), "term", "") or "").lower().split()
+        return "date" in words or "time" in words[:2]
 
     def party(self, name: str) -> str:
         return self.esc(self.parties.get(name, humanise(name)))
@@ -445,7 +462,7 @@ class Lexicon:
                     "decimal"):
             return self.esc(format_value(value, kind, currency))
         if isinstance(value, int) and not isinstance(value, bool):
-            return self.esc(f"{value:,}")
+            return self.esc(integer(value))
         return self.esc(format_value(value, kind if kind in _VALUE_KINDS else "text",
                                      currency))
 
@@ -456,6 +473,20 @@ class Lexicon:
 
 _VALUE_KINDS = frozenset({"bool", "integer", "decimal", "money", "percent", "date",
                           "datetime", "days", "business_days", "party", "text"})
+
+
+def chain(node: ir.Binary) -> list[ir.Expr]:
+    """The operands of `A and B and C` (a left-nested chain of one logical operator), so
+    that three or more read as a list rather than as "either either A or B or C"."""
+    operands: list[ir.Expr] = []
+    stack: list[ir.Expr] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ir.Binary) and current.op == node.op:
+            stack.extend([current.right, current.left])
+        else:
+            operands.append(current)
+    return operands
 
 
 def kind_of(node: object) -> str:
@@ -472,4 +503,5 @@ def filters() -> dict[str, Callable[..., Any]]:
         "list_style": list_style, "item_label": item_label, "cite": cite,
         "cite_item": cite_item, "wrap": wrap, "humanise": humanise, "key": id,
         "type_words": type_words, "md": md_escape, "date_words": format_date,
+        "chain": chain,
     }

@@ -15,10 +15,11 @@ code does not do. The context is plain attrs classes, documented in the README.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import jinja2
@@ -124,6 +125,7 @@ class LogicChange:
     words (already rendered for the output format, with each version's own terms)."""
 
     name: str
+    term: str  # the provision's term, as the contract spells it (or "")
     change: str  # "added", "removed", "changed", "moved"
     section_before: str
     section_after: str
@@ -179,6 +181,13 @@ class Summary:
 
 def environment(fmt: str, templates: str | Path | None = None) -> jinja2.Environment:
     """The templates of a format: the user's directory first, then the package's."""
+    return _environment(fmt, None if templates is None else str(templates))
+
+
+@functools.lru_cache(maxsize=16)
+def _environment(fmt: str, templates: str | None) -> jinja2.Environment:
+    # Cached: compiling the templates costs far more than rendering them. jinja2 reloads a
+    # template whose file changed, so a user editing an override sees the edit.
     loaders: list[jinja2.BaseLoader] = []
     if templates is not None:
         loaders.append(jinja2.FileSystemLoader(str(templates)))
@@ -287,7 +296,7 @@ def _sections(checked: CheckedProgram) -> Iterator[SectionView]:
     decls = checked.declarations
     general = [d for d in checked.program.declarations if d.section is None]
     if general:
-        yield SectionView("", "General provisions", cite(None), "", "", "",
+        yield SectionView("", None, "General provisions", "", "", "",
                           tuple(d for d in general if not isinstance(d, ir.Fact)),
                           tuple(d for d in general if isinstance(d, ir.Fact)))
     for section in checked.program.sections:
@@ -296,6 +305,7 @@ def _sections(checked: CheckedProgram) -> Iterator[SectionView]:
         words = section.text.split()
         excerpt = "" if section.heading or section.deleted else \
             " ".join(words[:12]) + ("…" if len(words) > 12 else "")
+        excerpt = excerpt.replace('"', "")  # "Licensee" shall mean ...: quoted as a whole
         yield SectionView(section.number, section.heading, cite(section.number), section.note,
                           section.deleted, excerpt,
                           tuple(d for d in own if not isinstance(d, ir.Fact)),
@@ -360,7 +370,8 @@ def _literals(node: object) -> Iterator[ir.Literal]:
         elif isinstance(current, (tuple, list)):
             stack.extend(current)
         elif attrs.has(type(current)):
-            stack.extend(getattr(current, f.name) for f in attrs.fields(type(current))
+            cls = cast("type[attrs.AttrsInstance]", type(current))
+            stack.extend(getattr(current, f.name) for f in attrs.fields(cls)
                          if f.name not in ("span", "type"))
     yield from sorted(found, key=lambda lit: (lit.span.line, lit.span.column))
 
@@ -513,7 +524,7 @@ def word_diff(before: str, after: str) -> tuple[tuple[Segment, ...], ...]:
 
     def emit(op: str, tokens: list[str]) -> None:
         run: list[str] = []
-        for token in tokens + [None]:  # type: ignore[list-item]
+        for token in [*tokens, None]:
             if token is None or token == mark:
                 if run:
                     current = paragraphs[-1]
@@ -539,7 +550,7 @@ def word_diff(before: str, after: str) -> tuple[tuple[Segment, ...], ...]:
 
 
 def _comparable(decl: ir.Declaration) -> ir.Declaration:
-    return attrs.evolve(decl, section=None)  # type: ignore[arg-type]
+    return attrs.evolve(decl, section=None)
 
 
 def _logic_changes(env: jinja2.Environment, fmt: str, old: CheckedProgram,
@@ -560,8 +571,9 @@ def _logic_changes(env: jinja2.Environment, fmt: str, old: CheckedProgram,
             change = "moved"
         else:
             change = "added" if a is None else "removed" if b is None else "changed"
+        term = getattr(b if b is not None else a, "term", None) or ""
         yield LogicChange(
-            name, change,
+            name, term, change,
             _label(old, a.section) if a is not None else "",
             _label(new, b.section) if b is not None else "",
             sentence(en_old.node(a)) if a is not None else "",
@@ -687,13 +699,14 @@ def _record(e: ir.Expr, x: Explanation, lex: Lexicon, values: dict[int, str]) ->
 
 
 def _decisive(e: ir.Expr, x: Explanation, lex: Lexicon
-              ) -> list[tuple[ir.Expr, Explanation, str]]:
-    """The parts of a yes/no expression that decided its value, with their item labels:
+              ) -> list[tuple[ir.Expr, Explanation, str, str]]:
+    """The parts of a yes/no expression that decided its value, with their item labels
+    (as numbered in summaries, and as the clause file writes them, if it does):
     for "all of" that holds, every item; for one that fails, the item that failed (the
     evaluation stops there), and so on for any of, none of, and, or, unless."""
     if isinstance(e, ir.Not) and not _literalish(e.operand) and len(x.children) == 1:
         return _decisive(e.operand, x.children[0], lex)
-    pairs: list[tuple[ir.Expr, Explanation, str]] = []
+    pairs: list[tuple[ir.Expr, Explanation, str, str]] = []
     if isinstance(e, ir.ListOp) and e.kind in ("all", "any", "none") and \
             len(x.children) == len(e.items):
         labelled = [i for i in e.items if i.label]
@@ -701,15 +714,16 @@ def _decisive(e: ir.Expr, x: Explanation, lex: Lexicon
         for n, (item, kid) in enumerate(zip(e.items, x.children)):
             if kid.note in (_SKIPPED, "does not apply"):
                 continue
-            pairs.append((item.expr, kid, item.label or item_label(n, style)))
+            pairs.append((item.expr, kid, item.label or item_label(n, style),
+                          item.label or ""))
         kind = {"all": "and", "any": "or", "none": "none"}[e.kind]
     elif isinstance(e, ir.Binary) and e.op in ("and", "or", "unless") and \
             len(x.children) == 2:
-        pairs = [(c, k, "") for c, k in zip([e.left, e.right], x.children)
+        pairs = [(c, k, "", "") for c, k in zip([e.left, e.right], x.children)
                  if k.note != _SKIPPED]
         kind = e.op
     else:
-        return [(e, x, "")]
+        return [(e, x, "", "")]
     value = bool(x.value)
     if kind == "and":
         chosen = pairs if value else [p for p in pairs if not p[1].value][:1]
@@ -719,7 +733,14 @@ def _decisive(e: ir.Expr, x: Explanation, lex: Lexicon
         chosen = pairs if value else [p for p in pairs if p[1].value][:1]
     else:  # unless: A unless B
         chosen = pairs if value else ([pairs[0]] if not pairs[0][1].value else pairs[1:])
-    return chosen or [(e, x, "")]
+    if isinstance(e, ir.Binary):
+        # A and B and C nests as (A and B) and C: its reasons are those of the whole chain.
+        flat: list[tuple[ir.Expr, Explanation, str, str]] = []
+        for pair in chosen:
+            same = isinstance(pair[0], ir.Binary) and pair[0].op == e.op != "unless"
+            flat.extend(_decisive(pair[0], pair[1], lex) if same else [pair])
+        chosen = flat
+    return chosen or [(e, x, "", "")]
 
 
 def _named(e: ir.Expr, x: Explanation, lex: Lexicon, everywhere: bool = False
@@ -734,12 +755,12 @@ def _named(e: ir.Expr, x: Explanation, lex: Lexicon, everywhere: bool = False
             yield from _named(child, kid, lex, True)
         return
     decisive = _decisive(e, x, lex)
-    if decisive == [(e, x, "")]:
+    if decisive == [(e, x, "", "")]:
         for child, kid in _pairs(e, x, lex):
             if isinstance(child, (ir.Name, ir.Call, ir.Not)):
                 yield from _named(child, kid, lex)
         return
-    for child, kid, _ in decisive:
+    for child, kid, _, _ in decisive:
         yield from _named(child, kid, lex)
 
 
@@ -747,8 +768,8 @@ def _reasons(e: ir.Expr, x: Explanation, lex: Lexicon, section: str | None
              ) -> tuple[Reason, ...]:
     out = []
     decisive = _decisive(e, x, lex)
-    for child, kid, label in decisive:
-        where = cite_item(section, label) if label and len(decisive) == 1 else ""
+    for child, kid, label, own in decisive:
+        where = cite_item(section, own) if own and len(decisive) == 1 else ""
         out.append(Reason(child, bool(kid.value), label if len(decisive) > 1 else "", where))
     return tuple(out)
 

@@ -1,0 +1,646 @@
+"""Summaries (`clausec summarize`) and English explanations (`clausec eval --explain`).
+
+- Golden files: the seed contracts (and the all-constructs fixture) in every format, as
+  amended and as of a date before the amendment, and English explanations, compared byte
+  for byte with tests/golden/. The rendered examples in clauses/examples/summaries/ are
+  checked the same way, so they never go stale. After an intended change, regenerate both
+  and review the diff:
+
+      CLAUSEC_UPDATE_GOLDEN=1 python -m pytest tests/test_summaries.py
+
+- The English of the constructs: phrases, numbering, money, percents, dates, business days.
+- A hypothesis property: small random clause programs (every construct of the grammar,
+  with and without an amendment, with text that Markdown and HTML would misread) render
+  in every format to non-empty, deterministic output; the HTML parses as HTML5 without a
+  single error (html5lib's strict parser), the Markdown renders (markdown-it) with tables
+  of consistent width, and every explanation renders.
+- The command line: formats, --as-of, -o, --templates and its errors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import textwrap
+from datetime import date, datetime
+from pathlib import Path
+
+import html5lib
+import pytest
+from clausec import api, english, ir, summarize
+from clausec.cli import main
+from clausec.source import SourceFile
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = ROOT / "tests" / "golden"
+EXAMPLES = ROOT / "clauses" / "examples" / "summaries"
+FIXTURE = ROOT / "tests" / "data" / "all_constructs.clause"
+PATENT = ROOT / "clauses" / "patent_purchase"
+RIGHTS = ROOT / "clauses" / "rights_agreement"
+UPDATE = os.environ.get("CLAUSEC_UPDATE_GOLDEN") == "1"
+SUFFIX = {"markdown": "md", "html": "html", "text": "txt"}
+FORMATS = tuple(SUFFIX)
+
+
+def analysed(path: Path) -> api.Result:
+    ((agreement, amendments),) = api.group([path])
+    result = api.analyse(SourceFile.read(agreement), [SourceFile.read(a) for a in amendments])
+    assert result.ok, [d.message for d in result.diagnostics]
+    return result
+
+
+def check_golden(path: Path, text: str) -> None:
+    """Byte for byte against the golden file (rewritten with CLAUSEC_UPDATE_GOLDEN=1)."""
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8"))
+    assert path.exists(), f"{path} is missing: run CLAUSEC_UPDATE_GOLDEN=1 python -m pytest " \
+                          f"tests/test_summaries.py"
+    expected = path.read_bytes().decode("utf-8")
+    if text != expected:
+        import difflib
+        diff = "".join(list(difflib.unified_diff(expected.splitlines(True), text.splitlines(True),
+                                                 str(path), "rendered"))[:60])
+        pytest.fail(f"{path.name} differs from the rendered output (regenerate with "
+                    f"CLAUSEC_UPDATE_GOLDEN=1 if intended):\n{diff}")
+
+
+def summarize_cli(capsys, *args: object) -> str:
+    code = main(["summarize", *map(str, args)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return out
+
+
+def markdown_renders(text: str) -> str:
+    return MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
+
+
+def html_errors(text: str) -> list[object]:
+    parser = html5lib.HTMLParser(strict=False, namespaceHTMLElements=False)
+    parser.parse(text)
+    return list(parser.errors)
+
+
+def assert_html5(text: str) -> None:
+    assert html_errors(text) == []
+    html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(text)
+
+
+def table_widths_are_consistent(markdown: str) -> None:
+    """Every row of a Markdown table has as many cells as its header."""
+    width = None
+    for line in markdown.split("\n"):
+        if not line.startswith("|"):
+            width = None
+            continue
+        cells = len(re.findall(r"(?<!\\)\|", line)) - 1
+        if width is None:
+            width = cells
+        assert cells == width, f"a table row of {cells} cells under a header of {width}: {line}"
+
+
+# =============================================================================
+# Golden files
+# =============================================================================
+
+CASES = [
+    ("patent_purchase", PATENT, None),
+    ("rights_agreement", RIGHTS, None),
+    ("all_constructs", FIXTURE, None),
+    ("patent_purchase.as_of_2004-03-01", PATENT, "2004-03-01"),
+    ("rights_agreement.as_of_2003-12-01", RIGHTS, "2003-12-01"),
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(("name", "path", "as_of"), CASES, ids=[c[0] for c in CASES])
+def test_golden_summary(capsys, fmt, name, path, as_of):
+    extra = ["--as-of", as_of] if as_of else []
+    text = summarize_cli(capsys, path, "--format", fmt, *extra)
+    check_golden(GOLDEN / f"{name}.{SUFFIX[fmt]}", text)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("name", ["patent_purchase", "rights_agreement"])
+def test_shipped_examples_are_what_the_command_writes(capsys, tmp_path, fmt, name):
+    """clauses/examples/summaries/ holds `clausec summarize` of each seed contract."""
+    target = tmp_path / f"{name}.{SUFFIX[fmt]}"
+    summarize_cli(capsys, ROOT / "clauses" / name, "--format", fmt, "-o", target)
+    check_golden(EXAMPLES / target.name, target.read_text(encoding="utf-8"))
+
+
+EXPLAINED = [
+    ("patent_closing_payment", PATENT, "closing_payment_due", "patent_board_approval.json", []),
+    ("patent_conditions_before", PATENT, "closing_conditions_met", "patent_board_approval.json",
+     ["--as-of", "2004-03-01"]),
+    ("patent_superior_contract", PATENT, "terminate_for_superior_contract",
+     "patent_superior_contract.json", ["--as-of", "2004-03-01"]),
+    ("rights_flip_in", RIGHTS, "flip_in_event", "rights_flip_in.json", []),
+    ("rights_distribution_date", RIGHTS, "distribution_date", "rights_tender_offer.json", []),
+    ("rights_redeem", RIGHTS, "redeem_rights", "rights_expiry.json", []),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "term", "facts", "extra"), EXPLAINED,
+                         ids=[c[0] for c in EXPLAINED])
+def test_golden_explanation(capsys, name, path, term, facts, extra):
+    code = main(["eval", str(path), term, "--facts", str(ROOT / "clauses" / "examples" / facts),
+                 "--explain", *extra])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    check_golden(GOLDEN / f"explain.{name}.txt", out)
+
+
+# =============================================================================
+# What the summaries say
+# =============================================================================
+
+
+@pytest.fixture(scope="module")
+def patent_markdown() -> str:
+    return summarize.render(analysed(PATENT), "markdown")
+
+
+def test_sections_read_from_the_logic(patent_markdown):
+    # The issue's example, as the compiled logic has it (Section 3.1 as amended).
+    assert ("The conditions set forth in Section 3.1 are met when all of the following hold: "
+            "(a) there is a Requisite Board Approval; (b) there has been no termination or "
+            "amendment of Amendment 2 to the License Agreement; and (c) there has been no "
+            "termination or amendment of the Escrow Agreement.") in patent_markdown
+    assert "“Closing Date” means the date of this Amendment, if the conditions set forth " \
+           "in Section 3.1 are met (otherwise there is none)." in patent_markdown
+
+
+def test_money_percent_dates_and_business_days(patent_markdown):
+    assert "| “total purchase price” | $1,800,000.00 | Section 3.2 |" in patent_markdown
+    assert "$10,000,000.00 times (1 plus 7.5%) to the power of (the calendar year minus the " \
+           "year of the first such transfer)" in patent_markdown
+    assert "| December 30, 2003 | Patent Purchase Agreement dated | — |" in patent_markdown
+    assert "within two business days after the breach" in patent_markdown
+    assert "$1.8 million" not in patent_markdown  # one style of money, everywhere
+
+
+def test_deleted_sections_and_amended_notes(patent_markdown):
+    assert "- **Section 8.2**: \\[Deleted by the Amendment to Patent Purchase Agreement of " \
+           "March 31, 2004\\]" in patent_markdown
+    assert "### Section 3.1\n\n*As amended on March 31, 2004.*" in patent_markdown
+
+
+def test_glossary_defines_and_says_where_used(patent_markdown):
+    glossary = patent_markdown.split("## Glossary")[1].split("## Facts")[0]
+    entry = next(line for line in glossary.splitlines() if line.startswith("- **“Closing Date”"))
+    assert "(Section 3.1, as amended on March 31, 2004)" in entry
+    assert "*Used in Section 3.4, as amended on March 31, 2004; Section 4.1;" in entry
+    terms = [re.match(r"- \*\*“?(.*?)”?\*\*", line).group(1).lower()
+             for line in glossary.splitlines() if line.startswith("- **")]
+    keys = [re.sub(r"^(the|a|an|this) ", "", t) for t in terms]
+    assert keys == sorted(keys)
+
+
+def test_obligations_table_and_timeline(patent_markdown):
+    assert ("| Purchaser | pay the payment specified in Section 3.2 of the Amendment | Seller | "
+            "on the date of this Amendment | The conditions set forth in Section 3.1 are met |"
+            ) in patent_markdown
+    timeline = patent_markdown.split("## Timeline")[1].split("## Amendments")[0]
+    dates = re.findall(r"^\| ([A-Z][a-z]+ \d+, \d{4}) \|", timeline, re.MULTILINE)
+    parsed = [datetime.strptime(d, "%B %d, %Y") for d in dates]
+    assert len(parsed) >= 4 and parsed == sorted(parsed)
+    assert "Within two business days after the breach" in timeline
+
+
+def test_amendment_redline_and_logic_changes(patent_markdown):
+    amendments = patent_markdown.split("## Amendments")[1]
+    assert "<del>Stockholder Approval and</del> <ins>Board Approval,</ins>" in amendments
+    assert "**Section 8.1 is deleted.** \\[Deleted by the Amendment to Patent Purchase " \
+           "Agreement of March 31, 2004\\]" in amendments
+    assert "| Requisite Board Approval `requisite_board_approval` | added | — | There is a " \
+           "Requisite Board Approval" in amendments
+    assert "`terminate_for_superior_contract` | removed | Seller may terminate" in amendments
+    assert "`deposit_received` | moved from Section 3.4 to Section 3.2 of the Amendment" \
+        in amendments
+    changed = next(line for line in amendments.splitlines() if "`closing_date`" in line)
+    assert "two business days after the satisfaction of the conditions" in changed
+    assert "means the date of this Amendment" in changed
+
+
+def test_as_of_shows_the_version_in_force():
+    before = summarize.render(analysed(PATENT), "markdown", date(2004, 3, 1))
+    assert "as in force on **March 1, 2004** (as originally signed)" in before
+    assert "(a) there is a Requisite Stockholder Approval; and (b)" in before
+    assert "Requisite Board Approval when" not in before.split("## Amendments")[0]
+    assert "**not yet in force** on March 1, 2004" in before
+    on = summarize.render(analysed(PATENT), "markdown", date(2004, 3, 31))
+    assert "(as amended on March 31, 2004)" in on
+
+
+def test_text_is_wrapped_and_html_is_one_standalone_page():
+    result = analysed(RIGHTS)
+    text = summarize.render(result, "text")
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "[-" in text and "{+" in text
+    page = summarize.render(result, "html")
+    assert_html5(page)
+    assert page.startswith("<!DOCTYPE html>")
+    # One file, nothing fetched: no scripts, stylesheets, images or fonts from elsewhere.
+    assert not re.search(r"<(script|link|img|iframe)\b|@import|url\(", page)
+    assert "@media print" in page
+    assert "<ins>" in page and "<del>" in page
+
+
+def test_output_is_deterministic():
+    first = [summarize.render(analysed(RIGHTS), fmt) for fmt in FORMATS]
+    second = [summarize.render(analysed(RIGHTS), fmt) for fmt in FORMATS]
+    assert first == second
+
+
+def test_every_seed_summary_is_well_formed():
+    for path in (PATENT, RIGHTS, FIXTURE):
+        result = analysed(path)
+        assert_html5(summarize.render(result, "html"))
+        markdown = summarize.render(result, "markdown")
+        assert "<table>" in markdown_renders(markdown)
+        table_widths_are_consistent(markdown)
+
+
+# =============================================================================
+# English explanations
+# =============================================================================
+
+
+def test_explain_says_why_in_english(capsys, tmp_path):
+    facts = tmp_path / "facts.json"
+    facts.write_text('{"license_amendment_2_terminated_or_amended": false}', encoding="utf-8")
+    code = main(["eval", str(PATENT), "closing_conditions_met", "--facts", str(facts),
+                 "--explain", "--format", "text"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 0
+    assert ("The conditions set forth in Section 3.1 are not met (Section 3.1, as amended on "
+            "March 31, 2004) because there is no Requisite Board Approval (Section 3.1(a), as "
+            "amended on March 31, 2004).") in out
+    assert "There is no Requisite Board Approval (Section 2.3 of the Amendment to Patent " \
+           "Purchase Agreement of March 31, 2004) because (a) there has been no unanimous " \
+           "approval" in out
+
+
+def test_explain_json_carries_the_words(capsys):
+    code = main(["eval", str(RIGHTS), "flip_in_event", "--facts",
+                 str(ROOT / "clauses" / "examples" / "rights_flip_in.json"), "--explain",
+                 "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert data["why"][0].startswith("There is a Section 11(a)(ii) Event (Section 11(a)(ii), "
+                                     "as amended on December 22, 2003) because there is an "
+                                     "Acquiring Person and none of the following holds:")
+    assert any("the beneficial ownership (20%) is at least 15%" in s for s in data["why"])
+
+
+def test_every_seed_term_explains(tmp_path):
+    """Every term, condition, obligation and power of every version, on every facts file
+    of clauses/examples/, explains in words without failing."""
+    from decimal import Decimal
+
+    for path, prefix in ((PATENT, "patent_"), (RIGHTS, "rights_")):
+        result = analysed(path)
+        module = api.module_from_source(api.generate(result), result.source.name)
+        for facts_file in sorted((ROOT / "clauses" / "examples").glob(prefix + "*.json")):
+            facts = module.Facts.from_dict(json.loads(facts_file.read_text(),
+                                                      parse_float=Decimal))
+            for version, (_, checked) in zip(module.VERSIONS, result.versions):
+                for decl in checked.program.declarations:
+                    if isinstance(decl, (ir.Exception_, ir.Fact)):
+                        continue
+                    args = [2008 if p.type.kind == "integer" else Decimal(5_000_000)
+                            for p in getattr(decl, "params", ())]
+                    try:
+                        value = version.evaluate(decl.name, facts, *args)
+                        tree = version.explain(decl.name, facts, *args)
+                    except module.ClauseError:
+                        continue
+                    words = summarize.render_explanation(checked, version.label, decl.name,
+                                                         tree, value)
+                    assert words.strip() and "\n\n" in words + "\n\n"
+
+
+# =============================================================================
+# Phrases
+# =============================================================================
+
+
+@pytest.mark.parametrize(("term", "positive", "style", "expected"), [
+    ("Requisite Board Approval", False, "condition", "there is no Requisite Board Approval"),
+    ("Acquiring Person", True, "condition", "there is an Acquiring Person"),
+    ("the conditions set forth in Section 3.1", True, "condition",
+     "the conditions set forth in Section 3.1 are met"),
+    ("the Rights have expired", False, "condition", "the Rights have not expired"),
+    ("an amendment may be made", False, "condition", "an amendment may not be made"),
+    ("this license applies to all of the revenue", False, "condition",
+     "this license does not apply to all of the revenue"),
+    ("a public announcement that an Acquiring Person has become such", True, "condition",
+     "there is a public announcement that an Acquiring Person has become such"),
+    ("the breach", False, "event", "the breach has not occurred"),
+    ("approval of the Plan of Liquidation", True, "event",
+     "there has been approval of the Plan of Liquidation"),
+    ("repurchases of stock by the Company", False, "event",
+     "there have been no repurchases of stock by the Company"),
+    ("the date of the stockholder meeting", True, "event",
+     "the date of the stockholder meeting is known"),
+    ("Closing Date", True, "event", "the Closing Date has occurred"),
+    ("the cap", False, "given", "the cap is not given"),
+])
+def test_terms_as_propositions(term, positive, style, expected):
+    assert english.holds(term, positive, style) == expected
+
+
+def test_values_in_words():
+    assert english.days(2, True) == "two business days"
+    assert english.days(1, False) == "one day"
+    assert english.days(30, False) == "30 days"
+    assert english.integer(27_037_814) == "27,037,814" and english.integer(2005) == "2005"
+    from decimal import Decimal
+
+    from clausec import types as T
+    assert english.literal(Decimal(1_800_000), T.money("USD")) == "$1,800,000.00"
+    assert english.literal(Decimal("0.075"), T.PERCENT) == "7.5%"
+    assert english.literal(date(2004, 3, 30), T.DATE) == "March 30, 2004"
+    assert english.the("Closing Date") == "the Closing Date"
+    assert english.the("Seller's board") == "Seller's board"
+    assert english.item_label(1, 1) == "(ii)" and english.item_label(27, 0) == "(ab)"
+    assert english.cite_item("3.1, as amended on March 31, 2004", "(a)") == \
+        "Section 3.1(a), as amended on March 31, 2004"
+
+
+def test_nested_lists_keep_their_numbering(tmp_path, write_clause):
+    path = write_clause(tmp_path, """
+        agreement x "X" { dated 2004-01-01 }
+        fact a "a notice": bool default false
+        fact b "a cure": bool default false
+        fact c "a waiver": bool default false
+        section 1 {
+          condition ok "the deal may close" = all of [
+            (a) a,
+            (b) any of [b, c],
+            none of [a; b],
+          ]
+        }
+        """)
+    text = summarize.render(analysed(path), "text")
+    assert ("The deal may close when all of the following hold: (a) there has been a notice; "
+            "(b) at least one of the following holds: (i) there has been a cure, or (ii) there "
+            "has been a waiver; and (c) none of the following holds: (i) there has been a "
+            "notice, or (ii) there has been a cure.") in " ".join(text.split())
+
+
+# =============================================================================
+# Random programs: every construct renders, well-formed, in every format
+# =============================================================================
+
+# Terms and words with characters that Markdown and HTML would read as markup.
+NASTY = ["<b>bold</b> & co", "*starred* _under_", "a | pipe", "# hash", "`tick` [link](x)"]
+FACT_BLOCK = """
+fact flag "a notice of {n0}": bool default false "Whether {n1} was given."
+fact other: bool default false
+fact event_on "the announcement of {n2}": date optional
+fact later_on: date optional
+fact price "the price": money default $100
+fact rate: percent default 10%
+fact count "the {n3} count": integer default 3
+fact moment: datetime optional
+fact memo "a memo": text default "x"
+"""
+HEADER = """agreement gen "Generated {n4} Agreement" {{
+  dated March 30, 2004
+  effective 2004-04-01
+  governing law "the State of {n0}"
+  party buyer "Buyer": "Buyer {n1} LLC"
+  party seller "Seller"
+  time zone America/New_York "New York City time"
+}}
+"""
+
+
+def _leaf(kind: str) -> st.SearchStrategy[str]:
+    return st.sampled_from({
+        "bool": ["flag", "other", "true", "event_on is given", "later_on is not given",
+                 "price is at least $50", "rate < 15%", "count == 3", "count is not 4",
+                 "event_on is before March 1, 2004", "moment is given", 'memo is "x"',
+                 "moment is after close of business on 2004-03-30",
+                 "price is more than $1,000.50", "event_on is on or after 2004-01-02"],
+        "money": ["$1,800,000", "price", "$.01", "USD 5", "round(price / 3, 2)"],
+        "date": ["March 30, 2004", "2004-01-02", "event_on", "later_on"],
+        "integer": ["count", "27_037_814", "year(2004-03-30)",
+                    "days_between(2004-01-01, 2004-03-01)"],
+    }[kind])
+
+
+def _expr(kind: str, depth: int) -> st.SearchStrategy[str]:
+    if depth <= 0:
+        return _leaf(kind)
+    b, sub = _expr("bool", depth - 1), _expr(kind, depth - 1)
+    label = st.sampled_from(["", "(a) ", "(ii) ", "(B) ", "(3) "])
+    combos: dict[str, list[st.SearchStrategy[str]]] = {
+        "bool": [
+            b.map(lambda x: f"not ( {x} )"),
+            st.tuples(b, b).map(lambda p: f"( {p[0]} ) and ( {p[1]} )"),
+            st.tuples(b, b, b).map(lambda p: f"( {p[0]} ) or ( {p[1]} ) or ( {p[2]} )"),
+            st.tuples(b, b).map(lambda p: f"( {p[0]} ) unless ( {p[1]} )"),
+            st.tuples(st.sampled_from(["all", "any", "none"]), label, b, b, b).map(
+                lambda p: f"{p[0]} of [{p[1]}{p[2]}, {p[3]} when {p[4]},]"),
+            st.tuples(b, b, b).map(lambda p: f"if {p[0]} then {p[1]} else {p[2]}"),
+        ],
+        "money": [
+            st.tuples(sub, sub).map(lambda p: f"( {p[0]} ) + ( {p[1]} )"),
+            sub.map(lambda x: f"( {x} ) * rate"), sub.map(lambda x: f"-( {x} )"),
+            sub.map(lambda x: f"( {x} ) * 2 - $1"),
+            st.tuples(st.sampled_from(["lesser", "greater", "sum"]), sub, sub, b).map(
+                lambda p: f"{p[0]} of [(i) {p[1]}, (ii) {p[2]} when {p[3]}]"),
+            st.tuples(b, sub, sub).map(lambda p: f"if {p[0]} then {p[1]} else {p[2]}"),
+        ],
+        "date": [
+            sub.map(lambda x: f"10 days after ( {x} )"),
+            sub.map(lambda x: f"2 business days before ( {x} )"),
+            sub.map(lambda x: f"( {x} ) + 3 days"),
+            st.tuples(st.sampled_from(["earlier", "later"]), sub, sub, b).map(
+                lambda p: f"{p[0]} of [{p[1]}, {p[2]} when {p[3]}]"),
+        ],
+        "integer": [
+            sub.map(lambda x: f"( {x} ) * 2 + 1"),
+            sub.map(lambda x: f"-( {x} )"),
+        ],
+    }
+    return st.one_of(_leaf(kind), *combos[kind])
+
+
+@st.composite
+def declarations(draw: st.DrawFn, section: int) -> list[str]:
+    out = []
+    for i in range(draw(st.integers(1, 4))):
+        name = f"s{section}_{i}"
+        term = draw(st.sampled_from(["", ' "Term {0}"', ' "the Rights have expired {0}"',
+                                     ' "Qualified Offer {0}"', ' "{1} {0}"']))
+        term = term.format(i, draw(st.sampled_from(NASTY)))
+        kind = draw(st.sampled_from(["define", "condition", "obligation", "power",
+                                     "exception"]))
+        if kind == "define":
+            type_ = draw(st.sampled_from(["money", "date", "integer"]))
+            out.append(f"define {name}{term}: {type_} = {draw(_expr(type_, 2))}")
+            if type_ == "money" and draw(st.booleans()):
+                out.append(f"exception to {name} = $1 when {draw(_expr('bool', 1))}")
+        elif kind == "condition":
+            out.append(f"condition {name}{term} = {draw(_expr('bool', 3))}")
+        elif kind == "obligation":
+            holder = draw(st.sampled_from(["buyer", "either party", "seller and buyer jointly"]))
+            action = draw(st.sampled_from(["pay", '"give notice of the <closing>"']))
+            obj = draw(st.sampled_from(["", " " + draw(_expr("money", 1))]))
+            to = draw(st.sampled_from(["", " to seller"]))
+            deadline = draw(st.sampled_from([
+                "", f" by {draw(_expr('date', 1))}", f" on {draw(_expr('date', 1))}",
+                " within 2 business days after event_on", " within 10 days after 2004-01-01"]))
+            when = draw(st.sampled_from(["", f" when {draw(_expr('bool', 2))}"]))
+            out.append(f"obligation {name}{term}: {holder} must {action}{obj}{to}{deadline}"
+                       f"{when}")
+        elif kind == "power":
+            holder = draw(st.sampled_from(["seller", "either party", "buyer and seller jointly"]))
+            then = draw(st.sampled_from(["", " then buyer must pay $5 to seller by 2004-05-01",
+                                         ' then seller must "return the deposit" to buyer']))
+            out.append(f"power {name}{term}: {holder} may terminate when "
+                       f"{draw(_expr('bool', 2))}{then}")
+        else:
+            out.append(f"define {name}_base: money = {draw(_expr('money', 1))}")
+            out.append(f"exception {name} to {name}_base{term} = $0 when "
+                       f"{draw(_expr('bool', 2))}")
+    return out
+
+
+@st.composite
+def programs(draw: st.DrawFn) -> tuple[str, str | None]:
+    nasty = {f"n{i}": draw(st.sampled_from(NASTY)) for i in range(5)}
+    parts = [HEADER.format(**nasty), FACT_BLOCK.format(**nasty)]
+    count = draw(st.integers(1, 3))
+    for n in range(1, count + 1):
+        heading = draw(st.sampled_from(["", ' "Heading <i>&amp;</i>"', ' "Payment"']))
+        body = "\n  ".join(draw(declarations(n)))
+        words = draw(st.sampled_from(NASTY))
+        parts.append(f'section {n}{heading} {{\n  text """\n    Words of section {n} with '
+                     f'{words}. A second sentence.\n  """\n  {body}\n}}\n')
+    parts.append('section 9 "Notices" {\n  text """All notices | in *writing*."""\n}\n')
+    amendment = None
+    if draw(st.booleans()):
+        body = "\n  ".join(draw(declarations(7)))
+        operations = [(f'replace section 9 "Notices" {{\n  text """Notices by <email> & '
+                       f'post."""\n  {body}\n}}'),
+                      'add section 10 "New" {\n  text """An *added* section."""\n}']
+        if count > 1:
+            operations.append(f"delete section {count}")
+        amendment = ('amendment first "First Amendment" amends gen {\n  dated 2004-06-01\n'
+                     '  effective 2004-06-01\n}\n\n' + "\n\n".join(operations) + "\n")
+    return "\n".join(parts), amendment
+
+
+PROPERTY = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@PROPERTY
+@given(programs())
+def test_every_construct_renders_well_formed_in_every_format(case):
+    text, amendment = case
+    source = SourceFile("gen.clause", text)
+    others = [SourceFile("amendment.clause", amendment)] if amendment else []
+    result = api.analyse(source, others)
+    assert result.ok, "\n".join(d.render(result.sources) for d in result.diagnostics
+                                if d.severity == "error")
+    assert result.versions is not None
+    dates = [None] + [v.effective for v, _ in result.versions[1:] if v is not None]
+    for as_of in dates:
+        for fmt in FORMATS:
+            out = summarize.render(result, fmt, as_of)
+            assert out.strip(), fmt
+            assert out == summarize.render(result, fmt, as_of), "not deterministic"
+            if fmt == "html":
+                assert_html5(out)
+                assert "<b>bold</b>" not in out  # user text is escaped
+            elif fmt == "markdown":
+                assert markdown_renders(out).strip()
+                assert "<b>bold</b>" not in out
+                table_widths_are_consistent(out)
+        glossary = summarize.render(result, "text", as_of).split("Glossary")[1]
+        _, checked = result.versions[summarize.version_at(result.versions, as_of)]
+        for decl in checked.program.declarations:
+            if isinstance(decl, ir.Definition) and decl.term:
+                assert decl.term in " ".join(glossary.split())
+    # Every provision explains in words, in every version, on the facts' defaults.
+    module = api.module_from_source(api.generate(result), "gen.clause")
+    facts = module.Facts()
+    for version, (_, checked) in zip(module.VERSIONS, result.versions):
+        for decl in checked.program.declarations:
+            if isinstance(decl, (ir.Fact, ir.Exception_)):
+                continue
+            try:
+                value = version.evaluate(decl.name, facts)
+                tree = version.explain(decl.name, facts)
+            except module.ClauseError:
+                continue
+            assert summarize.render_explanation(checked, version.label, decl.name, tree,
+                                                value).strip()
+
+
+# =============================================================================
+# The command line
+# =============================================================================
+
+
+def test_summarize_writes_a_file(capsys, tmp_path):
+    target = tmp_path / "out" / "ppa.html"
+    code = main(["summarize", str(PATENT), "--format", "html", "-o", str(target)])
+    out, err = capsys.readouterr()
+    assert code == 0 and out == "" and f"wrote {target}" in err
+    assert target.read_text(encoding="utf-8") == summarize.render(analysed(PATENT), "html")
+    assert not [p for p in target.parent.iterdir() if p.name != "ppa.html"]  # no temp left
+
+
+def test_summarize_user_templates_override_by_name(capsys, tmp_path):
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "summary.md.j2").write_text(textwrap.dedent("""\
+        {% import "english.j2" as en with context %}
+        # {{ summary.title }} ({{ summary.version }})
+        {% for e in summary.glossary %}
+        * {{ en.node(e.decl)|sentence }}
+        {% endfor %}
+        """), encoding="utf-8")
+    out = summarize_cli(capsys, PATENT, "--templates", templates)
+    assert out.startswith("# Patent Purchase Agreement (as amended on March 31, 2004)\n")
+    assert "* “Deposit” means $900,000.00.\n" in out
+    # english.j2 itself can be overridden: every format then speaks its words.
+    (templates / "english.j2").write_text(
+        (summarize.TEMPLATES / "english.j2").read_text(encoding="utf-8").replace(
+            "all of the following hold:", "each of these is true:"), encoding="utf-8")
+    out = summarize_cli(capsys, PATENT, "--templates", templates, "--format", "text")
+    assert "are met when each of these is true: (a)" in " ".join(out.split())
+
+
+def test_summarize_errors_are_messages(capsys, tmp_path):
+    code = main(["summarize", str(PATENT), "--templates", str(tmp_path / "none")])
+    assert code == 1 and "no such folder of templates" in capsys.readouterr().err
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "summary.md.j2").write_text("{% if %}\n", encoding="utf-8")
+    code = main(["summarize", str(PATENT), "--templates", str(broken)])
+    err = capsys.readouterr().err
+    assert code == 1 and "summary.md.j2:1: template error" in err
+    (broken / "summary.md.j2").write_text("{{ summary.no_such_field }}\n", encoding="utf-8")
+    code = main(["summarize", str(PATENT), "--templates", str(broken)])
+    assert code == 1 and "no_such_field" in capsys.readouterr().err
+    code = main(["summarize", str(tmp_path / "missing")])
+    assert code == 1
+
+
+def test_summarize_subprocess_from_another_directory(run_cli, tmp_path):
+    result = run_cli("summarize", PATENT, "--format", "text", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("PATENT PURCHASE AGREEMENT\n")
