@@ -284,7 +284,7 @@ class _Generator:
         no value if one of them has none ("10 days after X" before X happened)."""
         inner = _Ctx(ctx.section, dict(ctx.subst), ctx.params)
         names, args = [], []
-        for i, child in enumerate(c for c in _children(e) if c.type and c.type.optional):
+        for i, child in enumerate(c for c in children(e) if c.type and c.type.optional):
             inner.subst[id(child)] = f"t{i}"
             names.append(f"t{i}")
             args.append(self.expr(child, ctx, strict=False, lift=True))
@@ -529,14 +529,14 @@ class _Generator:
                     f" lambda: {self.xexpr(e.then, ctx)}, "
                     f"lambda: {self.xexpr(e.otherwise, ctx)}{money})")
         # Everything else: computed from all of its children, by the fast code itself.
-        children = list(_children(e))
+        parts = children(e)
         inner = _Ctx(ctx.section, dict(ctx.subst), ctx.params)
         names = []
-        for i, child in enumerate(children):
+        for i, child in enumerate(parts):
             inner.subst[id(child)] = f"v{i}"
             names.append(f"v{i}")
         compute = self._expr(e, inner)
-        explained = "".join(", " + self.xexpr(child, ctx) for child in children)
+        explained = "".join(", " + self.xexpr(child, ctx) for child in parts)
         lift = ", lift=True" if e.type is not None and e.type.optional else ""
         return (f"_x_apply({label!r}, {kind!r}, {at}, lambda {', '.join(names)}: {compute}"
                 f"{explained}{money}{lift})")
@@ -1003,14 +1003,14 @@ def _size(e: ir.Expr) -> int:
         return 1 + sum(_size(i.expr) + (_size(i.when) if i.when else 0) for i in e.items)
     if isinstance(e, ir.IfThenElse):
         return 1 + _size(e.condition) + _size(e.then) + _size(e.otherwise)
-    return 1 + sum(_size(c) for c in _children(e))
+    return 1 + sum(_size(c) for c in children(e))
 
 
 def _calendar_name(name: str) -> str:
     return {"us_federal": "us_federal", "weekends_only": "none"}.get(name, "us_federal")
 
 
-def _children(e: ir.Expr) -> list[ir.Expr]:
+def children(e: ir.Expr) -> list[ir.Expr]:
     """The direct subexpressions of an expression, in source order."""
     if isinstance(e, ir.Call):
         return list(e.args)

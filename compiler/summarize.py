@@ -682,7 +682,7 @@ def _pairs(e: ir.Expr, x: Explanation, lex: Lexicon) -> list[tuple[ir.Expr, Expl
         if len(kids) != 2:
             return []
         return [(e.condition, kids[0]), (e.then if kids[0].value else e.otherwise, kids[1])]
-    children = [c for c in codegen._children(e) if not _literalish(c)]
+    children = [c for c in codegen.children(e) if not _literalish(c)]
     return list(zip(children, kids)) if len(children) == len(kids) else []
 
 

@@ -1569,3 +1569,15 @@ def test_other_literals(tmp_path, compile_text, literal, expected):
     value = m.value_of_literal(m.Facts(n=1))
     assert value == expected
     assert type(value) is type(expected)
+
+
+def test_a_parenthesised_word_starting_an_item_is_an_expression_not_a_label(
+        tmp_path, compile_text):
+    # Item labels are letters like (a), (ll), roman numerals like (viii), (A) or (1);
+    # "(true)" is an expression, so "(true) and approved" is the item.
+    m = compile_text(tmp_path, """
+        fact approved: bool
+        condition c = all of [(true) and approved, (ll) approved, (viii) approved]
+    """)
+    assert m.c(m.Facts(approved=True)) is True
+    assert m.c(m.Facts(approved=False)) is False
