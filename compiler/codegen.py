@@ -339,8 +339,12 @@ class _Generator:
         return repr(e.name)  # a party
 
     def _inlinable(self, d: ir.Definition) -> bool:
+        # Only terms built from facts and literals: inlining a term that uses other terms
+        # would inline whole chains of them (price_2 = price_1 + ..., price_1 = ...).
         return (not d.params and not self.c.exceptions.get(d.name)
-                and _size(d.expr) <= _INLINE_SIZE)
+                and _size(d.expr) <= _INLINE_SIZE
+                and not any(isinstance(self.decls.get(n), ir.Definition)
+                            for n in ir.names_used(d.expr)))
 
     def _call(self, e: ir.Call, ctx: _Ctx) -> str:
         target = self.decls.get(e.name)
