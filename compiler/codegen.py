@@ -38,18 +38,10 @@ _HERE = Path(__file__).resolve().parent
 _PRELUDE_FILES = ("runtime.py", "runtime_eval.py")
 
 # Names the prelude and the module define: a clause name equal to one gets a trailing _.
+# The names the module defines itself, beside the prelude's (see _reserved).
 _MODULE_NAMES = frozenset({
     "Facts", "explain", "evaluate", "SECTIONS", "PARTIES", "AGREEMENT", "FACT_TYPES",
-    "at", "VERSIONS", "AMENDMENTS",
-    "Decimal", "date", "datetime", "timedelta", "ZoneInfo", "ZoneInfoNotFoundError",
-    "MAXYEAR", "Final", "overload", "Iterable", "dataclass", "re", "difflib", "functools",
-    "Any", "Callable", "Sequence", "Mapping", "TypeVar", "ROUND_HALF_UP", "Calendar",
-    "Obligation", "Power", "Explanation", "ClauseError", "FactError", "ClauseRuntimeError",
-    "MissingFactError", "ConflictError", "NoValueError", "close_of_business", "facts",
-    "us_federal_holidays", "format_money", "format_percent", "format_date",
-    "format_datetime", "format_days", "format_value", "annotations", "object", "str", "int",
-    "bool", "tuple", "dict", "list", "type", "min", "max", "len", "print", "range", "self",
-    "cls", "set", "frozenset", "getattr", "isinstance", "repr", "super", "iter", "next",
+    "at", "VERSIONS", "AMENDMENTS", "facts", "annotations", "self", "cls",
 })
 
 _PY_TYPES = {

@@ -8,7 +8,6 @@ them (print, serialise as JSON, raise `CompileError`).
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Iterable
 from typing import Literal
 
@@ -109,9 +108,6 @@ class Diagnostics:
 
     def render(self, sources: dict[str, SourceFile]) -> str:
         return "\n\n".join(d.render(sources) for d in self.sorted())
-
-    def to_json(self) -> str:
-        return json.dumps([d.to_dict() for d in self.sorted()], indent=2)
 
 
 class CompileError(Exception):

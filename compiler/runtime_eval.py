@@ -167,14 +167,6 @@ def _x_apply(label: str, kind: str, at: _At, compute: Callable[..., object],
                        line=at[1], children=shown, currency=currency)
 
 
-def _x_named(label: str, kind: str, at: _At, inner: Explanation, note: str = "",
-             currency: str = "USD") -> Explanation:
-    """A defined term: its value, and below it the construct that defines it."""
-    return Explanation(label=label, value=inner.value, kind=kind, section=at[3],
-                       file=at[0], line=at[1], note=note, children=(inner,),
-                       currency=currency)
-
-
 _SKIPPED = "not evaluated: already decided"
 
 
