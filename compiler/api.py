@@ -159,7 +159,7 @@ def compile_source(source: SourceFile, amendments: Sequence[SourceFile] = ()
     return generate(result), result.diagnostics
 
 
-_HEADER = re.compile(r"^\s*(agreement|amendment)\s+([A-Za-z_][A-Za-z0-9_]*)"
+_HEADER = re.compile(r"^\s*(agreement|amendment|tests\s+for)\s+([A-Za-z_][A-Za-z0-9_]*)"
                      r"(?:\s+\"[^\"]*\"\s+amends\s+([A-Za-z_][A-Za-z0-9_]*))?", re.MULTILINE)
 
 
@@ -174,6 +174,8 @@ def group(paths: Iterable[str | Path]) -> list[tuple[Path, list[Path]]]:
     amendments: list[tuple[str, Path]] = []
     for file in files:
         kind, name, amends = _peek(file)
+        if kind == "tests":
+            continue  # scenario tests: run by `clausec test`, not compiled
         if kind == "amendment" and amends:
             amendments.append((amends, file))
         else:
@@ -207,7 +209,7 @@ def _peek(path: Path) -> tuple[str, str, str]:
     match = _HEADER.search(text)
     if match is None:
         return ("", "", "")
-    return (match.group(1), match.group(2), match.group(3) or "")
+    return (match.group(1).split()[0], match.group(2), match.group(3) or "")
 
 
 def _sources(path: str | Path, amendments: Sequence[str | Path]

@@ -157,6 +157,8 @@ class _Checker:
             self.types[decl.name] = T.OBLIGATION
         elif isinstance(decl, ir.Power):
             self._power(decl)
+        elif isinstance(decl, ir.Invariant):
+            self._invariant(decl)
 
     def _resolve_type(self, type_: T.Type) -> T.Type:
         if type_.kind == "money" and type_.currency is None:
@@ -291,6 +293,15 @@ class _Checker:
         self.types[power.name] = T.POWER
         self.typed[power.name] = attrs.evolve(power, object=object_, condition=condition,
                                               consequences=consequences)
+
+    def _invariant(self, invariant: ir.Invariant) -> None:
+        expr = self._bool(invariant.expr, {}, invariant, "an invariant")
+        assumption = None
+        if invariant.assumption is not None:
+            assumption = self._bool(invariant.assumption, {}, invariant,
+                                    "an invariant's assumption")
+        self.types[invariant.name] = T.BOOL
+        self.typed[invariant.name] = attrs.evolve(invariant, expr=expr, assumption=assumption)
 
     def _holder(self, holder: ir.Holder) -> None:
         if holder.kind == "either" and len(self.parties) < 2:

@@ -127,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
                        "satisfy.")
     p.add_argument("file", metavar="PATH", help="the agreement's clause file, or its folder")
     p.set_defaults(run=_schema)
+
+    # Commands that live in modules of their own register themselves here.
     return parser
 
 

@@ -623,6 +623,8 @@ class _Generator:
                     yield from self._obligation(d)
                 elif isinstance(d, ir.Power):
                     yield from self._power(d)
+                elif isinstance(d, ir.Invariant):
+                    yield from self._definition(d.as_condition(), "Invariant")
                 else:
                     continue
                 evaluators.append(f"    {d.name!r}: {self.fn(d.name)},")
@@ -734,7 +736,7 @@ class _Generator:
         yield "    except (ArithmeticError, TypeError, ValueError) as error:"
         yield f"        raise _error(error, {at}) from error"
 
-    def _definition(self, d: ir.Definition) -> Iterator[str]:
+    def _definition(self, d: ir.Definition, kind: str = "") -> Iterator[str]:
         ctx = _Ctx(self.label_of(d), params=frozenset(p.name for p in d.params))
         name = self.fn(d.name)
         ret = self.pytype(d.declared_type)
@@ -742,7 +744,7 @@ class _Generator:
         args = "".join(f", {py_name(p.name)}" for p in d.params)
         at = self.at(d.span, self.label_of(d))
         term = f"{d.term} ({d.name})" if d.term else d.name
-        kind = "Condition" if d.is_condition else "Definition"
+        kind = kind or ("Condition" if d.is_condition else "Definition")
         where = f", Section {d.section}" if d.section else ""
         yield f"# {self._where(d)}"
         yield f"def {name}(facts: Facts{params}) -> {ret}:"

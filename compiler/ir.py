@@ -14,7 +14,7 @@ from typing import cast
 import attrs
 
 from .source import Span
-from .types import Type
+from .types import BOOL, Type
 
 # ------------------------------------------------------------------ expressions
 
@@ -223,7 +223,31 @@ class Power:
     span: Span = attrs.field(eq=False)
 
 
-Declaration = Fact | Definition | Exception_ | Obligation | Power
+@attrs.frozen
+class Invariant:
+    """A property the encoding must satisfy for all facts (for which `assumption`, if
+    given, holds): checked by `clausec verify`, compiled like a condition that is true
+    wherever the property holds."""
+
+    name: str
+    term: str | None
+    expr: Expr
+    assumption: Expr | None
+    section: str | None
+    span: Span = attrs.field(eq=False)
+
+    def as_condition(self) -> Definition:
+        """The condition that holds where the invariant does: `expr`, or with an assumption
+        `if assumption then expr else true` (true where the assumption fails)."""
+        expr = self.expr
+        if self.assumption is not None:
+            expr = IfThenElse(self.assumption, expr,
+                              Literal(True, "true", span=self.span, type=BOOL),
+                              span=self.span, type=BOOL)
+        return Definition(self.name, self.term, (), BOOL, expr, True, self.section, self.span)
+
+
+Declaration = Fact | Definition | Exception_ | Obligation | Power | Invariant
 
 
 # ------------------------------------------------------------------- structure
@@ -355,6 +379,53 @@ class Operation:
     span: Span = attrs.field(eq=False)
 
 
+# ------------------------------------------------------------------------ tests
+
+
+@attrs.frozen
+class Probe:
+    """What a test looks at: a name, with arguments for a parametrised term, and a field
+    of an obligation or power ("closing_payment_due.due")."""
+
+    name: str
+    args: tuple[Expr, ...]
+    field: str | None
+    span: Span = attrs.field(eq=False)
+
+    def describe(self) -> str:
+        args = f"({', '.join(a.text if isinstance(a, Literal) else '...' for a in self.args)})"
+        return self.name + (args if self.args else "") + (f".{self.field}" if self.field
+                                                            else "")
+
+
+@attrs.frozen
+class Expectation:
+    """`expect PROBE = VALUE` (value set) or `expect PROBE raises ERROR` (error set)."""
+
+    probe: Probe
+    value: Expr | None
+    error: str | None
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class GivenFact:
+    name: str
+    value: Expr
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class ScenarioTest:
+    """`test "description" { as of DATE  given { ... }  expect ... }`"""
+
+    description: str
+    as_of: date | None
+    given: tuple[GivenFact, ...]
+    expectations: tuple[Expectation, ...]
+    span: Span = attrs.field(eq=False)
+
+
 @attrs.frozen
 class Program:
     """One clause file."""
@@ -364,6 +435,9 @@ class Program:
     sections: tuple[Section, ...]
     declarations: tuple[Declaration, ...]
     operations: tuple[Operation, ...] = ()
+    tests: tuple[ScenarioTest, ...] = ()
+    # The agreement a file of tests is for (`tests for NAME`); None for other files.
+    tests_for: str | None = None
 
     def by_name(self) -> dict[str, Declaration]:
         return {d.name: d for d in self.declarations}

@@ -105,6 +105,12 @@ def _body(number: str, body: list[Any]) -> tuple[tuple[ir.Part, ...],
     return tuple(parts), tuple(decls)
 
 
+@attrs.frozen
+class _TestsFor:
+    agreement: str
+    span: Span
+
+
 @v_args(meta=True)
 class ToIR(Transformer[Token, Any]):
     def __init__(self, file: str, diagnostics: Diagnostics):
@@ -366,6 +372,11 @@ class ToIR(Transformer[Token, Any]):
                              _unquote(term) if term is not None else None, value, condition,
                              None, self.span(meta))
 
+    def invariant(self, meta: Any, children: list[Any]) -> ir.Invariant:
+        name, term, expr, assumption = children
+        return ir.Invariant(str(name), _unquote(term) if term is not None else None, expr,
+                            assumption, None, self.span(meta))
+
     def party_holder(self, meta: Any, children: list[Token]) -> ir.Holder:
         return ir.Holder("party", (str(children[0]),), self.span(meta))
 
@@ -547,6 +558,46 @@ class ToIR(Transformer[Token, Any]):
         name, title, amends, *items = children
         return self._header("amendment", meta, name, title, str(amends), items)
 
+    # ----------------------------------------------------------------- tests
+
+    def tests_for(self, meta: Any, children: list[Token]) -> _TestsFor:
+        return _TestsFor(str(children[0]), self.span(meta))
+
+    def test(self, meta: Any, children: list[Any]) -> ir.ScenarioTest:
+        description, *items = children
+        as_of = [i for i in items if isinstance(i, date)]
+        if len(as_of) > 1:
+            self.diagnostics.error(self.span(meta), "a test has one 'as of' date",
+                                   "write a test per date", code="test")
+        given = [g for i in items if isinstance(i, tuple) for g in i]
+        return ir.ScenarioTest(_unquote(description), as_of[0] if as_of else None,
+                               tuple(given),
+                               tuple(i for i in items if isinstance(i, ir.Expectation)),
+                               self.span(meta))
+
+    def as_of(self, meta: Any, children: list[Any]) -> date:
+        return children[0].value  # type: ignore[no-any-return]
+
+    def given(self, meta: Any, children: list[ir.GivenFact]) -> tuple[ir.GivenFact, ...]:
+        return tuple(children)
+
+    def given_fact(self, meta: Any, children: list[Any]) -> ir.GivenFact:
+        return ir.GivenFact(str(children[0]), children[1], self.span(meta))
+
+    def arguments(self, meta: Any, children: list[Any]) -> tuple[ir.Expr, ...]:
+        return tuple(c for c in children if c is not None)
+
+    def probe(self, meta: Any, children: list[Any]) -> ir.Probe:
+        name, args, field = children
+        return ir.Probe(str(name), args or (), str(field) if field is not None else None,
+                        self.span(meta))
+
+    def expect_value(self, meta: Any, children: list[Any]) -> ir.Expectation:
+        return ir.Expectation(children[0], children[1], None, self.span(meta))
+
+    def expect_error(self, meta: Any, children: list[Any]) -> ir.Expectation:
+        return ir.Expectation(children[0], None, str(children[1]), self.span(meta))
+
 
 def build(file: str, trees: list[lark.Tree[Token]], diagnostics: Diagnostics) -> ir.Program:
     """Build the IR of one file from its top-level parse trees."""
@@ -555,9 +606,25 @@ def build(file: str, trees: list[lark.Tree[Token]], diagnostics: Diagnostics) ->
     sections: list[ir.Section] = []
     declarations: list[ir.Declaration] = []
     operations: list[ir.Operation] = []
+    tests: list[ir.ScenarioTest] = []
+    tests_for: _TestsFor | None = None
     for tree in trees:
         node = to_ir.transform(tree)
-        if isinstance(node, ir.Header):
+        if isinstance(node, ir.ScenarioTest):
+            tests.append(node)
+        elif isinstance(node, _TestsFor):
+            if tests_for is not None or header is not None:
+                diagnostics.error(node.span, "'tests for' starts a file of tests; this file "
+                                  "already has a header", code="duplicate")
+                continue
+            tests_for = node
+        elif isinstance(node, ir.Header):
+            if tests_for is not None:
+                diagnostics.error(node.span, f"a file of tests for '{tests_for.agreement}' "
+                                  f"cannot hold an {node.kind}",
+                                  "put the tests in a file of their own, or in the "
+                                  "agreement's file without 'tests for'", code="duplicate")
+                continue
             if header is not None:
                 diagnostics.error(node.span, f"a second {node.kind} header in one file",
                                   "one clause file holds one agreement or one amendment",
@@ -580,4 +647,10 @@ def build(file: str, trees: list[lark.Tree[Token]], diagnostics: Diagnostics) ->
                           "to or add sections",
                           "start the file with: amendment NAME \"Title\" amends AGREEMENT "
                           "{ dated ... effective ... }", code="amendment")
-    return ir.Program(file, header, tuple(sections), tuple(declarations), tuple(operations))
+    if tests_for is not None and (sections or declarations or operations):
+        first = (sections or declarations or operations)[0]
+        diagnostics.error(first.span, f"a file of tests for '{tests_for.agreement}' holds "
+                          "tests only", "move the provision to the agreement's file",
+                          code="test")
+    return ir.Program(file, header, tuple(sections), tuple(declarations), tuple(operations),
+                      tuple(tests), tests_for.agreement if tests_for else None)

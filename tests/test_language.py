@@ -1589,3 +1589,106 @@ def test_a_long_chain_of_small_terms_compiles(tmp_path, compile_text):
     chain = "\n".join(f"define price_{i}: money = price_{i - 1} + $100" for i in range(1, 300))
     m = compile_text(tmp_path, "fact base: money\ndefine price_0: money = base\n" + chain)
     assert m.price_299(m.Facts(base="1000")) == Decimal(1000 + 299 * 100)
+
+
+# ====================================================================== invariants
+
+
+INVARIANTS = """
+    agreement a "A" { party p "P" party q "Q" }
+    fact price: money
+    fact paid: money optional
+    section 1 {
+      text "The price is paid in full."
+      define net: money = price - $10
+      invariant net_floor "the net price is at least -$10" = net >= -$10
+      invariant paid_in_full "paid at most the price" = paid <= price when paid is given
+    }
+"""
+
+
+def test_an_invariant_compiles_to_a_condition_that_holds_where_the_property_does(
+        compile_text, tmp_path):
+    module = compile_text(tmp_path, INVARIANTS)
+    assert module.net_floor(module.Facts(price=Decimal("0"))) is True
+    assert module.paid_in_full(module.Facts(price=Decimal("5"), paid=Decimal("7"))) is False
+    assert module.paid_in_full(module.Facts(price=Decimal("5"), paid=Decimal("5"))) is True
+    # Where the assumption fails, the invariant holds (vacuously).
+    assert module.paid_in_full(module.Facts(price=Decimal("5"))) is True
+    assert "Invariant: paid at most the price (paid_in_full), Section 1." in \
+        module.paid_in_full.__doc__
+    why = module.explain("paid_in_full", module.Facts(price=Decimal("5"), paid=Decimal("7")))
+    assert [child.label for child in why.children[0].children] == \
+        ["paid is given", "paid <= price"]
+
+
+def test_an_invariant_must_be_a_condition_and_is_not_a_value(diagnostics_of, tmp_path):
+    found = diagnostics_of(tmp_path, """
+        fact price: money
+        invariant wrong = price + $1
+        invariant bad_assumption = price > $0 when price
+        define uses = wrong
+    """)
+    messages = [d.message for d in found if d.severity == "error"]
+    assert "an invariant must be true or false, not money USD" in messages
+    assert "an invariant's assumption must be true or false, not money USD" in messages
+    assert "'wrong' is an invariant, not a value" in messages
+
+
+# ====================================================================== scenario tests
+
+
+def test_scenario_tests_are_parsed_into_the_ir():
+    from clausec import api, ir
+    from clausec.source import SourceFile
+
+    source = SourceFile("t.clause", textwrap.dedent("""
+        tests for patent_purchase
+
+        test "board approval suffices" {
+          as of March 31, 2004
+          given {
+            deposit_received = $900,000
+            approved = true
+          }
+          expect closing_conditions_met = true
+          expect revenue_limitation(2008, 1).limit = $13,354,691.40625
+          expect termination raises NotInForceError
+        }
+    """))
+    from clausec.diagnostics import Diagnostics
+
+    program = api._front(source, diagnostics := Diagnostics())
+    assert not diagnostics.items
+    assert program.tests_for == "patent_purchase" and not program.sections
+    (test,) = program.tests
+    assert test.description == "board approval suffices"
+    assert test.as_of == date(2004, 3, 31)
+    assert [(g.name, g.value.value) for g in test.given] == \
+        [("deposit_received", Decimal("900000")), ("approved", True)]
+    first, second, third = test.expectations
+    assert (first.probe.name, first.probe.args, first.probe.field, first.value.value) == \
+        ("closing_conditions_met", (), None, True)
+    assert second.probe.describe() == "revenue_limitation(2008, 1).limit"
+    assert (third.probe.name, third.value, third.error) == \
+        ("termination", None, "NotInForceError")
+    assert isinstance(third, ir.Expectation)
+
+
+def test_a_file_of_tests_holds_tests_only(diagnostics_of, tmp_path):
+    found = diagnostics_of(tmp_path, """
+        tests for a
+        section 1 { text "No." }
+        test "one" { as of 2004-01-01 as of 2004-01-02 }
+    """)
+    messages = [d.message for d in found]
+    assert "a file of tests for 'a' holds tests only" in messages
+    assert "a test has one 'as of' date" in messages
+
+
+def test_files_of_tests_are_not_compiled_as_agreements(tmp_path):
+    from clausec import api
+
+    (tmp_path / "a.clause").write_text('agreement a "A" { }\n')
+    (tmp_path / "a.tests.clause").write_text('tests for a\n')
+    assert api.group([tmp_path]) == [(tmp_path / "a.clause", [])]
