@@ -1610,14 +1610,14 @@ INVARIANTS = """
 def test_an_invariant_compiles_to_a_condition_that_holds_where_the_property_does(
         compile_text, tmp_path):
     module = compile_text(tmp_path, INVARIANTS)
-    assert module.net_floor(module.Facts(price=Decimal("0"))) is True
-    assert module.paid_in_full(module.Facts(price=Decimal("5"), paid=Decimal("7"))) is False
-    assert module.paid_in_full(module.Facts(price=Decimal("5"), paid=Decimal("5"))) is True
+    assert module.net_floor(module.Facts(price=Decimal(0))) is True
+    assert module.paid_in_full(module.Facts(price=Decimal(5), paid=Decimal(7))) is False
+    assert module.paid_in_full(module.Facts(price=Decimal(5), paid=Decimal(5))) is True
     # Where the assumption fails, the invariant holds (vacuously).
-    assert module.paid_in_full(module.Facts(price=Decimal("5"))) is True
+    assert module.paid_in_full(module.Facts(price=Decimal(5))) is True
     assert "Invariant: paid at most the price (paid_in_full), Section 1." in \
         module.paid_in_full.__doc__
-    why = module.explain("paid_in_full", module.Facts(price=Decimal("5"), paid=Decimal("7")))
+    why = module.explain("paid_in_full", module.Facts(price=Decimal(5), paid=Decimal(7)))
     assert [child.label for child in why.children[0].children] == \
         ["paid is given", "paid <= price"]
 
@@ -1665,7 +1665,7 @@ def test_scenario_tests_are_parsed_into_the_ir():
     assert test.description == "board approval suffices"
     assert test.as_of == date(2004, 3, 31)
     assert [(g.name, g.value.value) for g in test.given] == \
-        [("deposit_received", Decimal("900000")), ("approved", True)]
+        [("deposit_received", Decimal(900000)), ("approved", True)]
     first, second, third = test.expectations
     assert (first.probe.name, first.probe.args, first.probe.field, first.value.value) == \
         ("closing_conditions_met", (), None, True)
