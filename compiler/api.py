@@ -13,7 +13,7 @@ import re
 import sys
 import types
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import attrs
@@ -55,13 +55,18 @@ def _front(source: SourceFile, diagnostics: Diagnostics) -> ir.Program:
     return transform.build(source.name, trees, diagnostics)
 
 
-def analyse(source: SourceFile, amendments: Sequence[SourceFile] = ()) -> Result:
+Front = Callable[[SourceFile, Diagnostics], ir.Program]
+
+
+def analyse(source: SourceFile, amendments: Sequence[SourceFile] = (), *,
+            front: Front = _front) -> Result:
     """Parse, build the IR, consolidate and check an agreement and its amendments; every
-    problem lands in the diagnostics."""
+    problem lands in the diagnostics. `front` turns one file into its IR (the language
+    server passes one that reuses the parse of unchanged parts)."""
     diagnostics = Diagnostics()
     sources = {s.name: s for s in [source, *amendments]}
     try:
-        versions = _analyse(source, amendments, diagnostics)
+        versions = _analyse(source, amendments, diagnostics, front)
     except RecursionError:
         diagnostics.error(source.span(1, 1), "this file nests too deeply to compile",
                           code="internal")
@@ -72,9 +77,9 @@ def analyse(source: SourceFile, amendments: Sequence[SourceFile] = ()) -> Result
 
 
 def _analyse(source: SourceFile, amendments: Sequence[SourceFile],
-             diagnostics: Diagnostics) -> CheckedVersions | None:
-    program = _front(source, diagnostics)
-    others = [_front(a, diagnostics) for a in amendments]
+             diagnostics: Diagnostics, front: Front = _front) -> CheckedVersions | None:
+    program = front(source, diagnostics)
+    others = [front(a, diagnostics) for a in amendments]
     syntax_errors = any(d.code == "syntax" for d in diagnostics.items)
     header = program.header
     if header is not None and header.kind == "amendment" and not amendments:

@@ -9,7 +9,7 @@ into `Diagnostics` and never stops at the first problem.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -706,3 +706,18 @@ def _truth(expr: ir.Expr, env: list[tuple[ir.Expr, bool]]) -> bool:
 
 def _atom_name(expr: ir.Expr) -> str:
     return expr.name if isinstance(expr, ir.Name) else "?"
+
+
+def union_of_facts(versions: Sequence[CheckedProgram]) -> dict[str, ir.Fact]:
+    """The facts of all versions of an agreement, as the compiled module's one `Facts`
+    class takes them: each as its latest version declares it, required only if the latest
+    version requires it (a fact that only an earlier version uses is optional, and needed
+    only when that version is evaluated)."""
+    facts: dict[str, ir.Fact] = {}
+    for checked in versions:
+        for decl in checked.program.declarations:
+            if isinstance(decl, ir.Fact):
+                facts[decl.name] = decl
+    latest = {d.name for d in versions[-1].program.declarations if isinstance(d, ir.Fact)}
+    return {name: fact if name in latest else attrs.evolve(fact, type=fact.type.maybe())
+            for name, fact in facts.items()}

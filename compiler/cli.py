@@ -19,7 +19,7 @@ from typing import Any
 
 import jinja2
 
-from . import __version__, api, codegen, ir, summarize
+from . import __version__, api, codegen, formatter, ir, lsp, semdiff, summarize, testing, verify
 from . import types as T
 from .diagnostics import Diagnostic
 from .schema import facts_schema
@@ -129,6 +129,11 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_schema)
 
     # Commands that live in modules of their own register themselves here.
+    testing.register(sub)
+    lsp.register(sub)
+    formatter.register(sub)
+    verify.register(sub)
+    semdiff.register(sub)
     return parser
 
 
@@ -210,9 +215,15 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    results = _groups(args.files)
+    # A lone file of tests holds no agreement; its tests are checked below.
+    results = _groups(args.files) if api.group(args.files) else []
     diagnostics = [d for r in results for d in r.diagnostics]
     sources = {name: s for r in results for name, s in r.sources.items()}
+    tested, tested_sources = testing.check_tests(args.files, results)
+    if not results and not tested_sources:
+        raise UserError(f"{', '.join(args.files)}: no .clause files")
+    diagnostics += tested
+    sources.update(tested_sources)
     failed = any(d.severity == "error" for d in diagnostics) or (args.werror and diagnostics)
     if args.format == "json":
         print(json.dumps([d.to_dict() for d in diagnostics], indent=2))

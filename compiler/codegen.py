@@ -19,7 +19,6 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
-import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,9 +29,9 @@ import attrs
 
 from . import ir
 from . import types as T
-from .check import CheckedProgram
+from .check import CheckedProgram, union_of_facts
 from .consolidate import Version, long_date
-from .source import SourceFile, Span
+from .source import SourceFile, Span, snippet
 
 _HERE = Path(__file__).resolve().parent
 _PRELUDE_FILES = ("runtime.py", "runtime_eval.py")
@@ -189,7 +188,7 @@ class _Generator:
         main = versions[0][1]
         self.file = Path(main.program.file).name
         self.parties = {p.name: p for p in main.header.parties}
-        self.facts = _union_of_facts([c for _, c in versions])
+        self.facts = union_of_facts([c for _, c in versions])
         self.decimal_ops = False  # whether the function being written does Decimal arithmetic
         self._use(0)
 
@@ -225,16 +224,7 @@ class _Generator:
 
     def snippet(self, span: Span, limit: int = 100) -> str:
         """The clause source of a construct, on one line (labels of explanations)."""
-        lines = self.lines.get(span.file, [])[span.line - 1:span.end_line]
-        if not lines:
-            return ""
-        if len(lines) == 1:
-            text = lines[0][span.column - 1:span.end_column - 1]
-        else:
-            text = "\n".join([lines[0][span.column - 1:]] + lines[1:-1]
-                             + [lines[-1][:span.end_column - 1]])
-        text = re.sub(r"\s+", " ", re.sub(r"#[^\n]*", "", text)).strip()
-        return text if len(text) <= limit else text[:limit - 3] + "..."
+        return snippet(self.lines.get(span.file, []), span, limit)
 
     def role(self, party: str) -> str:
         p = self.parties.get(party)
@@ -432,7 +422,9 @@ class _Generator:
             condition = self.expr(e.condition, ctx)
             then, other = (b.value for b in branches)  # type: ignore[attr-defined]
             if then == other:
-                return "True" if then else "False"
+                # The condition is still evaluated: a missing fact in it is an error.
+                constant = "True" if then else "False"
+                return f"({constant} if {condition} else {constant})"
             return condition if then else f"(not {condition})"
         then = self.coerce(self.expr(e.then, ctx, strict=False), e.then.type, e.type)
         other = self.coerce(self.expr(e.otherwise, ctx, strict=False), e.otherwise.type,
@@ -663,14 +655,16 @@ class _Generator:
         params = "".join(f"{py_name(f.name)}: object = None, " for f in facts)
         yield ""
         star = "*, " if facts else ""
-        yield f"    def __init__(self, {star}{params}**unknown: object) -> None:"
+        # `_self` and `_unknown`: a clause name cannot start with "_", so no fact's
+        # parameter can clash with them (a fact may be called `self` or `unknown`).
+        yield f"    def __init__(_self, {star}{params}**_unknown: object) -> None:"
         for f in facts:
             if py_name(f.name) != f.name:
                 # A fact named like a Python keyword is also accepted under its own name.
-                yield f"        if {f.name!r} in unknown:"
-                yield f"            {py_name(f.name)} = unknown.pop({f.name!r})"
-        yield "        for name in unknown:"
-        yield "            raise _unknown_fact(name, tuple(FACT_TYPES))"
+                yield f"        if {f.name!r} in _unknown:"
+                yield f"            {py_name(f.name)} = _unknown.pop({f.name!r})"
+        yield "        for _name in _unknown:"
+        yield "            raise _unknown_fact(_name, tuple(FACT_TYPES))"
         for f in facts:
             arg = py_name(f.name)
             kind = f.type.kind
@@ -687,7 +681,7 @@ class _Generator:
                 value = f"None if {arg} is None else {conv}({f.name!r}, {arg}{extra})"
             else:
                 value = f"{conv}({f.name!r}, {arg}{extra})"
-            yield f"        object.__setattr__(self, {py_name(f.name)!r}, {value})"
+            yield f"        object.__setattr__(_self, {py_name(f.name)!r}, {value})"
         yield ""
         yield "    @classmethod"
         yield "    def from_dict(cls, data: dict[str, object]) -> Facts:"
@@ -725,7 +719,12 @@ class _Generator:
         the module's context (cheaper than a context method for every operation)."""
         if self.decimal_ops:
             # Inline, not a helper call: this runs on every evaluation.
-            yield "    if (_c := getcontext()).prec != 28 or _c.rounding != ROUND_HALF_EVEN:"
+            # Every setting that changes a result or raises: precision and rounding, the
+            # exponent limits, clamping and the traps (a caller that traps Inexact).
+            yield ("    if ((_c := getcontext()).prec != 28 or _c.rounding != ROUND_HALF_EVEN"
+                   " or _c.Emax != 999999")
+            yield ("            or _c.Emin != -999999 or _c.clamp or "
+                   "_c.traps != _EXACT.traps):")
             yield "        with localcontext(_EXACT):  # the caller's context would round"
             yield f"            return {call}"
         self.decimal_ops = False
@@ -960,20 +959,6 @@ class _Generator:
         yield "def __getattr__(name: str) -> object:"
         yield '    """A provision not in force now says who removed it, and when."""'
         yield "    return getattr(VERSIONS[-1], name)"
-
-
-def _union_of_facts(versions: list[CheckedProgram]) -> dict[str, ir.Fact]:
-    """One Facts class serves every version: each fact as its latest version declares it,
-    required only if the latest version of the agreement requires it (a fact that only an
-    earlier version uses is optional, and needed only when that version is evaluated)."""
-    facts: dict[str, ir.Fact] = {}
-    for checked in versions:
-        for decl in checked.program.declarations:
-            if isinstance(decl, ir.Fact):
-                facts[decl.name] = decl
-    latest = {d.name for d in versions[-1].program.declarations if isinstance(d, ir.Fact)}
-    return {name: fact if name in latest else attrs.evolve(fact, type=fact.type.maybe())
-            for name, fact in facts.items()}
 
 
 def _group(code: str) -> str:

@@ -42,8 +42,9 @@ _EXACT = Context(prec=28, rounding=ROUND_HALF_EVEN, Emin=-999999, Emax=999999,
                  traps=[InvalidOperation, DivisionByZero, Overflow])
 
 # Generated functions that do Decimal arithmetic with operators first check that the
-# caller's context has _EXACT's precision and rounding, and otherwise run again inside
-# localcontext(_EXACT): results never depend on the caller's decimal settings.
+# caller's context has _EXACT's settings (precision, rounding, exponent limits, clamping,
+# traps), and otherwise run again inside localcontext(_EXACT): results never depend on
+# the caller's decimal settings.
 _At = tuple[str, int, int, "str | None"]
 _Thunk = Callable[[], Explanation]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import attrs
@@ -42,3 +43,18 @@ class SourceFile:
     def span(self, line: int, column: int, end_line: int | None = None,
              end_column: int | None = None) -> Span:
         return Span(self.name, line, column, end_line or line, end_column or column + 1)
+
+
+def snippet(lines: list[str], span: Span, limit: int = 100) -> str:
+    """The clause source of a construct on one line, comments dropped, cut at `limit`
+    characters ("" when the lines are not known): the labels of explanations."""
+    lines = lines[span.line - 1:span.end_line]
+    if not lines:
+        return ""
+    if len(lines) == 1:
+        text = lines[0][span.column - 1:span.end_column - 1]
+    else:
+        text = "\n".join([lines[0][span.column - 1:]] + lines[1:-1]
+                         + [lines[-1][:span.end_column - 1]])
+    text = re.sub(r"\s+", " ", re.sub(r"#[^\n]*", "", text)).strip()
+    return text if len(text) <= limit else text[:limit - 3] + "..."

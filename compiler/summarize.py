@@ -24,7 +24,7 @@ from typing import Any, cast
 import attrs
 import jinja2
 
-from . import codegen, ir
+from . import codegen, ir, semdiff
 from . import types as T
 from .api import Result
 from .check import CheckedProgram
@@ -131,6 +131,11 @@ class LogicChange:
     section_after: str
     before: str
     after: str
+    # Whether its results are the same (semdiff.py): "equivalent (proved with z3)",
+    # "differs: e.g. when ...", "no difference found in 500 examples (...)", or "".
+    verdict: str = ""
+    # For a result whose own words did not change ("affected"): why it changed anyway.
+    because: str = ""
 
 
 @attrs.frozen
@@ -316,6 +321,8 @@ def _users(checked: CheckedProgram) -> dict[str, set[str | None]]:
     """For each name, the sections whose declarations use it."""
     users: dict[str, set[str | None]] = {}
     for decl in checked.program.declarations:
+        if isinstance(decl, ir.Invariant):
+            continue  # a property of the encoding, not a provision that uses the term
         used = ir.names_used(decl) - {decl.name}
         if isinstance(decl, ir.Exception_):
             used.add(decl.target)
@@ -394,7 +401,7 @@ def _overview(result: Result, checked: CheckedProgram,
         dates.append((amendment.title, when))
     amounts = []
     for decl in _in_order(checked, order):
-        if isinstance(decl, ir.Fact):
+        if isinstance(decl, (ir.Fact, ir.Invariant)):  # an invariant states no threshold
             continue
         values = [literal(lit.value, lit.type) for lit in _literals(decl)
                   if lit.type is not None and lit.type.kind in ("money", "percent")]
@@ -454,7 +461,7 @@ def _timeline(result: Result, checked: CheckedProgram,
                                 long_date(amendment.effective), amendment.title))
     for decl in _in_order(checked, order):
         section = _label(checked, decl.section)
-        if isinstance(decl, ir.Fact):
+        if isinstance(decl, (ir.Fact, ir.Invariant)):  # an invariant states no event
             continue
         if isinstance(decl, ir.Definition) and isinstance(decl.expr, ir.Literal) and \
                 isinstance(decl.expr.value, date):
@@ -602,7 +609,24 @@ def _amendments(result: Result, env: jinja2.Environment, fmt: str,
             long_date(effective) if effective else "",
             as_of is None or (effective is not None and effective <= as_of),
             tuple(redline),
-            tuple(_logic_changes(env, fmt, versions[i - 1][1], checked)))
+            _with_verdicts(_logic_changes(env, fmt, versions[i - 1][1], checked),
+                           semdiff.for_summary(result)[i - 1]))
+
+
+def _with_verdicts(logic: Iterator[LogicChange], comparison: semdiff.Comparison
+                   ) -> tuple[LogicChange, ...]:
+    """The table of what changed with the semantic diff's verdicts, and a row for each
+    result that gives other answers only through what it uses (or its exceptions)."""
+    findings = {f.name: f for f in comparison.findings}
+    rows = [attrs.evolve(c, verdict=semdiff.in_words(findings[c.name]))
+            if c.name in findings and c.change == "changed" else c for c in logic]
+    listed = {c.name for c in rows}
+    for f in comparison.results():
+        if f.name not in listed and f.change in ("changed", "affected"):
+            rows.append(LogicChange(f.name, f.term, "affected", f.section_before,
+                                    f.section_after, "", "", semdiff.in_words(f),
+                                    "; ".join(f.because)))
+    return tuple(rows)
 
 
 # ------------------------------------------------------------ explanations
@@ -637,6 +661,8 @@ class Because:
     reasons: tuple[Reason, ...] = ()
     exception: ir.Exception_ | None = None
     duty_text: str = ""  # an obligation as decided: "Purchaser must pay $900,000.00 ..."
+    # An invariant ("invariant", true or false from `reasons`): whether its assumption holds.
+    assumed: bool = True
 
 
 @attrs.frozen
@@ -802,6 +828,26 @@ def _definition_sentence(name: str, x: Explanation, lex: Lexicon, values: dict[i
                    exception)
 
 
+def _invariant_sentence(inv: ir.Invariant, x: Explanation, lex: Lexicon,
+                        values: dict[int, str], where: str
+                        ) -> tuple[Because, Explanation | None]:
+    """An invariant compiles to `if assumption then property else true`: its reasons are
+    those of the property where the assumption holds; otherwise it holds trivially."""
+    node = x.children[0] if x.children else None
+    assumed = True
+    if inv.assumption is not None and node is not None and len(node.children) == 2:
+        test, branch = node.children
+        _record(inv.assumption, test, lex, values)
+        assumed = bool(test.value)
+        node = branch if assumed else None
+    reasons: tuple[Reason, ...] = ()
+    if node is not None:
+        _record(inv.expr, node, lex, values)
+        reasons = _reasons(inv.expr, node, lex, x.section)
+    return Because("invariant", inv.name, inv, bool(x.value), "", where, (), inv.expr,
+                   reasons, assumed=assumed), node
+
+
 def _duty_text(lex: Lexicon, value: Any) -> str:
     """An obligation as the compiled module decided it, without its section."""
     words = [f"{value.obligor} must {value.action}"]
@@ -837,6 +883,11 @@ def explanation(checked: CheckedProgram, version_label: str, name: str,
         general = tree.children[0] if tree.children and sentence.exception is None else None
         if general is not None:
             follow.extend(_named(decl.expr, general, lex, everywhere=not decl.is_condition))
+    elif isinstance(decl, ir.Invariant):
+        sentence, node = _invariant_sentence(decl, tree, lex, values, where)
+        sentences.append(sentence)
+        if node is not None:
+            follow.extend(_named(decl.expr, node, lex))
     elif isinstance(decl, (ir.Obligation, ir.Power)):
         condition = decl.duty.condition if isinstance(decl, ir.Obligation) else decl.condition
         active = bool(value.active if isinstance(decl, ir.Obligation) else value.available)

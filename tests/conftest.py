@@ -20,6 +20,9 @@ import pytest
 
 CLAUSE_NAME = "contract.clause"
 
+# Clause files the tests read as data (some hold test blocks on purpose), not tests to run.
+collect_ignore = ["data"]
+
 
 def write_clause(tmp_path: Path, text: str, name: str = CLAUSE_NAME) -> Path:
     """Write `text` (dedented, leading newline dropped) as a clause file; return its path."""

@@ -927,6 +927,9 @@ def test_deep_explanation_renders_without_recursion() -> None:
     [
         ("mypy", ["--strict", "--no-incremental", str(RUNTIME_PATH)]),
         ("ruff", ["check", str(RUNTIME_PATH)]),
+        # The whole compiler package, and the project's own code and tests.
+        ("mypy", ["--strict", "--no-incremental", str(RUNTIME_PATH.parent)]),
+        ("ruff", ["check", str(RUNTIME_PATH.parent), str(RUNTIME_PATH.parents[1] / "tests")]),
     ],
 )
 def test_static_checks_pass(tool: str, args: list[str]) -> None:

@@ -1,0 +1,165 @@
+"""Hypothesis strategies for the facts of a checked program.
+
+`facts_strategy(checked, facts)` draws a facts dict (Python values, as `Facts(**facts)`
+takes them) from the facts' types: booleans; integers near 0 or near the years the
+agreement mentions; amounts in cents, near 0 or near the amounts the clauses state (one
+cent either side of $1,800,000 is where a comparison flips); percentages in basis points;
+dates around the agreement's dates and the dates its clauses state; datetimes on those
+days in the agreement's time zone; day counts up to 60; a party of the agreement; text
+the clauses mention. An optional fact is sometimes missing. Every strategy shrinks
+towards the simplest value: a missing optional fact, 0, false, the agreement's date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import attrs
+from hypothesis import strategies as st
+
+from . import ir
+from .check import CheckedProgram
+
+_CENTS = Decimal("0.01")
+
+
+@attrs.frozen
+class Landmarks:
+    """The values a program mentions: what generated facts cluster around."""
+
+    dates: tuple[date, ...]
+    amounts: tuple[Decimal, ...]
+    numbers: tuple[int, ...]
+    texts: tuple[str, ...]
+
+
+def landmarks(checked: CheckedProgram) -> Landmarks:
+    header = checked.header
+    dates: list[date] = [d for d in (header.dated, header.effective) if d is not None]
+    amounts: list[Decimal] = []
+    numbers: list[int] = []
+    texts: list[str] = []
+    stack: list[object] = list(checked.program.declarations)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ir.Literal):
+            v = node.value
+            if isinstance(v, bool):
+                continue
+            if isinstance(v, datetime):
+                dates.append(v.date())
+            elif isinstance(v, date):
+                dates.append(v)
+            elif isinstance(v, Decimal):
+                amounts.append(v)
+            elif isinstance(v, int):
+                numbers.append(v)
+            elif isinstance(v, str):
+                texts.append(v)
+        elif isinstance(node, (tuple, list)):
+            stack.extend(node)
+        elif attrs.has(type(node)):
+            stack.extend(getattr(node, f.name) for f in attrs.fields(type(node))  # type: ignore[arg-type]
+                         if f.name not in ("span", "type"))
+    numbers += [d.year for d in dates]
+    return Landmarks(tuple(sorted(set(dates))) or (date(2000, 1, 1),),
+                     tuple(sorted(set(amounts))), tuple(sorted(set(numbers))),
+                     tuple(sorted(set(texts))))
+
+
+def _near(values: tuple[Any, ...], offsets: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.tuples(st.sampled_from(values), offsets).map(lambda p: p[0] + p[1])
+
+
+def _money(marks: Landmarks) -> st.SearchStrategy[Decimal]:
+    cents = st.integers(min_value=0, max_value=10 ** 9).map(lambda n: Decimal(n) * _CENTS)
+    plain = [st.just(Decimal(0)), cents,
+             st.integers(min_value=-10 ** 7, max_value=0).map(lambda n: Decimal(n) * _CENTS)]
+    if marks.amounts:
+        edges = st.sampled_from((Decimal(0), _CENTS, -_CENTS, Decimal(1), Decimal(-1)))
+        plain.insert(1, _near(marks.amounts, edges).map(lambda d: d.quantize(_CENTS)))
+    return st.one_of(*plain)
+
+
+def _percent() -> st.SearchStrategy[Decimal]:
+    return st.integers(min_value=0, max_value=20_000).map(lambda n: Decimal(n) / 10_000)
+
+
+def _decimal(marks: Landmarks) -> st.SearchStrategy[Decimal]:
+    return st.one_of(st.integers(-10_000, 10_000).map(lambda n: Decimal(n) / 100),
+                     _money(marks))
+
+
+def _integer(marks: Landmarks) -> st.SearchStrategy[int]:
+    small = st.integers(min_value=-10, max_value=100)
+    if marks.numbers:
+        return st.one_of(small, _near(marks.numbers, st.integers(-3, 3)),
+                         st.integers(-10 ** 6, 10 ** 6))
+    return st.one_of(small, st.integers(-10 ** 6, 10 ** 6))
+
+
+def _date(marks: Landmarks) -> st.SearchStrategy[date]:
+    return _near(marks.dates, st.integers(min_value=-800, max_value=800).map(
+        lambda n: timedelta(days=n)))
+
+
+def _datetime(marks: Landmarks, zone: str | None) -> st.SearchStrategy[datetime]:
+    tz = ZoneInfo(zone or "UTC")
+    times = st.tuples(st.integers(0, 23), st.sampled_from((0, 30, 15, 45, 59)))
+    return st.tuples(_date(marks), times).map(
+        lambda p: datetime.combine(p[0], time(p[1][0], p[1][1]), tzinfo=tz))
+
+
+def value_strategy(fact: ir.Fact, checked: CheckedProgram,
+                   marks: Landmarks | None = None) -> st.SearchStrategy[Any]:
+    """The values of one fact (never missing: see facts_strategy)."""
+    marks = marks or landmarks(checked)
+    kind = fact.type.kind
+    if kind == "bool":
+        return st.booleans()
+    if kind == "integer":
+        return _integer(marks)
+    if kind == "decimal":
+        return _decimal(marks)
+    if kind == "money":
+        return _money(marks)
+    if kind == "percent":
+        return _percent()
+    if kind == "date":
+        return _date(marks)
+    if kind == "datetime":
+        return _datetime(marks, checked.header.time_zone)
+    if kind in ("days", "business_days"):
+        return st.integers(min_value=0, max_value=60)
+    if kind == "party":
+        return st.sampled_from([p.name for p in checked.header.parties] or ["party"])
+    return st.one_of(st.just(""), st.sampled_from(marks.texts or ("",)),
+                     st.text(max_size=12))
+
+
+def facts_strategy(checked: CheckedProgram, facts: Mapping[str, ir.Fact] | None = None
+                   ) -> st.SearchStrategy[dict[str, Any]]:
+    """Facts dicts for a program: `facts` as the compiled Facts class has them (see
+    check.union_of_facts), by default the program's own. Missing optional facts are left
+    out of the dict."""
+    if facts is None:
+        facts = {d.name: d for d in checked.program.declarations if isinstance(d, ir.Fact)}
+    marks = landmarks(checked)
+    fields: dict[str, st.SearchStrategy[Any]] = {}
+    for name, fact in facts.items():
+        values = value_strategy(fact, checked, marks)
+        if fact.type.optional:
+            values = st.one_of(st.none(), values)  # shrinks to missing
+        fields[name] = values
+    return st.fixed_dictionaries(fields).map(
+        lambda d: {k: v for k, v in d.items() if v is not None})
+
+
+def simple_value(fact: ir.Fact, checked: CheckedProgram) -> Any:
+    """The simplest value of a fact (smt.simple_value)."""
+    from .smt import simple_value as simplest
+    return simplest(fact, checked.header)

@@ -1,0 +1,916 @@
+"""`clausec fmt`: one canonical layout for clause files.
+
+The layout (the style of the seed contracts):
+
+- two spaces of indentation per block (`section 3.1 {`, `given {`, the header's `{`);
+  one declaration per line; at most one blank line between items, as written;
+- a declaration broken over lines keeps its line breaks where the author put them
+  (like gofmt) and gets a canonical indentation: 4 more for a continuation, 2 more for an
+  expression that starts on the line after `=` and for `then` of a power, an `and` or
+  `or` right under `when` aligned on the `when`;
+- a bracketed list (`all of [...]`, `holidays [...]`) is on one line, or one item per
+  line with a trailing separator when the author wrote it over several lines or it does
+  not fit in 100 columns; a long `and` / `or` / `unless` / `if` chain that does not fit
+  is broken before each operator;
+- comments are kept where they are: a comment on its own line stays on its own line
+  before what follows it, a comment at the end of a line stays at the end of that line
+  (at least two spaces after the code; more if the author aligned it);
+- every token is kept byte for byte: names, numbers, dates, strings and `text` blocks
+  (the contract's words) are never rewritten, so the compiled module cannot change.
+
+The printer works on the parse tree of the grammar itself (`grammar/clause.lark`, built
+here with every token kept), one method per rule. Lark drops comments and whitespace, so
+they are read from the gaps between consecutive tokens: a gap holds nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import lark
+from lark import Token, Tree
+from lark.exceptions import UnexpectedInput
+
+from .diagnostics import CompileError, Diagnostics
+from .source import SourceFile
+
+MAX_WIDTH = 100
+BLOCK_INDENT = 2
+CONTINUATION = 4  # a declaration's continuation lines
+TRAILING_SPACES = 2  # at least, between code and a comment at the end of its line
+BODY = 2  # an expression that starts on the line after `=`; a power's `then`
+
+
+@cache
+def _lark() -> lark.Lark:
+    """The compiler's grammar, keeping the keywords and punctuation in the tree."""
+    from . import parser
+
+    return lark.Lark(
+        parser.grammar_path().read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        keep_all_tokens=True,
+    )
+
+
+def format_text(text: str, file: str = "<input>") -> str:
+    """The canonical layout of a clause file's text.
+
+    Raises CompileError (with every syntax error, as `clausec check` reports them) if the
+    text does not parse: half-parsed text is never formatted.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        tree = _lark().parse(text)
+    except UnexpectedInput:
+        raise _syntax_error(text, file) from None
+    tokens = sorted(_tokens(tree), key=lambda t: t.start_pos or 0)
+    gaps, final = _gaps(text, tokens)
+    printer = _Printer()
+    printer.start(tree)
+    emitted = {id(p.src) for p in printer.pieces if p.src is not None}
+    if len(emitted) != len(tokens):  # a token not printed would lose its comments too
+        raise AssertionError("formatter: a token of the parse tree was not printed")
+    return _Layout(printer, gaps, final).run()
+
+
+def _syntax_error(text: str, file: str) -> CompileError:
+    from . import parser
+
+    source = SourceFile(file, text)
+    diagnostics = Diagnostics()
+    parser.parse(source, diagnostics)
+    if not diagnostics.has_errors:  # the chunked parse found nothing: say where Lark stopped
+        diagnostics.error(source.span(1, 1), "syntax error", code="syntax")
+    return CompileError(diagnostics.sorted(), {file: source})
+
+
+def _tokens(tree: Tree[Token]) -> Iterator[Token]:
+    for child in tree.children:
+        if isinstance(child, Token):
+            yield child
+        elif isinstance(child, Tree):
+            yield from _tokens(child)
+
+
+# -------------------------------------------------------------- comments and gaps
+
+
+@dataclass
+class _Comment:
+    text: str
+    spaces: int = 0  # at the end of a line: the spaces between the code and it
+    blank_before: bool = False
+
+
+@dataclass
+class _Gap:
+    """What the source had before a token: line breaks, blank lines, comments."""
+
+    newline: bool = False
+    blank: bool = False  # a blank line right before the token (after its comments)
+    leading: list[_Comment] = field(default_factory=list)  # on lines of their own
+    trailing: list[_Comment] = field(default_factory=list)  # after it, on its line
+
+
+_COMMENT = re.compile(r"#[^\n]*")
+
+
+def _gaps(text: str, tokens: Sequence[Token]) -> tuple[dict[int, _Gap], _Gap]:
+    """The gap before every token (by id), and the one after the last token."""
+    gaps: dict[int, _Gap] = {}
+    previous: _Gap | None = None
+    end = 0
+    for token in tokens:
+        gap = _Gap()
+        _read_gap(text, end, token.start_pos or 0, previous, gap)
+        gaps[id(token)] = gap
+        previous = gap
+        end = token.end_pos or 0
+    final = _Gap()
+    _read_gap(text + "\n", end, len(text) + 1, previous, final)
+    return gaps, final
+
+
+def _read_gap(text: str, start: int, stop: int, previous: _Gap | None, gap: _Gap) -> None:
+    """Fill `gap` from text[start:stop]; a comment on the previous token's line goes to
+    `previous.trailing`."""
+    lines = text[start:stop].split("\n")
+    blank = False
+    for k, line in enumerate(lines):
+        match = _COMMENT.search(line)
+        if k == 0 and previous is not None:
+            if match:  # the line starts at the end of the previous token
+                previous.trailing.append(_Comment(match.group().rstrip(), match.start()))
+        elif match:
+            gap.leading.append(_Comment(match.group().rstrip(), blank_before=blank))
+            blank = False
+        elif 0 < k < len(lines) - 1:
+            blank = blank or not line.strip()
+    gap.newline = len(lines) > 1 or previous is None
+    gap.blank = blank
+
+
+# ------------------------------------------------------------------- the printer
+
+
+@dataclass(frozen=True)
+class _Indent:
+    """Where a line that starts with a piece is indented.
+
+    `column`: a fixed column; `line`: the indentation of the line holding piece `anchor`,
+    plus `delta`; `col`: the column of piece `anchor` plus `delta`; `body`: the
+    indentation of piece `anchor` if it starts its line, else column `delta`; `river`: an `and`/`or` ending where the `when` of piece `anchor` ends,
+    when that `when` starts its line (else like `line` with `fallback`)."""
+
+    kind: str
+    delta: int = 0
+    anchor: int = -1
+    fallback: int = -1
+
+
+@dataclass
+class _Piece:
+    text: str
+    src: Token | None
+    indent: _Indent
+    space: bool = True  # a space before it when it does not start a line
+    can_break: bool = False  # a line break before it in the source is kept
+    force: bool = False  # always starts a line
+    blank_ok: bool = False  # a blank line before it in the source is kept
+    hidden: bool = False  # a list's trailing separator, shown only when it is exploded
+    comment_indent: _Indent | None = None  # for comments on lines of their own before it
+    glue_next: bool = False  # no space after it (an opening bracket, a unary minus)
+
+
+@dataclass
+class _Group:
+    """Brackets whose items are on one line, or one per line."""
+
+    open: int
+    close: int
+    items: list[int]
+    separators: list[int]  # hidden trailing separators, shown when exploded
+    item_indent: _Indent
+    close_indent: _Indent
+    always: bool = False  # blocks: always one item per line (unless empty)
+    inner_space: bool = False  # `{ a = 1 }` rather than `[a, b]`
+    max_inline: int = 1_000_000
+    multiline: bool = False  # the source had a line break inside
+
+
+@dataclass
+class _Chain:
+    """`a and b and c`: broken before every operator when it does not fit."""
+
+    start: int
+    end: int
+    ops: list[int]
+
+
+# Rules that have a `{ ... }` block after a header.
+_BLOCKS = {"agreement", "amendment", "section", "replace_op", "append_op", "add_op", "test"}
+# Chains of one operator (and of + and -): `a and b and c` is broken as one.
+_CHAINS = {"or_": "or_", "and_": "and_", "add": "sum", "sub": "sum"}
+_EXPRESSIONS = {
+    "if_then_else", "unless", "or_", "and_", "not_", "compare", "compare_words", "is_given",
+    "is_not_given", "after_", "before_", "add", "sub", "mul", "div", "pow_", "neg", "days",
+    "business_days", "name", "call", "atom", "list_op", "close_of_business", "true", "false",
+    "integer", "decimal", "percent", "money", "datetime", "string",
+}
+_WORD_OPS = {"at_least", "at_most", "more_than", "less_than", "before", "after",
+             "on_or_before", "on_or_after", "is_not", "is_equal"}
+# Binary expressions: a line may break before the operator or after it.
+_BINARY = {"compare", "compare_words", "after_", "before_", "mul", "div", "pow_"}
+_GLUE_BEFORE = {",", ";", ")", "]", ":", "."}
+_LABEL = re.compile(r"\((?:[ivxlc]{1,6}|[a-z]{1,2}|[A-Z]|[0-9]{1,2})\)")
+
+
+class _Printer:
+    """Turns the parse tree into pieces (tokens with their layout rules), one method per
+    rule; _Layout decides the lines."""
+
+    def __init__(self) -> None:
+        self.pieces: list[_Piece] = []
+        self.groups: list[_Group] = []
+        self.chains: list[_Chain] = []
+        self.ctx = _Indent("column", 0)  # the indentation of a continuation line
+        self.can_break = True  # whether a line break before the next piece is kept
+        self.level = 0  # the block's indentation
+
+    # -------------------------------------------------------------- pieces
+
+    def emit(self, token: Token | str, *, space: bool | None = None) -> int:
+        text = str(token)
+        if isinstance(token, Token) and token.type == "PERCENT" and "\n" in text:
+            text = text.replace("\n", " ")  # `15\n%` is one token: keep it on one line
+        glued = bool(self.pieces) and self.pieces[-1].glue_next
+        if space is None:
+            space = text not in _GLUE_BEFORE and not glued
+        piece = _Piece(text, token if isinstance(token, Token) else None, self.ctx,
+                       space=space and not glued,
+                       can_break=self.can_break and text not in _GLUE_BEFORE and not glued)
+        self.pieces.append(piece)
+        return len(self.pieces) - 1
+
+    def statement_start(self, index: int, indent: int) -> None:
+        piece = self.pieces[index]
+        piece.force, piece.blank_ok, piece.indent = True, True, _Indent("column", indent)
+
+    def walk(self, node: Tree[Token] | Token | None) -> None:
+        """Print a subtree in the current context, dispatching on its rule."""
+        if node is None:
+            return
+        if isinstance(node, Token):
+            self.emit(node)
+            return
+        method = getattr(self, f"rule_{node.data}", None)
+        if method is not None:
+            method(node)
+        elif node.data in _EXPRESSIONS:
+            self.expr(node)
+        else:  # a part of a declaration: its words in order
+            for child in node.children:
+                self.walk(child)
+
+    # ------------------------------------------------------ file and blocks
+
+    def start(self, tree: Tree[Token]) -> None:
+        for child in tree.children:
+            if isinstance(child, Tree):
+                self.item(child)
+
+    def item(self, node: Tree[Token]) -> None:
+        """A declaration (or a block) starting on a line of its own at the block's level."""
+        first = len(self.pieces)
+        saved = self.ctx, self.can_break
+        self.ctx, self.can_break = _Indent("column", self.level + CONTINUATION), True
+        if node.data in _BLOCKS:
+            self.block_statement(node)
+        else:
+            self.walk(node)
+        self.statement_start(first, self.level)
+        self.ctx, self.can_break = saved
+
+    def block_statement(self, node: Tree[Token]) -> None:
+        children = [c for c in node.children if c is not None]
+        brace = next(i for i, c in enumerate(children) if isinstance(c, Token) and c == "{")
+        for child in children[:brace]:
+            self.walk(child)
+        open_, close = children[brace], children[-1]
+        assert isinstance(open_, Token) and isinstance(close, Token)
+        self.block(open_, children[brace + 1:-1], close)
+
+    def block(self, open_: Token, items: Sequence[Tree[Token] | Token],
+              close: Token, *, inline: int = 0) -> None:
+        """`{ items }`: one item per line (or, for `given`, up to `inline` on one line)."""
+        open_index = self.emit(open_, space=True)
+        self.pieces[open_index].can_break = False
+        level = self.level
+        group = _Group(open_index, -1, [], [], _Indent("column", level + BLOCK_INDENT),
+                       _Indent("column", level), always=inline == 0, inner_space=True,
+                       max_inline=inline)
+        self.level += BLOCK_INDENT
+        for child in items:
+            group.items.append(len(self.pieces))
+            assert isinstance(child, Tree)
+            self.item(child)
+            self.pieces[group.items[-1]].force = False  # the group decides
+        self.level = level
+        group.close = self.emit(close, space=bool(items))
+        self.pieces[group.close].can_break = False
+        self.pieces[group.close].comment_indent = group.item_indent
+        group.multiline = _multiline(open_, close)
+        self.groups.append(group)
+
+    def rule_given(self, node: Tree[Token]) -> None:
+        keyword, open_, *facts, close = node.children
+        assert isinstance(keyword, Token) and isinstance(open_, Token)
+        assert isinstance(close, Token)
+        self.emit(keyword)
+        self.block(open_, [f for f in facts if isinstance(f, Tree)], close, inline=1)
+
+    # ---------------------------------------------------------- declarations
+
+    def body(self, node: Tree[Token] | Token | None) -> None:
+        """An expression after `=`: on the same line, or on the next one, 2 deeper."""
+        saved = self.ctx
+        self.ctx = _Indent("column", self.level + BODY)
+        self.expr(node)
+        self.ctx = saved
+
+    def _declaration(self, node: Tree[Token]) -> None:
+        """definition, condition, exception, invariant, given fact, `expect x = v`: the
+        first `=` introduces the body; a `when` after it is a clause of its own."""
+        seen_equals = False
+        body = 0
+        children: list[Tree[Token] | Token | None] = list(node.children)
+        for i, child in enumerate(children):
+            if isinstance(child, Token) and child == "=" and not seen_equals:
+                seen_equals = True
+                self.emit(child)
+                self.pieces[-1].can_break = False
+                body = len(self.pieces)
+                self.body(children[i + 1])
+                children[i + 1] = None
+            elif isinstance(child, Token) and child == "when" and seen_equals:
+                when = len(self.pieces)
+                self.guard(child, children[i + 1])
+                # Under the body when it has a line of its own, else a continuation.
+                self.pieces[when].indent = _Indent("body", self.level + CONTINUATION, body)
+                children[i + 1] = None
+            elif child is not None:
+                self.walk(child)
+
+    rule_definition = rule_condition = rule_exception = rule_invariant = _declaration
+    rule_given_fact = rule_expect_value = _declaration
+
+    def guard(self, keyword: Token, condition: Tree[Token] | Token | None) -> None:
+        """`when COND`: an `and`/`or` of COND broken over lines ends where `when` ends."""
+        when = self.emit(keyword)
+        self.expr(condition, river=when)
+
+    def rule_when(self, node: Tree[Token]) -> None:
+        keyword, condition = node.children
+        assert isinstance(keyword, Token)
+        self.guard(keyword, condition)
+
+    def rule_fact_default(self, node: Tree[Token]) -> None:
+        keyword, value = node.children
+        self.walk(keyword)
+        self.expr(value)
+
+    def rule_object(self, node: Tree[Token]) -> None:
+        self.expr(node.children[0])
+
+    def rule_consequence(self, node: Tree[Token]) -> None:
+        then = self.emit(node.children[0])  # type: ignore[arg-type]
+        self.pieces[then].indent = _Indent("column", self.level + BODY)
+        saved = self.ctx
+        self.ctx = _Indent("line", CONTINUATION - BODY, then)
+        self.walk(node.children[1])
+        self.ctx = saved
+
+    def _glued_call(self, node: Tree[Token]) -> None:
+        """`f(x: integer)`, `name(args).field`: no space before `(` or around `.`."""
+        saved = self.ctx, self.can_break
+        first = len(self.pieces)
+        children = [c for c in node.children if c is not None]
+        while children:
+            child = children.pop(0)
+            if len(self.pieces) > first:
+                self._continue_from(first)
+            if isinstance(child, Token) and child == "(":
+                # The arguments, up to the closing parenthesis.
+                close = next(i for i, c in enumerate(children)
+                             if isinstance(c, Token) and c == ")")
+                self.call_arguments([child, *children[:close + 1]])
+                children = children[close + 1:]
+            elif isinstance(child, Token):
+                index = self.emit(child)
+                if child == ".":
+                    piece = self.pieces[index]
+                    piece.space = piece.can_break = False
+                    piece.glue_next = True
+            elif child.data == "arguments":
+                self.call_arguments(child.children)
+            else:
+                self.walk(child)
+        self.ctx, self.can_break = saved
+
+    rule_probe = rule_parameters = _glued_call
+
+    def rule_arguments(self, node: Tree[Token]) -> None:
+        self.call_arguments(node.children)
+
+    def call_arguments(self, children: Sequence[Tree[Token] | Token | None]) -> None:
+        """`(a, b)`: a line may break after a comma, the next argument under the first;
+        when the arguments do not fit, each goes on a line of its own."""
+        saved = self.ctx, self.can_break
+        self.can_break = False
+        starts: list[int] = []
+        for child in children:
+            if isinstance(child, Token) and child in ("(", ")", ","):
+                index = self.emit(child)
+                if child == "(":
+                    self.pieces[index].space = False
+                    self.pieces[index].can_break = False
+                    self.pieces[index].glue_next = True
+            elif child is not None:
+                starts.append(len(self.pieces))
+                if len(starts) > 1:
+                    self.ctx = _Indent("col", 0, starts[0])
+                    self.can_break = True
+                self.walk(child)
+                self.can_break = False
+        if len(starts) > 1:
+            for index in starts[1:]:
+                self.pieces[index].indent = _Indent("col", 0, starts[0])
+            self.chains.append(_Chain(starts[0], len(self.pieces) - 1, starts[1:]))
+        self.ctx, self.can_break = saved
+
+    def rule_holidays(self, node: Tree[Token]) -> None:
+        keyword, open_, *items, close = node.children
+        self.walk(keyword)
+        assert isinstance(open_, Token) and isinstance(close, Token)
+        self.bracket_list(open_, [c for c in items if c is not None], close)
+
+    # ----------------------------------------------------------- expressions
+
+    def expr(self, node: Tree[Token] | Token | None, river: int | None = None) -> None:
+        """An expression: a line break is kept only around an operator, and a continuation
+        line is indented 2 more than the line where the expression starts."""
+        if node is None:
+            return
+        saved = self.ctx, self.can_break
+        if isinstance(node, Token):
+            self.emit(node)
+        elif node.data in _CHAINS or node.data in ("unless", "if_then_else"):
+            self.chain(node, river)
+        elif node.data == "list_op":
+            self.list_op(node)
+        elif node.data == "call":
+            self._glued_call(node)
+        elif node.data == "neg":
+            self.unary(node)
+        elif node.data == "atom":
+            self.parenthesised(node)
+        elif node.data in _BINARY:
+            self.binary(node)
+        else:
+            self.plain(node)
+        self.ctx, self.can_break = saved
+
+    def _continue_from(self, first: int) -> None:
+        """Pieces after `first` continue 2 deeper than its line; inside parentheses, under
+        the first piece after the parenthesis."""
+        after_paren = first > 0 and self.pieces[first - 1].text == "(" and \
+            self.pieces[first - 1].glue_next
+        self.ctx = _Indent("col", 0, first) if after_paren else _Indent("line", BODY, first)
+        self.can_break = False
+
+    def plain(self, node: Tree[Token]) -> None:
+        first = len(self.pieces)
+        for child in node.children:
+            if len(self.pieces) > first:
+                self._continue_from(first)
+            if isinstance(child, Tree):
+                self.expr(child)
+            elif child is not None:
+                self.emit(child)
+
+    def binary(self, node: Tree[Token]) -> None:
+        first = len(self.pieces)
+        left, *rest = node.children
+        self.expr(left)
+        self._continue_from(first)
+        for j, child in enumerate(rest):
+            start = len(self.pieces)
+            if isinstance(child, Tree) and child.data in _WORD_OPS:
+                for word in child.children:  # `is at least`: one operator
+                    self.emit(word)  # type: ignore[arg-type]
+            elif isinstance(child, Tree):
+                self.expr(child)
+            elif child is not None:
+                self.emit(child)
+            # A line may break before the operator or before the right operand.
+            if start < len(self.pieces) and j in (0, len(rest) - 1):
+                self.pieces[start].can_break = True
+
+    def unary(self, node: Tree[Token]) -> None:
+        minus, operand = node.children
+        index = self.emit(minus)  # type: ignore[arg-type]
+        self.pieces[index].glue_next = True
+        first = index
+        self._continue_from(first)
+        self.expr(operand)
+
+    def parenthesised(self, node: Tree[Token]) -> None:
+        open_, inner, close = node.children
+        first = self.emit(open_)  # type: ignore[arg-type]
+        self._continue_from(first)
+        self.pieces[first].glue_next = True
+        start = len(self.pieces)
+        self.expr(inner)
+        close_index = self.emit(close)  # type: ignore[arg-type]
+        # `(a)` is read as an item label where one may stand: keep such a group spaced.
+        if close_index == start + 1 and _LABEL.fullmatch(
+                "(" + self.pieces[start].text + ")"):
+            self.pieces[first].glue_next = False
+            self.pieces[start].space = True
+            self.pieces[close_index].space = True
+
+    def chain(self, node: Tree[Token], river: int | None) -> None:
+        """`a or b or c`, `a unless b`, `if c then x else y`."""
+        first = len(self.pieces)
+        operands = list(_flatten(node))
+        chain = _Chain(first, -1, [])
+        for i, part in enumerate(operands):
+            if i > 0:
+                self._continue_from(first)
+            start = len(self.pieces)
+            if isinstance(part, Token) and part in ("or", "and", "unless", "then", "else", "+",
+                                                    "-"):
+                index = self.emit(part)
+                piece = self.pieces[index]
+                piece.can_break = True
+                if river is not None and part in ("and", "or"):
+                    piece.indent = _Indent("river", anchor=river, fallback=first)
+                chain.ops.append(index)
+            elif isinstance(part, Token):
+                self.emit(part)  # `if`
+            else:
+                self.expr(part)
+                if i > 0 and start < len(self.pieces):
+                    self.pieces[start].can_break = True  # a break after the operator
+        chain.end = len(self.pieces) - 1
+        self.chains.append(chain)
+
+    def list_op(self, node: Tree[Token]) -> None:
+        """`all of [(a) x, (b) y when z]`."""
+        first = len(self.pieces)
+        kind, of, open_, *items, close = node.children
+        assert isinstance(kind, Tree)
+        for word in kind.children:
+            self.emit(word)  # type: ignore[arg-type]
+        self._continue_from(first)
+        self.emit(of)  # type: ignore[arg-type]
+        assert isinstance(open_, Token) and isinstance(close, Token)
+        self.bracket_list(open_, [c for c in items if c is not None], close)
+
+    def bracket_list(self, open_: Token, items: Sequence[Tree[Token] | Token],
+                     close: Token) -> None:
+        open_index = self.emit(open_)
+        self.pieces[open_index].glue_next = True
+        group = _Group(open_index, -1, [], [], _Indent("line", BLOCK_INDENT, open_index),
+                       _Indent("line", 0, open_index))
+        saved = self.ctx, self.can_break
+        separator = ","
+        for i, child in enumerate(items):
+            if isinstance(child, Token):  # a separator
+                separator = str(child)
+                last = i == len(items) - 1
+                index = self.emit(child)
+                if last:
+                    self.pieces[index].hidden = True
+                    group.separators.append(index)
+                continue
+            group.items.append(len(self.pieces))
+            self.ctx, self.can_break = group.item_indent, False
+            if child.data == "item":
+                self.list_item(child)
+            else:
+                self.expr(child)
+            self.pieces[group.items[-1]].blank_ok = True
+        if items and not isinstance(items[-1], Token):
+            self.ctx = group.item_indent
+            index = self.emit(separator)
+            self.pieces[index].hidden = True
+            group.separators.append(index)
+        self.ctx, self.can_break = saved
+        group.close = self.emit(close)
+        self.pieces[group.close].comment_indent = group.item_indent
+        group.multiline = _multiline(open_, close)
+        self.groups.append(group)
+
+    def list_item(self, node: Tree[Token]) -> None:
+        label, value, *guard = node.children
+        first = len(self.pieces)
+        if isinstance(label, Token):
+            self.emit(label)
+            self.ctx = _Indent("line", CONTINUATION, first)
+        self.expr(value)
+        if guard and guard[0] is not None:
+            self.ctx = _Indent("line", CONTINUATION, first)
+            self.can_break = True
+            keyword, condition = guard
+            assert isinstance(keyword, Token)
+            when = len(self.pieces)
+            self.guard(keyword, condition)
+            # Too long for one line: the guard goes first to a line of its own.
+            self.chains.append(_Chain(first, len(self.pieces) - 1, [when]))
+
+
+def _flatten(node: Tree[Token]) -> Iterator[Tree[Token] | Token]:
+    """The operands and operators of a chain: `a and b and c` is one chain, not two."""
+    family = _CHAINS.get(node.data)
+    for child in node.children:
+        if isinstance(child, Tree) and family and _CHAINS.get(child.data) == family \
+                and child is node.children[0]:
+            yield from _flatten(child)
+        elif child is not None:
+            yield child
+
+
+def _multiline(open_: Token, close: Token) -> bool:
+    return (open_.line or 0) != (close.line or 0)
+
+
+# -------------------------------------------------------------------- the layout
+
+
+class _Layout:
+    """Decides the lines: which breaks are kept or forced, the indentation, comments."""
+
+    def __init__(self, printer: _Printer, gaps: dict[int, _Gap], final: _Gap) -> None:
+        self.pieces = printer.pieces
+        self.gaps = gaps
+        self.final = final
+        self.groups = {g.open: g for g in printer.groups}
+        self.chains: dict[int, list[_Chain]] = {}
+        for chain in sorted(printer.chains, key=lambda c: c.end - c.start, reverse=True):
+            self.chains.setdefault(chain.start, []).append(chain)
+        self.lines: list[str] = []
+        self.line = ""  # the line being built
+        self.line_indent = 0
+        self.indent_of: list[int] = []  # the indentation of each piece's line
+        self.column_of: list[int] = []
+        self.starts_line: list[bool] = []
+        self.pending: list[_Comment] = []  # end-of-line comments waiting for the line's end
+
+    def run(self) -> str:
+        for index, piece in enumerate(self.pieces):
+            self.place(index, piece)
+        self.end_line()
+        for comment in self.final.leading:
+            self.blank_line(comment.blank_before)
+            self.lines.append(comment.text)
+        while self.lines and not self.lines[0].strip():
+            self.lines.pop(0)
+        return "\n".join(self.lines) + "\n" if self.lines else ""
+
+    def place(self, index: int, piece: _Piece) -> None:
+        gap = self.gaps.get(id(piece.src)) if piece.src is not None else None
+        if piece.hidden:
+            self.indent_of.append(self.line_indent)
+            self.column_of.append(_column(self.line))
+            self.starts_line.append(False)
+            if gap is not None:
+                self.pending.extend(gap.leading)
+                self.pending.extend(gap.trailing)
+            return
+        leading = gap.leading if gap is not None else []
+        if leading and not (piece.can_break or piece.force or piece.comment_indent):
+            self.pending.extend(leading)  # no line may start here: keep them at the end
+            leading = []
+        newline = gap is not None and gap.newline
+        brk = (not self.lines and not self.line) or piece.force or bool(leading) or (
+            piece.can_break and (newline or bool(self.pending)))
+        if brk:
+            comment_indent = self.resolve(piece.comment_indent or piece.indent, piece)
+            self.end_line(comment_indent)
+            blank = gap is not None and piece.blank_ok
+            for comment in leading:
+                self.blank_line(blank and comment.blank_before)
+                self.lines.append(" " * comment_indent + comment.text)
+            self.blank_line(blank and gap is not None and gap.blank)
+            self.line_indent = self.resolve(piece.indent, piece)
+            self.line = " " * self.line_indent
+            self.column_of.append(_column(self.line))
+            self.line += piece.text
+        else:
+            if piece.space:
+                self.line += " "
+            self.column_of.append(_column(self.line))
+            self.line += piece.text
+        self.indent_of.append(self.line_indent)
+        self.starts_line.append(brk)
+        if gap is not None:
+            self.pending.extend(gap.trailing)
+        for chain in self.chains.get(index, []):
+            self.decide_chain(chain)
+        if index in self.groups:
+            self.decide_group(self.groups[index])
+
+    def resolve(self, indent: _Indent, piece: _Piece) -> int:
+        if indent.kind == "column":
+            return indent.delta
+        if indent.kind == "col":
+            return self.column_of[indent.anchor] + indent.delta
+        if indent.kind == "body":
+            if self.starts_line[indent.anchor]:
+                return self.indent_of[indent.anchor]
+            return indent.delta
+        if indent.kind == "river":
+            if self.starts_line[indent.anchor] and len(piece.text) <= len("when"):
+                return self.column_of[indent.anchor] + len("when") - len(piece.text)
+            return self.indent_of[indent.fallback] + BODY
+        return self.indent_of[indent.anchor] + indent.delta
+
+    def blank_line(self, wanted: bool) -> None:
+        if wanted and self.lines and self.lines[-1].strip() and \
+                not self.lines[-1].rstrip().endswith(("{", "[")):
+            self.lines.append("")
+
+    def end_line(self, next_indent: int = 0) -> None:
+        """Finish the line with the first comment waiting for its end; more comments go on
+        lines of their own, where the next line's comments would be (so that they stay
+        there the next time)."""
+        pending, self.pending = self.pending, []
+        if not self.line.strip():
+            self.line = ""
+        elif pending:
+            # Two spaces at least; more if the author aligned comments.
+            first = pending.pop(0)
+            spaces = max(TRAILING_SPACES, first.spaces)
+            self.line = self.line.rstrip(" ") + " " * spaces + first.text
+        if self.line:
+            self.lines.append(self.line.rstrip(" "))
+        self.lines.extend(" " * next_indent + comment.text for comment in pending)
+        self.line = ""
+
+    # ---------------------------------------------------------- decisions
+
+    def decide_group(self, group: _Group) -> None:
+        pieces = self.pieces
+        # A comment waiting for the end of the line would break the line inside the
+        # brackets: one item per line then, as the next run would see it.
+        exploded = bool(group.items) and (
+            group.always or group.multiline or len(group.items) > group.max_inline
+            or bool(self.pending)
+            or self.column_of[group.open] + len(pieces[group.open].text)
+            + self.width(group.open, group.close) > MAX_WIDTH)
+        for index in group.items:
+            piece = pieces[index]
+            piece.force = exploded
+            piece.can_break = False
+            piece.blank_ok = exploded
+            piece.indent = group.item_indent
+        if group.items:
+            pieces[group.items[0]].space = group.inner_space
+        for index in group.separators:
+            pieces[index].hidden = not exploded
+        close = pieces[group.close]
+        close.force = exploded
+        close.indent = group.close_indent
+        close.space = group.inner_space and bool(group.items) and not exploded
+
+    def width(self, start: int, stop: int) -> int:
+        """The width of pieces start..stop on one line (from the end of `start`)."""
+        total = 0
+        for index in range(start + 1, stop + 1):
+            piece = self.pieces[index]
+            if piece.hidden:
+                continue
+            total += len(piece.text) + (1 if piece.space else 0)
+        return total
+
+    def decide_chain(self, chain: _Chain) -> None:
+        """Break before every operator of a chain whose first line would be too long."""
+        total = 0
+        for index in range(chain.start + 1, chain.end + 1):
+            piece = self.pieces[index]
+            if piece.hidden:
+                continue
+            gap = self.gaps.get(id(piece.src)) if piece.src is not None else None
+            if piece.force or (piece.can_break and gap is not None and
+                               (gap.newline or gap.leading)):
+                break
+            total += len(piece.text) + (1 if piece.space else 0)
+            group = self.groups.get(index)
+            if group is not None and (group.multiline or group.always):
+                break
+        if self.column_of[chain.start] + len(self.pieces[chain.start].text) + total \
+                <= MAX_WIDTH:
+            return
+        for index in chain.ops:
+            self.pieces[index].force = True
+
+
+def _column(line: str) -> int:
+    """The column after the text of a line (a text block spans several)."""
+    return len(line) - (line.rfind("\n") + 1)
+
+
+# ---------------------------------------------------------------- the command
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "fmt", help="lay out clause files in the canonical style",
+        description="Rewrite clause files in the canonical layout (indentation, spacing, "
+        "lists, comments kept). The compiled module never changes: names, numbers, "
+        "strings and text blocks are kept byte for byte. Files with syntax errors are "
+        "reported and left untouched.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="clause files or folders")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; list the files that would change and exit 1 if any")
+    p.add_argument("--diff", action="store_true",
+                   help="write nothing; print the changes as a unified diff")
+    p.set_defaults(run=_run)
+
+
+def _files(paths: Sequence[str]) -> list[Path]:
+    from .cli import UserError
+
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(path.rglob("*.clause"))
+            if not found:
+                raise UserError(f"{raw}: no .clause files")
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise UserError(f"{raw}: no such file or folder")
+    return list(dict.fromkeys(files))
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .cli import EXIT_ERRORS, EXIT_OK, UserError, write_atomically
+
+    changed, failed, unchanged = 0, 0, 0
+    for path in _files(args.paths):
+        try:
+            raw = path.read_bytes()
+            original = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            print(f"{path}: not UTF-8 text (byte {error.start}); left untouched",
+                  file=sys.stderr)
+            failed += 1
+            continue
+        except OSError as error:
+            raise UserError(f"{path}: cannot read: {error.strerror}") from None
+        try:
+            formatted = format_text(original, str(path))
+        except CompileError as error:
+            for diagnostic in error.diagnostics:
+                print(diagnostic.render(error.sources), file=sys.stderr)
+                print(file=sys.stderr)
+            print(f"{path}: not formatted (syntax errors)", file=sys.stderr)
+            failed += 1
+            continue
+        if formatted == original:
+            unchanged += 1
+            continue
+        changed += 1
+        if args.diff:
+            sys.stdout.writelines(difflib.unified_diff(
+                original.splitlines(keepends=True), formatted.splitlines(keepends=True),
+                f"{path}", f"{path} (formatted)"))
+        if args.check:
+            print(f"would reformat {path}")
+        elif not args.diff:
+            mode = os.stat(path).st_mode
+            write_atomically(path, formatted)
+            os.chmod(path, mode & 0o7777)
+            print(f"reformatted {path}")
+    verb = "would be reformatted" if args.check or args.diff else "reformatted"
+    print(f"{changed} file{'s' * (changed != 1)} {verb}, {unchanged} unchanged"
+          + (f", {failed} with errors" if failed else ""), file=sys.stderr)
+    if failed or (args.check and changed):
+        return EXIT_ERRORS
+    return EXIT_OK

@@ -1,0 +1,716 @@
+"""An interpreter of the checked IR: a second implementation of the language's semantics.
+
+The compiled module (codegen.py) is one implementation of what a clause means; this
+module is another, written independently as a walk over the typed IR that check.py
+produces. Both must give the same answer for every program and every set of facts; the
+differential tests (tests/test_differential.py) generate programs and facts and compare
+them. It is also the evaluator for tools that try provisions on many candidate facts
+(the bounded searches of `clausec verify` and `clausec diff`): the IR is checked once,
+and nothing is generated or compiled per call.
+
+API
+---
+
+    from clausec import api
+    from clausec.interpret import Interpreter, interpret
+
+    result = api.analyse(source, amendments)     # an api.Result without errors
+    agreement = interpret(result)                # every version of the agreement
+    agreement.evaluate("closing_payment", {"deposit_received": Decimal(900000)})
+    agreement.at(date(2004, 3, 1)).evaluate("closing_conditions_met", facts)
+
+    one = Interpreter(checked)                   # a CheckedProgram, or (Version, checked)
+    facts = one.facts({"start": date(2004, 7, 1)})   # validate and convert once...
+    one.evaluate("closing_date", facts)          # ...then evaluate any name on them
+    one.evaluate("revenue_limitation", facts, 2008)  # arguments after the facts
+
+`evaluate(name, facts, *args)` takes the facts as a mapping of clause names to values
+(converted and validated exactly as the module's `Facts` converts them: "$1,800,000"
+is money, a missing required fact is a `FactError`) or as the `Facts` that `facts()`
+returned, which skips the conversion. It returns what the module's function of the same
+name returns: `bool`, `int`, `Decimal`, `date`, aware `datetime` or `str` for terms and
+conditions (invariants are conditions), an `Obligation` or a `Power` (the runtime's
+classes) for obligations and powers, a fact's value for a fact. Errors are the runtime's
+classes (clausec.runtime, clausec.runtime_eval): `MissingFactError`, `NoValueError`,
+`ConflictError`, `ClauseRuntimeError` (division by zero, a date out of range...),
+`FactError`, `NotInForceError` and `ClauseError`, with the clause position of what
+raised them.
+
+Semantics, in brief (the compiled module is the reference; see the README):
+
+- Decimal arithmetic runs in the runtime's exact context `_EXACT` (28 significant
+  digits); integers stay Python ints; an integer where a decimal, money or percent is
+  expected becomes a Decimal. Division, powers and rounding are the runtime's `_div`,
+  `_pow` and `_round`.
+- Dates shift by calendar days or by the agreement's business days (its calendar and
+  holidays: the runtime's `Calendar`); `close of business on D` is the runtime's
+  `close_of_business` in the agreement's time zone.
+- A value that may be missing (an optional fact, a list with guards, an "earlier of"
+  of events that have not happened) raises `MissingFactError` (a fact) or `NoValueError`
+  (anything else) where a value is needed. In the items of earlier/later/lesser/greater/
+  sum of, in the operand of `is given` and in the branches of `if`, it is passed on
+  instead, and an operation on a missing value has no value ("lifting").
+- and, or, unless, all of, any of, none of and if evaluate left to right and stop as
+  soon as the answer is known; a `when` guard is evaluated before its item.
+- Operands are evaluated in the order the compiled code evaluates them, so that where two
+  of them would raise different errors, both implementations raise the same one.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal, localcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from . import check as check_pass
+from . import ir
+from . import types as T
+from .check import union_of_facts
+from .codegen import children
+from .consolidate import Version
+from .diagnostics import Diagnostics
+from .runtime import (
+    Calendar,
+    ClauseError,
+    MissingFactError,
+    Obligation,
+    Power,
+    _as_bool,
+    _as_date,
+    _as_datetime,
+    _as_days,
+    _as_decimal,
+    _as_integer,
+    _as_money,
+    _as_party,
+    _as_percent,
+    _as_text,
+    close_of_business,
+)
+from .runtime_eval import (
+    _EXACT,
+    NotInForceError,
+    NoValueError,
+    _At,
+    _conflict,
+    _days_between,
+    _div,
+    _earliest,
+    _error,
+    _latest,
+    _moment_part,
+    _pow,
+    _round,
+    _total,
+    _unknown_fact,
+    _unknown_name,
+)
+from .source import SourceFile, Span, snippet
+
+if TYPE_CHECKING:
+    from .api import Result
+
+__all__ = ["Agreement", "Facts", "Interpreter", "interpret"]
+
+_DECIMAL_KINDS = frozenset({"decimal", "money", "percent"})
+# Operations that have no value when an operand that may be missing has none, where a
+# missing result is allowed (list items, `is given`): "10 days after X" before X.
+_LIFTABLE = (ir.Binary, ir.Negate, ir.Shift, ir.Duration, ir.CloseOfBusiness, ir.Call)
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+    ">": operator.gt, ">=": operator.ge,
+}
+_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul,
+}
+# Python errors of a computation (a date past year 9999, an undefined decimal operation):
+# reported as ClauseRuntimeError at the provision, as the compiled module reports them.
+_COMPUTATION_ERRORS = (ArithmeticError, TypeError, ValueError)
+
+
+def _convert(kind: str) -> Callable[..., object]:
+    """The runtime's converter of a fact of this kind (as the module's Facts uses it)."""
+    converters: dict[str, Callable[..., object]] = {
+        "bool": _as_bool, "integer": _as_integer, "decimal": _as_decimal,
+        "money": _as_money, "percent": _as_percent, "date": _as_date,
+        "datetime": _as_datetime, "days": _as_days, "business_days": _as_days,
+        "party": _as_party, "text": _as_text,
+    }
+    return converters[kind]
+
+
+@attrs.frozen
+class Facts:
+    """Validated, converted facts (clause name -> value; None for an optional fact not
+    given), ready for `Interpreter.evaluate`. Made by `Interpreter.facts`."""
+
+    values: Mapping[str, object]
+
+    def __getitem__(self, name: str) -> object:
+        return self.values[name]
+
+
+_NOTHING: Mapping[Any, object] = {}
+
+
+class _Frame:
+    """Where an expression is evaluated: the section its declaration is cited by, the
+    arguments of a parametrised definition, and, inside a lifted operation, the values
+    of the operands already evaluated (by id of their IR node)."""
+
+    __slots__ = ("lifted", "params", "section", "subst")
+
+    def __init__(self, section: str | None, params: Mapping[str, object] = _NOTHING,
+                 subst: Mapping[int, object] = _NOTHING, lifted: bool = False) -> None:
+        self.section = section
+        self.params = params
+        self.subst = subst
+        self.lifted = lifted
+
+
+class Interpreter:
+    """One version of an agreement (or one clause file), evaluated from its checked IR."""
+
+    def __init__(self, program: check_pass.CheckedProgram | Version
+                 | tuple[Version | None, check_pass.CheckedProgram], *,
+                 sources: Mapping[str, SourceFile] | None = None,
+                 facts: Mapping[str, ir.Fact] | None = None,
+                 parties: Sequence[str] | None = None) -> None:
+        """`program` is a checked program, a consolidated `Version` (checked here), or a
+        pair (version, checked program) as `api.Result.versions` holds them. `sources`
+        (file name -> SourceFile) give the clause text that obligations quote (`due_text`)
+        and that errors show; `facts` and `parties` are those of the agreement's `Facts`
+        class when several versions share one (see `interpret`)."""
+        version: Version | None
+        if isinstance(program, Version):
+            version, checked = program, check_pass.check(program.program, Diagnostics(),
+                                                         program.removed)
+        elif isinstance(program, tuple):
+            version, checked = program
+        else:
+            version, checked = None, program
+        self.version = version
+        self.checked = checked
+        self.label = version.label if version is not None else "original"
+        self.effective: date | None = version.effective if version is not None else None
+        self.absent: Mapping[str, str] = version.absent if version is not None else {}
+        self.header = checked.header
+        self.decls = checked.declarations
+        self.exceptions = checked.exceptions
+        self.fact_decls: Mapping[str, ir.Fact] = facts if facts is not None else \
+            union_of_facts([checked])
+        self.party_names = tuple(parties if parties is not None
+                                 else (p.name for p in checked.header.parties))
+        self.roles = {p.name: p.display for p in checked.header.parties}
+        self.calendar = Calendar(
+            holidays={"weekends_only": "none"}.get(checked.header.calendar, "us_federal"),
+            extra_holidays=checked.header.holidays)
+        self.sections = {name: s for s in checked.program.sections
+                         for name in s.declarations}
+        self._lines = {name: s.text.split("\n") for name, s in (sources or {}).items()}
+        self._defaults: dict[str, object] = {}
+        self._where: dict[str, tuple[str | None, _At]] = {}
+
+    def __repr__(self) -> str:
+        return f"<Interpreter {self.header.name} {self.label}>"
+
+    # ------------------------------------------------------------------ the API
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """What `evaluate` answers for, besides facts: terms, conditions, invariants,
+        obligations and powers, in file order."""
+        return tuple(d.name for d in self.checked.program.declarations
+                     if isinstance(d, (ir.Definition, ir.Invariant, ir.Obligation, ir.Power)))
+
+    def facts(self, given: Mapping[str, object] | Facts) -> Facts:
+        """`given` validated and converted as the compiled module's `Facts(**given)`:
+        a FactError names a fact that is unknown, missing (and required) or malformed."""
+        if isinstance(given, Facts):
+            return given
+        for name in given:
+            if name not in self.fact_decls:
+                raise _unknown_fact(str(name), tuple(self.fact_decls))
+        values: dict[str, object] = {}
+        for name, fact in self.fact_decls.items():
+            value = given.get(name)
+            convert = _convert(fact.type.kind)
+            extra: tuple[object, ...] = ()
+            if fact.type.kind == "money":
+                extra = (fact.type.currency or self.header.currency,)
+            elif fact.type.kind == "party":
+                extra = (self.party_names,)
+            if fact.default is not None:
+                values[name] = convert(name, self._default(fact) if value is None else value,
+                                       *extra)
+            elif fact.type.optional:
+                values[name] = None if value is None else convert(name, value, *extra)
+            else:
+                values[name] = convert(name, value, *extra)
+        return Facts(values)
+
+    def evaluate(self, name: str, facts: Mapping[str, object] | Facts,
+                 *args: object) -> object:
+        """The value of a term, condition, invariant, obligation, power or fact, as the
+        compiled module's `evaluate(name, Facts(**facts), *args)` gives it."""
+        if name in self.absent:
+            raise NotInForceError(self.absent[name])
+        decl = self.decls.get(name)
+        if isinstance(decl, ir.Invariant):
+            decl = decl.as_condition()
+        if isinstance(decl, (ir.Definition, ir.Obligation, ir.Power)):
+            run = _Run(self, self.facts(facts))
+            with localcontext(_EXACT):
+                if isinstance(decl, ir.Definition):
+                    if len(args) != len(decl.params):
+                        raise TypeError(f"{name}() takes {len(decl.params)} argument(s) "
+                                        f"after the facts, not {len(args)}")
+                    return run.definition(decl, args)
+                if args:
+                    raise TypeError(f"{name}() takes no arguments after the facts")
+                if isinstance(decl, ir.Obligation):
+                    return run.obligation(decl)
+                return run.power(decl)
+        if name in self.fact_decls:
+            return self.facts(facts)[name]
+        raise _unknown_name(name, self.names + tuple(self.fact_decls))
+
+    # ---------------------------------------------------------------- helpers
+
+    def label_of(self, decl: ir.Declaration | ir.Definition) -> str | None:
+        """How errors cite a declaration's section ("3.1, as amended on ...")."""
+        section = self.sections.get(decl.name)
+        return section.label if section is not None else decl.section
+
+    def where(self, decl: ir.Declaration | ir.Definition) -> tuple[str | None, _At]:
+        """The section label of a declaration and its position, computed once."""
+        known = self._where.get(decl.name)
+        if known is None:
+            label = self.label_of(decl)
+            known = self._where[decl.name] = (label, self.at(decl.span, label))
+        return known
+
+    def at(self, span: Span, section: str | None) -> _At:
+        return (Path(span.file).name, span.line, span.column, section)
+
+    def snippet(self, span: Span, limit: int = 100) -> str:
+        """The clause source of a construct on one line, comments dropped ("" without
+        the sources)."""
+        return snippet(self._lines.get(span.file, []), span, limit)
+
+    def role(self, party: str) -> str:
+        return self.roles.get(party, party)
+
+    def _default(self, fact: ir.Fact) -> object:
+        """A fact's default (a literal, checked to be one), evaluated once."""
+        if fact.name not in self._defaults:
+            assert fact.default is not None
+            run = _Run(self, Facts({}))
+            with localcontext(_EXACT):
+                self._defaults[fact.name] = run.expr(fact.default, _Frame(fact.section))
+        return self._defaults[fact.name]
+
+
+class _Run:
+    """One evaluation: the facts, and the values of the definitions computed so far (a
+    definition is a pure function of the facts and its arguments, so each is computed
+    once per evaluation; an error is remembered like a value)."""
+
+    def __init__(self, interpreter: Interpreter, facts: Facts) -> None:
+        self.i = interpreter
+        self.facts = facts.values
+        self.memo: dict[tuple[object, ...], tuple[bool, object]] = {}
+
+    # ------------------------------------------------------------ expressions
+
+    def expr(self, e: ir.Expr, frame: _Frame, strict: bool = True, lift: bool = False) -> object:
+        """The value of `e`. Where `strict`, a missing value raises MissingFactError (a
+        fact) or NoValueError; otherwise it is None. Where `lift`, an operation on an
+        operand with no value has no value itself."""
+        if id(e) in frame.subst:
+            value = frame.subst[id(e)]
+        elif lift and e.type is not None and e.type.optional and isinstance(e, _LIFTABLE):
+            value = self._lifted(e, frame)
+        else:
+            value = _NODES[type(e)](self, e, frame)
+        # Whether a value may be missing is a matter of type, not of value: the compiled
+        # module checks exactly where the type says it may be missing.
+        if value is None and strict and self._may_be_missing(e, frame) and \
+                not (frame.lifted and id(e) in frame.subst):
+            at = self.i.at(e.span, frame.section)
+            if isinstance(e, ir.Name) and isinstance(self.i.decls.get(e.name), ir.Fact):
+                raise MissingFactError(e.name, file=at[0], line=at[1], column=at[2],
+                                       section=at[3])
+            what = self.i.snippet(e.span, 60)
+            raise NoValueError(f"'{what}' has no value here (none of the events it depends "
+                               "on has happened, or a fact it needs is not given)",
+                               file=at[0], line=at[1], column=at[2], section=at[3])
+        return value
+
+    def _may_be_missing(self, e: ir.Expr, frame: _Frame) -> bool:
+        if isinstance(e, ir.Name) and e.name not in frame.params and \
+                e.name in self.i.fact_decls and isinstance(self.i.decls.get(e.name), ir.Fact):
+            # As the agreement's Facts class has it: a fact only an earlier version needs
+            # may be missing even where that version requires it.
+            return self.i.fact_decls[e.name].type.optional
+        return e.type is not None and e.type.optional
+
+    def _lifted(self, e: ir.Expr, frame: _Frame) -> object:
+        """`e` where an operand may be missing and so may the result: the operands that
+        may be missing first (all of them, in source order), no value if one has none,
+        otherwise the operation on them (its other operands evaluated as usual)."""
+        maybe = [c for c in children(e) if c.type is not None and c.type.optional]
+        values = [self.expr(c, frame, strict=False, lift=True) for c in maybe]
+        if any(v is None for v in values):
+            return None
+        subst = {**frame.subst, **{id(c): v for c, v in zip(maybe, values)}}
+        inner = _Frame(frame.section, frame.params, subst, lifted=True)
+        return _NODES[type(e)](self, e, inner)
+
+    def _literal(self, e: ir.Literal, frame: _Frame) -> object:
+        return e.value
+
+    def _name(self, e: ir.Name, frame: _Frame) -> object:
+        if e.name in frame.params:
+            return frame.params[e.name]
+        target = self.i.decls.get(e.name)
+        if isinstance(target, ir.Fact):
+            return self.facts[e.name]
+        if isinstance(target, ir.Definition):
+            return self.definition(target, ())
+        return e.name  # a party stands for its name
+
+    def _call(self, e: ir.Call, frame: _Frame) -> object:
+        target = self.i.decls.get(e.name)
+        if isinstance(target, ir.Definition):
+            args = [_coerce(self.expr(a, frame), a.type, p.type)
+                    for a, p in zip(e.args, target.params)]
+            return self.definition(target, tuple(args))
+        args = [self.expr(a, frame) for a in e.args]
+        if e.name in ("year", "month", "day"):
+            return _moment_part(args[0], e.name)  # type: ignore[arg-type]
+        if e.name == "days_between":
+            return _days_between(args[0], args[1])  # type: ignore[arg-type]
+        assert e.name == "round", e.name
+        return _round(args[0], args[1])  # type: ignore[arg-type]
+
+    def _not(self, e: ir.Not, frame: _Frame) -> object:
+        return not self.expr(e.operand, frame)
+
+    def _negate(self, e: ir.Negate, frame: _Frame) -> object:
+        return -self.expr(e.operand, frame)  # type: ignore[operator]
+
+    def _binary(self, e: ir.Binary, frame: _Frame) -> object:
+        op = e.op
+        if op in ("and", "or", "unless"):
+            left = self.expr(e.left, frame)
+            if op == "or":
+                return left or self.expr(e.right, frame)
+            if op == "and":
+                return left and self.expr(e.right, frame)
+            return left and not self.expr(e.right, frame)  # A unless B: A and not B
+        lk, rk = _kind(e.left), _kind(e.right)
+        if op in ("+", "-") and lk in T.MOMENTS and rk in T.DURATIONS:
+            moment = self.expr(e.left, frame)
+            return self._shifted(moment, self.expr(e.right, frame), rk == "business_days",
+                                 op == "-")
+        if op == "+" and lk in T.DURATIONS and rk in T.MOMENTS:
+            # `10 days + D`: the date is evaluated first, as in `D + 10 days`.
+            moment = self.expr(e.right, frame)
+            return self._shifted(moment, self.expr(e.left, frame), lk == "business_days",
+                                 False)
+        if op == "-" and lk == rk == "date":
+            # D1 - D2 is the number of days from D2 to D1 (D2 evaluated first).
+            earlier = self.expr(e.right, frame)
+            return _days_between(earlier, self.expr(e.left, frame))  # type: ignore[arg-type]
+        left = self.expr(e.left, frame)
+        right = self.expr(e.right, frame)
+        at = self.i.at(e.span, frame.section)
+        if op == "/":
+            return _div(left, right, at)  # type: ignore[arg-type]
+        if op == "^":
+            return _pow(left, right, at)  # type: ignore[arg-type]
+        return _ARITHMETIC[op](left, right)
+
+    def _shifted(self, moment: Any, amount: Any, business: bool, backwards: bool) -> object:
+        count = -amount if backwards else amount
+        if business:
+            return self.i.calendar.add_business_days(moment, count)
+        return self.i.calendar.add_days(moment, count)
+
+    def _compare(self, e: ir.Compare, frame: _Frame) -> object:
+        for side, other in ((e.right, e.left), (e.left, e.right)):
+            # "x is true" is x itself: the literal is not a value to compute.
+            if isinstance(side, ir.Literal) and isinstance(side.value, bool) and \
+                    e.op in ("==", "!="):
+                value = self.expr(other, frame)
+                return value if side.value == (e.op == "==") else not value
+        left = self.expr(e.left, frame)
+        return _COMPARE[e.op](left, self.expr(e.right, frame))
+
+    def _isgiven(self, e: ir.IsGiven, frame: _Frame) -> object:
+        value = self.expr(e.operand, frame, strict=False, lift=True)
+        return value is None if e.negated else value is not None
+
+    def _duration(self, e: ir.Duration, frame: _Frame) -> object:
+        return self.expr(e.amount, frame)  # a number of days is an int
+
+    def _shift(self, e: ir.Shift, frame: _Frame) -> object:
+        moment = self.expr(e.base, frame)
+        amount = self.expr(e.amount, frame)
+        return self._shifted(moment, amount, _kind(e.amount) == "business_days",
+                             e.direction == "before")
+
+    def _closeofbusiness(self, e: ir.CloseOfBusiness, frame: _Frame) -> object:
+        day = self.expr(e.day, frame)
+        zone = self.i.header.time_zone
+        return close_of_business(day, self.i.header.close_of_business, zone)  # type: ignore[arg-type]
+
+    def _ifthenelse(self, e: ir.IfThenElse, frame: _Frame) -> object:
+        # The branches may have no value: the `if` passes that on (strict where used).
+        branch = e.then if self.expr(e.condition, frame) else e.otherwise
+        return _coerce(self.expr(branch, frame, strict=False), branch.type, e.type)
+
+    def _listop(self, e: ir.ListOp, frame: _Frame) -> object:
+        if e.kind in ("all", "any", "none"):
+            return self._truth_list(e, frame)
+        values: list[object] = []
+        for item in e.items:
+            # An item counts only when its guard holds; the guard is evaluated first.
+            if item.when is not None and not self.expr(item.when, frame):
+                values.append(None)
+                continue
+            value = self.expr(item.expr, frame, strict=False, lift=True)
+            values.append(_coerce(value, item.expr.type, e.type))
+        if e.kind == "total":
+            zero: object = Decimal(0) if _kind(e) in _DECIMAL_KINDS else 0
+            return _total(zero, *values)
+        smallest = e.kind in ("earliest", "least")
+        if e.type is not None and not e.type.optional and len(values) > 1:
+            # Every item has a value by its type.
+            return min(values) if smallest else max(values)  # type: ignore[type-var]
+        return (_earliest if smallest else _latest)(*values)
+
+    def _truth_list(self, e: ir.ListOp, frame: _Frame) -> bool:
+        """all of / any of / none of: items in order, stopping once the answer is known;
+        an item whose guard fails is true for `all of` and false for the others."""
+        for item in e.items:
+            if item.when is not None and not self.expr(item.when, frame):
+                continue
+            holds = bool(self.expr(item.expr, frame))
+            if e.kind == "all" and not holds:
+                return False
+            if e.kind != "all" and holds:
+                return e.kind == "any"
+        return e.kind != "any"
+
+    # ----------------------------------------------------------- declarations
+
+    def definition(self, d: ir.Definition, args: tuple[object, ...]) -> object:
+        # Arguments by type and spelling: 1, Decimal("1.0") and True are equal in Python
+        # but may give different results.
+        key = (d.name, *[(type(a), repr(a)) for a in args]) if args else (d.name,)
+        known = self.memo.get(key)
+        if known is None:
+            try:
+                known = (True, self._definition(d, args))
+            except ClauseError as error:
+                known = (False, error)
+            self.memo[key] = known
+        ok, value = known
+        if not ok:
+            raise value  # type: ignore[misc]
+        return value
+
+    def _definition(self, d: ir.Definition, args: tuple[object, ...]) -> object:
+        params = {p.name: a for p, a in zip(d.params, args)} if args else _NOTHING
+        declared = d.declared_type or T.ERROR
+        label, at = self.i.where(d)
+        try:
+            if d.name in self.i.exceptions:
+                decided = self._exceptions(d, params)
+                if decided is not None:
+                    return decided[0]
+            value = self.expr(d.expr, _Frame(label, params), strict=not declared.optional)
+            return _coerce(value, d.expr.type, declared)
+        except ClauseError:
+            raise
+        except _COMPUTATION_ERRORS as error:
+            raise _error(error, at) from error
+
+    def _exceptions(self, d: ir.Definition, params: Mapping[str, object]
+                    ) -> tuple[object] | None:
+        """The value the exceptions to `d` give it, or None when none applies. Every
+        exception's condition is evaluated; two that apply with different values are a
+        ConflictError (the contract does not say which decides)."""
+        decided: list[tuple[_At, object]] = []
+        for exc in self.i.exceptions.get(d.name, ()):
+            frame = _Frame(self.i.label_of(exc), params)
+            if self.expr(exc.condition, frame):
+                value = _coerce(self.expr(exc.value, frame), exc.value.type, d.declared_type)
+                decided.append((self.i.at(exc.span, self.i.label_of(exc)), value))
+                if len(self.i.exceptions[d.name]) == 1:
+                    break
+        if any(value != decided[0][1] for _, value in decided[1:]):
+            raise _conflict(d.name, decided[0][0], decided[1][0])
+        return (decided[0][1],) if decided else None
+
+    def obligation(self, o: ir.Obligation) -> Obligation:
+        frame = _Frame(self.i.label_of(o))
+        try:
+            condition = o.duty.condition
+            active = bool(self.expr(condition, frame)) if condition is not None else True
+            return self._duty(o.duty, frame, o.name, lambda: active)
+        except ClauseError:
+            raise
+        except _COMPUTATION_ERRORS as error:
+            raise _error(error, self.i.at(o.span, self.i.label_of(o))) from error
+
+    def power(self, p: ir.Power) -> Power:
+        frame = _Frame(self.i.label_of(p))
+        try:
+            available = bool(self.expr(p.condition, frame)) if p.condition is not None \
+                else True
+            consequences = []
+            for index, duty in enumerate(p.consequences):
+                # A consequence's own condition counts only when the power is available;
+                # the compiled module evaluates it after the amount and the due date.
+                def active(duty: ir.Duty = duty) -> bool:
+                    return available and (duty.condition is None
+                                          or bool(self.expr(duty.condition, frame)))
+                consequences.append(self._duty(duty, frame, f"{p.name}.then[{index}]",
+                                               active))
+            action = p.action
+            if p.object is not None:
+                action += " " + self.i.snippet(p.object.span)
+            return Power(name=p.name, section=p.section, holders=self._holders(p.holder),
+                         action=action, available=available,
+                         consequences=tuple(consequences), joint=p.holder.kind == "joint")
+        except ClauseError:
+            raise
+        except _COMPUTATION_ERRORS as error:
+            raise _error(error, self.i.at(p.span, self.i.label_of(p))) from error
+
+    def _duty(self, duty: ir.Duty, frame: _Frame, name: str,
+              active: Callable[[], bool]) -> Obligation:
+        # The amount and the due date are unknown (None) until the facts they need are
+        # given: an obligation is still described before its condition is met.
+        obj: object = None
+        kind = ""
+        currency = self.i.header.currency
+        if duty.object is not None:
+            obj = self._soft(lambda: self.expr(duty.object, frame))  # type: ignore[arg-type]
+            kind = _kind(duty.object)
+            kind = "" if kind == "error" else kind
+            currency = (duty.object.type.currency if duty.object.type else None) or currency
+        due: object = None
+        due_text, word = "", "by"
+        deadline = duty.deadline
+        if deadline is not None:
+            word = "on" if deadline.kind == "on" else "by"
+            due = self._soft(lambda: self._due(deadline, frame))
+            due_text = self.i.snippet(deadline.span, 200)
+        holders = self._holders(duty.holder)
+        obligor = " and ".join(holders) if duty.holder.kind == "joint" else holders[0]
+        beneficiary = self.i.role(duty.beneficiary) if duty.beneficiary else None
+        return Obligation(name=name, section=frame.section, obligor=obligor,
+                          action=duty.action, object=obj, object_kind=kind,
+                          beneficiary=beneficiary, due=due,  # type: ignore[arg-type]
+                          due_text=due_text, active=active(), currency=currency,
+                          deadline=word)
+
+    def _due(self, deadline: ir.Deadline, frame: _Frame) -> object:
+        if deadline.kind == "within" and deadline.after is not None:
+            start = self.expr(deadline.after, frame)
+            amount = self.expr(deadline.expr, frame)
+            return self._shifted(start, amount, _kind(deadline.expr) == "business_days",
+                                 False)
+        return self.expr(deadline.expr, frame)
+
+    @staticmethod
+    def _soft(thunk: Callable[[], object]) -> object:
+        try:
+            return thunk()
+        except (MissingFactError, NoValueError):
+            return None
+
+    def _holders(self, holder: ir.Holder) -> tuple[str, ...]:
+        if holder.kind == "either":
+            return tuple(p.display for p in self.i.header.parties) or ("Either party",)
+        return tuple(self.i.role(p) for p in holder.parties)
+
+
+def _kind(e: ir.Expr) -> str:
+    return (e.type or T.ERROR).kind
+
+
+def _coerce(value: object, source: T.Type | None, target: T.Type | None) -> object:
+    """An integer where a decimal, money or percent is expected is a Decimal (exactly)."""
+    if source and target and source.kind == "integer" and target.kind in _DECIMAL_KINDS:
+        if value is None and source.optional:
+            return None
+        return Decimal(value)  # type: ignore[arg-type]
+    return value
+
+
+# One function per kind of expression.
+_NODES: dict[type, Callable[[_Run, Any, _Frame], object]] = {
+    ir.Literal: _Run._literal,
+    ir.Name: _Run._name,
+    ir.Call: _Run._call,
+    ir.Not: _Run._not,
+    ir.Negate: _Run._negate,
+    ir.Binary: _Run._binary,
+    ir.Compare: _Run._compare,
+    ir.IsGiven: _Run._isgiven,
+    ir.Duration: _Run._duration,
+    ir.Shift: _Run._shift,
+    ir.CloseOfBusiness: _Run._closeofbusiness,
+    ir.IfThenElse: _Run._ifthenelse,
+    ir.ListOp: _Run._listop,
+}
+
+
+# ------------------------------------------------------------- all versions
+
+
+class Agreement:
+    """Every version of an agreement, interpreted: like the compiled module's `at` and
+    `evaluate`, with one `Facts` for all versions (as the module has one `Facts` class)."""
+
+    def __init__(self, versions: Iterable[tuple[Version | None, check_pass.CheckedProgram]],
+                 sources: Mapping[str, SourceFile] | None = None) -> None:
+        pairs = list(versions)
+        facts = union_of_facts([checked for _, checked in pairs])
+        # The module's Facts class knows the parties of the agreement as signed.
+        parties = [p.name for p in pairs[0][1].header.parties]
+        self.versions = tuple(Interpreter(pair, sources=sources, facts=facts, parties=parties)
+                              for pair in pairs)
+
+    def at(self, day: date) -> Interpreter:
+        """The version in force on `day` (amendments apply from their effective date)."""
+        chosen = self.versions[0]
+        for version in self.versions[1:]:
+            if version.effective is not None and version.effective <= day:
+                chosen = version
+        return chosen
+
+    def evaluate(self, name: str, facts: Mapping[str, object] | Facts, *args: object) -> object:
+        """As in force now: the latest version."""
+        return self.versions[-1].evaluate(name, facts, *args)
+
+    def facts(self, given: Mapping[str, object] | Facts) -> Facts:
+        return self.versions[-1].facts(given)
+
+
+def interpret(result: Result) -> Agreement:
+    """The interpreted agreement of an `api.Result` without errors (all its versions)."""
+    if result.versions is None:
+        raise ValueError("the agreement has errors; interpret only what checks")
+    return Agreement(result.versions, result.sources)
+

@@ -1,0 +1,627 @@
+"""`clausec lsp`: the language server of clause files, over standard input and output.
+
+Diagnostics as you type (those of `clausec check`; an amendment is checked with its
+agreement), hover, go to definition, references, completion, outline, rename,
+formatting and semantic tokens. Built on pygls; the knowledge of clause files is in
+workspace.py (which files belong together, incremental analysis) and navigation.py
+(the symbol index). No request may bring the server down: every handler logs what went
+wrong and answers with an empty result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import logging
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from . import __version__, navigation, parser
+from .diagnostics import Diagnostic
+from .navigation import FileIndex, Occurrence, Range, Symbol
+from .workspace import Group, Workspace
+
+log = logging.getLogger("clausec.lsp")
+
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+BUILTINS = frozenset({"year", "month", "day", "days_between", "round"})
+
+TOKEN_TYPES = ["keyword", "string", "number", "comment", "namespace", "function", "variable",
+               "enumMember", "parameter"]
+TOKEN_MODIFIERS = ["declaration", "readonly"]
+_NUMBERS = {"INT", "DECIMAL", "PERCENT", "MONEY", "ISO_DATE", "LONG_DATE", "DATETIME",
+            "TIME_OF_DAY"}
+_SECTION_WORDS = {"section", "sections"}
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("lsp", help="run the language server (for editors)",
+                       description="Run the Clause language server over standard input and "
+                       "output (the Language Server Protocol): diagnostics, hover, go to "
+                       "definition, references, completion, outline, rename, formatting, "
+                       "semantic tokens.")
+    p.add_argument("--stdio", action="store_true",
+                   help="talk over standard input and output (the default and only way)")
+    p.set_defaults(run=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    server = build_server()
+    server.start_io()
+    return 0
+
+
+# ======================================================== what the features answer
+# Pure functions of the workspace: the server below only converts to LSP types.
+
+
+def _kind_of(indexes: list[FileIndex]) -> dict[str, str]:
+    """name → kind (fact, definition, ..., party) of every name the group declares."""
+    kinds: dict[str, str] = {}
+    for index in indexes:
+        for occurrence in index.occurrences:
+            if occurrence.role == "decl" and occurrence.kind != "section":
+                kinds.setdefault(occurrence.key, occurrence.kind)
+    return kinds
+
+
+def declarations_of(ws: Workspace, group: Group, key: str
+                    ) -> list[tuple[Path, Occurrence]]:
+    return [(Path(i.file), o) for i in ws.indexes(group) for o in i.occurrences
+            if o.key == key and o.role == "decl"]
+
+
+def occurrences_of(ws: Workspace, group: Group, key: str) -> list[tuple[Path, Occurrence]]:
+    return [(Path(i.file), o) for i in ws.indexes(group) for o in i.occurrences
+            if o.key == key]
+
+
+def definition(ws: Workspace, path: Path, line: int, character: int
+               ) -> list[tuple[Path, Range]]:
+    group = ws.group(path)
+    occurrence = ws.index(path, group).at(line, character)
+    if occurrence is None:
+        return []
+    found = declarations_of(ws, group, occurrence.key)
+    # The declaration of the file itself first: an amendment's own, or the agreement's.
+    found.sort(key=lambda item: item[0] != path)
+    return [(file, o.range) for file, o in found]
+
+
+def references(ws: Workspace, path: Path, line: int, character: int,
+               include_declaration: bool = True) -> list[tuple[Path, Range]]:
+    group = ws.group(path)
+    occurrence = ws.index(path, group).at(line, character)
+    if occurrence is None:
+        return []
+    return [(file, o.range) for file, o in occurrences_of(ws, group, occurrence.key)
+            if include_declaration or o.role == "ref"]
+
+
+def _symbol_at(index: FileIndex, r: Range) -> Symbol | None:
+    stack = list(index.symbols)
+    while stack:
+        symbol = stack.pop()
+        if symbol.selection == r:
+            return symbol
+        stack.extend(symbol.children)
+    return None
+
+
+def hover(ws: Workspace, path: Path, line: int, character: int) -> str | None:
+    """Markdown: what the name or section under the cursor is."""
+    group = ws.group(path)
+    occurrence = ws.index(path, group).at(line, character)
+    if occurrence is None:
+        return None
+    found = declarations_of(ws, group, occurrence.key)
+    found.sort(key=lambda item: item[0] != path)
+    if not found:
+        return None
+    file, declared = found[0]
+    symbol = _symbol_at(ws.index(file, group), declared.range)
+    if occurrence.kind == "section" or declared.kind == "section":
+        return _section_hover(declared.text, symbol)
+    if symbol is None:
+        return f"**{declared.kind}** `{declared.text}`"
+    return _term_hover(ws, group, file, symbol)
+
+
+def _section_hover(number: str, symbol: Symbol | None) -> str:
+    out = [f"**Section {number}**" + (f" — {symbol.title}" if symbol and symbol.title else "")]
+    if symbol is not None and symbol.section_text:
+        out += ["", _quote(symbol.section_text)]
+    return "\n".join(out)
+
+
+def _term_hover(ws: Workspace, group: Group, file: Path, symbol: Symbol) -> str:
+    title = f" — “{symbol.title}”" if symbol.title else ""
+    out = [f"**{symbol.kind}** `{symbol.name}`{title}"]
+    type_, sentence = _meaning(ws, group, file, symbol)
+    facts = [f"*Type:* {type_}"] if type_ else []
+    if symbol.section:
+        facts.append(f"*Section {symbol.section}*")
+    if file.name:
+        facts.append(f"*in* `{file.name}`")
+    out += ["", " · ".join(facts)]
+    if sentence:
+        out += ["", sentence]
+    if symbol.section_text:
+        out += ["", "---", f"Section {symbol.section}:", "", _quote(symbol.section_text)]
+    return "\n".join(out)
+
+
+def _quote(text: str) -> str:
+    return "\n".join("> " + line if line else ">" for line in text.split("\n"))
+
+
+def _meaning(ws: Workspace, group: Group, file: Path, symbol: Symbol
+             ) -> tuple[str | None, str | None]:
+    """The type and the plain-English sentence of a declaration, from the last analysis of
+    the group without errors (or the file alone, checked as it is)."""
+    from . import check, english, summarize
+    from .diagnostics import Diagnostics
+
+    candidates = []
+    result = ws.last_good(group)
+    if result is not None and result.versions:
+        candidates = [checked for _, checked in reversed(result.versions)]
+    else:
+        last = ws.front(file).last
+        if last is not None:
+            candidates = [check.check(last.program, Diagnostics())]
+    for checked in candidates:
+        decl = checked.declarations.get(symbol.name)
+        if decl is None or decl.span.file != str(file) or \
+                decl.span.line != symbol.range.line + 1:
+            continue
+        type_ = checked.types.get(symbol.name)
+        env = summarize.environment("markdown")
+        words = summarize._english(env, english.Lexicon(checked, "markdown"))
+        try:
+            sentence = env.filters["sentence"](words.node(decl))
+        except Exception:  # noqa: BLE001 - a half-checked declaration may not read
+            sentence = None
+        return (str(type_) if type_ is not None and type_.kind != "error" else None,
+                str(sentence) if sentence else None)
+    return None, None
+
+
+_SECTION_CONTEXT = re.compile(
+    r"(?:\bsections?\s+(?:[0-9A-Za-z.()]+\s*(?:,|\band\b)\s*)*)[0-9A-Za-z.()]*\Z")
+
+
+@functools.cache
+def _keywords() -> tuple[str, ...]:
+    return tuple(sorted(parser.keywords()))
+
+
+def completion(ws: Workspace, path: Path, line: int, character: int
+               ) -> list[tuple[str, str, str]]:
+    """(label, kind, detail): section numbers after `section`, else names and keywords."""
+    text = ws.text(path) or ""
+    lines = text.split("\n")
+    prefix = lines[line][:character] if line < len(lines) else ""
+    group = ws.group(path)
+    indexes = list(ws.indexes(group))
+    if _SECTION_CONTEXT.search(prefix):
+        own = ws.index(path, group)
+        # An amendment's operations name the agreement's sections; a file its own.
+        target = str(group.agreement) if group.agreement and path != group.agreement \
+            and re.search(r"\b(replace|delete|append|add)\b", prefix) else str(path)
+        numbers: dict[str, str] = {}
+        for index in indexes if target != str(path) else [own]:
+            for symbol in _all_symbols(index):
+                if symbol.kind == "section" and index.file == target and symbol.name:
+                    numbers.setdefault(symbol.name, symbol.title or "")
+        return [(n, "section", title) for n, title in numbers.items()]
+    items: dict[str, tuple[str, str, str]] = {}
+    for index in indexes:
+        for symbol in index.declarations():
+            items.setdefault(symbol.name, (symbol.name, symbol.kind, symbol.title or ""))
+    for word in _keywords():
+        items.setdefault(word, (word, "keyword", ""))
+    return list(items.values())
+
+
+def _all_symbols(index: FileIndex) -> Iterator[Symbol]:
+    """Every symbol of the file, in the order of the file."""
+    def walk(symbols: tuple[Symbol, ...]) -> Iterator[Symbol]:
+        for symbol in symbols:
+            yield symbol
+            yield from walk(symbol.children)
+    return walk(index.symbols)
+
+
+class RenameError(Exception):
+    pass
+
+
+def prepare_rename(ws: Workspace, path: Path, line: int, character: int) -> Range | None:
+    group = ws.group(path)
+    occurrence = ws.index(path, group).at(line, character)
+    if occurrence is None or not occurrence.key.startswith("name:"):
+        return None
+    declared = declarations_of(ws, group, occurrence.key)
+    if not declared or declared[0][1].kind == "party":
+        return None
+    return occurrence.range
+
+
+def rename(ws: Workspace, path: Path, line: int, character: int, new_name: str
+           ) -> dict[Path, list[tuple[Range, str]]]:
+    """The edits that rename a term or fact in every file of its group."""
+    group = ws.group(path)
+    occurrence = ws.index(path, group).at(line, character)
+    if occurrence is None or not occurrence.key.startswith("name:"):
+        raise RenameError("only a defined term or a fact can be renamed")
+    declared = declarations_of(ws, group, occurrence.key)
+    if not declared:
+        raise RenameError(f"'{occurrence.text}' is not declared in this agreement")
+    if declared[0][1].kind == "party":
+        raise RenameError("a party is renamed in the header by hand")
+    if not NAME.match(new_name):
+        raise RenameError(f"'{new_name}' is not a name: a name is a letter or '_' followed "
+                          "by letters, digits and '_'")
+    if new_name in parser.keywords():
+        raise RenameError(f"'{new_name}' is a keyword of the language and cannot be a name")
+    if new_name.startswith("_"):
+        raise RenameError(f"'{new_name}': names may not start with '_'")
+    if new_name in BUILTINS:
+        raise RenameError(f"'{new_name}' is a built-in function")
+    if new_name != occurrence.text and declarations_of(ws, group, navigation.name_key(
+            new_name)):
+        raise RenameError(f"'{new_name}' is already declared in this agreement")
+    edits: dict[Path, list[tuple[Range, str]]] = {}
+    for file, o in occurrences_of(ws, group, occurrence.key):
+        edits.setdefault(file, []).append((o.range, new_name))
+    return edits
+
+
+def formatting(ws: Workspace, path: Path) -> str | None:
+    """The formatted text, or None when there is nothing to change (or the text has
+    syntax errors, which the formatter leaves alone)."""
+    from . import formatter
+    from .diagnostics import CompileError
+
+    text = ws.text(path) or ""
+    try:
+        formatted: str = formatter.format_text(text, str(path))
+    except CompileError:
+        return None
+    return None if formatted == text else formatted
+
+
+def semantic_tokens(ws: Workspace, path: Path) -> list[int]:
+    """The LSP encoding (relative positions) of the file's tokens."""
+    group = ws.group(path)
+    index = ws.index(path, group)
+    kinds = _kind_of(list(ws.indexes(group)))
+    at = {(o.range.line, o.range.character): o for o in index.occurrences}
+    data: list[int] = []
+    previous = (0, 0)
+    in_sections = False
+    last_word = ""
+    for lexeme in navigation.lex(ws.text(path) or ""):
+        kind, modifiers = _classify(lexeme, at, kinds, in_sections or last_word == "section")
+        if lexeme.type == "KEYWORD":
+            in_sections = lexeme.text == "sections" or (in_sections and lexeme.text == "and")
+            last_word = lexeme.text
+        elif lexeme.type != "COMMA" and kind != "namespace":
+            in_sections, last_word = False, ""
+        elif kind == "namespace":
+            last_word = ""
+        if kind is None:
+            continue
+        for line, start, length in _lines_of(lexeme):
+            data += [line - previous[0], start - (previous[1] if line == previous[0] else 0),
+                     length, TOKEN_TYPES.index(kind), modifiers]
+            previous = (line, start)
+    return data
+
+
+def _classify(lexeme: navigation.Lexeme, at: dict[tuple[int, int], Occurrence],
+              kinds: dict[str, str], section_context: bool) -> tuple[str | None, int]:
+    t = lexeme.type
+    if t == "KEYWORD":
+        return "keyword", 0
+    if t == "COMMENT":
+        return "comment", 0
+    if t in ("STRING", "LONG_STRING"):
+        return "string", 0
+    if t == "SECTION_NUMBER" or (section_context and (t in _NUMBERS or t == "LABEL")):
+        return "namespace", 0
+    if t in _NUMBERS:
+        return "number", 0
+    if t != "NAME":
+        return None, 0
+    occurrence = at.get((lexeme.range.line, lexeme.range.character))
+    key = navigation.name_key(lexeme.text)
+    kind = kinds.get(key)
+    if kind is None:
+        return None, 0
+    modifiers = 1 if occurrence is not None and occurrence.role == "decl" else 0
+    if kind == "fact":
+        return "variable", modifiers | 2
+    if kind == "party":
+        return "enumMember", modifiers | 2
+    return "function", modifiers
+
+
+def _lines_of(lexeme: navigation.Lexeme) -> Iterator[tuple[int, int, int]]:
+    """A token cut at line ends: most editors do not take tokens over several lines."""
+    r = lexeme.range
+    for i, part in enumerate(lexeme.text.split("\n")):
+        start = r.character if i == 0 else 0
+        if part:
+            yield r.line + i, start, len(part)
+
+
+def outline(ws: Workspace, path: Path) -> tuple[Symbol, ...]:
+    return ws.index(path).symbols
+
+
+# ================================================================= the server
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def build_server() -> Any:
+    """The pygls server with every feature registered (imported here: `clausec --help`
+    does not pay for pygls)."""
+    from lsprotocol import types as lsp
+    from pygls.exceptions import JsonRpcInvalidParams
+    from pygls.lsp.server import LanguageServer
+    from pygls.uris import from_fs_path, to_fs_path
+
+    server = LanguageServer("clausec", __version__,
+                            text_document_sync_kind=lsp.TextDocumentSyncKind.Full)
+    ws = Workspace()
+    pending: set[Path] = set()
+    scheduled: list[asyncio.Task[None]] = []
+    published: dict[Path, set[Path]] = {}  # a group's head → files given diagnostics
+
+    def path_of(uri: str) -> Path:
+        return Path(to_fs_path(uri) or uri).resolve()
+
+    def uri_of(path: Path) -> str:
+        return from_fs_path(str(path)) or path.as_uri()
+
+    def to_range(r: Range) -> lsp.Range:
+        return lsp.Range(lsp.Position(r.line, r.character),
+                         lsp.Position(r.end_line, r.end_character))
+
+    def safe(empty: Any) -> Callable[[F], F]:
+        """Log and answer `empty` instead of failing: a request must never bring the
+        server down, nor leave the editor without an answer."""
+        def wrap(fn: F) -> F:
+            @functools.wraps(fn)
+            def handler(ls: LanguageServer, params: Any) -> Any:
+                try:
+                    return fn(ls, params)
+                except JsonRpcInvalidParams:
+                    raise
+                except Exception as error:
+                    log.exception("%s failed", fn.__name__)
+                    ls.window_log_message(lsp.LogMessageParams(
+                        lsp.MessageType.Error,
+                        f"clausec: {fn.__name__} failed: {type(error).__name__}: {error}"))
+                    return empty() if callable(empty) else empty
+            return handler  # type: ignore[return-value]
+        return wrap
+
+    # ------------------------------------------------------------ diagnostics
+
+    def to_diagnostic(d: Diagnostic) -> lsp.Diagnostic:
+        span = d.span
+        end_column = span.end_column if (span.end_line, span.end_column) > (
+            span.line, span.column) else span.column + 1
+        message = d.message + (f"\nhint: {d.hint}" if d.hint else "")
+        related = [lsp.DiagnosticRelatedInformation(
+            lsp.Location(uri_of(Path(r.span.file).resolve()), to_range(Range(
+                r.span.line - 1, r.span.column - 1, r.span.end_line - 1,
+                r.span.end_column - 1))), r.message) for r in d.related]
+        return lsp.Diagnostic(
+            range=to_range(Range(span.line - 1, span.column - 1, span.end_line - 1,
+                                 end_column - 1)),
+            message=message, source="clausec", code=d.code,
+            severity=lsp.DiagnosticSeverity.Error if d.severity == "error"
+            else lsp.DiagnosticSeverity.Warning,
+            related_information=related or None)
+
+    def publish(path: Path) -> None:
+        analysis = ws.analyse(path)
+        head = analysis.group.agreement or analysis.group.alone or path
+        shown = set()
+        for file, found in analysis.diagnostics.items():
+            if file in ws.documents:
+                server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+                    uri_of(file), [to_diagnostic(d) for d in found]))
+                shown.add(file)
+        for file in published.get(head, set()) - shown:
+            server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+                uri_of(file), []))
+        published[head] = shown
+
+    async def flush() -> None:
+        await asyncio.sleep(0)  # let changes already read come in: analyse the last one
+        while pending:
+            path = pending.pop()
+            try:
+                publish(path)
+            except Exception:
+                log.exception("analysis of %s failed", path)
+        scheduled.clear()
+
+    def schedule(path: Path) -> None:
+        pending.add(path)
+        if not scheduled:
+            scheduled.append(asyncio.get_running_loop().create_task(flush()))
+
+    def sync(ls: LanguageServer, uri: str) -> Path:
+        path = path_of(uri)
+        ws.open(path, ls.workspace.get_text_document(uri).source)
+        return path
+
+    @server.feature(lsp.INITIALIZED)
+    @safe(None)
+    def initialized(ls: LanguageServer, params: lsp.InitializedParams) -> None:
+        folders = ls.workspace.folders.values()
+        ws.roots = [path_of(f.uri) for f in folders]
+        if not ws.roots and ls.workspace.root_uri:
+            ws.roots = [path_of(ls.workspace.root_uri)]
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    @safe(None)
+    def did_open(ls: LanguageServer, params: lsp.DidOpenTextDocumentParams) -> None:
+        schedule(sync(ls, params.text_document.uri))
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    @safe(None)
+    def did_change(ls: LanguageServer, params: lsp.DidChangeTextDocumentParams) -> None:
+        schedule(sync(ls, params.text_document.uri))
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+    @safe(None)
+    def did_save(ls: LanguageServer, params: lsp.DidSaveTextDocumentParams) -> None:
+        schedule(sync(ls, params.text_document.uri))
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    @safe(None)
+    def did_close(ls: LanguageServer, params: lsp.DidCloseTextDocumentParams) -> None:
+        path = path_of(params.text_document.uri)
+        ws.close(path)
+        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+            params.text_document.uri, []))
+        for files in published.values():
+            files.discard(path)
+        # The others of its group now see the file as it is on disk.
+        for other in list(ws.documents):
+            if other in ws.group(path).files:
+                schedule(other)
+                break
+
+    # --------------------------------------------------------------- features
+
+    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
+    @safe(None)
+    def on_hover(ls: LanguageServer, params: lsp.HoverParams) -> lsp.Hover | None:
+        path = sync(ls, params.text_document.uri)
+        text = hover(ws, path, params.position.line, params.position.character)
+        if text is None:
+            return None
+        return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, text))
+
+    def locations(found: list[tuple[Path, Range]]) -> list[lsp.Location]:
+        return [lsp.Location(uri_of(file), to_range(r)) for file, r in found]
+
+    @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
+    @safe(list)
+    def on_definition(ls: LanguageServer, params: lsp.DefinitionParams
+                      ) -> list[lsp.Location]:
+        path = sync(ls, params.text_document.uri)
+        return locations(definition(ws, path, params.position.line,
+                                    params.position.character))
+
+    @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
+    @safe(list)
+    def on_references(ls: LanguageServer, params: lsp.ReferenceParams
+                      ) -> list[lsp.Location]:
+        path = sync(ls, params.text_document.uri)
+        return locations(references(ws, path, params.position.line, params.position.character,
+                                    params.context.include_declaration))
+
+    completion_kinds = {
+        "section": lsp.CompletionItemKind.Module, "fact": lsp.CompletionItemKind.Variable,
+        "party": lsp.CompletionItemKind.EnumMember, "keyword": lsp.CompletionItemKind.Keyword,
+        "obligation": lsp.CompletionItemKind.Event, "power": lsp.CompletionItemKind.Event,
+    }
+
+    @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
+                    lsp.CompletionOptions(trigger_characters=[" ", "("]))
+    @safe(lambda: lsp.CompletionList(is_incomplete=False, items=[]))
+    def on_completion(ls: LanguageServer, params: lsp.CompletionParams
+                      ) -> lsp.CompletionList:
+        path = sync(ls, params.text_document.uri)
+        found = completion(ws, path, params.position.line, params.position.character)
+        items = [lsp.CompletionItem(
+            label=label, kind=completion_kinds.get(kind, lsp.CompletionItemKind.Function),
+            detail=f"{kind} {detail}".strip() if kind != "keyword" else "keyword",
+            sort_text=("1" if kind == "keyword" else "0") + label)
+            for label, kind, detail in found]
+        return lsp.CompletionList(is_incomplete=False, items=items)
+
+    symbol_kinds = {
+        "section": lsp.SymbolKind.Namespace, "operation": lsp.SymbolKind.Namespace,
+        "fact": lsp.SymbolKind.Variable, "definition": lsp.SymbolKind.Function,
+        "condition": lsp.SymbolKind.Boolean, "exception": lsp.SymbolKind.Function,
+        "obligation": lsp.SymbolKind.Event, "power": lsp.SymbolKind.Event,
+        "invariant": lsp.SymbolKind.Boolean, "party": lsp.SymbolKind.EnumMember,
+        "agreement": lsp.SymbolKind.Module, "amendment": lsp.SymbolKind.Module,
+        "test": lsp.SymbolKind.Method, "tests": lsp.SymbolKind.Module,
+    }
+
+    def document_symbol(symbol: Symbol) -> lsp.DocumentSymbol:
+        name = symbol.name
+        if symbol.kind == "section":
+            name = f"Section {symbol.name}"
+        return lsp.DocumentSymbol(
+            name=name, detail=symbol.title or symbol.kind,
+            kind=symbol_kinds.get(symbol.kind, lsp.SymbolKind.Object),
+            range=to_range(symbol.range), selection_range=to_range(symbol.selection),
+            children=[document_symbol(c) for c in symbol.children])
+
+    @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    @safe(list)
+    def on_symbols(ls: LanguageServer, params: lsp.DocumentSymbolParams
+                   ) -> list[lsp.DocumentSymbol]:
+        path = sync(ls, params.text_document.uri)
+        return [document_symbol(s) for s in outline(ws, path)]
+
+    @server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
+    @safe(None)
+    def on_prepare_rename(ls: LanguageServer, params: lsp.PrepareRenameParams
+                          ) -> lsp.Range | None:
+        path = sync(ls, params.text_document.uri)
+        r = prepare_rename(ws, path, params.position.line, params.position.character)
+        return to_range(r) if r is not None else None
+
+    @server.feature(lsp.TEXT_DOCUMENT_RENAME)
+    @safe(None)
+    def on_rename(ls: LanguageServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | None:
+        path = sync(ls, params.text_document.uri)
+        try:
+            edits = rename(ws, path, params.position.line, params.position.character,
+                           params.new_name)
+        except RenameError as error:
+            raise JsonRpcInvalidParams(str(error)) from None
+        return lsp.WorkspaceEdit(changes={
+            uri_of(file): [lsp.TextEdit(to_range(r), text) for r, text in found]
+            for file, found in edits.items()})
+
+    @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
+    @safe(list)
+    def on_formatting(ls: LanguageServer, params: lsp.DocumentFormattingParams
+                      ) -> list[lsp.TextEdit]:
+        path = sync(ls, params.text_document.uri)
+        text = ws.text(path) or ""
+        formatted = formatting(ws, path)
+        if formatted is None:
+            return []
+        lines = text.split("\n")
+        whole = Range(0, 0, len(lines) - 1, len(lines[-1]))
+        return [lsp.TextEdit(to_range(whole), formatted)]
+
+    @server.feature(lsp.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL,
+                    lsp.SemanticTokensLegend(token_types=TOKEN_TYPES,
+                                             token_modifiers=TOKEN_MODIFIERS))
+    @safe(lambda: lsp.SemanticTokens(data=[]))
+    def on_semantic_tokens(ls: LanguageServer, params: lsp.SemanticTokensParams
+                           ) -> lsp.SemanticTokens:
+        path = sync(ls, params.text_document.uri)
+        return lsp.SemanticTokens(data=semantic_tokens(ws, path))
+
+    return server

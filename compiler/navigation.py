@@ -1,0 +1,332 @@
+"""Where things are in clause files: the symbol index the language server navigates by.
+
+`index_file` walks the parse trees of one file (those of the chunks that parsed, so a
+half-written file still has an index for the rest) and records every occurrence of a
+name or a section number: where a term, fact or party is declared and where it is used,
+where a section is declared and where an amendment's operation names it. Positions are
+0-based (line, character), as the Language Server Protocol counts them.
+
+Sections live in a file's own namespace: an amendment's `section 2.3` is its own, while
+`replace section 3.1` names Section 3.1 of the agreement the amendment amends. So a
+section's key carries the file it belongs to: `section_key(agreement_file, "3.1")`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Literal
+
+import attrs
+import lark
+from lark import Token
+
+from . import parser, transform
+
+Role = Literal["decl", "ref"]
+
+# Parse-tree rules that declare a name, and what the outline and hover call them.
+DECLARATIONS = {
+    "fact": "fact", "definition": "definition", "condition": "condition",
+    "exception": "exception", "obligation": "obligation", "power": "power",
+    "invariant": "invariant",
+}
+_SECTION_HOLDERS = ("section", "replace_op", "append_op", "add_op")
+
+
+@attrs.frozen
+class Range:
+    """0-based, end exclusive."""
+
+    line: int
+    character: int
+    end_line: int
+    end_character: int
+
+    def contains(self, line: int, character: int) -> bool:
+        return (self.line, self.character) <= (line, character) <= (
+            self.end_line, self.end_character)
+
+
+def token_range(token: Token) -> Range:
+    line = (token.line or 1) - 1
+    column = (token.column or 1) - 1
+    end_line = (token.end_line or token.line or 1) - 1
+    end_column = (token.end_column or (token.column or 1) + len(token)) - 1
+    return Range(line, column, end_line, end_column)
+
+
+def tree_range(tree: lark.Tree[Token]) -> Range:
+    meta = tree.meta
+    if getattr(meta, "empty", True):
+        return Range(0, 0, 0, 0)
+    return Range(meta.line - 1, meta.column - 1, meta.end_line - 1, meta.end_column - 1)
+
+
+def name_key(name: str) -> str:
+    return f"name:{name}"
+
+
+def section_key(file: str, number: str) -> str:
+    return f"section:{file}#{number}"
+
+
+@attrs.frozen
+class Occurrence:
+    key: str
+    text: str  # the name or the section number as written
+    role: Role
+    kind: str  # fact, definition, ..., party, section
+    range: Range
+
+
+@attrs.frozen
+class Symbol:
+    """A declaration of the file, for hover and the outline."""
+
+    name: str
+    kind: str  # fact, definition, condition, exception, obligation, power, invariant,
+    # party, section, operation, test, agreement, amendment
+    title: str | None  # the quoted term or heading
+    range: Range  # the whole declaration
+    selection: Range  # its name
+    section: str | None  # the number of the section (or operation) it is in
+    section_text: str  # that section's contract words
+    children: tuple[Symbol, ...] = ()
+
+
+@attrs.frozen
+class FileIndex:
+    file: str
+    occurrences: tuple[Occurrence, ...]
+    symbols: tuple[Symbol, ...]  # top level: header, sections, operations, tests...
+
+    def at(self, line: int, character: int) -> Occurrence | None:
+        for occurrence in self.occurrences:
+            if occurrence.range.contains(line, character):
+                return occurrence
+        return None
+
+    def declarations(self) -> Iterator[Symbol]:
+        """Every declared term, fact and party of the file, sections' ones included."""
+        stack = list(self.symbols)
+        while stack:
+            symbol = stack.pop()
+            stack.extend(symbol.children)
+            if symbol.kind in DECLARATIONS.values() or symbol.kind == "party":
+                yield symbol
+
+    def sections(self) -> Iterator[Occurrence]:
+        """The sections this file declares (its own, or an agreement's that it adds)."""
+        return (o for o in self.occurrences if o.kind == "section" and o.role == "decl")
+
+
+def index_file(file: str, trees: Iterable[lark.Tree[Token]],
+               agreement_file: str | None = None) -> FileIndex:
+    """The index of one file. `agreement_file` is the agreement an amendment amends (the
+    file whose sections its operations name)."""
+    walker = _Walker(file, agreement_file or file)
+    symbols = tuple(s for tree in trees for s in walker.top(tree))
+    return FileIndex(file, tuple(sorted(walker.occurrences, key=lambda o: (
+        o.range.line, o.range.character))), symbols)
+
+
+class _Walker:
+    def __init__(self, file: str, agreement_file: str) -> None:
+        self.file = file
+        self.agreement_file = agreement_file
+        self.occurrences: list[Occurrence] = []
+
+    def add(self, key: str, token: Token, role: Role, kind: str) -> None:
+        self.occurrences.append(Occurrence(key, str(token), role, kind, token_range(token)))
+
+    def top(self, tree: lark.Tree[Token]) -> Iterator[Symbol]:
+        data = tree.data
+        if data in _SECTION_HOLDERS:
+            yield self.section(tree)
+        elif data in DECLARATIONS:
+            yield from self.declaration(tree, None, "")
+        elif data in ("agreement", "amendment"):
+            yield self.header(tree)
+        elif data == "delete_op":
+            self.targets(tree)
+            yield Symbol(f"delete {_target_words(tree)}", "operation", None,
+                         tree_range(tree), tree_range(tree), None, "")
+        elif data == "test":
+            self.expressions(tree, set())
+            title = _string(tree.children[0]) if tree.children else "test"
+            yield Symbol(f"test {title}", "test", None, tree_range(tree), tree_range(tree),
+                         None, "")
+        elif data == "tests_for":
+            name = _tokens(tree, "NAME")
+            if name:
+                yield Symbol(f"tests for {name[0]}", "tests", None, tree_range(tree),
+                             token_range(name[0]), None, "")
+
+    def header(self, tree: lark.Tree[Token]) -> Symbol:
+        names = _tokens(tree, "NAME")
+        children = []
+        for item in tree.children:
+            if isinstance(item, lark.Tree) and item.data == "party":
+                party = _tokens(item, "NAME")
+                if party:
+                    self.add(name_key(party[0]), party[0], "decl", "party")
+                    role = next((_string(c) for c in item.children
+                                 if isinstance(c, Token) and c.type == "STRING"), None)
+                    children.append(Symbol(str(party[0]), "party", role, tree_range(item),
+                                           token_range(party[0]), None, ""))
+        title = next((_string(c) for c in tree.children
+                      if isinstance(c, Token) and c.type == "STRING"), None)
+        name = names[0] if names else None
+        selection = token_range(name) if name is not None else tree_range(tree)
+        return Symbol(str(name or tree.data), str(tree.data), title, tree_range(tree),
+                      selection, None, "", tuple(children))
+
+    def section(self, tree: lark.Tree[Token]) -> Symbol:
+        data = tree.data
+        numbers = _tokens(tree, "SECTION_NUMBER", deep=data == "replace_op")
+        number = str(numbers[0]) if numbers else "?"
+        if data == "section":
+            self.add(section_key(self.file, number), numbers[0], "decl", "section")
+        elif data == "add_op" and numbers:
+            self.add(section_key(self.agreement_file, number), numbers[0], "decl", "section")
+        elif data == "append_op" and numbers:
+            self.add(section_key(self.agreement_file, number), numbers[0], "ref", "section")
+        else:
+            self.targets(tree)
+        heading = next((_string(c) for c in tree.children
+                        if isinstance(c, Token) and c.type == "STRING"), None)
+        text = "\n\n".join(transform._unquote(t)
+                           for item in tree.children if isinstance(item, lark.Tree)
+                           and item.data == "text" for t in item.children
+                           if isinstance(t, Token))
+        children: list[Symbol] = []
+        for item in tree.children:
+            if isinstance(item, lark.Tree) and item.data in DECLARATIONS:
+                children.extend(self.declaration(item, number, text))
+        label = {"section": "section", "replace_op": f"replace {_target_words(tree)}",
+                 "append_op": "append to section", "add_op": "add section"}[str(data)]
+        name = number if data == "section" else (
+            label if data == "replace_op" else f"{label} {number}")
+        selection = token_range(numbers[0]) if numbers else tree_range(tree)
+        return Symbol(name, "section" if data == "section" else "operation", heading,
+                      tree_range(tree), selection, number, text, tuple(children))
+
+    def targets(self, tree: lark.Tree[Token]) -> None:
+        for token in _tokens(tree, "SECTION_NUMBER", deep=True):
+            self.add(section_key(self.agreement_file, str(token)), token, "ref", "section")
+
+    def declaration(self, tree: lark.Tree[Token], section: str | None, text: str
+                    ) -> Iterator[Symbol]:
+        kind = DECLARATIONS[str(tree.data)]
+        children = tree.children
+        names = [c for c in children if isinstance(c, Token) and c.type == "NAME"]
+        if kind == "exception":
+            # exception [NAME] to TARGET: the first child is None when unnamed.
+            target = children[1] if isinstance(children[1], Token) else None
+            if target is not None:
+                self.add(name_key(target), target, "ref", "definition")
+            declared = children[0] if isinstance(children[0], Token) else None
+        else:
+            declared = names[0] if names else None
+        params = {str(p.children[0]) for c in children if isinstance(c, lark.Tree)
+                  and c.data == "parameters" for p in c.children
+                  if isinstance(p, lark.Tree) and p.children}
+        self.expressions(tree, params)
+        if declared is None:
+            return
+        self.add(name_key(declared), declared, "decl", kind)
+        title = next((_string(c) for c in children
+                      if isinstance(c, Token) and c.type == "STRING"), None)
+        yield Symbol(str(declared), kind, title, tree_range(tree), token_range(declared),
+                     section, text)
+
+    def expressions(self, tree: lark.Tree[Token], params: set[str]) -> None:
+        """References inside a declaration or a test: names, calls, parties, probes."""
+        for sub in tree.iter_subtrees():
+            data = sub.data
+            first = sub.children[0] if sub.children else None
+            if data in ("name", "call", "given_fact", "probe", "party_holder") and \
+                    isinstance(first, Token) and first.type == "NAME":
+                if str(first) not in params:
+                    self.add(name_key(first), first, "ref", "name")
+            elif data in ("joint_holders", "beneficiary"):
+                for token in sub.children:
+                    if isinstance(token, Token) and token.type == "NAME":
+                        self.add(name_key(token), token, "ref", "party")
+
+
+def _tokens(tree: lark.Tree[Token], kind: str, deep: bool = False) -> list[Token]:
+    if deep:
+        return [t for t in tree.scan_values(lambda v: isinstance(v, Token) and v.type == kind)]
+    return [c for c in tree.children if isinstance(c, Token) and c.type == kind]
+
+
+def _string(token: object) -> str:
+    text = str(token)
+    return text[1:-1] if text.startswith('"') and len(text) >= 2 else text
+
+
+def _target_words(tree: lark.Tree[Token]) -> str:
+    target = next((c for c in tree.children if isinstance(c, lark.Tree)), None)
+    numbers = [str(t) for t in _tokens(tree, "SECTION_NUMBER", deep=True)]
+    if target is None or not numbers:
+        return "section"
+    if target.data == "sections_target":
+        return "sections " + ", ".join(numbers)
+    if target.data == "sentence_target":
+        ordinal = _tokens(target, "ORDINAL")
+        return f"the {ordinal[0] if ordinal else ''} sentence of section {numbers[0]}"
+    if target.data == "clause_target":
+        label = _tokens(target, "LABEL")
+        return f"clause {label[0] if label else ''} of section {numbers[0]}"
+    return f"section {numbers[0]}"
+
+
+# --------------------------------------------------------------- lexical tokens
+
+
+@attrs.frozen
+class Lexeme:
+    type: str  # the grammar's terminal name, or "KEYWORD"
+    text: str
+    range: Range
+
+
+def keyword_terminals() -> frozenset[str]:
+    return frozenset(t.name for t in parser.lark_parser().terminals
+                     if t.pattern.type == "str" and t.pattern.value.isalpha())
+
+
+def lex(text: str) -> Iterator[Lexeme]:
+    """Every token of a text, comments included; a character no terminal matches is
+    skipped (the file is being typed), and lexing goes on after it."""
+    from lark.exceptions import UnexpectedCharacters
+
+    keywords = keyword_terminals()
+    offset = 0
+    line_base = 0
+    while offset <= len(text):
+        rest = text[offset:]
+        try:
+            for token in parser.lark_parser().lex(rest, dont_ignore=True):
+                if token.type == "WS":
+                    continue
+                kind = "KEYWORD" if token.type in keywords else token.type
+                yield Lexeme(kind, str(token), _shift(token_range(token), line_base, offset,
+                                                      text))
+            return
+        except UnexpectedCharacters as error:
+            offset += (error.pos_in_stream or 0) + 1
+            line_base = text.count("\n", 0, offset)
+
+
+def _shift(r: Range, line_base: int, offset: int, text: str) -> Range:
+    """A range lexed from text[offset:], moved to the text's own lines."""
+    if offset == 0:
+        return r
+    # Columns of the first line of the rest start at the column of `offset`.
+    column0 = offset - (text.rfind("\n", 0, offset) + 1)
+    line = r.line + line_base
+    character = r.character + (column0 if r.line == 0 else 0)
+    end_character = r.end_character + (column0 if r.end_line == 0 else 0)
+    return Range(line, character, r.end_line + line_base, end_character)

@@ -1,0 +1,1216 @@
+"""The semantic diff of two versions of an agreement: `clausec diff`.
+
+Which results (terms, conditions, obligations, powers, invariants) an amendment changed,
+and for each whether it still gives the same answers. A result is changed when its own
+logic is (the checked IR compared structurally: positions, wording, item labels and the
+sections a provision sits in do not count), when an exception to it was added, removed or
+changed, or when a name it uses changed: dependencies are followed, so the Distribution
+Date's users change with it.
+
+Each changed result is decided, in this order:
+- by z3 (smt.check_equivalent), where the logic is within its reach: proved equivalent,
+  or a counterexample;
+- otherwise by a bounded search (factgen's hypothesis strategies, seeded, so a run is
+  reproducible), whose facts are drawn around the constants of the logic involved (85%
+  and 80% thresholds, the dates and day counts) as well as at random. A search that finds
+  nothing proves nothing, and says so.
+
+Every counterexample, z3's too, is confirmed by evaluating both compiled versions, then
+minimised (fewest facts given, simplest values) so that it reads well, and shown with
+both values and both explanations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, cast
+
+import attrs
+
+from . import api, ir
+from . import types as T
+from .check import CheckedProgram, union_of_facts
+from .consolidate import Version, amendment_label
+
+DEFAULT_EXAMPLES = 2000  # examples of the bounded search, per result
+DEFAULT_SEED = 0
+DEFAULT_TIMEOUT_MS = 10_000  # z3, per result
+RESULT_KINDS = ("definition", "condition", "obligation", "power", "invariant")
+
+# ------------------------------------------------------------------ the report
+
+
+@attrs.frozen
+class Outcome:
+    """What one version gives for a name on some facts: a value, or an error."""
+
+    value: Any = None
+    error: str = ""  # the error's class name ("MissingFactError"), "" for a value
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+@attrs.frozen
+class Shown:
+    """One side of a counterexample, for people: the value and why."""
+
+    value: str  # "true", "$900,000.00", "no value", "MissingFactError: ..."
+    why: str  # the explanation in English sentences ("" for an error)
+    tree: dict[str, Any] | None  # the explanation tree (Explanation.to_dict())
+    short: str = ""  # for a table: "in effect, due March 31, 2004", "MissingFactError"
+
+
+@attrs.frozen
+class Counterexample:
+    facts: dict[str, Any]  # as a facts file gives them (JSON values)
+    facts_text: tuple[tuple[str, str], ...]  # (name, value as the summaries write it)
+    args: tuple[Any, ...]
+    args_text: tuple[str, ...]
+    before: Shown
+    after: Shown
+
+
+@attrs.frozen
+class Finding:
+    """One name of the agreement that the change touched."""
+
+    name: str
+    kind: str  # definition, condition, obligation, power, invariant, fact
+    term: str  # the provision's term as the contract spells it, or ""
+    change: str  # "changed" (its own logic), "affected" (what it uses), "added", "removed"
+    because: tuple[str, ...]  # why it counts as changed, in words
+    section_before: str
+    section_after: str
+    verdict: str = ""  # "equivalent", "differs", "no difference found", "unknown", ""
+    method: str = ""  # "z3", "search", ""
+    examples: int = 0  # examples the search tried
+    note: str = ""  # why z3 could not decide, when the search did
+    # Facts on which the versions disagree; for a yes/no result, one per direction.
+    counterexamples: tuple[Counterexample, ...] = ()
+    seconds: float = attrs.field(default=0.0, eq=False)
+
+    @property
+    def summary(self) -> str:
+        """The verdict in a few words: "equivalent (proved with z3)"."""
+        if self.change in ("added", "removed"):
+            return self.change
+        if self.verdict == "equivalent":
+            return "equivalent (proved with z3)"
+        if self.verdict == "differs":
+            how = "z3 counterexample" if self.method == "z3" else "found by search"
+            return f"differs ({how}, confirmed)"
+        if self.verdict == "no difference found":
+            return (f"no difference found in {self.examples:,} examples "
+                    f"(bounded search; not a proof)")
+        return "not decided"
+
+
+@attrs.frozen
+class Comparison:
+    """Two versions of an agreement, and what differs between them."""
+
+    title: str
+    before: str  # "as originally signed", "old.clause"
+    after: str
+    amendment: str  # the amendment's label, or "" for two files
+    findings: tuple[Finding, ...]
+
+    def results(self) -> list[Finding]:
+        return [f for f in self.findings if f.kind != "fact"]
+
+
+# ------------------------------------------------------------ what changed
+
+
+_IGNORED = frozenset({"span", "type", "term", "description", "section", "text", "words",
+                      "label"})
+
+
+def shape(node: object) -> object:
+    """A node as nested tuples of what matters to its logic: not its position, wording
+    (terms, descriptions, a literal's spelling, "is at least" for >=), item labels, nor
+    the section it sits in."""
+    if isinstance(node, (tuple, list)):
+        return tuple(shape(n) for n in node)
+    if isinstance(node, T.Type):
+        return (node.kind, node.currency, node.optional)
+    if attrs.has(type(node)):
+        cls = cast("type[attrs.AttrsInstance]", type(node))
+        return (cls.__name__, *(shape(getattr(node, f.name)) for f in attrs.fields(cls)
+                                if f.name not in _IGNORED))
+    return node
+
+
+def _kind(decl: ir.Declaration) -> str:
+    if isinstance(decl, ir.Definition):
+        return "condition" if decl.is_condition else "definition"
+    if isinstance(decl, ir.Fact):
+        return "fact"
+    if isinstance(decl, ir.Exception_):
+        return "exception"
+    return type(decl).__name__.lower()
+
+
+def _logic(checked: CheckedProgram, name: str) -> object:
+    """The logic of a name: its declaration and the exceptions to it (by what they say,
+    not by their names)."""
+    decl = checked.declarations[name]
+    exceptions = sorted(repr(shape(attrs.evolve(e, name=""))) for e in
+                         checked.exceptions.get(name, ()))
+    if isinstance(decl, ir.Fact):
+        return ("Fact", shape(decl.type), shape(decl.default))
+    return (shape(decl), tuple(exceptions))
+
+
+def _uses(checked: CheckedProgram, name: str) -> set[str]:
+    decl = checked.declarations[name]
+    used = ir.names_used(decl)
+    for exception in checked.exceptions.get(name, ()):
+        used |= ir.names_used(exception)
+    if isinstance(decl, ir.Definition):
+        used -= {p.name for p in decl.params}
+    return (used & set(checked.declarations)) - {name}
+
+
+def _exception_notes(old: CheckedProgram, new: CheckedProgram, name: str) -> list[str]:
+    before = {e.name: repr(shape(e)) for e in old.exceptions.get(name, ())}
+    after = {e.name: repr(shape(e)) for e in new.exceptions.get(name, ())}
+    notes = []
+    for exception in sorted(set(before) | set(after)):
+        if exception not in before:
+            notes.append(f"exception {exception} added")
+        elif exception not in after:
+            notes.append(f"exception {exception} removed")
+        elif before[exception] != after[exception]:
+            notes.append(f"exception {exception} changed")
+    return notes
+
+
+def changes(old: CheckedProgram, new: CheckedProgram) -> list[Finding]:
+    """The names whose logic differs between two versions, with why; undecided."""
+    a, b = old.declarations, new.declarations
+    touched: dict[str, list[str]] = {}
+    for name in sorted(set(a) | set(b)):
+        decl = b.get(name) or a[name]
+        if isinstance(decl, ir.Exception_):
+            continue  # part of the logic of the term it is an exception to
+        if name not in a or name not in b:
+            touched[name] = []
+        elif _kind(a[name]) != _kind(b[name]) or _logic(old, name) != _logic(new, name):
+            own = shape(a[name]) != shape(b[name]) or _kind(a[name]) != _kind(b[name])
+            touched[name] = (["its own logic changed"] if own else []) + \
+                _exception_notes(old, new, name)
+    # A result whose logic is the same but which uses a changed name is changed too.
+    common = [n for n in b if n in a and n not in touched
+              and not isinstance(b[n], (ir.Exception_, ir.Fact))]
+    grew = True
+    while grew:
+        grew = False
+        for name in common:
+            if name in touched:
+                continue
+            used = sorted((_uses(old, name) | _uses(new, name)) & set(touched))
+            if used:
+                touched[name] = [f"uses {', '.join(used)}, which changed"]
+                grew = True
+    findings = []
+    for name, because in touched.items():
+        decl = b.get(name) or a[name]
+        change = "added" if name not in a else "removed" if name not in b else \
+            "affected" if because and because[0].startswith("uses ") else "changed"
+        findings.append(Finding(
+            name, _kind(decl), getattr(decl, "term", None) or "", change, tuple(because),
+            _section(old, name), _section(new, name)))
+    return sorted(findings, key=_finding_order(old, new))
+
+
+def _section(checked: CheckedProgram, name: str) -> str:
+    decl = checked.declarations.get(name)
+    if decl is None:
+        return ""
+    number = getattr(decl, "section", None)
+    if number is None:
+        return "the general provisions"
+    section = checked.sections.get(number)
+    return "Section " + (section.label if section is not None else number)
+
+
+def _finding_order(old: CheckedProgram, new: CheckedProgram
+                   ) -> Callable[[Finding], tuple[int, int, int, str]]:
+    """Changed results first, in the agreement's order; then added, then removed."""
+    rank = {"changed": 0, "affected": 0, "added": 1, "removed": 2}
+
+    def position(checked: CheckedProgram, name: str) -> int:
+        names = [d.name for d in checked.program.declarations]
+        return names.index(name) if name in names else len(names)
+
+    def key(f: Finding) -> tuple[int, int, int, str]:
+        where = position(new, f.name) if f.change != "removed" else position(old, f.name)
+        return (rank[f.change], f.kind == "fact", where, f.name)
+    return key
+
+
+# ------------------------------------------------------------------- sides
+
+
+@attrs.frozen
+class Side:
+    """One version of an agreement: its checked IR and its compiled functions."""
+
+    checked: CheckedProgram
+    module: Any  # the compiled module
+    version: Any  # the module's Version (evaluate, explain)
+    label: str  # "as originally signed", "as amended on March 31, 2004", "draft.clause"
+
+    def facts(self, data: Mapping[str, Any]) -> Any:
+        known = self.module.FACT_TYPES
+        return self.module.Facts.from_dict({k: v for k, v in data.items() if k in known})
+
+    def outcome(self, name: str, data: Mapping[str, Any], args: Sequence[Any]) -> Outcome:
+        try:
+            return Outcome(self.version.evaluate(name, self.facts(data), *args))
+        except self.module.ClauseError as error:
+            return Outcome(None, type(error).__name__, str(error))
+        except (ArithmeticError, ValueError) as error:  # a date past year 9999...
+            return Outcome(None, type(error).__name__, str(error))
+
+    def show(self, name: str, data: Mapping[str, Any], args: Sequence[Any],
+             explain: bool = True) -> Shown:
+        from . import summarize  # jinja2: only when there is something to explain
+
+        outcome = self.outcome(name, data, args)
+        if not outcome.ok:
+            return Shown(f"{outcome.error}: {outcome.message}", "", None, outcome.error)
+        short = self.short(name, outcome.value)
+        if not explain:
+            return Shown(self.text(name, outcome.value), "", None, short)
+        tree = self.version.explain(name, self.facts(data), *args)
+        why = summarize.render_explanation(self.checked, self.label, name, tree,
+                                           outcome.value)
+        return Shown(self.text(name, outcome.value), why.strip(), tree.to_dict(), short)
+
+    def short(self, name: str, value: Any) -> str:
+        """An obligation as in effect or not (and when due), a power as available or not;
+        any other value as `text` gives it."""
+        if isinstance(value, self.module.Obligation):
+            if not value.active:
+                return "not in effect"
+            due = f", due {self.module.format_value(value.due, 'date')}" \
+                if type(value.due) is date else ""
+            return "in effect" + due
+        if isinstance(value, self.module.Power):
+            return "available" if value.available else "not available"
+        return self.text(name, value)
+
+    def text(self, name: str, value: Any) -> str:
+        if value is None:
+            return "no value"
+        if isinstance(value, (self.module.Obligation, self.module.Power)):
+            shown = str(replace(value, section=None))
+            return shown
+        kind = self.checked.types.get(name)
+        currency = self.checked.header.currency
+        if kind is None or kind.kind not in T.SPELLING or kind.kind == "error":
+            return str(value)
+        return str(self.module.format_value(value, kind.kind, currency))
+
+
+def _comparable(value: Any) -> Any:
+    """What of a value counts: an obligation's who, what, to whom, when and whether in
+    effect (not its name or section); of an obligation in effect in neither version,
+    nothing (nothing is owed either way)."""
+    kind = type(value).__name__
+    if kind == "Obligation" and hasattr(value, "obligor"):
+        if not value.active:
+            return ("Obligation", False)
+        return ("Obligation", True, value.obligor, value.action, value.object,
+                value.beneficiary, value.due, value.deadline)
+    if kind == "Power" and hasattr(value, "holders"):
+        return ("Power", value.holders, value.action, value.available, value.joint,
+                tuple(_comparable(c) for c in value.consequences) if value.available
+                else ())
+    return value
+
+
+def _differ(a: Outcome, b: Outcome) -> bool:
+    if a.ok and b.ok:
+        return bool(_comparable(a.value) != _comparable(b.value))
+    return (a.error, a.ok and _comparable(a.value)) != (b.error, b.ok and
+                                                        _comparable(b.value))
+
+
+# ------------------------------------------------------------------ facts
+
+
+@attrs.frozen
+class Input:
+    """A fact (or a parameter) the search gives a value: its kind, and whether it may be
+    left out (an optional fact, or one with a default)."""
+
+    name: str
+    kind: str
+    optional: bool
+    currency: str = "USD"
+    parties: tuple[str, ...] = ()
+    is_param: bool = False
+
+
+def _relevant(sides: Sequence[Side], name: str) -> set[str]:
+    """Every name `name` depends on, in either version (transitively)."""
+    found: set[str] = set()
+    for side in sides:
+        seen: set[str] = set()
+        stack = [name]
+        while stack:
+            current = stack.pop()
+            if current in seen or current not in side.checked.declarations:
+                continue
+            seen.add(current)
+            stack.extend(_uses(side.checked, current))
+        found |= seen
+    return found
+
+
+def inputs(sides: Sequence[Side], name: str) -> list[Input]:
+    """The facts the name depends on in either version, and its parameters."""
+    relevant = _relevant(sides, name)
+    found: dict[str, Input] = {}
+    for side in sides:
+        parties = tuple(p.name for p in side.checked.header.parties)
+        currency = side.checked.header.currency
+        for fact in sorted(relevant):
+            decl = side.checked.declarations.get(fact)
+            if isinstance(decl, ir.Fact) and fact not in found:
+                found[fact] = Input(fact, decl.type.kind,
+                                    decl.type.optional or decl.default is not None,
+                                    decl.type.currency or currency, parties)
+    params: list[Input] = []
+    decl = sides[-1].checked.declarations.get(name)
+    if isinstance(decl, ir.Definition):
+        header = sides[-1].checked.header
+        params = [Input(p.name, p.type.kind, False, p.type.currency or header.currency,
+                        tuple(x.name for x in header.parties), is_param=True)
+                  for p in decl.params]
+    return [found[k] for k in sorted(found)] + params
+
+
+def constants(sides: Sequence[Side], name: str) -> dict[str, list[Any]]:
+    """The literals of the logic `name` depends on (both versions), by kind, with the
+    values just around them: where thresholds and deadlines put their edges."""
+    relevant = _relevant(sides, name)
+    literals: list[ir.Literal] = []
+    for side in sides:
+        for dep in sorted(relevant):
+            decl = side.checked.declarations.get(dep)
+            if decl is None:
+                continue
+            literals.extend(_literals([decl, *side.checked.exceptions.get(dep, ())]))
+    pools: dict[str, set[Any]] = {}
+    days = sorted({lit.value for lit in literals if type(lit.value) is int
+                   and 0 < lit.value <= 400})
+    for lit in literals:
+        value, kind = lit.value, (lit.type.kind if lit.type else "")
+        if isinstance(value, (bool, str)):
+            continue
+        if isinstance(value, datetime):
+            pools.setdefault("datetime", set()).update(
+                value + timedelta(seconds=s) for s in (-1, 0, 1))
+        elif isinstance(value, date):
+            near = {value + timedelta(days=d) for n in [0, 1, *days] for d in (-n, n)}
+            pools.setdefault("date", set()).update(near)
+        elif isinstance(value, int):
+            pools.setdefault("integer", set()).update({value - 1, value, value + 1})
+            pools.setdefault("days", set()).update({max(value + d, 0) for d in (-1, 0, 1)})
+        elif isinstance(value, Decimal):
+            step = {"percent": Decimal("0.0001"), "money": Decimal("0.01")}.get(
+                kind, Decimal("0.01"))
+            pools.setdefault(kind or "decimal", set()).update(
+                {value - step, value, value + step})
+    for side in sides:  # the agreement's own dates read better than random ones
+        header = side.checked.header
+        pools.setdefault("date", set()).update(d for d in (header.dated, header.effective)
+                                                if d is not None)
+    pools["datetime"] = pools.get("datetime", set()) | _moments(sides[-1].checked.header,
+                                                               pools["date"])
+    pools["business_days"] = pools.get("days", set())
+    return {k: sorted(v) for k, v in sorted(pools.items())}
+
+
+def _moments(header: ir.Header, days: Iterable[date]) -> set[datetime]:
+    """The moments where "close of business on D" flips, on the dates of the logic: a
+    minute before and at close of business, and midnight, in the agreement's time zone."""
+    from zoneinfo import ZoneInfo
+
+    if not header.time_zone:
+        return set()
+    zone = ZoneInfo(header.time_zone)
+    hour, minute = (int(x) for x in header.close_of_business.split(":"))
+    close = datetime(2000, 1, 1, hour, minute)
+    times = [(close - timedelta(minutes=1)).time(), close.time(), datetime.min.time()]
+    return {datetime.combine(d, t, tzinfo=zone) for d in days for t in times}
+
+
+def _literals(node: object) -> Iterator[ir.Literal]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ir.Literal):
+            yield current
+        elif isinstance(current, (tuple, list)):
+            stack.extend(current)
+        elif attrs.has(type(current)):
+            cls = cast("type[attrs.AttrsInstance]", type(current))
+            stack.extend(getattr(current, f.name) for f in attrs.fields(cls)
+                         if f.name not in ("span", "type"))
+
+
+# --------------------------------------------------------------- minimising
+
+
+def _simpler(kind: str, value: Any, pools: Mapping[str, Sequence[Any]]) -> list[Any]:
+    """Simpler values to try instead of `value`, simplest first."""
+    if isinstance(value, bool) or value is None:
+        return []
+    if type(value) is date:
+        if value in pools.get("date", ()):
+            return []  # already at an edge of the logic
+        near = sorted(pools.get("date", ()), key=lambda d: (abs((d - value).days), d))
+        return [d for d in near[:12] if d != value]
+    if isinstance(value, int):
+        return [v for v in dict.fromkeys([0, 1, _round(value, 1), _round(value, 2), 10, 100])
+                if abs(v) < abs(value)]
+    if isinstance(value, Decimal):
+        whole = value.to_integral_value()
+        tries = [Decimal(0), Decimal(1), Decimal(_round(int(whole), 1)),
+                 Decimal(_round(int(whole), 2)), whole]
+        if kind == "percent":
+            tries = [Decimal(0), Decimal("0.5"), Decimal(1),
+                     (value * 100).to_integral_value() / 100,
+                     (value * 1000).to_integral_value() / 1000]
+        return [v for v in dict.fromkeys(tries) if v != value and abs(v) <= abs(value)
+                or (kind == "percent" and v != value and len(str(v)) < len(str(value)))]
+    if isinstance(value, datetime):
+        hour = value.replace(minute=0, second=0, microsecond=0)
+        minute = value.replace(second=0, microsecond=0)
+        return [v for v in dict.fromkeys([hour, minute]) if v != value]
+    return []
+
+
+def _round(n: int, digits: int) -> int:
+    """n rounded down to `digits` significant digits: 123456 -> 100000 (1), 120000 (2)."""
+    size = len(str(abs(n)))
+    unit: int = 10 ** max(size - digits, 0)
+    return (abs(n) // unit) * unit * (1 if n >= 0 else -1)
+
+
+def minimise(accept: Callable[[Example], bool], example: Example,
+             kinds: Mapping[str, str], pools: Mapping[str, Sequence[Any]]) -> Example:
+    """Fewest facts given, then simplest values, keeping what `accept` takes. A date is
+    simplest at one of the logic's own dates (a deadline, the amendment's date)."""
+    data, args = example
+    data = {k: v for k, v in data.items() if v is not None}
+    for name in sorted(data):
+        trial = {k: v for k, v in data.items() if k != name}
+        if accept((trial, args)):
+            data = trial
+    for name in sorted(data):
+        for simpler in _simpler(kinds.get(name, ""), data[name], pools):
+            trial = {**data, name: simpler}
+            if accept((trial, args)):
+                data = trial
+                break
+    for i, value in enumerate(args):
+        for simpler in _simpler("", value, pools):
+            trial_args = (*args[:i], simpler, *args[i + 1:])
+            if accept((data, trial_args)):
+                args = trial_args
+                break
+    return data, args
+
+
+# ------------------------------------------------------------------ deciding
+
+
+@attrs.frozen
+class Options:
+    examples: int = DEFAULT_EXAMPLES
+    seed: int = DEFAULT_SEED
+    timeout_ms: int = DEFAULT_TIMEOUT_MS
+    use_z3: bool = True
+    # Summaries need the verdicts and the facts of one counterexample, not the
+    # explanations nor the other direction of a yes/no result.
+    explain: bool = True
+    both_directions: bool = True
+
+
+Accept = Callable[[Outcome, Outcome], bool]
+Example = tuple[dict[str, Any], tuple[Any, ...]]
+
+
+def _values_differ(a: Outcome, b: Outcome) -> bool:
+    """The kind of difference that reads best: both versions give a value."""
+    return a.ok and b.ok and _differ(a, b)
+
+
+class _Probe:
+    """Evaluates a name in both versions on facts (and arguments), counting the
+    examples."""
+
+    def __init__(self, before: Side, after: Side, name: str):
+        self.before, self.after, self.name = before, after, name
+        self.count = 0
+
+    def pair(self, example: Example) -> tuple[Outcome, Outcome]:
+        self.count += 1
+        data, args = example
+        return (self.before.outcome(self.name, data, args),
+                self.after.outcome(self.name, data, args))
+
+    def accepts(self, accept: Accept) -> Callable[[Example], bool]:
+        return lambda example: accept(*self.pair(example))
+
+
+def decide(before: Side, after: Side, finding: Finding, options: Options) -> Finding:
+    """The verdict on one changed result: z3 where it reaches, else the search; a
+    difference is confirmed on the compiled module, minimised, and for a yes/no result
+    looked for in the other direction too (what now holds, and what no longer does)."""
+    start = time.perf_counter()
+    probe = _Probe(before, after, finding.name)
+    note, method, examples = "", "z3", 0
+    found: Example | None = None
+    exact = False  # whether z3 reached all of the logic
+    if options.use_z3:
+        verdict, model, note = _z3(before, after, finding.name, options.timeout_ms)
+        if verdict == "equivalent":
+            return attrs.evolve(finding, verdict="equivalent", method="z3",
+                                seconds=time.perf_counter() - start)
+        exact = verdict == "differs"
+        # A model where both versions give a value reads better than one where a version
+        # raises; out of reach, z3 with the parts it cannot decide left free may still
+        # point at a difference. The compiled module confirms either (or not).
+        candidates: list[Callable[[], Example | None]] = [lambda: _z3_model(before, after, finding.name, options.timeout_ms,
+                                        abstract=not exact, values=True),
+                      lambda: model if exact else _z3_model(
+                          before, after, finding.name, options.timeout_ms, abstract=True)]
+        for candidate in candidates:
+            example = candidate()
+            if example is not None and _differ(*probe.pair(example)):
+                found = example
+                break
+        if found is None and exact:
+            note = "z3's counterexample did not hold in the compiled module"
+        elif not exact:
+            # Out of reach, a confirmed candidate is the search's finding, not a proof's.
+            method = "search"
+            note = f"out of reach ({note})" + (
+                "; the facts are z3's, with that part left free, confirmed by evaluation"
+                if found is not None else "")
+    else:
+        note = "not used (--no-z3)"
+    if found is None:
+        method = "search"
+        tried = probe.count
+        found = search(probe, options, _values_differ, fallback=_differ)
+        examples = probe.count - tried
+    elif not _values_differ(*probe.pair(found)):
+        better = search(probe, options, _values_differ, targeted_only=True)
+        found = better or found
+    if found is None:
+        return attrs.evolve(finding, verdict="no difference found", method="search",
+                            examples=examples, note=note,
+                            seconds=time.perf_counter() - start)
+    found_examples = [_shown(probe, found, options)]
+    a, b = probe.pair(found)
+    if options.both_directions and a.ok and b.ok and isinstance(a.value, bool) \
+            and isinstance(b.value, bool):
+        # The other direction: by z3, else around the constants only (it may not exist,
+        # and a full search for nothing costs more than it tells).
+        def reverse(x: Outcome, y: Outcome) -> bool:
+            return x.ok and y.ok and x.value is b.value and y.value is a.value
+
+        other = _z3_model(before, after, finding.name, options.timeout_ms,
+                          abstract=not exact, values=True, direction=(b.value, a.value)) \
+            if options.use_z3 else None
+        if other is None or not reverse(*probe.pair(other)):
+            other = search(probe, options, reverse, targeted_only=True)
+        if other is not None:
+            found_examples.append(_shown(probe, other, options))
+    return attrs.evolve(finding, verdict="differs", method=method,
+                        examples=examples if method == "search" else 0,
+                        note=note if method == "search" else "",
+                        counterexamples=tuple(found_examples),
+                        seconds=time.perf_counter() - start)
+
+
+def _shown(probe: _Probe, example: Example, options: Options) -> Counterexample:
+    """An example, minimised as the kind of difference it is, and shown."""
+    a, b = probe.pair(example)
+    first: tuple[Any, Any] = (a.value, b.value)
+
+    def same_direction(x: Outcome, y: Outcome) -> bool:
+        return x.ok and y.ok and (x.value, y.value) == first
+
+    keep: Accept = _differ
+    if a.ok and b.ok:
+        keep = same_direction if isinstance(a.value, bool) else _values_differ
+    sides = [probe.before, probe.after]
+    kinds = {i.name: i.kind for i in inputs(sides, probe.name)}
+    data, args = minimise(probe.accepts(keep), example, kinds,
+                          constants(sides, probe.name))
+    return _counterexample(probe.before, probe.after, probe.name, data, args, kinds,
+                           options.explain)
+
+
+def _z3(before: Side, after: Side, name: str, timeout_ms: int
+        ) -> tuple[str, Example | None, str]:
+    """("equivalent" | "differs" | "", the counterexample's facts and arguments, why not
+    decided)."""
+    try:
+        from . import smt
+    except ImportError as error:  # z3 is a dependency; a broken install still diffs
+        return "", None, f"not available ({error})"
+    result = smt.check_equivalent(before.checked, after.checked, name, timeout_ms)
+    if isinstance(result, smt.Proved):
+        return "equivalent", None, ""
+    if isinstance(result, smt.Counterexample):
+        return "differs", (dict(result.facts), _args(after, name, result.args)), ""
+    return "", None, result.reason
+
+
+def _z3_model(before: Side, after: Side, name: str, timeout_ms: int, *, abstract: bool,
+              values: bool = False, direction: tuple[bool, bool] | None = None
+              ) -> Example | None:
+    """Facts on which z3 finds that the versions disagree: with `values`, both giving a
+    value (neither raising); with `direction`, a yes/no result going from the first to the
+    second. `abstract`: what is out of z3's reach (business days, datetimes, divisions...)
+    is left free (smt.candidate's approach, for two versions), so the model is only a
+    candidate. smt.check_equivalent does not take these constraints, hence this."""
+    import z3  # type: ignore[import-untyped]
+
+    from . import smt
+
+    facts = union_of_facts([before.checked, after.checked])
+    space = smt.FactSpace(parties=tuple(p.name for p in after.checked.header.parties))
+    try:
+        old = smt.Translator(before.checked, facts, space, abstract=abstract).provision(name)
+        new = smt.Translator(after.checked, facts, space, abstract=abstract).provision(name)
+    except smt.OutOfReachError:
+        return None
+    keys = sorted(set(old) & set(new))
+    if any(old[k].value.sort() != new[k].value.sort() for k in keys):
+        return None
+    wanted = [z3.Not(z3.And(*[smt.equal(old[k], new[k]) for k in keys]))]
+    if values:
+        wanted += [sym.ok for sym in (*old.values(), *new.values())]
+    if direction is not None:
+        if keys != ["value"] or not z3.is_bool(old["value"].value):
+            return None
+        wanted += [old["value"].value == z3.BoolVal(direction[0]),
+                   new["value"].value == z3.BoolVal(direction[1])]
+    result = smt.solve(z3.Not(z3.And(*wanted)), space, timeout_ms,
+                       after.checked.header.dated)
+    if not isinstance(result, smt.Counterexample):
+        return None
+    return dict(result.facts), _args(after, name, result.args)
+
+
+def _args(side: Side, name: str, by_name: Mapping[str, Any]) -> tuple[Any, ...]:
+    decl = side.checked.declarations.get(name)
+    params = decl.params if isinstance(decl, ir.Definition) else ()
+    return tuple(by_name.get(p.name) for p in params)
+
+
+def search(probe: _Probe, options: Options, accept: Accept,
+           fallback: Accept | None = None, targeted_only: bool = False) -> Example | None:
+    """A seeded search for facts that `accept` takes: first around the constants of the
+    logic and at random (nine tenths of the examples), then with factgen's hypothesis
+    strategies (the last tenth; none with `targeted_only`). With `fallback`, the first example that it
+    takes is the answer if none is accepted (a difference where a version raises an
+    error)."""
+    sides = [probe.before, probe.after]
+    wanted = inputs(sides, probe.name)
+    pools = constants(sides, probe.name)
+    budget = options.examples
+    second: Example | None = None
+
+    def test(example: Example) -> bool:
+        nonlocal second
+        a, b = probe.pair(example)
+        if accept(a, b):
+            return True
+        if second is None and fallback is not None and fallback(a, b):
+            second = example
+        return False
+
+    targeted = 0
+    # Hypothesis costs some 20 ms an example with twenty facts, the own generator a
+    # fraction of one: most of the budget goes to the latter.
+    share = 0 if targeted_only else budget // 10
+    for example in _targeted(wanted, pools, options.seed, budget - share):
+        targeted += 1
+        if test(example):
+            return example
+    if targeted_only:
+        return second
+    hit = _random_search(sides, wanted, test, budget - targeted, options.seed)
+    return hit or second
+
+
+def _random_search(sides: Sequence[Side], wanted: Sequence[Input],
+                   test: Callable[[Example], bool], count: int, seed: int
+                   ) -> Example | None:
+    """factgen's hypothesis strategies for the facts (and arguments) the result depends
+    on, seeded; no shrinking: `minimise` reads better and costs less."""
+    from hypothesis import HealthCheck, Phase, find, settings
+    from hypothesis import strategies as st
+    from hypothesis.errors import NoSuchExample
+
+    from . import factgen
+
+    if count <= 0:
+        return None
+    checked = sides[-1].checked
+    decls = _fact_decls(sides)
+    facts = {i.name: decls[i.name] for i in wanted if not i.is_param}
+    params = [factgen.value_strategy(decls[i.name], checked) for i in wanted if i.is_param]
+    config = settings(max_examples=count, phases=[Phase.generate], database=None,
+                      deadline=None, suppress_health_check=list(HealthCheck))
+    strategy = st.tuples(factgen.facts_strategy(checked, facts), st.tuples(*params))
+    try:
+        data, args = find(strategy, lambda x: test((dict(x[0]), tuple(x[1]))),
+                          settings=config, random=random.Random(seed))
+    except NoSuchExample:
+        return None
+    return dict(data), tuple(args)
+
+
+def _fact_decls(sides: Sequence[Side]) -> dict[str, ir.Fact]:
+    """The facts as the compiled Facts class has them, and the result's parameters as
+    facts (so that factgen and smt.facts_json take them)."""
+
+    decls = union_of_facts([side.checked for side in sides])
+    for side in sides:
+        for decl in side.checked.program.declarations:
+            if isinstance(decl, ir.Definition):
+                for p in decl.params:
+                    decls.setdefault(p.name, ir.Fact(p.name, None, p.type, None, None, None,
+                                                     p.span))
+    return decls
+
+
+def _targeted(wanted: Sequence[Input], pools: Mapping[str, Sequence[Any]], seed: int,
+              count: int) -> Iterator[Example]:
+    """Facts drawn around the logic's constants (and the simplest values): nothing given
+    first, then each fact given alone, then mixtures of those and of values at random."""
+    rng = random.Random(seed)
+    choices = {i.name: _choices(i, pools) for i in wanted}
+
+    def build(picked: Mapping[str, Any]) -> Example:
+        data = {i.name: picked.get(i.name) for i in wanted if not i.is_param}
+        args = tuple(picked.get(i.name, choices[i.name][-1]) for i in wanted if i.is_param)
+        return {k: v for k, v in data.items() if v is not None}, args
+
+    singles = [(i.name, value) for i in wanted for value in choices[i.name]]
+    examples = [build({})] + [build({name: value}) for name, value in singles]
+    yield from examples[:count]
+    for _ in range(count - len(examples)):
+        yield build({i.name: rng.choice(choices[i.name]) if rng.random() < 0.5
+                     else _random_value(i, pools, rng) for i in wanted})
+
+
+def _random_value(i: Input, pools: Mapping[str, Sequence[Any]], rng: random.Random) -> Any:
+    """A value of a fact's kind, far from the constants as often as near them."""
+    if i.optional and rng.random() < 0.2:
+        return None
+    kind = i.kind
+    if kind == "bool":
+        return rng.random() < 0.5
+    if kind == "integer":
+        return rng.choice([rng.randint(-10, 100), rng.randint(0, 10**6),
+                           rng.randint(0, 10**9)])
+    if kind in ("money", "decimal"):
+        return Decimal(rng.choice([rng.randint(0, 10**4), rng.randint(0, 10**11)])) / 100
+    if kind == "percent":
+        return Decimal(rng.randint(0, 20_000)) / 10_000
+    if kind in ("days", "business_days"):
+        return rng.randint(0, 60)
+    if kind in ("date", "datetime"):
+        day = rng.choice(pools.get("date") or [date(2000, 1, 1)]) + \
+            timedelta(days=rng.randint(-800, 800))
+        if kind == "date":
+            return day
+        zone = next((d.tzinfo for d in pools.get("datetime", ())), None)
+        return datetime(day.year, day.month, day.day, rng.randint(0, 23),
+                        rng.choice((0, 15, 30, 59)), tzinfo=zone) if zone else None
+    if kind == "party" and i.parties:
+        return rng.choice(i.parties)
+    return None if i.optional else ""
+
+
+def _choices(i: Input, pools: Mapping[str, Sequence[Any]]) -> list[Any]:
+    simple: list[Any] = cast("dict[str, list[Any]]", {
+        "bool": [True, False], "integer": [0, 1], "decimal": [Decimal(0), Decimal(1)],
+        "money": [Decimal(0), Decimal(1)], "percent": [Decimal(0), Decimal(1)],
+        "days": [0, 1], "business_days": [0, 1], "party": list(i.parties),
+        "text": [""],
+    }).get(i.kind, [])
+    pool = list(pools.get(i.kind, ()))
+    if i.kind == "money":
+        pool += list(pools.get("decimal", ()))
+    values = list(dict.fromkeys([*simple, *pool]))
+    if i.optional:
+        values.insert(0, None)
+    return values or [None]
+
+
+def _counterexample(before: Side, after: Side, name: str, data: dict[str, Any],
+                    args: tuple[Any, ...], kinds: Mapping[str, str], explain: bool = True
+                    ) -> Counterexample:
+    from . import smt
+    from .runtime import format_value
+
+    decls = _fact_decls([before, after])
+    currency = after.checked.header.currency
+    shown = tuple((k, format_value(v, kinds.get(k, "text"), currency)
+                   if kinds.get(k) in T.SPELLING else str(v)) for k, v in sorted(data.items()))
+    params = [p for p in inputs([before, after], name) if p.is_param]
+    args_text = tuple(format_value(a, p.kind, currency) for a, p in zip(args, params))
+    as_json = smt.facts_json(dict(sorted(data.items())), decls)
+    args_json = smt.facts_json({p.name: a for p, a in zip(params, args)}, decls)
+    return Counterexample(
+        as_json, shown, tuple(args_json.values()), args_text,
+        before.show(name, data, args, explain), after.show(name, data, args, explain))
+
+
+# -------------------------------------------------------------- comparisons
+
+
+def compare(before: Side, after: Side, title: str, amendment: str = "",
+            options: Options | None = None) -> Comparison:
+    """What differs between two versions, every changed result decided."""
+    options = options or Options()
+    found = []
+    for finding in changes(before.checked, after.checked):
+        if finding.change in ("changed", "affected") and finding.kind in RESULT_KINDS:
+            finding = decide(before, after, finding, options)
+        found.append(finding)
+    return Comparison(title, before.label, after.label, amendment, tuple(found))
+
+
+def _version_label(version: Version | None) -> str:
+    if version is None or version.effective is None:
+        return "as originally signed"
+    return version.label
+
+
+def amendment_comparisons(result: api.Result, module: Any, pairs: Iterable[tuple[int, int]],
+                          options: Options | None = None) -> list[Comparison]:
+    """Each pair (i, j) of an agreement's versions compared: version i before, j after."""
+    assert result.versions is not None
+    out = []
+    for i, j in pairs:
+        (old, old_checked), (new, new_checked) = result.versions[i], result.versions[j]
+        before = Side(old_checked, module, module.VERSIONS[i], _version_label(old))
+        after = Side(new_checked, module, module.VERSIONS[j], _version_label(new))
+        amendments = [v.amendment for v, _ in result.versions[i + 1:j + 1]
+                      if v is not None and v.amendment is not None]
+        label = " and ".join(amendment_label(a) for a in amendments)
+        out.append(compare(before, after, new_checked.header.title, label, options))
+    return out
+
+
+def file_comparison(old: api.Result, new: api.Result, options: Options | None = None
+                    ) -> Comparison:
+    """Two agreements (two drafts, say), each as in force with all its amendments."""
+    sides = []
+    for result in (old, new):
+        assert result.versions is not None and result.checked is not None
+        module = api.module_from_source(api.generate(result), result.source.name)
+        sides.append(Side(result.checked, module, module.VERSIONS[-1], result.source.name))
+    title = new.checked.header.title if new.checked is not None else ""
+    return compare(sides[0], sides[1], title, "", options)
+
+
+def compiled(result: api.Result) -> Any:
+    return api.module_from_source(api.generate(result), result.source.name)
+
+
+# ------------------------------------------------------------------ summaries
+
+# Fewer examples than the command's default: a summary is rendered often (and the
+# verdict says how many examples were tried).
+SUMMARY_OPTIONS = Options(examples=500, explain=False, both_directions=False)
+_SUMMARY_CACHE: dict[tuple[object, ...], list[Comparison]] = {}
+
+
+def for_summary(result: api.Result) -> list[Comparison]:
+    """Each amendment compared with the version before it, for the summaries' table of
+    what changed; computed once per agreement text (a summary is rendered in several
+    formats and as of several dates)."""
+    key = tuple((name, source.text) for name, source in result.sources.items())
+    if key not in _SUMMARY_CACHE:
+        assert result.versions is not None
+        pairs = [(i - 1, i) for i in range(1, len(result.versions))]
+        _SUMMARY_CACHE[key] = amendment_comparisons(result, compiled(result), pairs,
+                                                    SUMMARY_OPTIONS) if pairs else []
+    return _SUMMARY_CACHE[key]
+
+
+def in_words(f: Finding) -> str:
+    """A verdict for the summaries' table: "equivalent (proved with z3)", "differs: e.g.
+    when … (false before, true after)", "no difference found in 500 examples (…)"."""
+    if f.verdict != "differs" or not f.counterexamples:
+        return f.summary if f.verdict else ""
+    c = f.counterexamples[0]
+    given = ", ".join(f"{k} is {v}" for k, v in c.facts_text) or "no fact is given"
+    args = f" for {', '.join(c.args_text)}" if c.args_text else ""
+    how = "z3 counterexample" if f.method == "z3" else "found by search"
+    before, after = c.before.short, c.after.short
+    if before == after:  # both in effect, say: what differs is in the details
+        before, after = c.before.value, c.after.value
+    return (f"differs: e.g. when {given}{args}, it is {before} before and {after} after "
+            f"({how}, confirmed)")
+
+
+# ------------------------------------------------------------------ rendering
+
+
+def to_json(comparisons: Sequence[Comparison]) -> dict[str, Any]:
+    """The comparisons as JSON data (no timings: the same input gives the same output)."""
+    def finding(f: Finding) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": f.name, "kind": f.kind, "term": f.term, "change": f.change,
+            "because": list(f.because), "section_before": f.section_before,
+            "section_after": f.section_after}
+        if f.kind != "fact" and f.change in ("changed", "affected"):
+            out.update(verdict=f.verdict, method=f.method, summary=f.summary)
+            if f.method == "search":
+                out["examples"] = f.examples
+            if f.note:
+                out["z3"] = f.note
+            out["counterexamples"] = [{
+                "facts": c.facts, "args": list(c.args),
+                "before": _side_json(c.before), "after": _side_json(c.after)}
+                for c in f.counterexamples]
+        return out
+
+    return {"comparisons": [{
+        "agreement": c.title, "amendment": c.amendment, "before": c.before,
+        "after": c.after, "results": [finding(f) for f in c.findings],
+        "totals": totals(c)} for c in comparisons]}
+
+
+def _side_json(shown: Shown) -> dict[str, Any]:
+    # One sentence per entry, unwrapped (as `eval --format json` gives "why").
+    why = [" ".join(p.split()) for p in shown.why.split("\n\n") if p.strip()]
+    return {"value": shown.value, "why": why, "explanation": shown.tree}
+
+
+def totals(c: Comparison) -> dict[str, int]:
+    counts = {"changed": 0, "equivalent": 0, "differs": 0, "no difference found": 0,
+              "added": 0, "removed": 0}
+    for f in c.findings:
+        if f.change in ("added", "removed"):
+            counts[f.change] += 1
+        elif f.kind != "fact":
+            counts["changed"] += 1
+            if f.verdict in counts:
+                counts[f.verdict] += 1
+    return counts
+
+
+def render_text(comparisons: Sequence[Comparison], width: int = 88) -> str:
+    from .english import wrap
+
+    lines: list[str] = []
+    for c in comparisons:
+        what = c.amendment or f"{c.before} -> {c.after}"
+        lines += [f"{c.title}: {what}", f"  before: {c.before}", f"  after:  {c.after}", ""]
+        results = [f for f in c.findings if f.change in ("changed", "affected")
+                   and f.kind != "fact"]
+        for f in results:
+            lines += _finding_lines(f, width, wrap)
+        facts = [f for f in c.findings if f.kind == "fact" and f.change == "changed"]
+        for change in ("added", "removed"):
+            names = [f for f in c.findings if f.change == change]
+            if names:
+                listed = ", ".join(f"{f.name} ({f.kind})" for f in names)
+                lines += [wrap(listed, width, "    ", f"{change.capitalize()}: "), ""]
+        if facts:
+            listed = ", ".join(f.name for f in facts)
+            lines += [wrap(listed, width, "    ", "Facts with a new type or default: "), ""]
+        n = totals(c)
+        lines += [(f"{n['changed']} changed: {n['equivalent']} equivalent, {n['differs']} "
+                   f"differ, {n['no difference found']} with no difference found; "
+                   f"{n['added']} added, {n['removed']} removed."), ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _finding_lines(f: Finding, width: int, wrap: Callable[..., str]) -> list[str]:
+    where = f.section_after or f.section_before
+    term = f" “{f.term}”" if f.term else ""
+    lines = [f"{f.name} ({f.kind}{term}, {where}): {f.summary}"]
+    lines.append(wrap("; ".join(f.because), width, "    ", "  because: "))
+    if f.note and f.method == "search":
+        lines.append(wrap(f.note, width, "    ", "  z3: "))
+    for c in f.counterexamples:
+        given = ", ".join(f"{k} = {v}" for k, v in c.facts_text) or "nothing (the defaults)"
+        lines.append(wrap(given, width, "    ", "  when: "))
+        if c.args_text:
+            lines.append(f"  arguments: {', '.join(c.args_text)}")
+        for label, side in (("before", c.before), ("after", c.after)):
+            lines.append(wrap(side.value, width, "      ", f"    {label}: ".ljust(12)))
+            for paragraph in side.why.split("\n\n"):
+                if paragraph.strip():
+                    lines.append(wrap(" ".join(paragraph.split()), width, "        ",
+                                      "      "))
+    lines.append("")
+    return lines
+
+
+# ----------------------------------------------------------------- the command
+
+
+def register(sub: Any) -> None:
+    """Add `clausec diff` to the command line."""
+    p = sub.add_parser(
+        "diff", help="what an amendment (or a new draft) changes in the results",
+        description="Compare two versions of an agreement: each amendment with the "
+        "version before it (one PATH: the agreement's folder or files), or two agreements "
+        "(two PATHs: e.g. two drafts). For every result whose logic changed, say whether "
+        "it gives the same answers (proved with z3 where the logic allows, otherwise "
+        "searched for) and, if not, facts on which the versions disagree, with both "
+        "answers and why. Exit status 0, or with --exit-code 1 when they differ.")
+    p.add_argument("files", nargs="+", metavar="PATH",
+                   help="an agreement with its amendments (a folder or its files), or OLD "
+                   "and NEW clause files (or folders)")
+    p.add_argument("--amendment", metavar="NAME",
+                   help="only this amendment (its name in the file's header, or its file "
+                   "name), against the version before it")
+    p.add_argument("--from", dest="date_from", metavar="DATE", type=_iso_date,
+                   help="compare the agreement as in force on DATE (YYYY-MM-DD) ...")
+    p.add_argument("--to", dest="date_to", metavar="DATE", type=_iso_date,
+                   help="... with the agreement as in force on DATE (default: now)")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text (default) or JSON")
+    p.add_argument("--examples", type=int, default=DEFAULT_EXAMPLES, metavar="N",
+                   help=f"examples the bounded search tries per result (default "
+                   f"{DEFAULT_EXAMPLES})")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                   help="seed of the bounded search (default 0: runs are reproducible)")
+    p.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT_MS, metavar="MS",
+                   help=f"z3's time limit per result, in milliseconds (default "
+                   f"{DEFAULT_TIMEOUT_MS})")
+    p.add_argument("--no-z3", dest="use_z3", action="store_false",
+                   help="decide by the bounded search alone")
+    p.add_argument("--exit-code", action="store_true",
+                   help="exit with status 1 when a result differs or was added or removed "
+                   "(as git diff --exit-code)")
+    p.set_defaults(run=_run)
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from . import cli
+
+    if args.examples < 1:
+        raise cli.UserError("--examples must be at least 1")
+    options = Options(args.examples, args.seed, args.timeout, args.use_z3)
+    comparisons = _comparisons(args, options)
+    if args.format == "json":
+        print(json.dumps(to_json(comparisons), indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(render_text(comparisons))
+    differs = any(f.verdict == "differs" or f.change in ("added", "removed")
+                  for c in comparisons for f in c.findings)
+    return cli.EXIT_ERRORS if args.exit_code and differs else cli.EXIT_OK
+
+
+def _comparisons(args: argparse.Namespace, options: Options) -> list[Comparison]:
+    from . import cli
+
+    for path in args.files:
+        if not Path(path).exists():
+            raise cli.UserError(f"{path}: no such file or folder")
+    groups = api.group(args.files)
+    if not groups:
+        raise cli.UserError(f"{', '.join(args.files)}: no .clause files")
+    if len(groups) == 2:
+        if args.amendment or args.date_from or args.date_to:
+            raise cli.UserError("--amendment, --from and --to choose versions of one "
+                                "agreement; with two agreements, each is compared as in "
+                                "force with all its amendments")
+        old, new = (_analysed(cli, agreement, amendments) for agreement, amendments in groups)
+        return [file_comparison(old, new, options)]
+    if len(groups) > 2:
+        raise cli.UserError(f"{len(groups)} agreements given; give one agreement (to compare "
+                            "its amendments) or two (to compare them)")
+    agreement, amendments = groups[0]
+    result = _analysed(cli, agreement, amendments)
+    assert result.versions is not None
+    pairs = _pairs(result, args)
+    return amendment_comparisons(result, compiled(result), pairs, options)
+
+
+def _analysed(cli: Any, agreement: Path, amendments: Sequence[Path]) -> api.Result:
+    result = api.analyse(cli._read(str(agreement)), [cli._read(str(a)) for a in amendments])
+    if not result.ok:
+        cli._print_diagnostics(result.diagnostics, result.sources)
+        raise cli.UserError(f"{agreement}: {cli._summary(result.diagnostics)}")
+    return result
+
+
+def _pairs(result: api.Result, args: argparse.Namespace) -> list[tuple[int, int]]:
+    """Which versions to compare: every amendment with the version before it, one
+    amendment, or the versions in force on two dates."""
+    from . import cli
+    from .summarize import version_at
+
+    versions = result.versions or []
+    if len(versions) < 2 and not (args.date_from or args.date_to):
+        raise cli.UserError(f"{result.source.name}: no amendments to compare; to compare "
+                            "two agreements, give both (clausec diff OLD NEW)")
+    if args.amendment:
+        if args.date_from or args.date_to:
+            raise cli.UserError("give --amendment, or --from and --to, not both")
+        names = []
+        for i, (version, _) in enumerate(versions):
+            if version is None or version.amendment is None:
+                continue
+            header = version.amendment
+            stem = Path(header.span.file).stem
+            names.append(header.name)
+            if args.amendment in (header.name, stem, Path(header.span.file).name):
+                return [(i - 1, i)]
+        raise cli.UserError(f"no amendment named {args.amendment!r}; the amendments are: "
+                            f"{', '.join(names) or 'none'}")
+    if args.date_from or args.date_to:
+        i = version_at(versions, args.date_from) if args.date_from else 0
+        j = version_at(versions, args.date_to)
+        if args.date_from and args.date_to and args.date_to < args.date_from:
+            raise cli.UserError("--to is before --from")
+        return [(i, j)]
+    return [(i - 1, i) for i in range(1, len(versions))]
+
+
+__all__ = ["Comparison", "Counterexample", "Finding", "Options", "Outcome", "Side",
+           "amendment_comparisons", "changes", "compare", "file_comparison", "render_text",
+           "to_json"]

@@ -1,0 +1,820 @@
+"""Differential tests: the compiled module and the interpreter (clausec.interpret) agree.
+
+Hypothesis generates whole clause programs -- an agreement header (calendar, holidays,
+time zone, close of business), facts of every type (optional, with defaults), defined
+terms that use facts and earlier terms, conditions, parametrised terms and their calls,
+exceptions (some of which may conflict at run time), obligations with deadlines and
+conditions, powers with consequences, invariants -- and for each program many sets of
+facts, some optional facts left out. Every program is compiled by the real pipeline
+(api.analyse, codegen, module_from_source) and interpreted from the same checked IR;
+for every name the outcome must be the same: the same value (same type, same digits and
+exponent, same time zone), or the same error class (and, for a missing fact or a value
+that is missing, the same message).
+
+Also with amendments: the random agreements and amendments of
+test_consolidation_properties.py, each version interpreted against `module.at(date)`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal, Inexact, localcontext
+from types import ModuleType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from clausec import api
+from clausec.interpret import Agreement, Interpreter, interpret
+from clausec.source import SourceFile
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from test_consolidation_properties import AGREEMENT_DATE, cases
+from test_consolidation_properties import facts as consolidation_facts
+
+# No shrinking: a failing program is printed whole, and shrinking compile-heavy examples
+# takes minutes (add Phase.shrink locally to minimise one).
+SETTINGS = settings(max_examples=60, deadline=None,
+                    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                           HealthCheck.filter_too_much])
+# Compiling is the expensive part: one program per example, many sets of facts for it.
+FACT_SETS = 20
+
+KINDS = ("bool", "integer", "decimal", "money", "percent", "date", "datetime", "days",
+         "business_days", "party", "text")
+SPELLING = {"business_days": "business days"}
+NUMERIC = ("integer", "decimal", "percent")
+ZONES = ("America/New_York", "America/Los_Angeles", "Europe/London", "Asia/Tokyo", "UTC")
+PARTIES = ("buyer", "seller", "agent")
+TEXTS = ("alpha", "beta", "")
+WORDS = {"==": ["==", "is"], "!=": ["!=", "is not"], "<": ["<", "is less than", "is before"],
+         "<=": ["<=", "is at most", "is on or before"],
+         ">": [">", "is more than", "is after"], ">=": [">=", "is at least", "is on or after"]}
+# Names a clause may use that Python, the runtime or the module use too (the module
+# renames them: `class_`, `min_`).
+ODD_NAMES = ("class", "min", "max", "Decimal", "facts", "at", "self", "lambda", "evaluate",
+             "Facts", "match", "str", "Obligation", "VERSIONS", "date", "unknown", "name")
+LABELS = [("(a)", "(b)", "(c)", "(d)"), ("(i)", "(ii)", "(iii)", "(iv)"),
+          ("(A)", "(B)", "(C)", "(D)"), ("(1)", "(2)", "(3)", "(4)"), ("", "", "", "")]
+
+
+# ====================================================================== programs
+
+
+@dataclasses.dataclass
+class FactSpec:
+    name: str
+    kind: str
+    optional: bool
+    default: str | None  # clause spelling of the default
+    small: bool = False  # an integer fact kept small (a number of days)
+
+
+@dataclasses.dataclass
+class Callable_:
+    name: str
+    params: list[str]  # kinds
+    kind: str
+
+
+@dataclasses.dataclass
+class Program:
+    text: str
+    facts: list[FactSpec]
+    callables: list[Callable_]
+
+
+class Gen:
+    """Well-typed clause expressions over the names declared so far."""
+
+    def __init__(self, draw: st.DrawFn, zone: str) -> None:
+        self.draw = draw
+        self.zone = zone
+        self.names: dict[str, list[str]] = {k: [] for k in KINDS}
+        self.small: list[str] = []  # integer names whose values are small
+        self.small_durations: list[str] = []  # days and business days facts (small)
+        self.callables: list[Callable_] = []
+
+    def pick(self, options: list[Any]) -> Any:
+        return self.draw(st.sampled_from(options))
+
+    def chance(self, n: int = 2) -> bool:
+        return self.draw(st.integers(0, n - 1)) == 0
+
+    # ---- leaves
+
+    def literal(self, kind: str) -> str:
+        d = self.draw
+        if kind == "bool":
+            return self.pick(["true", "false"])
+        if kind == "integer":
+            return str(d(st.integers(0, 50)))
+        if kind == "decimal":
+            return f"{d(st.integers(0, 9999))}.{d(st.integers(0, 99)):02d}"
+        if kind == "money":
+            cents = d(st.integers(0, 10**8))
+            whole, frac = divmod(cents, 100)
+            return self.pick([f"${whole:,}.{frac:02d}", f"${whole}", f"USD {whole:,}"])
+        if kind == "percent":
+            return self.pick(["7.5%", "15%", "0.25%", "100%", "3%"])
+        if kind == "date":
+            day = d(st.dates(date(1998, 1, 1), date(2030, 12, 31)))
+            return self.pick([day.isoformat(), f"{day:%B} {day.day}, {day.year}"])
+        if kind == "datetime":
+            day = d(st.dates(date(1998, 1, 1), date(2030, 12, 31)))
+            hour, minute = d(st.integers(0, 23)), d(st.integers(0, 59))
+            zone = self.pick(["", " America/Los_Angeles", " UTC", " Asia/Tokyo"])
+            clock = f"{hour % 12 or 12}:{minute:02d} {'PM' if hour >= 12 else 'AM'}"
+            return f"{day.isoformat()} {self.pick([clock, f'{hour}:{minute:02d}'])}{zone}"
+        if kind == "days":
+            return f"{d(st.integers(0, 40))} days"
+        if kind == "business_days":
+            return f"{d(st.integers(0, 25))} business days"
+        if kind == "party":
+            return self.pick(list(PARTIES))
+        assert kind == "text"
+        return '"' + self.pick(list(TEXTS)) + '"'
+
+    def leaf(self, kind: str) -> str:
+        if self.names[kind] and not self.chance(3):
+            return self.pick(self.names[kind])
+        return self.literal(kind)
+
+    def small_int(self, depth: int = 1) -> str:
+        """An integer that stays small: a number of days to shift by."""
+        options = ["lit", "lit"] + (["name"] if self.small else []) + \
+            (["sum", "neg", "if"] if depth > 0 else [])
+        choice = self.pick(options)
+        if choice == "lit":
+            return str(self.draw(st.integers(0, 30)))
+        if choice == "name":
+            return self.pick(self.small)
+        if choice == "neg":
+            return f"(-{self.small_int(depth - 1)})"
+        if choice == "if":
+            return (f"(if {self.expr('bool', 0)} then {self.small_int(depth - 1)} "
+                    f"else {self.small_int(depth - 1)})")
+        return f"({self.small_int(depth - 1)} + {self.small_int(depth - 1)})"
+
+    def duration(self, business: bool | None = None) -> str:
+        """A number of days (or business days) small enough to shift a date by."""
+        if business is None:
+            business = self.chance()
+        kind = "business_days" if business else "days"
+        names = [n for n in self.names[kind] if n in self.small_durations]
+        if names and self.chance(3):
+            return self.pick(names)
+        unit = self.pick(["business days", "business day"] if business else ["days", "day"])
+        return f"({self.small_int()} {unit})"
+
+    # ---- expressions
+
+    def expr(self, kind: str, depth: int) -> str:
+        if depth <= 0 or self.chance(4):
+            return self.leaf(kind)
+        productions = [p for p in self.productions(kind, depth)]
+        return self.pick(productions)()
+
+    def productions(self, kind: str, depth: int) -> list[Callable[[], str]]:
+        sub = depth - 1
+        e = self.expr
+        out: list[Callable[[], str]] = [
+            lambda: (f"(if {e('bool', sub)} then {e(kind, sub)} else {e(kind, sub)})"),
+        ]
+        calls = [c for c in self.callables if c.kind == kind]
+        if calls:
+            out.append(lambda: self.call(self.pick(calls), sub))
+        if kind == "bool":
+            out += [
+                lambda: f"(not {e('bool', sub)})",
+                lambda: f"({e('bool', sub)} {self.pick(['and', 'or', 'unless'])} "
+                        f"{e('bool', sub)})",
+                lambda: self.comparison(sub),
+                lambda: self.comparison(sub),
+                lambda: f"({e(self.pick(list(KINDS)), sub)} is "
+                        f"{self.pick(['', 'not '])}given)",
+                lambda: self.truth_list(sub),
+            ]
+        if kind == "integer":
+            out += [
+                lambda: f"({e('integer', sub)} {self.pick(['+', '-', '*'])} {e('integer', sub)})",
+                lambda: f"(-{e('integer', sub)})",
+                lambda: f"{self.pick(['year', 'month', 'day'])}"
+                        f"({e(self.pick(['date', 'datetime']), sub)})",
+                lambda: f"days_between({e('date', sub)}, {e('date', sub)})",
+                lambda: self.choose_list(kind, sub, ["least", "greatest", "total"]),
+            ]
+        if kind == "decimal":
+            out += [
+                lambda: f"({e(self.pick(NUMERIC), sub)} / {e(self.pick(NUMERIC), sub)})",
+                lambda: f"({e('decimal', sub)} {self.pick(['+', '-', '*'])} "
+                        f"{e(self.pick(['integer', 'decimal']), sub)})",
+                lambda: f"({e(self.pick(NUMERIC), sub)} ^ {self.draw(st.integers(-2, 4))})",
+                lambda: f"round({e(self.pick(['decimal', 'integer']), sub)}, "
+                        f"{self.draw(st.integers(0, 3))})",
+                lambda: f"({e('money', sub)} / {e('money', sub)})",
+                lambda: self.choose_list(kind, sub, ["least", "greatest", "total"],
+                                         mix=["integer"]),
+            ]
+        if kind == "money":
+            out += [
+                lambda: f"({e('money', sub)} {self.pick(['+', '-'])} {e('money', sub)})",
+                lambda: f"({e('money', sub)} * {e(self.pick(NUMERIC), sub)})",
+                lambda: f"({e(self.pick(NUMERIC), sub)} * {e('money', sub)})",
+                lambda: f"({e('money', sub)} / {e(self.pick(NUMERIC), sub)})",
+                lambda: f"round({e('money', sub)}, {self.draw(st.integers(0, 3))})",
+                lambda: f"(-{e('money', sub)})",
+                lambda: self.choose_list(kind, sub, ["least", "greatest", "total"]),
+            ]
+        if kind == "percent":
+            out += [
+                lambda: f"({e('percent', sub)} {self.pick(['+', '-', '*'])} "
+                        f"{e('percent', sub)})",
+                lambda: f"round({e('percent', sub)}, {self.draw(st.integers(2, 5))})",
+                lambda: self.choose_list(kind, sub, ["least", "greatest", "total"]),
+            ]
+        if kind in ("date", "datetime"):
+            out += [
+                lambda: f"({self.duration()} {self.pick(['after', 'before'])} {e(kind, sub)})",
+                lambda: f"({e(kind, sub)} {self.pick(['+', '-'])} {self.duration()})",
+                lambda: f"({self.duration()} + {e(kind, sub)})",
+                lambda: self.choose_list(kind, sub, ["earliest", "latest"]),
+            ]
+        if kind == "datetime":
+            out.append(lambda: f"(close of business on {self.atom('date', sub)})")
+        if kind == "days":
+            out += [
+                lambda: f"({e('date', sub)} - {e('date', sub)})",
+                lambda: f"({e('days', sub)} {self.pick(['+', '-'])} {e('days', sub)})",
+                lambda: f"({self.small_int()} * {e('days', sub)})",
+                lambda: f"({e('days', sub)} * {self.small_int()})",
+                lambda: f"({e('integer', sub)} days)",
+                lambda: f"(-{e('days', sub)})",
+            ]
+        if kind == "business_days":
+            out += [
+                lambda: f"({e('business_days', sub)} + {e('business_days', sub)})",
+                lambda: f"({self.small_int()} business days)",
+            ]
+        return out
+
+    def atom(self, kind: str, depth: int) -> str:
+        text = self.expr(kind, depth)
+        return text if text.startswith("(") or text.isidentifier() else f"({text})"
+
+    def comparison(self, depth: int) -> str:
+        family = self.pick(["numeric", "money", "date", "datetime", "days", "business_days",
+                            "equality"])
+        if family == "numeric":
+            left, right = self.pick(NUMERIC), self.pick(NUMERIC)
+        elif family == "equality":
+            left = right = self.pick(["bool", "party", "text", "money", "date"])
+        else:
+            left = right = family
+        op = self.pick(["==", "!="] if family == "equality" else list(WORDS))
+        words = self.pick(WORDS[op])
+        if family == "equality" and left == "bool" and self.chance(3):
+            return f"({self.expr('bool', depth)} {words} {self.pick(['true', 'false'])})"
+        return f"({self.expr(left, depth)} {words} {self.expr(right, depth)})"
+
+    def items(self, kinds: list[str], depth: int, guards: bool = True) -> str:
+        labels = self.pick(LABELS)
+        count = self.draw(st.integers(1, 4))
+        out = []
+        for i in range(count):
+            text = (labels[i] + " " if labels[i] else "") + self.expr(self.pick(kinds), depth)
+            if guards and self.chance(3):
+                text += f" when {self.expr('bool', depth)}"
+            out.append(text)
+        return "[" + self.pick([", ", "; "]).join(out) + "]"
+
+    def truth_list(self, depth: int) -> str:
+        return f"({self.pick(['all', 'any', 'none'])} of {self.items(['bool'], depth)})"
+
+    def choose_list(self, kind: str, depth: int, ops: list[str],
+                    mix: list[str] | None = None) -> str:
+        words = {"least": ["lesser", "least"], "greatest": ["greater", "greatest"],
+                 "total": ["sum"], "earliest": ["earlier", "earliest"],
+                 "latest": ["later", "latest"]}
+        op = self.pick(ops)
+        return f"({self.pick(words[op])} of {self.items([kind, *(mix or [])], depth)})"
+
+    def call(self, c: Callable_, depth: int) -> str:
+        args = []
+        for kind in c.params:
+            if kind == "decimal" and self.chance(3):
+                kind = "integer"  # an integer argument for a decimal parameter
+            args.append(self.expr(kind, depth))
+        return f"{c.name}({', '.join(args)})"
+
+
+def _fact_value_kind(kind: str) -> str:
+    return SPELLING.get(kind, kind)
+
+
+@st.composite
+def programs(draw: st.DrawFn) -> Program:
+    zone = draw(st.sampled_from(ZONES))
+    gen = Gen(draw, zone)
+    header = ['agreement gen "Generated Agreement" {', "  dated 2004-01-01"]
+    header += [f'  party {p} "{p.title()}"' for p in PARTIES]
+    calendar = draw(st.sampled_from(["", "us_federal", "weekends_only"]))
+    if calendar:
+        header.append(f"  calendar {calendar}")
+    holidays = draw(st.lists(st.dates(date(2003, 1, 1), date(2006, 12, 31)), max_size=4))
+    if holidays:
+        header.append("  holidays [" + ", ".join(d.isoformat() for d in holidays) + "]")
+    header.append(f"  time zone {zone}")
+    header.append(f"  close of business {draw(st.sampled_from(['5:00 PM', '17:30', '9:15 AM']))}")
+    header.append("}")
+    lines = header + [""]
+
+    odd_names = list(draw(st.permutations(ODD_NAMES)))
+    facts: list[FactSpec] = []
+    for kind in KINDS:
+        for i in range(draw(st.integers(1, 2))):
+            name = f"f_{kind}{i}"
+            if odd_names and draw(st.integers(0, 5)) == 0:
+                name = odd_names.pop()  # a name Python or the module uses itself
+            mode = draw(st.sampled_from(["required", "required", "optional", "default"]))
+            default = gen.literal(kind) if mode == "default" else None
+            small = kind in ("integer", "days", "business_days") and (i == 0 or kind != "integer")
+            facts.append(FactSpec(name, kind, mode == "optional", default, small))
+            spelled = f"fact {name}: {_fact_value_kind(kind)}"
+            if mode == "optional":
+                spelled += " optional"
+            if default is not None:
+                spelled += f" default {default}"
+            if draw(st.booleans()):
+                spelled += f' "the {kind} fact {i}"'
+            lines.append(spelled)
+            gen.names[kind].append(name)
+            if small and kind == "integer":
+                gen.small.append(name)
+            elif small:
+                gen.small_durations.append(name)
+    lines.append("")
+
+    definitions: list[tuple[str, str]] = []  # (name, kind) of parameterless terms
+    section = 0
+    for counter in range(1, draw(st.integers(4, 10)) + 1):
+        block: list[str] = []
+        kind = draw(st.sampled_from(KINDS))
+        if draw(st.integers(0, 4)) == 0:
+            # A parametrised term: its parameters are names in its body only.
+            params = draw(st.lists(st.sampled_from(["integer", "decimal", "money", "date",
+                                                    "bool", "percent"]),
+                                   min_size=1, max_size=2))
+            pnames = [f"p{counter}_{j}" for j in range(len(params))]
+            taken = sorted({n for names in gen.names.values() for n in names})
+            if taken and draw(st.integers(0, 3)) == 0:
+                pnames[0] = draw(st.sampled_from(taken))  # shadows a fact or a term
+            saved = {k: list(v) for k, v in gen.names.items()}
+            saved_small = list(gen.small)
+            for pname, pkind in zip(pnames, params):
+                for names in gen.names.values():
+                    if pname in names:
+                        names.remove(pname)
+                if pname in gen.small:
+                    gen.small.remove(pname)
+                gen.names[pkind].append(pname)
+            body = gen.expr(kind, 3)
+            gen.names, gen.small = saved, saved_small
+            name = f"q{counter}"
+            spelled_params = ", ".join(f"{n}: {_fact_value_kind(k)}"
+                                       for n, k in zip(pnames, params))
+            if kind == "bool" and draw(st.booleans()):
+                block.append(f"condition {name}({spelled_params}) = {body}")
+            else:
+                block.append(f"define {name}({spelled_params}): {_fact_value_kind(kind)} "
+                             f"= {body}")
+            gen.callables.append(Callable_(name, params, kind))
+        else:
+            name = f"t{counter}"
+            if odd_names and draw(st.integers(0, 5)) == 0:
+                name = odd_names.pop()
+            body = gen.expr(kind, draw(st.integers(1, 4)))
+            if kind == "bool" and draw(st.booleans()):
+                block.append(f'condition {name} "Term {counter}" = {body}')
+            else:
+                declared = f": {_fact_value_kind(kind)}" if draw(st.booleans()) else ""
+                if kind == "integer" and declared and draw(st.booleans()):
+                    declared = ": decimal"  # an integer value for a decimal term
+                    kind = "decimal"
+                block.append(f"define {name}{declared} = {body}")
+            # Exceptions to it (before it is usable by others, so no cycle).
+            for j in range(draw(st.sampled_from([0, 0, 0, 1, 2]))):
+                condition = gen.expr("bool", 2)
+                if j == 1:
+                    # Not decidable from boolean facts: a conflict, if any, is found at
+                    # run time.
+                    condition = f"({condition} and {gen.expr('integer', 1)} > 2)"
+                value = gen.expr(kind if kind != "decimal" else
+                                 draw(st.sampled_from(["decimal", "integer"])), 2)
+                block.append(f"exception e{counter}_{j} to {name} = {value} when {condition}")
+            gen.names[kind].append(name)
+            definitions.append((name, kind))
+        if draw(st.integers(0, 2)) == 0:
+            section += 1
+            lines += [f'section {section}.{counter} "Heading {counter}" {{', '  text """',
+                      f"    The words of provision {counter}.", '  """',
+                      *("  " + b for b in block), "}", ""]
+        else:
+            lines += block
+
+    for i in range(draw(st.integers(1, 3))):
+        holder = draw(st.sampled_from(["buyer", "seller", "either party",
+                                       "buyer and seller jointly"]))
+        action = draw(st.sampled_from(["pay", "deliver", '"give notice of the closing"']))
+        duty = f"{holder} must {action}"
+        if draw(st.booleans()):
+            duty += " " + gen.atom(draw(st.sampled_from(["money", "money", "text", "date"])), 2)
+        if draw(st.booleans()):
+            duty += f" to {draw(st.sampled_from(PARTIES))}"
+        deadline = draw(st.sampled_from(["", "by", "on", "within"]))
+        if deadline == "within":
+            duty += f" within {gen.duration()} after {gen.atom('date', 2)}"
+        elif deadline:
+            duty += f" {deadline} {gen.atom(draw(st.sampled_from(['date', 'datetime'])), 2)}"
+        if draw(st.booleans()):
+            duty += f" when {gen.expr('bool', 2)}"
+        lines.append(f"obligation o{i}: {duty}")
+
+    for i in range(draw(st.integers(0, 2))):
+        power = f"power w{i}: {draw(st.sampled_from(['seller', 'either party']))} may terminate"
+        if draw(st.booleans()):
+            power += f" when {gen.expr('bool', 2)}"
+        for _ in range(draw(st.integers(0, 2))):
+            power += (f" then buyer must pay {gen.atom('money', 1)} to seller within "
+                      f"{gen.duration()} after {gen.atom('date', 1)}")
+            if draw(st.booleans()):
+                power += f" when {gen.expr('bool', 1)}"
+        lines.append(power)
+
+    for i in range(draw(st.integers(0, 2))):
+        invariant = f"invariant v{i} = {gen.expr('bool', 2)}"
+        if draw(st.booleans()):
+            invariant += f" when {gen.expr('bool', 1)}"
+        lines.append(invariant)
+    return Program("\n".join(lines) + "\n", facts, gen.callables)
+
+
+# ========================================================================= facts
+
+
+def _scaled(low: int, high: int, places: int) -> st.SearchStrategy[Decimal]:
+    return st.integers(low, high).map(lambda n: Decimal(n).scaleb(-places))
+
+
+def value_of(kind: str, small: bool = False) -> st.SearchStrategy[Any]:
+    """A value of a fact (or an argument) of this kind, as a caller would pass it."""
+    if kind == "bool":
+        return st.booleans()
+    if kind == "integer":
+        return st.integers(-40, 40) if small else st.one_of(st.integers(-3, 3),
+                                                            st.integers(-10**6, 10**6))
+    if kind == "decimal":
+        return st.one_of(_scaled(-3, 3, 0), _scaled(-10**7, 10**7, 3))
+    if kind == "money":
+        return st.one_of(_scaled(-10**5, 10**9, 2), _scaled(0, 100, 0),
+                         st.integers(0, 10**6).map(lambda n: f"${n:,}.50"))
+    if kind == "percent":
+        return st.one_of(_scaled(0, 2 * 10**4, 4), st.sampled_from(["7.5%", "0%", "120%"]))
+    if kind == "date":
+        return st.dates(date(1998, 1, 1), date(2030, 12, 31))
+    if kind == "datetime":
+        return st.datetimes(datetime(1998, 1, 1), datetime(2030, 12, 31),
+                            timezones=st.sampled_from([ZoneInfo(z) for z in ZONES]))
+    if kind in ("days", "business_days"):
+        return st.integers(0, 40)
+    if kind == "party":
+        return st.sampled_from(PARTIES)
+    assert kind == "text"
+    return st.sampled_from(TEXTS)
+
+
+def fact_values(program: Program) -> st.SearchStrategy[dict[str, Any]]:
+    @st.composite
+    def draw_facts(draw: st.DrawFn) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for fact in program.facts:
+            if (fact.optional or fact.default is not None) and draw(st.integers(0, 2)) == 0:
+                continue  # not given
+            values[fact.name] = draw(value_of(fact.kind, fact.small))
+        return values
+    return draw_facts()
+
+
+# ====================================================================== outcomes
+
+
+def normal(value: Any) -> Any:
+    """A value as compared: its type, and what distinguishes it (a Decimal's digits and
+    exponent, a datetime's zone), so that 1 == Decimal("1.0") does not hide a difference."""
+    if isinstance(value, Decimal):
+        return ("Decimal", value.as_tuple())
+    if isinstance(value, datetime):
+        return ("datetime", value.isoformat(), str(value.tzinfo))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__,
+                tuple((f.name, normal(getattr(value, f.name)))
+                      for f in dataclasses.fields(value)))
+    if isinstance(value, tuple):
+        return tuple(normal(v) for v in value)
+    return (type(value).__name__, value)
+
+
+# Errors whose message is the same in both (their position is the construct's own).
+_SAME_MESSAGE = ("MissingFactError", "NoValueError", "ConflictError")
+_CLAUSE_ERRORS = ("MissingFactError", "NoValueError", "ConflictError", "ClauseRuntimeError",
+                  "FactError", "NotInForceError", "ClauseError")
+
+
+def outcome(thunk: Callable[[], Any]) -> tuple[Any, ...]:
+    try:
+        value = thunk()
+    except Exception as error:  # noqa: BLE001 - any error is an outcome to compare
+        name = type(error).__name__
+        if name in _SAME_MESSAGE:
+            return ("error", name, str(error))
+        if name == "ClauseRuntimeError":
+            return ("error", name, error.message)  # type: ignore[attr-defined]
+        return ("error", name)
+    return ("value", normal(value))
+
+
+def _compile(text: str, name: str = "gen.clause",
+             amendments: list[SourceFile] | None = None) -> tuple[ModuleType, Agreement]:
+    source = SourceFile(name, text)
+    result = api.analyse(source, amendments or [])
+    assert result.ok, "the generated program does not compile:\n" + "\n".join(
+        d.render(result.sources) for d in result.diagnostics
+        if d.severity == "error") + "\n\n" + text
+    return api.module_from_source(api.generate(result), name), interpret(result)
+
+
+# The decimal context of the application that calls the module: results must not depend
+# on it (README: money is exact; division is exact to 28 significant digits).
+CALLER_CONTEXTS: list[dict[str, Any]] = [
+    {}, {}, {"prec": 6}, {"traps": [Inexact]}, {"Emax": 12, "Emin": -12},
+    {"rounding": ROUND_DOWN, "traps": []},
+]
+
+
+def _compare(module_version: Any, interpreter: Interpreter, facts: Any,
+             values: dict[str, Any], name: str, args: tuple[Any, ...], where: str,
+             context: dict[str, Any] | None = None) -> None:
+    with localcontext(**(context or {})):
+        compiled = outcome(lambda: module_version.evaluate(name, facts, *args))
+        interpreted = outcome(lambda: interpreter.evaluate(name, values, *args))
+    assert compiled == interpreted, (f"{where}\nfacts: {values}\ndecimal context: {context}\n"
+                                     f"{name}{args or ''}:\n"
+                                     f"  compiled:    {compiled}\n  interpreted: {interpreted}")
+    if compiled[0] == "error":
+        assert compiled[1] in _CLAUSE_ERRORS, f"{where}\n{name}: {compiled}"
+
+
+def check_program(program: Program, data: st.DataObject, fact_sets: int = FACT_SETS) -> None:
+    module, agreement = _compile(program.text)
+    (interpreter,) = agreement.versions
+    names = interpreter.names
+    for _ in range(fact_sets):
+        values = data.draw(fact_values(program), label="facts")
+        context = data.draw(st.sampled_from(CALLER_CONTEXTS), label="caller's context")
+        facts = module.Facts(**values)
+        for name in names:
+            args: tuple[Any, ...] = ()
+            call = next((c for c in program.callables if c.name == name), None)
+            if call is not None:
+                args = tuple(data.draw(value_of(k), label=f"{name} arguments")
+                             for k in call.params)
+            _compare(module, interpreter, facts, values, name, args, program.text, context)
+        for fact in program.facts:
+            _compare(module, interpreter, facts, values, fact.name, (), program.text)
+
+
+@SETTINGS
+@given(programs(), st.data())
+def test_compiled_and_interpreted_programs_agree(program: Program, data: st.DataObject) -> None:
+    check_program(program, data)
+
+
+# ==================================================================== amendments
+
+
+@settings(SETTINGS, max_examples=30)
+@given(cases(), st.lists(consolidation_facts(), min_size=1, max_size=6),
+       st.integers(0, 4000))
+def test_every_version_agrees_with_the_compiled_one_in_force(case: Any, fact_sets: Any,
+                                                            offset: int) -> None:
+    sources = [SourceFile(f"am{i + 1}.clause", text) for i, text in case.given()]
+    module, agreement = _compile(case.agreement, "deal.clause", sources)
+    assert len(agreement.versions) == len(module.VERSIONS)
+    days = [AGREEMENT_DATE + timedelta(days=offset)] + \
+        [d for d, _ in case.amendments] + [d - timedelta(days=1) for d, _ in case.amendments]
+    every = {n for v in agreement.versions for n in v.names}
+    where = case.agreement + "\n\n" + "\n\n".join(t for _, t in case.amendments)
+    for values in fact_sets:
+        facts = module.Facts(**values)
+        for day in days:
+            interpreter, compiled = agreement.at(day), module.at(day)
+            assert interpreter.label == compiled.label
+            for name in sorted(every):  # names not in force: NotInForceError in both
+                _compare(compiled, interpreter, facts, values, name, (), where)
+
+
+# ================================================================== by hand
+
+
+_BY_HAND = '''
+agreement deal "Deal" {
+  party buyer "Buyer"
+  party seller "Seller"
+  calendar us_federal
+  holidays [2004-12-24]
+  time zone America/New_York
+  close of business 5:00 PM
+}
+fact start: date
+fact paid: money default $0
+fact late: date optional
+fact n: integer
+fact approved: bool optional
+define due = 2 business days after start
+define cutoff = close of business on due
+define limit(year: integer): money = $100 * (1.075 ^ (year - 2004))
+define first_event = earlier of [(a) late, (b) 10 days after late when approved]
+condition ok = all of [(a) paid is at least $50, (b) late is not given]
+define price: money = $1,000
+exception cheap to price = $10 when n > 5
+exception cheaper to price = $20 when n > 7
+obligation pay_rest: buyer must pay price - paid to seller within 2 business days after late
+  when ok
+power end: either party may terminate when late is given
+  then buyer must pay round(paid / 3, 2) to seller within 5 business days after late
+invariant sane = price > $0 when ok
+'''
+
+
+def _raised(thunk: Callable[[], Any]) -> Exception:
+    try:
+        thunk()
+    except Exception as error:  # noqa: BLE001 - which error it is, is the question
+        return error
+    raise AssertionError("no error was raised")
+
+
+def _error_name(thunk: Callable[[], Any]) -> str:
+    return type(_raised(thunk)).__name__
+
+
+def test_the_interpreter_on_a_program_worked_out_by_hand() -> None:
+    module, agreement = _compile(_BY_HAND, "deal.clause")
+    (one,) = agreement.versions
+    facts = {"start": date(2004, 12, 22), "n": 3}
+    # Thursday December 23; then December 24 is a holiday, 25 and 26 a weekend.
+    assert one.evaluate("due", facts) == date(2004, 12, 27)
+    assert one.evaluate("cutoff", facts) == \
+        datetime(2004, 12, 27, 17, 0, tzinfo=ZoneInfo("America/New_York"))
+    # 100 * 1.075 ^ 2, exactly; the argument after the facts.
+    assert one.evaluate("limit", facts, 2006) == Decimal("115.5625")
+    # No late date: the earlier of nothing has no value; but a guard needs its fact.
+    assert _error_name(lambda: one.evaluate("first_event", facts)) == "MissingFactError"
+    assert one.evaluate("first_event", {**facts, "approved": False}) is None
+    assert one.evaluate("ok", facts) is False  # paid defaults to $0
+    assert one.evaluate("ok", {**facts, "paid": "$60"}) is True
+    # A late date, approved: the earlier of it and ten days after it.
+    late = {**facts, "late": date(2005, 1, 3), "approved": True}
+    assert one.evaluate("first_event", late) == date(2005, 1, 3)
+    assert one.evaluate("ok", {**late, "paid": 60}) is False
+    # Exceptions: one applies; two apply with different values: a conflict, named.
+    assert one.evaluate("price", facts) == Decimal(1000)
+    assert one.evaluate("price", {**facts, "n": 6}) == Decimal(10)
+    assert _error_name(lambda: one.evaluate("price", {**facts, "n": 8})) == "ConflictError"
+    # An obligation before its event: active, amount known, due date unknown.
+    obligation = one.evaluate("pay_rest", {**facts, "paid": 60})
+    assert (obligation.active, obligation.object, obligation.due) == (True, Decimal(940), None)
+    assert str(obligation) == str(module.pay_rest(module.Facts(**facts, paid=60)))
+    assert obligation.due_text == "within 2 business days after late"
+    power = one.evaluate("end", {**facts, "late": date(2005, 1, 3), "paid": 100})
+    assert power.available is True
+    assert power.consequences[0].object == Decimal("33.33")  # round half up, 2 places
+    assert power.consequences[0].due == date(2005, 1, 10)
+    assert one.evaluate("sane", facts) is True
+    # Facts and names, checked as the module checks them.
+    assert one.evaluate("paid", {**facts, "paid": "$1,234.50"}) == Decimal("1234.50")
+    assert "did you mean 'price'" in str(_raised(lambda: one.evaluate("prise", facts)))
+    assert _error_name(lambda: one.evaluate("due", {"start": "2004-02-30", "n": 1})) == \
+        "FactError"
+    assert _error_name(lambda: one.evaluate("due", {"n": 1})) == "FactError"
+    assert _error_name(lambda: one.evaluate("due", {**facts, "nn": 1})) == "FactError"
+    prepared = one.facts(facts)
+    assert one.evaluate("due", prepared) == date(2004, 12, 27)
+
+
+# ============================================================ regressions
+# Programs on which the compiled module and the interpreter once disagreed, because the
+# compiled module was wrong.
+
+
+def test_if_with_equal_branches_still_needs_its_condition() -> None:
+    # `if b then true else true` was compiled to `True`: a condition that needs a fact
+    # that is not given was not an error there, while `if b then 1 else 1` was one.
+    module, agreement = _compile("fact b: bool optional\n"
+                                 "condition c1 = if b then true else true\n"
+                                 "condition c2 = if b then false else false\n")
+    for name in ("c1", "c2"):
+        assert _error_name(lambda n=name: module.evaluate(n, module.Facts())) == \
+            "MissingFactError"
+        assert _error_name(lambda n=name: agreement.evaluate(n, {})) == "MissingFactError"
+        assert module.evaluate(name, module.Facts(b=False)) is (name == "c1")
+
+
+def test_results_do_not_depend_on_the_callers_decimal_traps_or_limits() -> None:
+    # The generated functions ran in the caller's context whenever its precision and
+    # rounding were 28 and half-even: a caller that traps Inexact got an error, one with
+    # a smaller Emax an overflow.
+    module, agreement = _compile("fact a: decimal\nfact m: money\n"
+                                 "define x = a * a * a\ndefine y = m * 7.5%\n")
+    values = {"a": Decimal("1.23456789012345678901"),
+              "m": Decimal("10000000000000000000000000.01")}
+    facts = module.Facts(**values)
+    expected = {name: module.evaluate(name, facts) for name in ("x", "y")}
+    for context in CALLER_CONTEXTS:
+        for name, value in expected.items():
+            with localcontext(**context):
+                assert normal(module.evaluate(name, facts)) == normal(value), context
+                assert normal(agreement.evaluate(name, values)) == normal(value), context
+
+
+def test_facts_named_self_or_unknown() -> None:
+    # The generated Facts.__init__ took `self` and `**unknown`: a fact named `self` could
+    # not be passed (Facts(self=...) gave the argument twice), and one named `unknown`
+    # made the generated module a SyntaxError (a duplicate argument).
+    module, agreement = _compile("fact self: integer\nfact unknown: integer\n"
+                                 "fact name: integer\ndefine y = self + unknown * name\n")
+    values = {"self": 1, "unknown": 2, "name": 3}
+    assert module.evaluate("y", module.Facts(**values)) == 7
+    assert module.evaluate("y", module.Facts.from_dict(values)) == 7
+    assert agreement.evaluate("y", values) == 7
+    assert _error_name(lambda: module.Facts(**values, other=1)) == "FactError"
+
+
+_OLD_FACT_AGREEMENT = '''agreement deal "Deal" {
+  dated 2004-01-01
+}
+fact n: integer
+section 2 "Old" {
+  text """
+    The old rule.
+  """
+  fact x: integer
+  fact b: bool
+  define old = x + n
+  define old2 = if b then x else n
+  condition c = x > 1
+}
+define keep = n * 2
+'''
+_DELETE_SECTION_2 = '''amendment a1 "A1" amends deal {
+  effective 2005-01-01
+}
+delete section 2
+'''
+
+
+def test_a_fact_only_an_earlier_version_needs() -> None:
+    # The module has one Facts class for all versions: a fact that only the original uses
+    # is optional there, and the original raises MissingFactError where it needs it.
+    module, agreement = _compile(_OLD_FACT_AGREEMENT, "deal.clause",
+                                 [SourceFile("a1.clause", _DELETE_SECTION_2)])
+    for values in ({"n": 1}, {"n": 1, "x": 5}, {"n": 1, "b": True}, {"n": 1, "b": False}):
+        facts = module.Facts(**values)
+        for day in (date(2004, 6, 1), date(2005, 6, 1)):
+            for name in ("old", "old2", "c", "keep", "x", "b", "n"):
+                _compare(module.at(day), agreement.at(day), facts, values, name, (),
+                         f"{day}: {values}")
+    assert _error_name(lambda: agreement.at(date(2004, 6, 1)).evaluate("old", {"n": 1})) == \
+        "MissingFactError"
+    assert _error_name(lambda: agreement.evaluate("old", {"n": 1})) == "NotInForceError"
+
+
+def test_a_consequence_is_evaluated_as_the_module_evaluates_it() -> None:
+    # Found by the property above (the interpreter was wrong): the module evaluates a
+    # power's consequence's amount and due date before its condition, so where both
+    # raise, the amount's error is the one raised.
+    module, agreement = _compile(
+        'agreement deal "Deal" {\n  party buyer "Buyer"\n  party seller "Seller"\n}\n'
+        "fact b: bool\nfact k: integer\nfact late: integer optional\n"
+        "define price: money = $1\n"
+        "exception e1 to price = $2 when b\n"
+        "exception e2 to price = $3 when b and k > 2\n"
+        "power end: seller may terminate then buyer must pay price to seller when late > 1\n")
+    values = {"b": True, "k": 5}
+    assert _error_name(lambda: module.evaluate("end", module.Facts(**values))) == \
+        "ConflictError"
+    assert _error_name(lambda: agreement.evaluate("end", values)) == "ConflictError"
+    _compare(module, agreement.versions[0], module.Facts(b=False, k=5), {"b": False, "k": 5},
+             "end", (), "")

@@ -1,0 +1,310 @@
+"""The z3 translation (compiler/smt.py): proofs, counterexamples, what is out of reach, the
+equivalence API, and the soundness of the translation against the compiled code."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from clausec import api, ir, smt
+from clausec.check import CheckedProgram
+from clausec.source import SourceFile
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_fuzz import FACT_DECLARATIONS, Node, Options, environments, expressions, render
+
+HEADER = """
+agreement deal "Deal" {
+  dated 2004-01-01
+  party buyer "Buyer"
+  party seller "Seller"
+}
+"""
+
+
+def checked_of(text: str, name: str = "deal.clause") -> CheckedProgram:
+    result = api.analyse(SourceFile(name, HEADER + text))
+    assert result.ok, [d.message for d in result.diagnostics]
+    assert result.checked is not None
+    return result.checked
+
+
+def invariant_result(text: str, name: str = "inv") -> smt.SmtResult:
+    return smt.check_invariant(checked_of(text), name, 5000)
+
+
+def module_of(text: str) -> Any:
+    code, diagnostics = api.compile_source(SourceFile("deal.clause", HEADER + text))
+    assert code is not None, diagnostics
+    return api.module_from_source(code, "deal.clause")
+
+
+def fails_in_code(text: str, facts: dict[str, Any], name: str = "inv") -> bool:
+    module = module_of(text)
+    try:
+        return module.evaluate(name, module.Facts(**facts)) is not True
+    except module.MissingFactError:
+        return False
+    except module.ClauseRuntimeError:
+        return True
+
+
+MONEY = """
+fact price: money
+fact paid: money default $0
+define remaining: money = price - paid
+"""
+
+
+def test_linear_money_is_proved() -> None:
+    text = MONEY + "invariant inv = remaining is at least $0 when paid is at most price\n"
+    assert invariant_result(text) == smt.Proved()
+
+
+def test_false_money_invariant_gives_a_counterexample_the_code_fails_on() -> None:
+    text = MONEY + "invariant inv = remaining is at least $0\n"
+    result = invariant_result(text)
+    assert isinstance(result, smt.Counterexample)
+    facts = result.facts
+    assert facts["paid"] > facts["price"]
+    assert fails_in_code(text, facts)
+
+
+DATES = """
+fact start: date optional
+fact flag: bool default false
+define end_date: date = 10 days after start
+define first: date = earlier of [start, 2005-01-01 when flag]
+"""
+
+
+def test_dates_and_optional_facts() -> None:
+    assert invariant_result(DATES + "invariant inv = end_date is after start when start is given"
+                            ) == smt.Proved()
+    assert invariant_result(DATES + "invariant inv = first is on or before 2005-01-01 "
+                            "when first is given and flag") == smt.Proved()
+    text = DATES + "invariant inv = first is on or before 2005-01-01 when first is given"
+    result = invariant_result(text)
+    assert isinstance(result, smt.Counterexample)
+    assert result.facts["start"] > date(2005, 1, 1) and not result.facts.get("flag")
+    assert fails_in_code(text, result.facts)
+
+
+def test_lists_and_exceptions() -> None:
+    text = """
+fact price: money
+fact small: bool default false
+fact tiny: bool default false
+define capped: money = lesser of [price, $100]
+exception to capped = $5 when small
+exception to capped = $1 when tiny and not small
+define total: money = sum of [$10 when small, $20 when tiny, capped]
+invariant inv = capped is at most $100
+invariant inv2 = total is at most $35 when tiny or small
+invariant inv3 = total is at most $30 when tiny or small
+"""
+    assert invariant_result(text) == smt.Proved()
+    assert smt.check_invariant(checked_of(text), "inv2", 5000) == smt.Proved()
+    result = smt.check_invariant(checked_of(text), "inv3", 5000)
+    assert isinstance(result, smt.Counterexample)
+    assert fails_in_code(text, result.facts, "inv3")
+
+
+def test_conflicting_exceptions_are_a_failure() -> None:
+    text = """
+fact price: money
+fact a: money
+define capped: money = price
+exception to capped = $5 when a is at least $1
+exception to capped = $6 when a is at least $2
+invariant inv = capped is at least $0 when price is at least $0
+"""
+    result = invariant_result(text)
+    assert isinstance(result, smt.Counterexample)
+    assert result.facts["a"] >= 2  # both exceptions apply: ConflictError
+    assert fails_in_code(text, result.facts)
+
+
+def test_missing_value_that_is_not_a_fact_is_a_failure() -> None:
+    text = DATES + "invariant inv = first is on or before 2005-01-01 when flag"
+    # flag, start missing: "first" is 2005-01-01, fine; never NoValueError since flag holds.
+    assert invariant_result(text) == smt.Proved()
+    text = DATES + "invariant inv = first is on or before 2100-01-01"
+    result = invariant_result(text)
+    assert isinstance(result, smt.Counterexample)
+    # Either a late start or no value at all (NoValueError): both fail in the code.
+    assert fails_in_code(text, result.facts)
+
+
+def test_missing_facts_are_not_failures() -> None:
+    # Without `start`, end_date raises MissingFactError: the facts judge no case.
+    text = DATES + "invariant inv = end_date is after start"
+    assert invariant_result(text) == smt.Proved()
+    assert not fails_in_code(text, {})
+
+
+def test_exact_division_and_rounding() -> None:
+    text = """
+fact price: money
+define half: money = price / 2
+define rounded: money = round(price, 0)
+invariant inv = half * 2 == price
+invariant inv2 = rounded - price is at most $0.50 and price - rounded is at most $0.50
+invariant inv3 = rounded == price
+"""
+    checked = checked_of(text)
+    assert smt.check_invariant(checked, "inv", 5000) == smt.Proved()
+    assert smt.check_invariant(checked, "inv2", 5000) == smt.Proved()
+    result = smt.check_invariant(checked, "inv3", 5000)
+    assert isinstance(result, smt.Counterexample)
+    assert fails_in_code(text, result.facts, "inv3")
+
+
+@pytest.mark.parametrize("definition, reason", [
+    ("define d: date = 2 business days after start", "business-day"),
+    ("define d: money = price / 3", "28 digits"),
+    ("define d: money = price * rate", "non-linear"),
+    ("define d: money = price * (1 + rate) ^ n", "'^'"),
+])
+def test_out_of_reach(definition: str, reason: str) -> None:
+    text = f"""
+fact start: date
+fact price: money
+fact rate: percent
+fact n: integer
+{definition}
+invariant inv = d == d
+"""
+    result = invariant_result(text)
+    assert isinstance(result, smt.OutOfReach)
+    assert reason in result.reason
+
+
+def test_year_is_exact() -> None:
+    text = """
+fact start: date
+invariant inv = year(start + 366 days) is more than year(start)
+invariant inv2 = year(start + 365 days) is more than year(start)
+"""
+    checked = checked_of(text)
+    assert smt.check_invariant(checked, "inv", 5000) == smt.Proved()
+    result = smt.check_invariant(checked, "inv2", 5000)
+    # 365 days after January 1 of a leap year is December 31 of the same year.
+    assert isinstance(result, smt.Counterexample)
+    start = result.facts["start"]
+    assert (start.month, start.day) == (1, 1) and start.year % 4 == 0
+    assert fails_in_code(text, result.facts, "inv2")
+
+
+# ------------------------------------------------------------- equivalence
+
+
+BEFORE = """
+fact price: money
+fact paid: money default $0
+fact late: bool default false
+define remaining: money = price - paid
+define fee: money = if late then $10 else $0
+obligation pay: buyer must pay remaining to seller on 2004-02-01 when price is more than $0
+"""
+AFTER_SAME = BEFORE.replace("price - paid", "-paid + price")
+AFTER_FEE = BEFORE.replace("then $10", "then $12")
+AFTER_DUE = BEFORE.replace("on 2004-02-01", "on 2004-02-02")
+
+
+def test_equivalence_of_versions() -> None:
+    before = checked_of(BEFORE)
+    assert smt.check_equivalent(before, checked_of(AFTER_SAME), "remaining") == smt.Proved()
+    assert smt.check_equivalent(before, checked_of(AFTER_SAME), "pay") == smt.Proved()
+    differ = smt.check_equivalent(before, checked_of(AFTER_FEE), "fee")
+    assert isinstance(differ, smt.Counterexample) and differ.facts["late"] is True
+    assert smt.check_equivalent(before, checked_of(AFTER_FEE), "remaining") == smt.Proved()
+    due = smt.check_equivalent(before, checked_of(AFTER_DUE), "pay")
+    assert isinstance(due, smt.Counterexample)
+
+
+def test_equivalence_with_parameters() -> None:
+    before = checked_of("define twice(n: integer): integer = n * 2\n")
+    after = checked_of("define twice(n: integer): integer = n + n\n")
+    wrong = checked_of("define twice(n: integer): integer = n + 2\n")
+    assert smt.check_equivalent(before, after, "twice") == smt.Proved()
+    differ = smt.check_equivalent(before, wrong, "twice")
+    assert isinstance(differ, smt.Counterexample) and differ.args["n"] != 2
+
+
+def test_facts_json_round_trips_through_the_compiled_facts() -> None:
+    text = """
+fact price: money
+fact rate: percent
+fact on: date
+fact n: days
+fact who: party
+invariant inv = price is at least $0
+"""
+    module = module_of(text)
+    facts = {"price": Decimal("12.50"), "rate": Decimal("0.075"), "on": date(2004, 3, 31),
+             "n": 3, "who": "seller"}
+    data = smt.facts_json(facts, {d.name: d for d in checked_of(text).program.declarations
+                                  if isinstance(d, ir.Fact)})
+    assert data == {"price": "12.5", "rate": "7.5%", "on": "2004-03-31", "n": 3,
+                    "who": "seller"}
+    loaded = module.Facts.from_dict(data)
+    assert loaded.price == facts["price"] and loaded.rate == facts["rate"]
+
+
+# --------------------------------------------------------------- soundness
+
+
+def _invariant_of(node: Node) -> str:
+    """A yes/no property of a random expression."""
+    if node.kind == "bool":
+        return render(node)
+    zero = "$0" if node.kind == "money" else "0"
+    return f"{render(node)} is at least {zero}"
+
+
+SOUND = settings(max_examples=60, deadline=None,
+                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@SOUND
+@given(st.data())
+def test_translation_is_sound(data: st.DataObject) -> None:
+    """Whenever z3 proves an invariant of a random program, the compiled code holds on
+    random facts; whenever it gives a counterexample, the compiled code fails on it."""
+    node = data.draw(expressions(Options(guards=True, rounding=True)))
+    text = FACT_DECLARATIONS + f"invariant inv = {_invariant_of(node)}\n"
+    code, _ = api.compile_source(SourceFile("random.clause", text))
+    if code is None:
+        return  # a type the checker refuses (e.g. comparing with a list of no value)
+    module = api.module_from_source(code, "random.clause")
+    result = api.analyse(SourceFile("random.clause", text))
+    assert result.checked is not None
+    answer = smt.check_invariant(result.checked, "inv", 2000)
+
+    def fails(facts: dict[str, Any]) -> bool:
+        try:
+            return module.evaluate("inv", module.Facts(**facts)) is not True
+        except module.MissingFactError:
+            return False
+        except module.ClauseRuntimeError:
+            return True
+
+    if isinstance(answer, smt.Proved):
+        for _ in range(3):
+            env = data.draw(environments)
+            assert not fails(env), (text, env)
+    elif isinstance(answer, smt.Counterexample):
+        assert fails(answer.facts), (text, answer.facts)
+
+
+def test_seed_rights_agreement_invariants_translate() -> None:
+    root = Path(__file__).resolve().parents[1] / "clauses" / "rights_agreement"
+    agreement, found = api.group([root])[0]
+    result = api.analyse(SourceFile.read(agreement), [SourceFile.read(a) for a in found])
+    assert result.versions is not None
+    original = result.versions[0][1]
+    assert smt.check_invariant(original, "flip_in_needs_acquiring_person", 5000) == smt.Proved()
