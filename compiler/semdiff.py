@@ -702,6 +702,7 @@ def _z3_model(before: Side, after: Side, name: str, timeout_ms: int, *, abstract
     from . import smt
 
     facts = union_of_facts([before.checked, after.checked])
+    smt.new_query()
     space = smt.FactSpace(parties=tuple(p.name for p in after.checked.header.parties))
     try:
         old = smt.Translator(before.checked, facts, space, abstract=abstract).provision(name)

@@ -113,6 +113,18 @@ TRUE, FALSE = z3.BoolVal(True), z3.BoolVal(False)
 OK, MISSING_FACT, NO_VALUE, OTHER = (z3.IntVal(n) for n in range(4))
 
 
+def new_query() -> None:
+    """Start a query in a new z3 context. Which model z3 finds depends on the terms made
+    before in its context, so without this the same question asked in a long-lived process
+    (a test run, the language server) could get another counterexample than in a new one,
+    and summaries and diffs would not be reproducible. Every entry point calls it before
+    it makes a term."""
+    global TRUE, FALSE, OK, MISSING_FACT, NO_VALUE, OTHER
+    z3.z3._main_ctx = None  # z3.main_ctx() makes a new one at its next use
+    TRUE, FALSE = z3.BoolVal(True), z3.BoolVal(False)
+    OK, MISSING_FACT, NO_VALUE, OTHER = (z3.IntVal(n) for n in range(4))
+
+
 @attrs.frozen
 class Sym:
     """An expression's value in z3: `value` (meaningful when `present`), `present` (it
@@ -120,8 +132,9 @@ class Sym:
     MISSING_FACT, NO_VALUE or OTHER)."""
 
     value: Any
-    present: Any = TRUE
-    err: Any = OK
+    # Factories, not values: each query makes its constants anew (new_query).
+    present: Any = attrs.field(factory=lambda: TRUE)
+    err: Any = attrs.field(factory=lambda: OK)
 
     @property
     def ok(self) -> Any:
@@ -878,6 +891,7 @@ def check_invariant(checked: CheckedProgram, invariant: ir.Invariant | str,
         decl = checked.declarations[invariant]
         assert isinstance(decl, ir.Invariant)
         invariant = decl
+    new_query()
     translator = Translator(checked, facts)
     try:
         holds = translator.holds(invariant)
@@ -894,6 +908,7 @@ def candidate(checked: CheckedProgram, invariant: ir.Invariant, timeout_ms: int 
               facts: Mapping[str, ir.Fact] | None = None) -> dict[str, Any] | None:
     """Facts that may break the invariant, from its translation with what is out of reach
     replaced by free variables: to be confirmed by running the compiled code."""
+    new_query()
     translator = Translator(checked, facts, abstract=True)
     try:
         holds = translator.holds(invariant)
@@ -917,6 +932,7 @@ def check_equivalent(before: CheckedProgram, after: CheckedProgram, name: str,
     """Whether `name` has the same value in both versions for all facts (see the module
     docstring); a counterexample gives facts on which they differ."""
     facts = union_of_facts([before, after])
+    new_query()
     space = FactSpace(parties=tuple(p.name for p in after.header.parties))
     try:
         old = Translator(before, facts, space).provision(name)
