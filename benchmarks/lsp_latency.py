@@ -31,19 +31,25 @@ LINES_PER_SECTION = 12  # what large_clause_file writes per section
 
 
 def edits(text: str, count: int) -> list[str]:
-    """Texts after each edit: a price in section i changed, then an unknown name put in
-    and taken out again, in sections spread over the file."""
+    """Texts after each edit, in sections spread over the file: an unknown name put in
+    (a typo, as while typing), then taken out again by the next edit, which also changes
+    a price in another section."""
     out = []
     sections = text.count("define price_")
     current = text
+    typo: tuple[str, str] | None = None
     for n in range(count):
         i = (n * 37) % sections
-        old = f"define price_{i}: money = "
+        if typo is not None:
+            current = current.replace(typo[1], typo[0], 1)
+            typo = None
         if n % 2 == 0:
+            old = f"define price_{i}: money = "
             current = current.replace(old, old + f"${n} + ", 1)
         else:
-            current = current.replace(f"condition ok_{i} = all of [(a) approved_{i}",
-                                      f"condition ok_{i} = all of [(a) aproved_{i}", 1)
+            good = f"condition ok_{i} = all of [(a) approved_{i}"
+            typo = (good, good.replace("approved", "aproved"))
+            current = current.replace(*typo, 1)
         out.append(current)
     return out
 

@@ -99,7 +99,7 @@ class _Checker:
         declarations = tuple(self.typed.get(d.name, d) for d in self.program.declarations
                              if self.decls.get(d.name) is d)
         return CheckedProgram(
-            program=attrs.evolve(self.program, declarations=declarations),
+            program=ir.evolve(self.program, declarations=declarations),
             header=self.header,
             types=dict(self.types),
             order=tuple(self.order),
@@ -153,7 +153,7 @@ class _Checker:
             else:
                 self._exception(decl, T.ERROR)
         elif isinstance(decl, ir.Obligation):
-            self.typed[decl.name] = attrs.evolve(decl, duty=self._duty(decl.duty, decl))
+            self.typed[decl.name] = ir.evolve(decl, duty=self._duty(decl.duty, decl))
             self.types[decl.name] = T.OBLIGATION
         elif isinstance(decl, ir.Power):
             self._power(decl)
@@ -162,7 +162,7 @@ class _Checker:
 
     def _resolve_type(self, type_: T.Type) -> T.Type:
         if type_.kind == "money" and type_.currency is None:
-            return attrs.evolve(type_, currency=self.header.currency)
+            return ir.evolve(type_, currency=self.header.currency)
         return type_
 
     def _fact(self, fact: ir.Fact) -> None:
@@ -180,7 +180,7 @@ class _Checker:
             # A fact with a default always has a value.
             type_ = type_.required()
         self.types[fact.name] = type_
-        self.typed[fact.name] = attrs.evolve(fact, type=type_, default=default)
+        self.typed[fact.name] = ir.evolve(fact, type=type_, default=default)
 
     def _scope(self, params: Iterable[ir.Parameter]) -> dict[str, T.Type]:
         scope: dict[str, T.Type] = {}
@@ -205,7 +205,7 @@ class _Checker:
                                   for n in cycle[1:-1]])
             return T.ERROR
         self.visiting.append(name)
-        params = tuple(attrs.evolve(p, type=self._resolve_type(p.type)) for p in decl.params)
+        params = tuple(ir.evolve(p, type=self._resolve_type(p.type)) for p in decl.params)
         expr = self._expr(decl.expr, self._scope(params), decl)
         inferred = expr.type or T.ERROR
         declared = self._resolve_type(decl.declared_type) if decl.declared_type else None
@@ -222,7 +222,7 @@ class _Checker:
             self._exception(exc, type_)
         self.visiting.pop()
         self.types[name] = type_
-        self.typed[name] = attrs.evolve(decl, params=params, declared_type=type_, expr=expr)
+        self.typed[name] = ir.evolve(decl, params=params, declared_type=type_, expr=expr)
         self.order.append(name)
         return type_
 
@@ -250,7 +250,7 @@ class _Checker:
             self.d.error(value.span, f"this exception gives '{exc.target}' a {value.type}, "
                          f"but '{exc.target}' is {target_type.required()}", code="type",
                          related=[Related(target.span, f"'{exc.target}' is defined here")])
-        self.typed[exc.name] = attrs.evolve(exc, value=value, condition=condition)
+        self.typed[exc.name] = ir.evolve(exc, value=value, condition=condition)
 
     def _duty(self, duty: ir.Duty, decl: ir.Declaration) -> ir.Duty:
         self._holder(duty.holder)
@@ -263,7 +263,7 @@ class _Checker:
         condition = None
         if duty.condition is not None:
             condition = self._bool(duty.condition, {}, decl, "an obligation's condition")
-        return attrs.evolve(duty, object=object_, deadline=deadline, condition=condition)
+        return ir.evolve(duty, object=object_, deadline=deadline, condition=condition)
 
     def _deadline(self, deadline: ir.Deadline, decl: ir.Declaration) -> ir.Deadline:
         if deadline.kind == "within":
@@ -276,12 +276,12 @@ class _Checker:
             if after is not None and (after.type or T.ERROR).kind not in T.MOMENTS | {"error"}:
                 self.d.error(after.span, f"'within ... after' needs a date, not {after.type}",
                              code="type")
-            return attrs.evolve(deadline, expr=amount, after=after)
+            return ir.evolve(deadline, expr=amount, after=after)
         expr = self._expr(deadline.expr, {}, decl)
         if (expr.type or T.ERROR).kind not in T.MOMENTS | {"error"}:
             self.d.error(expr.span, f"a deadline must be a date or datetime, not {expr.type}",
                          code="type")
-        return attrs.evolve(deadline, expr=expr)
+        return ir.evolve(deadline, expr=expr)
 
     def _power(self, power: ir.Power) -> None:
         self._holder(power.holder)
@@ -291,7 +291,7 @@ class _Checker:
             condition = self._bool(power.condition, {}, power, "a power's condition")
         consequences = tuple(self._duty(c, power) for c in power.consequences)
         self.types[power.name] = T.POWER
-        self.typed[power.name] = attrs.evolve(power, object=object_, condition=condition,
+        self.typed[power.name] = ir.evolve(power, object=object_, condition=condition,
                                               consequences=consequences)
 
     def _invariant(self, invariant: ir.Invariant) -> None:
@@ -301,7 +301,7 @@ class _Checker:
             assumption = self._bool(invariant.assumption, {}, invariant,
                                     "an invariant's assumption")
         self.types[invariant.name] = T.BOOL
-        self.typed[invariant.name] = attrs.evolve(invariant, expr=expr, assumption=assumption)
+        self.typed[invariant.name] = ir.evolve(invariant, expr=expr, assumption=assumption)
 
     def _holder(self, holder: ir.Holder) -> None:
         if holder.kind == "either" and len(self.parties) < 2:
@@ -339,7 +339,7 @@ class _Checker:
                 self.d.error(expr.span, f"this expression nests more than {_MAX_DEPTH} levels "
                              "deep", "split it into several defined terms", code="limit")
             if self.depth >= _MAX_DEPTH:
-                return attrs.evolve(expr, type=T.ERROR)
+                return ir.evolve(expr, type=T.ERROR)
             method = getattr(self, "_" + type(expr).__name__.lower())
             typed: ir.Expr = method(expr, scope, decl)
             return typed
@@ -347,7 +347,7 @@ class _Checker:
             self.depth -= 1
 
     def _typed(self, expr: ir.Expr, type_: T.Type | None, **changes: Any) -> ir.Expr:
-        return attrs.evolve(expr, type=type_ or T.ERROR, **changes)
+        return ir.evolve(expr, type=type_ or T.ERROR, **changes)
 
     def _literal(self, expr: ir.Literal, scope: Mapping[str, T.Type],
                  decl: ir.Declaration) -> ir.Expr:
@@ -360,7 +360,7 @@ class _Checker:
                              code="type")
                 return expr
             zone = known_zone(self.header.time_zone) or ZoneInfo("UTC")  # bad: reported
-            return attrs.evolve(expr, value=expr.value.replace(tzinfo=zone))
+            return ir.evolve(expr, value=expr.value.replace(tzinfo=zone))
         return expr
 
     def _name(self, expr: ir.Name, scope: Mapping[str, T.Type],
@@ -562,7 +562,7 @@ class _Checker:
                 labels[item.label] = item
             when = (self._bool(item.when, scope, decl, "an item's 'when'")
                     if item.when is not None else None)
-            items.append(attrs.evolve(item, expr=self._expr(item.expr, scope, decl), when=when))
+            items.append(ir.evolve(item, expr=self._expr(item.expr, scope, decl), when=when))
         typed_items = tuple(items)
         types = [i.expr.type or T.ERROR for i in typed_items]
         kind = expr.kind
@@ -719,5 +719,5 @@ def union_of_facts(versions: Sequence[CheckedProgram]) -> dict[str, ir.Fact]:
             if isinstance(decl, ir.Fact):
                 facts[decl.name] = decl
     latest = {d.name for d in versions[-1].program.declarations if isinstance(d, ir.Fact)}
-    return {name: fact if name in latest else attrs.evolve(fact, type=fact.type.maybe())
+    return {name: fact if name in latest else ir.evolve(fact, type=fact.type.maybe())
             for name, fact in facts.items()}

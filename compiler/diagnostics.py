@@ -8,6 +8,7 @@ them (print, serialise as JSON, raise `CompileError`).
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Iterable
 from typing import Literal
 
@@ -124,5 +125,13 @@ class CompileError(Exception):
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A "did you mean …" hint for a misspelt name, or None when nothing is close."""
-    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
-    return f"did you mean '{matches[0]}'?" if matches else None
+    match = _closest(name, tuple(sorted(set(candidates))))
+    return f"did you mean '{match}'?" if match else None
+
+
+@functools.lru_cache(maxsize=256)
+def _closest(name: str, candidates: tuple[str, ...]) -> str | None:
+    # Cached: the language server checks the whole agreement on every keystroke, and an
+    # unknown name elsewhere in a large file would cost a search over every name each time.
+    matches = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return matches[0] if matches else None

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import cast
+from typing import TypeVar, cast
 
 import attrs
 
 from .source import Span
 from .types import BOOL, Type
+
+_N = TypeVar("_N")
 
 # ------------------------------------------------------------------ expressions
 
@@ -441,6 +443,28 @@ class Program:
 
     def by_name(self) -> dict[str, Declaration]:
         return {d.name: d for d in self.declarations}
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def evolve(node: _N, **changes: object) -> _N:
+    """`attrs.evolve` for IR nodes, without its per-call introspection: the checker
+    rebuilds every expression with its type, on every keystroke in the language server.
+    IR classes have no validators, converters or private attributes, so copying the
+    fields is all `attrs.evolve` would do."""
+    cls = type(node)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        fields = attrs.fields(cast("type[attrs.AttrsInstance]", cls))
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields)
+    new = object.__new__(cls)
+    for name in names:
+        object.__setattr__(new, name, changes.pop(name) if name in changes else
+                           getattr(node, name))
+    if changes:
+        raise TypeError(f"{cls.__name__} has no field {next(iter(changes))!r}")
+    return new
 
 
 def names_used(node: object) -> set[str]:
