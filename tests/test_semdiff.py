@@ -124,8 +124,9 @@ def test_rights_tender_offer_for_all_shares_no_longer_sets_a_distribution_date(
     for c in finding.counterexamples:
         old, new = _values(rights, "distribution_date", c.facts)
         assert old != new
-    # The headline finding for Amendment No. 1, by the diff's own machinery: facts of a tender offer for
-    # all shares, minimised while the Distribution Date goes from set to none.
+    # The headline finding for Amendment No. 1, by the diff's own machinery: facts of a
+    # tender offer for all shares, minimised while the Distribution Date goes from set to
+    # none.
     before, after = rights
     probe = semdiff._Probe(before, after, "distribution_date")
     offer = {"tender_offer_commenced_on": date(2003, 12, 23),
