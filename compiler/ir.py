@@ -7,6 +7,7 @@ generators read them. Nodes are immutable so passes can share subtrees freely.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeVar, cast
@@ -467,18 +468,22 @@ def evolve(node: _N, **changes: object) -> _N:
     return new
 
 
-def names_used(node: object) -> set[str]:
-    """Every name a declaration or expression refers to (terms, facts, calls)."""
-    found: set[str] = set()
+def walk(node: object) -> Iterator[object]:
+    """`node` and everything below it (the items of tuples and lists, the fields of IR
+    nodes but their positions and types), depth first, with a stack rather than recursion
+    so that deep expressions cannot overflow."""
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, (Name, Call)):
-            found.add(current.name)
+        yield current
         if isinstance(current, (tuple, list)):
             stack.extend(current)
         elif attrs.has(type(current)):
             cls = cast("type[attrs.AttrsInstance]", type(current))
             stack.extend(getattr(current, f.name) for f in attrs.fields(cls)
                          if f.name not in ("span", "type"))
-    return found
+
+
+def names_used(node: object) -> set[str]:
+    """Every name a declaration or expression refers to (terms, facts, calls)."""
+    return {n.name for n in walk(node) if isinstance(n, (Name, Call))}

@@ -463,17 +463,7 @@ def _moments(header: ir.Header, days: Iterable[date]) -> set[datetime]:
 
 
 def _literals(node: object) -> Iterator[ir.Literal]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, ir.Literal):
-            yield current
-        elif isinstance(current, (tuple, list)):
-            stack.extend(current)
-        elif attrs.has(type(current)):
-            cls = cast("type[attrs.AttrsInstance]", type(current))
-            stack.extend(getattr(current, f.name) for f in attrs.fields(cls)
-                         if f.name not in ("span", "type"))
+    return (n for n in ir.walk(node) if isinstance(n, ir.Literal))
 
 
 # --------------------------------------------------------------- minimising

@@ -19,7 +19,7 @@ import functools
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import attrs
 import jinja2
@@ -368,18 +368,7 @@ def _duties(checked: CheckedProgram) -> Iterator[DutyRow]:
 
 def _literals(node: object) -> Iterator[ir.Literal]:
     """Every literal in a declaration, in source order."""
-    stack = [node]
-    found = []
-    while stack:
-        current = stack.pop()
-        if isinstance(current, ir.Literal):
-            found.append(current)
-        elif isinstance(current, (tuple, list)):
-            stack.extend(current)
-        elif attrs.has(type(current)):
-            cls = cast("type[attrs.AttrsInstance]", type(current))
-            stack.extend(getattr(current, f.name) for f in attrs.fields(cls)
-                         if f.name not in ("span", "type"))
+    found = [n for n in ir.walk(node) if isinstance(n, ir.Literal)]
     yield from sorted(found, key=lambda lit: (lit.span.line, lit.span.column))
 
 
