@@ -737,6 +737,13 @@ class Obligation:
 
     def __str__(self) -> str:
         """``"Purchaser must pay $1,800,000.00 to Seller by March 30, 2004 (Section 3.4)"``."""
+        text = self.duty()
+        if self.section:
+            text += f" ({_section_label(self.section)})"
+        return text if self.active else f"[not in effect] {text}"
+
+    def duty(self) -> str:
+        """``"Purchaser must pay $1,800,000.00 to Seller by March 30, 2004"``."""
         words = [f"{self.obligor} must {self.action}"]
         if self.object_kind:
             words.append(format_value(self.object, self.object_kind, self.currency))
@@ -749,10 +756,7 @@ class Obligation:
             words.append(f"{self.deadline} {format_value(self.due, kind)}")
         elif self.due_text:
             words.append(self.due_text)
-        text = " ".join(words)
-        if self.section:
-            text += f" ({_section_label(self.section)})"
-        return text if self.active else f"[not in effect] {text}"
+        return " ".join(words)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from .api import Result
 from .check import CheckedProgram
 from .consolidate import Version, amendment_label, long_date
 from .english import Lexicon, cite, cite_item, filters, item_label, list_style, literal
-from .runtime import Explanation, format_value
+from .runtime import Explanation
 
 TEMPLATES = Path(__file__).parent / "templates"
 SUFFIXES = {"markdown": "md", "html": "html", "text": "txt"}
@@ -837,23 +837,6 @@ def _invariant_sentence(inv: ir.Invariant, x: Explanation, lex: Lexicon,
                    reasons, assumed=assumed), node
 
 
-def _duty_text(lex: Lexicon, value: Any) -> str:
-    """An obligation as the compiled module decided it, without its section."""
-    words = [f"{value.obligor} must {value.action}"]
-    if value.object_kind:
-        words.append(format_value(value.object, value.object_kind, value.currency))
-    elif value.object is not None:
-        words.append(str(value.object))
-    if value.beneficiary:
-        words.append(f"to {value.beneficiary}")
-    if value.due is not None:
-        kind = "datetime" if isinstance(value.due, datetime) else "date"
-        words.append(f"{value.deadline} {format_value(value.due, kind)}")
-    elif value.due_text:
-        words.append(value.due_text)
-    return lex.esc(" ".join(words))
-
-
 def explanation(checked: CheckedProgram, version_label: str, name: str,
                 tree: Explanation, value: Any, fmt: str = "text"
                 ) -> tuple[Explained, Lexicon, dict[int, str]]:
@@ -886,7 +869,7 @@ def explanation(checked: CheckedProgram, version_label: str, name: str,
             reasons = _reasons(condition, tree.children[0], lex, tree.section)
             follow.extend(_named(condition, tree.children[0], lex))
         kind = "obligation" if isinstance(decl, ir.Obligation) else "power"
-        text = _duty_text(lex, value) if kind == "obligation" else ""
+        text = lex.esc(value.duty()) if kind == "obligation" else ""
         sentences.append(Because(kind, name, decl, active, "", where, (), condition,
                                  reasons, None, text))
     else:
