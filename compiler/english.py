@@ -5,8 +5,15 @@ The English of every IR node kind lives in one jinja2 macro each
 template: the phrases of a contract's own terms ("there is no Requisite Board
 Approval", "the Rights have not expired"), articles, numbers in words, the formats of
 money and dates (the runtime's, so a summary shows exactly what `eval` prints), and
-escaping for Markdown. `Lexicon` answers, for one version of an agreement, what each
-name stands for.
+the escaping of each output format. `Lexicon` answers, for one version of an agreement,
+what each name stands for.
+
+Escaping. Every value a template prints goes through the escaping of its format, once:
+HTML and Markdown render with jinja2's autoescape, so that what is already escaped
+(the output of a macro, or of `Lexicon`) is a `Markup` and everything else is escaped
+where it is printed (`finalize`: Markdown's escaping for Markdown, then HTML's for both);
+plain text only loses its control characters. Python code here that builds phrases
+works on raw text and escapes the result (`esc`), never the other way round.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import ir
 from . import types as T
@@ -37,7 +44,16 @@ _RELATIVES = frozenset(["that", "which", "who", "whom", "whose", "if", "when", "
 _PREPOSITIONS = frozenset(["of", "by", "on", "to", "in", "at", "for", "with", "from", "under", "pursuant", "upon", "after", "before", "between", "against", "during", "within", "without", "set"])
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
                  "nine", "ten")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+# What Markdown would read as markup in running text: emphasis, code, links, tables,
+# headings, strikethrough, raw HTML, and the backslash itself. `_` only where it can
+# open or close emphasis (not inside a word, as in closing_date); `&` only where it
+# starts an entity ("&lt;" would render as "<"); newlines would start a new block.
+_MD_SPECIAL = re.compile(r"[\\`*\[\]<>|#~]|_(?![^\W_])|(?<![^\W_])_|&(?=#?[A-Za-z0-9]+;)")
+# Control characters (but tabs and newlines), bidirectional overrides and noncharacters:
+# invisible, they can hide or reorder what a reader sees, and HTML rejects most of them.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e"
+                      "\u2066-\u2069\ufdd0-\ufdef\ufffe\uffff]")
+_CODE = re.compile(r"[A-Za-z0-9_.]+")
 _LIST_STYLES = ("a", "i", "A", "1")
 _ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii",
           "xiv", "xv", "xvi", "xvii", "xviii", "xix", "xx")
@@ -287,18 +303,77 @@ def cite_item(section: str | None, label: str | None) -> str:
     return cite(match.group(1) + label + match.group(2))
 
 
+def strip_controls(text: str) -> str:
+    """`text` without the characters a reader cannot see (tabs and newlines stay)."""
+    return _CONTROL.sub("", text)
+
+
 def md_escape(text: str) -> str:
-    """Characters that Markdown would read as markup, escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    """Characters that Markdown would read as markup, escaped, on one line."""
+    out = " ".join(strip_controls(str(text)).split("\n"))
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), out)
+
+
+def escaper(fmt: str) -> Callable[[object], Any]:
+    """The escaping of a format, idempotent: escaped text (a `Markup`) is left alone, so
+    that a value escaped early is not escaped again where it is printed. Markdown and
+    HTML return a `Markup`; text returns a str."""
+    def markdown(value: object) -> Any:
+        if hasattr(value, "__html__"):
+            return value
+        return Markup(md_escape(str(value)))
+
+    def html(value: object) -> Any:
+        if hasattr(value, "__html__"):
+            return value
+        return escape(strip_controls(str(value)))
+
+    def text(value: object) -> Any:
+        return strip_controls(str(value))
+
+    return {"markdown": markdown, "html": html}.get(fmt, text)
+
+
+def finalizer(fmt: str) -> Callable[[object], Any]:
+    """jinja2's `finalize` of a format: what happens to every value a template prints
+    before autoescape (if any) sees it."""
+    if fmt == "markdown":
+        return escaper(fmt)
+
+    def html(value: object) -> Any:
+        if isinstance(value, str) and not hasattr(value, "__html__"):
+            return strip_controls(value)
+        return value
+
+    def text(value: object) -> Any:
+        return strip_controls(value) if isinstance(value, str) else value
+
+    return html if fmt == "html" else text
+
+
+def code(fmt: str) -> Callable[[object], Any]:
+    """A name as code: `closing_date` in Markdown, <code> in HTML. Markdown does not
+    read escapes inside a code span, so anything but a plain name is escaped text."""
+    esc = escaper(fmt)
+
+    def filter_(value: object) -> Any:
+        text = str(value)
+        if fmt == "markdown" and _CODE.fullmatch(text):
+            return Markup(f"`{text}`")
+        if fmt == "html":
+            return Markup("<code>%s</code>") % esc(text)
+        return esc(text)
+
+    return filter_
 
 
 def wrap(text: str, width: int = 88, indent: str = "", first: str | None = None) -> str:
     """Plain text wrapped for a terminal; `first` prefixes the first line instead of
     `indent` (a bullet, a label)."""
-    return textwrap.fill(" ".join(str(text).split()), width=width,
-                         initial_indent=indent if first is None else first,
-                         subsequent_indent=indent, break_on_hyphens=False,
-                         break_long_words=False)
+    return _keep(text, textwrap.fill(" ".join(str(text).split()), width=width,
+                                     initial_indent=indent if first is None else first,
+                                     subsequent_indent=indent, break_on_hyphens=False,
+                                     break_long_words=False))
 
 
 # ------------------------------------------------------------------- values
@@ -351,8 +426,7 @@ class Lexicon:
 
     Terms come from the clause file ("Requisite Board Approval"); a name without one is
     quoted as its words ("“signed on”") rather than given a grammar it may not have.
-    Every string it returns is escaped for the output format (Markdown; HTML is escaped
-    by jinja2's autoescape)."""
+    Every string it returns is escaped for the output format (`esc`), once."""
 
     def __init__(self, checked: CheckedProgram, fmt: str = "text") -> None:
         self.checked = checked
@@ -360,14 +434,13 @@ class Lexicon:
         self.declarations = checked.declarations
         self.fmt = fmt
         self.parties = {p.name: p.display for p in checked.header.parties}
+        self._escape = escaper(fmt)
 
     # -- escaping
 
-    def esc(self, text: object) -> str:
-        """Escape user text for Markdown; HTML escaping is jinja2's autoescape."""
-        if isinstance(text, Markup):
-            return text
-        return md_escape(str(text)) if self.fmt == "markdown" else str(text)
+    def esc(self, text: object) -> Any:
+        """User text escaped for the output format (left alone if already escaped)."""
+        return self._escape(text)
 
     # -- what a name is
 
@@ -396,40 +469,41 @@ class Lexicon:
     def _term(self, name: str) -> str:
         return str(getattr(self.declarations.get(name), "term", None) or "")
 
-    def term(self, name: str) -> str:
-        """The term as the contract spells it, or the quoted words of the name."""
-        decl = self.declarations.get(name)
-        term = getattr(decl, "term", None)
-        return self.esc(term if term else f"“{humanise(name)}”")
+    def _quoted(self, name: str) -> str:
+        """The term, or the quoted words of the name (raw text)."""
+        return self._term(name) or f"“{humanise(name)}”"
 
-    def noun(self, name: str) -> str:
+    def term(self, name: str) -> Any:
+        """The term as the contract spells it, or the quoted words of the name."""
+        return self.esc(self._quoted(name))
+
+    def noun(self, name: str) -> Any:
         """The name as a noun phrase in a sentence: "the Closing Date", "Seller"."""
         if name in self.parties and name not in self.declarations:
             return self.esc(self.parties[name])
         if name not in self.declarations:
             return self.esc(the(humanise(name)))  # a parameter: "the calendar year"
-        term = self.term(name)
-        return term if not self.has_term(name) else self.esc(the(str(term)))
+        return self.esc(the(self._term(name)) if self.has_term(name) else self._quoted(name))
 
-    def holds(self, name: str, positive: bool = True, style: str | None = None) -> str:
+    def holds(self, name: str, positive: bool = True, style: str | None = None) -> Any:
         """A yes/no name as a proposition: "there is no Requisite Board Approval"."""
         decl = self.declarations.get(name)
         if style is None:
             style = "event" if isinstance(decl, ir.Fact) else "condition"
         if not self.has_term(name):
-            quoted = self.term(name) if decl is not None else self.esc(f"“{humanise(name)}”")
+            quoted = self._quoted(name)
             if isinstance(decl, ir.Definition):
-                return f"{quoted} holds" if positive else f"{quoted} does not hold"
-            return f"{quoted} is {'true' if positive else 'false'}"
+                return self.esc(f"{quoted} holds" if positive else f"{quoted} does not hold")
+            return self.esc(f"{quoted} is {'true' if positive else 'false'}")
         return self.esc(holds(self._term(name), positive, style))
 
-    def given(self, name: str, positive: bool = True) -> str:
+    def given(self, name: str, positive: bool = True) -> Any:
         """`X is given`, in words: a date fact is an event that happened or not."""
         decl = self.declarations.get(name)
         type_ = self.type_of(name)
         moment = type_ is not None and type_.kind in T.MOMENTS
         if not self.has_term(name):
-            return f"{self.term(name)} is {'given' if positive else 'not given'}"
+            return self.esc(f"{self._quoted(name)} is {'given' if positive else 'not given'}")
         term = self._term(name)
         if isinstance(decl, ir.Fact):
             return self.esc(holds(term, positive, "event" if moment else "given"))
@@ -443,20 +517,20 @@ class Lexicon:
         words = str(getattr(self.declarations.get(name), "term", "") or "").lower().split()
         return "date" in words or "time" in words[:2]
 
-    def party(self, name: str) -> str:
+    def party(self, name: str) -> Any:
         return self.esc(self.parties.get(name, humanise(name)))
 
-    def parameter(self, param: ir.Parameter) -> str:
+    def parameter(self, param: ir.Parameter) -> Any:
         """"a calendar year": how a parametrised term introduces its parameter."""
         return self.esc(indefinite(humanise(param.name)))
 
     # -- values
 
-    def literal(self, e: ir.Literal) -> str:
+    def literal(self, e: ir.Literal) -> Any:
         return self.esc(literal(e.value, e.type, self.header.time_zone,
                                 self.header.time_zone_label))
 
-    def value_text(self, value: object, kind: str, currency: str = "USD") -> str:
+    def value_text(self, value: object, kind: str, currency: str = "USD") -> Any:
         """A computed value (from an explanation), formatted as `eval` prints it."""
         if kind in ("money", "percent", "date", "datetime", "days", "business_days",
                     "decimal"):
@@ -494,14 +568,30 @@ def kind_of(node: object) -> str:
     return type(node).__name__
 
 
-def filters() -> dict[str, Callable[..., Any]]:
-    """The filters every template can use (format-independent)."""
+def filters(fmt: str = "text") -> dict[str, Callable[..., Any]]:
+    """The filters every template of a format can use: `esc` (and its older name `md`)
+    escapes for the format, `code` shows a name as code; the others only move words, and
+    keep escaped text escaped."""
+    esc = escaper(fmt)
+
+    def join_words(items: Iterable[object], last: str = "and", separator: str = ", "
+                   ) -> Any:
+        listed = list(items)
+        if any(hasattr(i, "__html__") for i in listed):
+            return Markup(join([esc(i) for i in listed], last, separator))
+        return join([str(i) for i in listed], last, separator)
+
+    def keeping(phrase: Callable[[Any], str]) -> Callable[[Any], Any]:
+        return lambda text: _keep(text, phrase(text))
+
     return {
         "kind": kind_of, "squash": squash, "sentence": sentence, "capital": capital,
-        "the": the, "indefinite": indefinite, "plural": plural, "holds": holds,
-        "days_words": days, "number_words": number_words, "join_words": join,
-        "list_style": list_style, "item_label": item_label, "cite": cite,
-        "cite_item": cite_item, "wrap": wrap, "humanise": humanise, "key": id,
-        "type_words": type_words, "md": md_escape, "date_words": format_date,
+        "the": keeping(the), "indefinite": keeping(indefinite), "plural": plural,
+        "holds": lambda text, *a: _keep(text, holds(text, *a)),
+        "days_words": days, "number_words": number_words, "join_words": join_words,
+        "list_style": list_style, "item_label": item_label, "cite": keeping(cite),
+        "cite_item": lambda section, label: _keep(section, cite_item(section, label)),
+        "wrap": wrap, "humanise": humanise, "key": id, "type_words": type_words,
+        "esc": esc, "md": esc, "code": code(fmt), "date_words": format_date,
         "chain": chain,
     }

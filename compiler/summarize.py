@@ -10,10 +10,14 @@ explanation tree of `eval --explain` into the sentences of templates/explain.txt
 Everything shown is read from the checked IR, the consolidation's redline and, for
 explanations, the values the compiled module computed: a summary cannot say what the
 code does not do. The context is plain attrs classes, documented in the README.
+
+Templates, the built-in ones and a user's (`--templates`), render in jinja2's sandbox,
+and every value they print is escaped for the format where it is printed (english.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 from collections.abc import Iterator, Sequence
@@ -23,13 +27,15 @@ from typing import Any
 
 import attrs
 import jinja2
+import jinja2.runtime
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from . import codegen, ir, semdiff
 from . import types as T
 from .api import Result
 from .check import CheckedProgram
 from .consolidate import Version, amendment_label, long_date
-from .english import Lexicon, cite, cite_item, filters, item_label, list_style, literal
+from .english import Lexicon, cite, cite_item, filters, finalizer, item_label, list_style, literal
 from .runtime import Explanation
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -184,6 +190,29 @@ class Summary:
 # ------------------------------------------------------------- environment
 
 
+class Sandbox(SandboxedEnvironment):
+    """Where templates render: they read the context and call its methods, and nothing
+    else (no attribute that starts with "_", no function's globals, no Python), since a
+    user's templates are no more trusted than a document. A value too large to build
+    (`"x" * 10**12`, `7 ** 10**6`) is refused rather than attempted."""
+
+    intercepted_binops = frozenset(["*", "**"])
+    LIMIT = 10_000_000
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any,
+                   right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and \
+                isinstance(left, (int, float)) and abs(right) > 10_000 and abs(left) > 1:
+            raise SecurityError(f"{left} ** {right} is too large to compute")
+        if operator == "*":
+            for count, seq in ((left, right), (right, left)):
+                if isinstance(count, int) and isinstance(seq, (str, list, tuple)) and \
+                        count * len(seq) > self.LIMIT:
+                    raise SecurityError(f"{len(seq):,} items repeated {count:,} times "
+                                        f"is too large to build")
+        return super().call_binop(context, operator, left, right)
+
+
 def environment(fmt: str, templates: str | Path | None = None) -> jinja2.Environment:
     """The templates of a format: the user's directory first, then the package's."""
     return _environment(fmt, None if templates is None else str(templates))
@@ -197,12 +226,52 @@ def _environment(fmt: str, templates: str | None) -> jinja2.Environment:
     if templates is not None:
         loaders.append(jinja2.FileSystemLoader(str(templates)))
     loaders.append(jinja2.FileSystemLoader(str(TEMPLATES)))
-    env = jinja2.Environment(
+    # Markdown is autoescaped too: what a macro returns is then known to be escaped
+    # already, and `finalize` gives every other value Markdown's escaping (see english.py).
+    env = Sandbox(
         loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
-        autoescape=fmt == "html", trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True)
-    env.filters.update(filters())
+        autoescape=fmt in ("html", "markdown"), finalize=finalizer(fmt),
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(filters(fmt))
     return env
+
+
+@contextlib.contextmanager
+def template_errors(templates: str | Path | None = None) -> Iterator[None]:
+    """Errors of templates (a sandbox refusal, a missing field, a failure in a user's
+    template) told as `file:line: message`, the template line that failed: in the user's
+    templates if they took part, else in the built-in ones. Anything else raised in the
+    built-in templates alone is a fault of clausec, and is raised as it is."""
+    try:
+        yield
+    except (jinja2.TemplateSyntaxError, jinja2.TemplateNotFound):
+        raise
+    except Exception as error:  # a user's template is code of theirs: it may raise anything
+        user = Path(templates).resolve() if templates is not None else None
+        frames = _template_lines(error, [d for d in (user, TEMPLATES.resolve()) if d])
+        own = [(file, line) for file, path, line in frames
+               if user is not None and path.is_relative_to(user)]
+        if not frames or not (own or isinstance(error, jinja2.TemplateError)):
+            raise
+        file, line = (own or [(file, line) for file, _, line in frames])[-1]
+        message = str(error) if isinstance(error, jinja2.TemplateError) else \
+            f"{type(error).__name__}: {error}"
+        raise jinja2.TemplateRuntimeError(f"{file}:{line}: {message}") from None
+
+
+def _template_lines(error: BaseException, folders: list[Path]
+                    ) -> list[tuple[str, Path, int]]:
+    """The template files (as named, and resolved) and lines `error` went through,
+    outermost first: jinja2 gives the frames of a template its file's name and line."""
+    found = []
+    tb = error.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        path = Path(filename).resolve()
+        if any(path.is_relative_to(folder) for folder in folders):
+            found.append((filename, path, tb.tb_lineno))
+        tb = tb.tb_next
+    return found
 
 
 def _english(env: jinja2.Environment, lex: Lexicon) -> Any:
@@ -260,9 +329,10 @@ def render(result: Result, fmt: str = "markdown", as_of: date | None = None,
            templates: str | Path | None = None) -> str:
     """The summary of an agreement in one format (markdown, html or text)."""
     env = environment(fmt, templates)
-    context, lex = summary(result, env, fmt, as_of)
-    template = env.get_template(f"summary.{SUFFIXES[fmt]}.j2")
-    text = template.render(summary=context, lex=lex, values={})
+    with template_errors(templates):
+        context, lex = summary(result, env, fmt, as_of)
+        template = env.get_template(f"summary.{SUFFIXES[fmt]}.j2")
+        text = template.render(summary=context, lex=lex, values={})
     # One blank line at most between blocks, and one newline at the end: templates can
     # then lay themselves out for reading without counting newlines.
     lines = text.replace("\r\n", "\n").split("\n")
@@ -912,6 +982,7 @@ def render_explanation(checked: CheckedProgram, version_label: str, name: str,
     """Why `name` has its value, in English sentences (templates/explain.txt.j2)."""
     env = environment(fmt, templates)
     explained, lex, values = explanation(checked, version_label, name, tree, value, fmt)
-    text = env.get_template("explain.txt.j2").render(explained=explained, lex=lex,
-                                                     values=values)
+    with template_errors(templates):
+        text = env.get_template("explain.txt.j2").render(explained=explained, lex=lex,
+                                                         values=values)
     return "\n".join(line.rstrip() for line in text.strip("\n").split("\n")) + "\n"

@@ -9,6 +9,9 @@
       CLAUSEC_UPDATE_GOLDEN=1 python -m pytest tests/test_summaries.py
 
 - The English of the constructs: phrases, numbering, money, percents, dates, business days.
+- Grouping: the English groups as the logic does ("x minus (y plus z)"). Hypothesis
+  properties: the words of any arithmetic expression, read back left to right, give its
+  tree again; propositions regrouped read differently unless they mean the same.
 - A hypothesis property: small random clause programs (every construct of the grammar,
   with and without an amendment, with text that Markdown and HTML would misread) render
   in every format to non-empty, deterministic output; the HTML parses as HTML5 without a
@@ -393,6 +396,296 @@ def test_nested_lists_keep_their_numbering(tmp_path, write_clause):
             "(b) at least one of the following holds: (i) there has been a cure, or (ii) there "
             "has been a waiver; and (c) none of the following holds: (i) there has been a "
             "notice, or (ii) there has been a cure.") in " ".join(text.split())
+
+
+# =============================================================================
+# Grouping: the English groups as the logic does
+# =============================================================================
+
+GREEK = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel", "India",
+         "Juliet", "Kilo", "Lima", "Mike", "November", "Oscar", "Papa", "Quebec", "Romeo",
+         "Sierra", "Tango", "Uniform", "Victor", "Whiskey", "Xray", "Yankee", "Zulu"]
+
+
+def english_of(exprs: list[str], facts: str = "", fmt: str = "text") -> list[str]:
+    """The English of each expression, as summaries render it: a decimal value, or with
+    "!bool" at its end a proposition."""
+    decls = "\n".join(f"  condition c{i} = {e.removesuffix('!bool')}" if e.endswith("!bool")
+                       else f"  define d{i}: decimal = {e}" for i, e in enumerate(exprs))
+    source = (f'agreement g "G" {{ dated 2004-01-01 }}\n{facts}\n'
+              f'section 1 {{\n{decls}\n}}\n')
+    result = api.analyse(SourceFile("g.clause", source))
+    assert result.ok, "\n".join(d.render(result.sources) for d in result.diagnostics)
+    checked = result.versions[-1][1]
+    env = summarize.environment(fmt)
+    words = summarize._english(env, english.Lexicon(checked, fmt))
+    out = []
+    for i, e in enumerate(exprs):
+        decl = checked.declarations[f"c{i}" if e.endswith("!bool") else f"d{i}"]
+        node = words.prop(decl.expr) if e.endswith("!bool") else words.value(decl.expr)
+        out.append(" ".join(str(node).split()))
+    return out
+
+
+def test_liquidity_reads_as_it_computes(capsys, tmp_path, write_clause):
+    """The review's case: x - (y + z) read "x minus y plus z", in the summary, the
+    glossary and `eval --explain`, while `eval` computed it right."""
+    path = write_clause(tmp_path, """
+        agreement credit "Credit Agreement" { dated 2024-01-01 }
+        fact commitments "the Commitments": money default $0
+        fact loans "the Loans": money default $0
+        fact letters "the Letters of Credit": money default $0
+        section 2.1 "Liquidity" {
+          define liquidity "Liquidity": money = commitments - (loans + letters)
+        }
+        """)
+    grouped = "minus (the Loans plus the Letters of Credit)"
+    for fmt in FORMATS:
+        text = " ".join(summarize.render(analysed(path), fmt).split())
+        assert "minus the Loans plus" not in text
+        assert text.count(grouped) == 2, fmt  # the section, and the glossary
+    facts = tmp_path / "facts.json"
+    facts.write_text('{"commitments": "100", "loans": "30", "letters": "20"}')
+    assert main(["eval", str(path), "liquidity", "--facts", str(facts), "--explain"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.startswith("liquidity = $50.00")
+    assert "it is the Commitments ($100.00) minus (the Loans ($30.00) plus the Letters of " \
+           "Credit ($20.00))" in out
+
+
+NUMBERS = "".join(f'fact {n.lower()} "{n}": decimal default 1\n' for n in GREEK[:6]) + \
+    'fact k "Kilo": integer default 2\nfact m "Mike": integer default 3\n'
+
+
+@pytest.mark.parametrize(("expr", "words"), [
+    ("alpha - (bravo + charlie)", "the Alpha minus (the Bravo plus the Charlie)"),
+    ("(alpha - bravo) + charlie", "the Alpha minus the Bravo plus the Charlie"),
+    ("alpha - (bravo - charlie)", "the Alpha minus (the Bravo minus the Charlie)"),
+    ("alpha + (bravo + charlie)", "the Alpha plus (the Bravo plus the Charlie)"),
+    ("alpha / (bravo * charlie)", "the Alpha divided by (the Bravo times the Charlie)"),
+    ("alpha / bravo * charlie", "the Alpha divided by the Bravo times the Charlie"),
+    ("(alpha - bravo) * charlie", "(the Alpha minus the Bravo) times the Charlie"),
+    ("alpha - bravo * charlie", "the Alpha minus the Bravo times the Charlie"),
+    ("-(alpha + bravo)", "minus (the Alpha plus the Bravo)"),
+    ("-alpha + bravo", "minus the Alpha plus the Bravo"),
+    ("-alpha * bravo", "minus the Alpha times the Bravo"),
+    ("-(alpha * bravo)", "minus (the Alpha times the Bravo)"),
+    ("alpha - -bravo", "the Alpha minus minus the Bravo"),
+    ("-alpha ^ k", "(minus the Alpha) to the power of the Kilo"),
+    ("-(alpha ^ k)", "minus the Alpha to the power of the Kilo"),
+    ("alpha ^ (k + m)", "the Alpha to the power of (the Kilo plus the Mike)"),
+    ("(alpha * bravo) ^ k", "(the Alpha times the Bravo) to the power of the Kilo"),
+    ("alpha * bravo ^ k", "the Alpha times the Bravo to the power of the Kilo"),
+    ("round(alpha * bravo, 2) - charlie",
+     "((the Alpha times the Bravo), rounded (half up) to 2 decimal places) minus the Charlie"),
+    ("alpha - (if alpha > bravo then bravo else charlie)",
+     "the Alpha minus (if the Alpha is more than the Bravo, the Bravo; otherwise, the Charlie)"),
+    ("alpha - sum of [bravo, charlie]",
+     "the Alpha minus (the sum of (a) the Bravo; and (b) the Charlie)"),
+    ("alpha - (bravo + charlie) > delta!bool",
+     "the Alpha minus (the Bravo plus the Charlie) is more than the Delta"),
+    ("alpha > bravo + charlie!bool", "the Alpha is more than the Bravo plus the Charlie"),
+])
+def test_grouping_of_arithmetic(expr, words):
+    assert english_of([expr], NUMBERS) == [words]
+
+
+@pytest.mark.parametrize(("expr", "words"), [
+    ("(a or b) and c!bool", ("all of the following hold: (a) either there has been a notice "
+                             "or there has been a cure; and (b) there has been a waiver")),
+    ("a or (b and c)!bool", ("at least one of the following holds: (a) there has been a "
+                             "notice; or (b) there has been a cure and there has been a waiver")),
+    ("a and b and c!bool", ("all of the following hold: (a) there has been a notice; (b) "
+                            "there has been a cure; and (c) there has been a waiver")),
+    ("a and not (b or c)!bool", ("all of the following hold: (a) there has been a notice; "
+                                 "and (b) there has been no cure and there has been no waiver")),
+    ("(a unless b) and c!bool", ("all of the following hold: (a) there has been a notice, "
+                                 "unless there has been a cure; and (b) there has been a waiver")),
+    ("a unless (b unless c)!bool", ("there has been a notice, unless (there has been a cure, "
+                                    "unless there has been a waiver)")),
+    ("(a and b) unless c!bool", ("there has been a notice and there has been a cure, unless "
+                                 "there has been a waiver")),
+    ("a unless (b and c)!bool", ("there has been a notice, unless there has been a cure and "
+                                 "there has been a waiver")),
+    ("not (a unless (b or c))!bool", ("at least one of the following holds: (a) there has been "
+                                      "no notice; or (b) either there has been a cure or there "
+                                      "has been a waiver")),
+])
+def test_grouping_of_propositions(expr, words):
+    facts = 'fact a "a notice": bool default false\nfact b "a cure": bool default false\n' \
+        'fact c "a waiver": bool default false\n'
+    assert english_of([expr], facts) == [words]
+
+
+# Arithmetic trees: ("name", i), ("neg", t) or (op, left, right). Integers (the exponents
+# of ^) are their own trees, as the checker wants them.
+def _arithmetic(integer: bool) -> st.SearchStrategy[tuple]:
+    leaf = st.just(("int",) if integer else ("dec",))
+    ops = ["+", "-", "*"] if integer else ["+", "-", "*", "/"]
+
+    def extend(inner: st.SearchStrategy[tuple]) -> st.SearchStrategy[tuple]:
+        options = [inner.map(lambda t: ("neg", t)),
+                   st.tuples(st.sampled_from(ops), inner, inner)]
+        if not integer:
+            options.append(st.tuples(st.just("^"), inner, _arithmetic(True)))
+        return st.one_of(*options)
+
+    return st.recursive(leaf, extend, max_leaves=8 if integer else 12)
+
+
+def read_back(words: str) -> tuple:
+    """The tree of the English, read as a reader reads it: left to right, "times" and
+    "divided by" before "plus" and "minus", a leading "minus" before those, "to the power
+    of" before all, parentheses first."""
+    tokens = re.findall(r"\(|\)|to the power of|divided by|the [A-Z][a-z]+|[a-z]+", words)
+    position = 0
+
+    def peek() -> str | None:
+        return tokens[position] if position < len(tokens) else None
+
+    def take(expected: str | None = None) -> str:
+        nonlocal position
+        token = tokens[position]
+        assert expected is None or token == expected, (expected, token, words)
+        position += 1
+        return token
+
+    def expr() -> tuple:
+        tree = term()
+        while peek() in ("plus", "minus"):
+            op = {"plus": "+", "minus": "-"}[take()]
+            tree = (op, tree, term())
+        return tree
+
+    def term() -> tuple:
+        tree = unary()
+        while peek() in ("times", "divided by"):
+            op = {"times": "*", "divided by": "/"}[take()]
+            tree = (op, tree, unary())
+        return tree
+
+    def unary() -> tuple:
+        if peek() == "minus":
+            take()
+            return ("neg", unary())
+        return power()
+
+    def power() -> tuple:
+        base = atom()
+        if peek() == "to the power of":
+            take()
+            return ("^", base, atom())
+        return base
+
+    def atom() -> tuple:
+        if peek() == "(":
+            take("(")
+            inside = expr()
+            take(")")
+            return inside
+        return ("name", take().removeprefix("the "))
+
+    tree = expr()
+    assert position == len(tokens), (tokens[position:], words)
+    return tree
+
+
+GROUPING = settings(max_examples=150, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@GROUPING
+@given(st.lists(_arithmetic(False), min_size=1, max_size=8))
+def test_english_arithmetic_reads_back_to_its_tree(trees):
+    """Read back, the words of any expression give its tree again: no two groupings
+    read the same, and none reads as another."""
+    facts = "".join(f'fact {n.lower()} "{n}": decimal default 1\n' for n in GREEK[:13]) + \
+        "".join(f'fact {n.lower()} "{n}": integer default 2\n' for n in GREEK[13:])
+    sources = [_typed_source(tree) for tree in trees]
+    words = english_of([s for s, _ in sources], facts)
+    for (source, expected), said in zip(sources, words):
+        assert read_back(said) == expected, (source, said)
+
+
+def _typed_source(tree: tuple) -> tuple[str, tuple]:
+    """Clause source of a tree, every operand in parentheses, and the tree with the terms
+    of its leaves: decimals named in order from Alpha, integers from November."""
+    counters = {"dec": 0, "int": 13}
+
+    def walk(t: tuple) -> tuple[str, tuple]:
+        if t[0] in ("dec", "int"):
+            name = GREEK[counters[t[0]]]
+            counters[t[0]] += 1
+            return name.lower(), ("name", name)
+        if t[0] == "neg":
+            inner, named = walk(t[1])
+            return f"-({inner})", ("neg", named)
+        left, lnamed = walk(t[1])
+        right, rnamed = walk(t[2])
+        return f"({left}) {t[0]} ({right})", (t[0], lnamed, rnamed)
+
+    return walk(tree)
+
+
+def _rotations(tree: tuple) -> list[tuple]:
+    """Every tree one rotation away: (A o B) p C <-> A o (B p C), anywhere in `tree`."""
+    out = []
+    if tree[0] in ("and", "or", "unless"):
+        left, right = tree[1], tree[2]
+        if left[0] in ("and", "or", "unless"):
+            out.append((left[0], left[1], (tree[0], left[2], right)))
+        if right[0] in ("and", "or", "unless"):
+            out.append((right[0], (tree[0], left, right[1]), right[2]))
+        out += [(tree[0], r, right) for r in _rotations(left)]
+        out += [(tree[0], left, r) for r in _rotations(right)]
+    elif tree[0] == "not":
+        out += [("not", r) for r in _rotations(tree[1])]
+    return out
+
+
+def _propositions() -> st.SearchStrategy[tuple]:
+    return st.recursive(
+        st.sampled_from([("atom", n) for n in "abcdefgh"]),
+        lambda inner: st.one_of(inner.map(lambda t: ("not", t)),
+                                st.tuples(st.sampled_from(["and", "or", "unless"]), inner,
+                                          inner)),
+        max_leaves=6)
+
+
+def _clause(tree: tuple) -> str:
+    if tree[0] == "atom":
+        return tree[1]
+    if tree[0] == "not":
+        return f"not ({_clause(tree[1])})"
+    return f"({_clause(tree[1])}) {tree[0]} ({_clause(tree[2])})"
+
+
+def _holds(tree: tuple, world: dict[str, bool]) -> bool:
+    if tree[0] == "atom":
+        return world[tree[1]]
+    if tree[0] == "not":
+        return not _holds(tree[1], world)
+    a, b = _holds(tree[1], world), _holds(tree[2], world)
+    return {"and": a and b, "or": a or b, "unless": a and not b}[tree[0]]
+
+
+@GROUPING
+@given(_propositions())
+def test_propositions_that_read_the_same_mean_the_same(tree):
+    """Regrouped, a proposition reads differently unless it means the same ("A and B and
+    C" reads the same however the `and`s nest)."""
+    import itertools
+
+    others = _rotations(tree)
+    facts = "".join(f'fact {n} "a {word}": bool default false\n' for n, word in
+                    zip("abcdefgh", ["notice", "cure", "waiver", "breach", "default",
+                                     "consent", "filing", "payment"]))
+    said = english_of([_clause(t) + "!bool" for t in [tree, *others]], facts)
+    for other, words in zip(others, said[1:]):
+        if words == said[0]:
+            for values in itertools.product([False, True], repeat=8):
+                world = dict(zip("abcdefgh", values))
+                assert _holds(tree, world) == _holds(other, world), (said[0], other)
 
 
 # =============================================================================
