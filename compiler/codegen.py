@@ -10,7 +10,9 @@ verbatim, so that it imports nothing but the standard library), then has:
   construct, and `explain(name, facts, *args)` / `evaluate(name, facts, *args)`.
 
 Nothing from a clause file reaches the output except through `repr()` (strings),
-`_doc()` (docstrings) or as a checked identifier, so a clause cannot inject code.
+`_doc()` (docstrings) or as a checked identifier, so a clause cannot inject code. Names
+from the file system (the clause file's name, which may hold a line break or any other
+character) reach comments and docstrings only through `comment_text()`.
 Output is deterministic: constants are numbered in order of first use.
 """
 
@@ -31,6 +33,8 @@ from . import ir
 from . import types as T
 from .check import CheckedProgram, union_of_facts
 from .consolidate import Version, long_date
+from .runtime import _printable
+from .runtime_eval import _EMAX, _EMIN, _EXACT
 from .source import SourceFile, Span, snippet
 
 _HERE = Path(__file__).resolve().parent
@@ -89,6 +93,19 @@ def py_name(name: str) -> str:
     if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in _reserved():
         return name + "_"
     return name
+
+
+def comment_text(text: str) -> str:
+    """`text` as it may stand in a comment of the module: on one line, every line break
+    and other unprintable character escaped (a newline in a file name would otherwise end
+    the comment, and the rest of the name would run as code). The runtime shows names in
+    messages with the same function."""
+    return _printable(text)
+
+
+def _comment(text: str) -> str:
+    """A comment line (without indentation) saying `text`."""
+    return "# " + comment_text(text)
 
 
 def _doc(text: str) -> str:
@@ -354,10 +371,16 @@ class _Generator:
         return f"(not {self.expr(operand, ctx)})"
 
     def _negate(self, e: ir.Negate, ctx: _Ctx) -> str:
+        operand = e.operand
+        if isinstance(operand, ir.Literal) and isinstance(operand.value, Decimal) and \
+                id(operand) not in ctx.subst:
+            # A negative amount is a constant: computed here, it cannot be rounded by the
+            # context of whoever runs the code (a fact's default is computed in Facts(),
+            # outside any guarded function). minus() in _EXACT is what `-x` gives there.
+            return self.const(f"Decimal({str(_EXACT.minus(operand.value))!r})")
         if (e.type or T.ERROR).kind in _DECIMAL_KINDS:
             self.decimal_ops = True
-            return f"(-{self.expr(e.operand, ctx)})"
-        return f"(-{self.expr(e.operand, ctx)})"
+        return f"(-{self.expr(operand, ctx)})"
 
     def _binary(self, e: ir.Binary, ctx: _Ctx) -> str:
         left, right = self.expr(e.left, ctx), self.expr(e.right, ctx)
@@ -536,7 +559,7 @@ class _Generator:
         header = self.versions[0][1].header
         kind = "its amendments" if len(self.versions) > 1 else "its clauses"
         out = [
-            _doc(f"{header.title}: compiled from {self.file} by clausec.\n\n"
+            _doc(f"{header.title}: compiled from {comment_text(self.file)} by clausec.\n\n"
                  f"The agreement and {kind}, as Python. Generated code: do not edit; "
                  "change the clause files and recompile.\nEvery function's docstring names "
                  "the section and clause line it comes from."),
@@ -545,7 +568,7 @@ class _Generator:
             "",
             prelude(),
             "",
-            "# ---- " + self.file + " " + "-" * max(4, 70 - len(self.file)),
+            _comment(f"---- {self.file} " + "-" * max(4, 70 - len(comment_text(self.file)))),
             "",
             f"_FILE: Final = {self.file!r}",
             (f"_CALENDAR: Final = Calendar(holidays={_calendar_name(header.calendar)!r}, "
@@ -603,7 +626,7 @@ class _Generator:
                 yield "# " + "=" * 76
                 since = f"in force from {long_date(version.effective)}" \
                     if version.effective else "in force until the first amendment"
-                yield f"# The agreement {version.label} ({since})."
+                yield _comment(f"The agreement {version.label} ({since}).")
                 yield "# " + "=" * 76
                 yield ""
                 yield ""
@@ -698,7 +721,8 @@ class _Generator:
     # ----------------------------------------------------------- functions
 
     def _docstring(self, decl: ir.Declaration, summary: str) -> str:
-        lines = [summary, "", f"Clause: {Path(decl.span.file).name}:{decl.span.line}"]
+        clause = f"Clause: {comment_text(Path(decl.span.file).name)}:{decl.span.line}"
+        lines = [summary, "", clause]
         lines.append(self.snippet(decl.span, 400))
         section = self.section_of.get(decl.name)
         if section is not None and section.text:
@@ -720,10 +744,11 @@ class _Generator:
         if self.decimal_ops:
             # Inline, not a helper call: this runs on every evaluation.
             # Every setting that changes a result or raises: precision and rounding, the
-            # exponent limits, clamping and the traps (a caller that traps Inexact).
-            yield ("    if ((_c := getcontext()).prec != 28 or _c.rounding != ROUND_HALF_EVEN"
-                   " or _c.Emax != 999999")
-            yield ("            or _c.Emin != -999999 or _c.clamp or "
+            # exponent limits, clamping and the traps (a caller that does not trap Inexact
+            # would round silently, one with a smaller Emax overflow early).
+            yield ("    if ((_c := getcontext()).prec != MAX_PREC or _c.rounding != "
+                   f"ROUND_HALF_EVEN or _c.Emax != {_EMAX}")
+            yield (f"            or _c.Emin != {_EMIN} or _c.clamp or "
                    "_c.traps != _EXACT.traps):")
             yield "        with localcontext(_EXACT):  # the caller's context would round"
             yield f"            return {call}"
@@ -745,7 +770,7 @@ class _Generator:
         term = f"{d.term} ({d.name})" if d.term else d.name
         kind = kind or ("Condition" if d.is_condition else "Definition")
         where = f", Section {d.section}" if d.section else ""
-        yield f"# {self._where(d)}"
+        yield _comment(self._where(d))
         yield f"def {name}(facts: Facts{params}) -> {ret}:"
         yield self._docstring(d, f"{kind}: {term}{where}.")
         body: list[str] = []
@@ -753,15 +778,17 @@ class _Generator:
         if len(exceptions) == 1:
             e = exceptions[0]
             ectx = _Ctx(self.label_of(e), params=ctx.params)
-            body.append(f"if {self.expr(e.condition, ectx)}:  # exception {e.name}, "
-                        f"{Path(e.span.file).name}:{e.span.line}")
+            body.append(f"if {self.expr(e.condition, ectx)}:  "
+                        + _comment(f"exception {e.name}, {Path(e.span.file).name}:"
+                                   f"{e.span.line}"))
             body.append(f"    return {self.coerce(self.expr(e.value, ectx), e.value.type, d.declared_type)}")
         elif exceptions:
             body.append("decided: list[tuple[_At, " + ret + "]] = []")
             for e in exceptions:
                 ectx = _Ctx(self.label_of(e), params=ctx.params)
                 eat = self.at(e.span, self.label_of(e))
-                body.append(f"if {self.expr(e.condition, ectx)}:  # exception {e.name}")
+                body.append(f"if {self.expr(e.condition, ectx)}:  "
+                            + _comment(f"exception {e.name}"))
                 value = self.coerce(self.expr(e.value, ectx), e.value.type, d.declared_type)
                 body.append(f"    decided.append(({eat}, {value}))")
             body.append("if any(v != decided[0][1] for _, v in decided[1:]):")
@@ -833,7 +860,7 @@ class _Generator:
         ctx = _Ctx(self.label_of(o))
         at = self.at(o.span, self.label_of(o))
         term = f"{o.term} ({o.name})" if o.term else o.name
-        yield f"# {self._where(o)}"
+        yield _comment(self._where(o))
         yield f"def {self.fn(o.name)}(facts: Facts) -> Obligation:"
         yield self._docstring(o, f"Obligation: {term}"
                               + (f", Section {o.section}." if o.section else "."))
@@ -874,7 +901,7 @@ class _Generator:
         ctx = _Ctx(self.label_of(p))
         at = self.at(p.span, self.label_of(p))
         term = f"{p.term} ({p.name})" if p.term else p.name
-        yield f"# {self._where(p)}"
+        yield _comment(self._where(p))
         yield f"def {self.fn(p.name)}(facts: Facts) -> Power:"
         yield self._docstring(p, f"Power: {term}"
                               + (f", Section {p.section}." if p.section else "."))

@@ -38,10 +38,11 @@ raised them.
 
 Semantics, in brief (the compiled module is the reference; see the README):
 
-- Decimal arithmetic runs in the runtime's exact context `_EXACT` (28 significant
-  digits); integers stay Python ints; an integer where a decimal, money or percent is
-  expected becomes a Decimal. Division, powers and rounding are the runtime's `_div`,
-  `_pow` and `_round`.
+- Decimal arithmetic runs in the runtime's exact context `_EXACT` (+ - * never round;
+  a result beyond the limits of numbers is an error); integers stay Python ints; an
+  integer where a decimal, money or percent is expected becomes a Decimal. Division,
+  powers and rounding are the runtime's `_div`, `_pow` and `_round` (the README's
+  division rule, exact powers up to 10,000 digits, round half up).
 - Dates shift by calendar days or by the agreement's business days (its calendar and
   holidays: the runtime's `Calendar`); `close of business on D` is the runtime's
   `close_of_business` in the agreement's time zone.

@@ -123,12 +123,45 @@ def _section_label(section: str) -> str:
     return f"Section {section}"
 
 
+_SHORT_ESCAPES: Final = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _printable(text: str) -> str:
+    """``text`` on one line, with nothing in it that a reader or a parser could take for
+    something else: every character that is not printable (line and paragraph breaks,
+    NUL and other control characters, bidirectional and other format characters, lone
+    surrogates) and the backslash are written as their Python escapes.
+
+    A file name may hold any of them. This is how the compiler writes names into the
+    comments of the module (where a line break would end the comment and start code), and
+    how messages and explanations show them (one line, no terminal control sequences).
+    """
+    if text.isprintable() and "\\" not in text:
+        return text
+    out: list[str] = []
+    for char in text:
+        code = ord(char)
+        if char == "\\":
+            out.append("\\\\")
+        elif char in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[char])
+        elif char.isprintable():
+            out.append(char)
+        elif code <= 0xFF:
+            out.append(f"\\x{code:02x}")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return "".join(out)
+
+
 def _position(file: str, line: int, column: int, section: str | None) -> str:
     """A source position such as ``"a.clause:40:5 (Section 3.4)"``.
 
     Generated code uses it to build the ``other`` argument of ConflictError.
     """
-    where = f"{file}:{line}:{column}"
+    where = f"{_printable(file)}:{line}:{column}"
     return f"{where} ({_section_label(section)})" if section else where
 
 
@@ -806,7 +839,8 @@ class Explanation:
         if self.section:
             where.append(_section_label(self.section))
         if self.file:
-            where.append(self.file if self.line is None else f"{self.file}:{self.line}")
+            file = _printable(self.file)
+            where.append(file if self.line is None else f"{file}:{self.line}")
         if self.note:
             where.append(self.note)
         text = f"{self.label} = {value}"

@@ -9,20 +9,26 @@ helper evaluates, so that every run-time error points back to the clause file.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import (
+    MAX_PREC,
+    ROUND_DOWN,
     ROUND_HALF_EVEN,
     ROUND_HALF_UP,
     Context,
     Decimal,
     DivisionByZero,
+    Inexact,
     InvalidOperation,
     Overflow,
+    Subnormal,
+    Underflow,
     getcontext,  # noqa: F401 - generated functions check the caller's context with it
     localcontext,
 )
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from .runtime import (  # prelude: skip
     ClauseError,
@@ -36,10 +42,32 @@ from .runtime import (  # prelude: skip
 
 _T = TypeVar("_T")
 
+# The arithmetic of amounts (README, "Conventions where contracts are silent"):
+# - + - * (and negation, sums) are exact, whatever the size of the numbers: the context
+#   has the largest precision there is, and a result that would need rounding all the
+#   same is an error (Inexact is trapped), never a silently rounded amount;
+# - every nonzero result lies between 1E-999999 and 1E+1000000 in magnitude: beyond
+#   that it is an overflow or underflow error, not Infinity or 0, so hostile facts or a
+#   runaway power cannot build a number of gigabytes;
+# - a power with an integer exponent is exact as long as it has at most _POWER_DIGITS
+#   significant digits, and an error beyond that; a negative exponent is 1 divided by
+#   the power (the division rule);
+# - a quotient is exact when it terminates; otherwise it is rounded half-even, keeping
+#   its whole-number part and _QUOTIENT_DIGITS significant digits after it (1/3 is "0."
+#   and 28 threes, 100/3 is "33." and 28 threes, 1/300 is "0.00" and 28 threes);
+# - round(x, n) rounds half up (the only rounding a clause asks for).
+# Division and powers never run in _EXACT itself: 1/3 at its precision would exhaust
+# memory. tests/test_exact_money.py holds these promises.
+_EMAX: Final = 999999
+_EMIN: Final = -999999
+_POWER_DIGITS: Final = 10000
+_QUOTIENT_DIGITS: Final = 28
+_TRAPS: Final = (InvalidOperation, DivisionByZero, Overflow, Underflow, Subnormal, Inexact)
+
 # Every Decimal operation of a clause runs in this context, whatever the caller's: results
 # do not depend on the precision or traps of the application that imports the module.
-_EXACT = Context(prec=28, rounding=ROUND_HALF_EVEN, Emin=-999999, Emax=999999,
-                 traps=[InvalidOperation, DivisionByZero, Overflow])
+_EXACT = Context(prec=MAX_PREC, rounding=ROUND_HALF_EVEN, Emin=_EMIN, Emax=_EMAX, clamp=0,
+                 traps=list(_TRAPS))
 
 # Generated functions that do Decimal arithmetic with operators first check that the
 # caller's context has _EXACT's settings (precision, rounding, exponent limits, clamping,
@@ -66,10 +94,31 @@ def _need_value(value: _T | None, what: str, at: _At) -> _T:
     return value
 
 
+_TOO_LARGE: Final = ("the result is too large: numbers and amounts are limited to less "
+                     "than 1E+1000000 in magnitude")
+_TOO_SMALL: Final = ("the result is too small: numbers and amounts other than 0 are limited "
+                     "to at least 1E-999999 in magnitude")
+
+
+def _limits(error: ArithmeticError) -> str | None:
+    """What a decimal signal that the arithmetic's limits trap means, in words."""
+    # Overflow and Underflow are kinds of Inexact: test them first.
+    if isinstance(error, Overflow):
+        return _TOO_LARGE
+    if isinstance(error, (Underflow, Subnormal)):
+        return _TOO_SMALL
+    if isinstance(error, Inexact):
+        return "the result cannot be computed exactly (it would have to be rounded)"
+    return None
+
+
 def _error(error: Exception, at: _At) -> ClauseRuntimeError:
     """Turn an arithmetic or conversion failure into an error located in the clause file."""
+    limits = _limits(error) if isinstance(error, ArithmeticError) else None
     if isinstance(error, ZeroDivisionError):
         message = "division by zero"
+    elif limits is not None:
+        message = limits
     elif isinstance(error, ArithmeticError) and str(error).startswith("[<class"):
         # The decimal module's signals print as a list of classes: say what happened.
         message = f"the arithmetic is undefined ({type(error).__name__})"
@@ -78,31 +127,98 @@ def _error(error: Exception, at: _At) -> ClauseRuntimeError:
     return ClauseRuntimeError(message, file=at[0], line=at[1], column=at[2], section=at[3])
 
 
+@functools.lru_cache(maxsize=128)
+def _context(precision: int, rounding: str = ROUND_HALF_EVEN, exact: bool = True) -> Context:
+    """A context of the given precision with the arithmetic's limits; `exact`: one that
+    raises Inexact rather than round. Shared: nothing reads its flags, which is what
+    makes sharing it between threads safe (and building one costs more than a division)."""
+    return Context(prec=precision, rounding=rounding, Emin=_EMIN, Emax=_EMAX, clamp=0,
+                   traps=[t for t in _TRAPS if exact or t is not Inexact])
+
+
+def _fail(message: str, at: _At) -> ClauseRuntimeError:
+    return ClauseRuntimeError(message, file=at[0], line=at[1], column=at[2], section=at[3])
+
+
+# Most quotients of a contract fit in this many digits: tried first, since counting the
+# digits of the operands costs more than dividing.
+_SHORT_QUOTIENT: Final = 64
+
+
 def _div(a: Decimal | int, b: Decimal | int, at: _At) -> Decimal:
     if b == 0:
-        raise ClauseRuntimeError("division by zero", file=at[0], line=at[1], column=at[2],
-                                 section=at[3])
-    return _EXACT.divide(a, b)
+        raise _fail("division by zero", at)
+    try:
+        try:
+            return _context(_SHORT_QUOTIENT).divide(a, b)  # exact, or it raises
+        except (Inexact, Subnormal):
+            pass  # not exact at this precision, or near the limits after rounding
+        dividend, divisor = Decimal(a), Decimal(b)
+        # A quotient that terminates has at most digits(a) + log10(2 ** (3.33 * digits(b)))
+        # + 1 significant digits (divisor / gcd = 2^i * 5^j): at this precision, a quotient
+        # that would need rounding does not terminate. str() counts the digits with a few
+        # characters more, and faster than as_tuple().
+        digits = len(str(dividend)) + 4 * len(str(divisor)) + 2
+        if digits > _SHORT_QUOTIENT:
+            try:
+                return _context(digits).divide(dividend, divisor)
+            except (Overflow, Underflow, Subnormal):
+                raise
+            except Inexact:
+                pass
+        # Truncated to a few digits, the quotient has the magnitude of the exact one.
+        magnitude = _context(3, ROUND_DOWN, exact=False).divide(dividend, divisor).adjusted()
+        # The whole-number part is never rounded: the precision is its digits and 28.
+        places = _QUOTIENT_DIGITS + max(0, magnitude + 1)
+        return _context(places, exact=False).divide(dividend, divisor)
+    except ArithmeticError as error:
+        raise _error(error, at) from error
 
 
 def _pow(base: Decimal | int, exponent: int, at: _At) -> Decimal:
     if base == 0 and exponent <= 0:
         # Decimal says Infinity, or raises with no useful message: name the problem.
         problem = "division by zero" if exponent < 0 else "0 to the power of 0 is undefined"
-        raise ClauseRuntimeError(problem, file=at[0], line=at[1], column=at[2],
-                                 section=at[3])
+        raise _fail(problem, at)
+    number = Decimal(base)
+    if number.copy_abs() == 1:  # copy_abs: abs() would round in the caller's context
+        # Any exponent, however large: 1 or -1 (no power to compute).
+        result = Decimal(-1 if number < 0 and exponent % 2 else 1)
+    else:
+        try:
+            result = _context(_POWER_DIGITS).power(number, abs(exponent))
+        except (Overflow, Underflow, Subnormal) as error:
+            # x ^ -n is 1 / x ^ n: too large a power makes too small a quotient.
+            large = isinstance(error, Overflow) == (exponent > 0)
+            raise _fail(_TOO_LARGE if large else _TOO_SMALL, at) from error
+        except Inexact as error:
+            raise _fail(f"the result of the power has more than {_POWER_DIGITS:,} "
+                        "significant digits: it cannot be computed exactly", at) from error
+        except ArithmeticError as error:
+            raise _error(error, at) from error
+        if exponent < 0:
+            result = _div(1, result, at)
     # 1.075 ** 4 is 1.335469140625, not 1.3354691406250000000000000000.
-    result = _EXACT.power(base, exponent).normalize(_EXACT)
+    result = result.normalize(_EXACT)
     exponent_of = result.as_tuple().exponent
-    if isinstance(exponent_of, int) and exponent_of > 0:
-        result = result.quantize(Decimal(1), context=_EXACT)  # 1E+7 back to 10000000
+    if isinstance(exponent_of, int) and exponent_of > 0 and result.adjusted() < _POWER_DIGITS:
+        # 1E+7 back to 10000000; not 1E+999999 to a million digits.
+        result = result.quantize(Decimal(1), context=_EXACT)
     return result
+
+
+# round(X, n): half up, as contracts round amounts (not the banker's half-even).
+_ROUNDING = Context(prec=MAX_PREC, rounding=ROUND_HALF_UP, Emin=_EMIN, Emax=_EMAX, clamp=0,
+                    traps=[InvalidOperation, Overflow])
 
 
 def _round(value: Decimal | int, places: int) -> Decimal:
     """Round half up, the way amounts are rounded in contracts (not banker's rounding)."""
-    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP,
-                                   context=_EXACT)
+    if not _EMIN <= places <= _EMAX:
+        raise ValueError(f"cannot round to {places} places: the number of places is "
+                         f"limited to {_EMIN} to {_EMAX}")
+    # The quantum is built from its parts: scaleb() would consult the caller's context.
+    return Decimal(value).quantize(Decimal((0, (1,), -places)), context=_ROUNDING)
 
 
 def _earliest(*values: _T | None) -> _T | None:

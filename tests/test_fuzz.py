@@ -3,7 +3,8 @@
 - The front end never raises, whatever the text, and puts every diagnostic inside the file.
 - Mutated contracts never make the command line fail with an internal error.
 - Compiled arithmetic, logic and list operations agree with a reference evaluation in
-  Python (Decimal, in the same default context as the generated module).
+  Python (exact fractions, with the README's rules for division, powers and rounding:
+  tests/exact_reference.py).
 - Compiled date shifts agree with a plain business-day reference built on the `holidays`
   package (U.S. federal holidays as observed).
 - Money literals written with thousands separators are exact.
@@ -18,16 +19,8 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import (
-    ROUND_HALF_EVEN,
-    ROUND_HALF_UP,
-    Context,
-    Decimal,
-    DivisionByZero,
-    InvalidOperation,
-    Overflow,
-    localcontext,
-)
+from decimal import Decimal
+from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -39,6 +32,7 @@ import pytest
 from clausec import api, cli
 from clausec.parser import keywords
 from clausec.source import SourceFile
+from exact_reference import reference_power, reference_quotient, reference_round
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -489,13 +483,15 @@ def _need(value: Any) -> Any:
 def _coerce(value: Any, source_kind: str, target_kind: str) -> Any:
     """What the generated code does: an integer where a decimal kind is expected."""
     if value is not None and source_kind == "integer" and target_kind in DECIMAL_KINDS:
-        return Decimal(value)
+        return Fraction(value)
     return value
 
 
-# The generated module computes in its own decimal context: 28 significant digits.
-CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN, Emin=-999999, Emax=999999,
-                  traps=[InvalidOperation, DivisionByZero, Overflow])
+def _exact(value: Any) -> Any:
+    """Decimals become fractions: the reference computes exactly and rounds only where
+    the README says the compiled code rounds."""
+    return Fraction(value) if isinstance(value, Decimal) else value
+
 # README: "`earlier of` and `later of` skip items with no value (and have none if no item
 # has one ...). Using a missing value anywhere else raises" an error. An item such as
 # "10 business days after X" has no value while X has none: operations on a missing value
@@ -516,12 +512,9 @@ def _apply(node: Node, values: list[Any]) -> Any:
     if op == "neg":
         return -values[0]
     if op == "^":
-        if values[0] == 0 and node.args[1] < 0:
-            raise ZeroDivisionError  # 0 ^ -n is 1 / 0 ^ n (Decimal would say Infinity)
-        return Decimal(values[0]) ** node.args[1]
+        return reference_power(values[0], node.args[1])  # 0 ^ -n is 1 / 0 ^ n: an error
     if op == "round":
-        return Decimal(values[0]).quantize(Decimal(1).scaleb(-node.args[1]),
-                                           rounding=ROUND_HALF_UP)
+        return reference_round(values[0], node.args[1])
     left, right = values
     if op == "+":
         return left + right
@@ -530,9 +523,7 @@ def _apply(node: Node, values: list[Any]) -> Any:
     if op == "*":
         return left * right
     if op == "/":
-        if right == 0:
-            raise ZeroDivisionError
-        return Decimal(left) / Decimal(right)
+        return reference_quotient(left, right)  # raises ZeroDivisionError for 0
     assert op == "compare"
     return {"==": left == right, "!=": left != right, "<": left < right,
             "<=": left <= right, ">": left > right,
@@ -545,8 +536,7 @@ def evaluate(node: Node, env: dict[str, Any], strict: bool = True, lift: bool = 
     Where `lift`, an operation on a missing value has no value. Operands are evaluated in
     Python's order, with the same short-circuits as the contract's words (and, or, unless,
     all of, any of, none of, if)."""
-    with localcontext(CONTEXT):
-        value = _evaluate(node, env, strict, lift)
+    value = _evaluate(node, env, strict, lift)
     if value is None and strict:
         raise NoValue
     return value
@@ -555,9 +545,9 @@ def evaluate(node: Node, env: dict[str, Any], strict: bool = True, lift: bool = 
 def _evaluate(node: Node, env: dict[str, Any], strict: bool, lift: bool) -> Any:
     op, args = node.op, node.args
     if op == "lit":
-        return args[0]
+        return _exact(args[0])
     if op == "fact":
-        return env[args[0]]
+        return _exact(env[args[0]])
     if lift and op in LIFTED and node.optional:
         operands = _operands(node)
         # The operands that may be missing first; none missing, then the others.
@@ -600,7 +590,7 @@ def _evaluate(node: Node, env: dict[str, Any], strict: bool, lift: bool) -> Any:
                               node.kind))
     present = [v for v in values if v is not None]
     if list_kind == "total":
-        total: Any = Decimal(0) if node.kind in DECIMAL_KINDS else 0
+        total: Any = Fraction(0) if node.kind in DECIMAL_KINDS else 0
         for v in present:
             total = total + v
         return total
@@ -751,7 +741,12 @@ def test_the_reference_itself() -> None:
     env = {"i1": 7, "i2": 0, "d1": Decimal("2.5"), "p1": Decimal("0.1"),
            "m1": Decimal("100.00"), "m2": Decimal("3.00"), "b1": True, "b2": False}
     i1, i2, d1, m1, m2, b1 = (_fact(n) for n in ("i1", "i2", "d1", "m1", "m2", "b1"))
-    assert evaluate(Node("money", "/", (m1, m2)), env) == Decimal(100) / Decimal(3)
+    # 100 / 3 does not terminate: 33, then 28 digits after the point, rounded half-even.
+    assert evaluate(Node("money", "/", (m1, m2)), env) == Decimal("33." + "3" * 28)
+    assert evaluate(Node("decimal", "/", (i1, m2)), env) == Decimal("2." + "3" * 28)
+    assert evaluate(Node("decimal", "/", (m1, Node("integer", "lit", (8,), text="8"))),
+                    env) == Decimal("12.5")  # terminates: exact
+    assert evaluate(Node("decimal", "round", (d1, 0)), env) == 3  # half up
     assert _reference(Node("decimal", "/", (i1, i2)), env)[0] == "error"
     assert evaluate(Node("decimal", "^", (d1, 2)), env) == Decimal("6.25")
     assert evaluate(Node("decimal", "^", (d1, -2)), env) == Decimal("0.16")
