@@ -8,14 +8,23 @@ dates around the agreement's dates and the dates its clauses state; datetimes on
 days in the agreement's time zone; day counts up to 60; a party of the agreement; text
 the clauses mention. An optional fact is sometimes missing. Every strategy shrinks
 towards the simplest value: a missing optional fact, 0, false, the agreement's date.
+
+`find(strategy, condition, examples)` is how `clausec verify` and `clausec diff` search
+with them: deterministic, with no example database, and with hypothesis's caches kept
+out of the user's working directory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import os
+import random
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -25,6 +34,7 @@ from . import ir
 from .check import CheckedProgram
 
 _CENTS = Decimal("0.01")
+_T = TypeVar("_T")
 
 
 @attrs.frozen
@@ -163,3 +173,57 @@ def simple_value(fact: ir.Fact, checked: CheckedProgram) -> Any:
     """The simplest value of a fact (smt.simple_value)."""
     from .smt import simple_value as simplest
     return simplest(fact, checked.header)
+
+
+# ------------------------------------------------------------------ searching
+
+
+def find(strategy: st.SearchStrategy[_T], condition: Callable[[_T], bool], examples: int,
+         *, seed: int | None = None, shrink: bool = False) -> _T | None:
+    """The first example of `strategy` that satisfies `condition` within `examples` tries
+    (shrunk to a simpler one with `shrink`), or None. Deterministic: derandomized, or
+    drawn from `seed`; no example database, so an earlier run never changes the answer."""
+    from hypothesis import HealthCheck, Phase, settings
+    from hypothesis import find as hypothesis_find
+    from hypothesis.errors import NoSuchExample
+
+    config = settings(max_examples=examples, database=None, deadline=None,
+                      derandomize=seed is None,
+                      phases=[Phase.generate, Phase.shrink] if shrink else [Phase.generate],
+                      suppress_health_check=list(HealthCheck))
+    with _storage_outside_working_directory():
+        try:
+            return hypothesis_find(strategy, condition, settings=config,
+                                   random=random.Random(seed) if seed is not None else None)
+        except NoSuchExample:
+            return None
+
+
+@contextlib.contextmanager
+def _storage_outside_working_directory() -> Iterator[None]:
+    """Hypothesis writes caches (the constants it finds in loaded modules, Unicode tables)
+    to its storage directory, `.hypothesis/` in the working directory unless configured:
+    a folder the user of `clausec verify` never asked for. Here it is a per-user cache
+    directory for the duration of a search, then whatever it was (a test suite that
+    imports clausec keeps its own)."""
+    from hypothesis import configuration
+
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):  # the user's choice
+        yield
+        return
+    previous = getattr(configuration, "__hypothesis_home_directory", None)
+    configuration.set_hypothesis_home_dir(_cache_directory())
+    try:
+        yield
+    finally:
+        configuration.set_hypothesis_home_dir(previous)
+
+
+def _cache_directory() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or (
+        os.environ.get("LOCALAPPDATA") if os.name == "nt" else None)
+    try:
+        root = Path(base) if base else Path.home() / ".cache"
+    except RuntimeError:  # no home directory
+        root = Path(tempfile.gettempdir()) / f"clausec-{getattr(os, 'getuid', lambda: 0)()}"
+    return root / "clausec" / "hypothesis"

@@ -581,12 +581,19 @@ def decide(before: Side, after: Side, finding: Finding, options: Options) -> Fin
     note, method, examples = "", "z3", 0
     found: Example | None = None
     exact = False  # whether z3 reached all of the logic
+    verdict, model = "", None
     if options.use_z3:
         verdict, model, note = _z3(before, after, finding.name, options.timeout_ms)
         if verdict == "equivalent":
             return attrs.evolve(finding, verdict="equivalent", method="z3",
                                 seconds=time.perf_counter() - start)
         exact = verdict == "differs"
+    # Where z3 gave no answer in time, the translation was whole: the candidates below
+    # would ask it the same question again.
+    asks_z3 = options.use_z3 and verdict != "unknown"
+    if verdict == "unknown":
+        method, note = "search", f"z3 could not decide ({note})"
+    elif options.use_z3:
         # A model where both versions give a value reads better than one where a version
         # raises; out of reach, z3 with the parts it cannot decide left free may still
         # point at a difference. The compiled module confirms either (or not).
@@ -632,7 +639,7 @@ def decide(before: Side, after: Side, finding: Finding, options: Options) -> Fin
 
         other = _z3_model(before, after, finding.name, options.timeout_ms,
                           abstract=not exact, values=True, direction=(b.value, a.value)) \
-            if options.use_z3 else None
+            if asks_z3 else None
         if other is None or not reverse(*probe.pair(other)):
             other = search(probe, options, reverse, targeted_only=True)
         if other is not None:
@@ -665,8 +672,9 @@ def _shown(probe: _Probe, example: Example, options: Options) -> Counterexample:
 
 def _z3(before: Side, after: Side, name: str, timeout_ms: int
         ) -> tuple[str, Example | None, str]:
-    """("equivalent" | "differs" | "", the counterexample's facts and arguments, why not
-    decided)."""
+    """("equivalent" | "differs" | "unknown" | "", the counterexample's facts and
+    arguments, why not decided: "unknown" where z3 gave no answer, "" where the logic is
+    out of its reach)."""
     try:
         from . import smt
     except ImportError as error:  # z3 is a dependency; a broken install still diffs
@@ -676,7 +684,7 @@ def _z3(before: Side, after: Side, name: str, timeout_ms: int
         return "equivalent", None, ""
     if isinstance(result, smt.Counterexample):
         return "differs", (dict(result.facts), _args(after, name, result.args)), ""
-    return "", None, result.reason
+    return ("unknown" if isinstance(result, smt.Unknown) else ""), None, result.reason
 
 
 def _z3_model(before: Side, after: Side, name: str, timeout_ms: int, *, abstract: bool,
@@ -764,9 +772,7 @@ def _random_search(sides: Sequence[Side], wanted: Sequence[Input],
                    ) -> Example | None:
     """factgen's hypothesis strategies for the facts (and arguments) the result depends
     on, seeded; no shrinking: `minimise` reads better and costs less."""
-    from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis import strategies as st
-    from hypothesis.errors import NoSuchExample
 
     from . import factgen
 
@@ -776,14 +782,12 @@ def _random_search(sides: Sequence[Side], wanted: Sequence[Input],
     decls = _fact_decls(sides)
     facts = {i.name: decls[i.name] for i in wanted if not i.is_param}
     params = [factgen.value_strategy(decls[i.name], checked) for i in wanted if i.is_param]
-    config = settings(max_examples=count, phases=[Phase.generate], database=None,
-                      deadline=None, suppress_health_check=list(HealthCheck))
     strategy = st.tuples(factgen.facts_strategy(checked, facts), st.tuples(*params))
-    try:
-        data, args = find(strategy, lambda x: test((dict(x[0]), tuple(x[1]))),
-                          settings=config, random=random.Random(seed))
-    except NoSuchExample:
+    found = factgen.find(strategy, lambda x: test((dict(x[0]), tuple(x[1]))), count,
+                         seed=seed)
+    if found is None:
         return None
+    data, args = found
     return dict(data), tuple(args)
 
 

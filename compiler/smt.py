@@ -3,26 +3,40 @@
 The translation follows the generated code (codegen.py) construct by construct, so that
 "proved" means "the compiled module computes this for every facts object":
 
-- facts range over their types (dates of facts from 1800 to 2199, day counts from 0,
-  a party fact over the agreement's parties);
+- facts range over their types (dates of facts from 1800 to 2199, integer facts of at
+  most 1,000 digits, day counts from 0, a party fact over the agreement's parties;
+  arguments of a term compared likewise);
 - every expression becomes a `Sym`: its value, whether it has one (`present`: an optional
   fact may be missing, an "earlier of" of nothing has none), and what evaluating it
   raises (`err`: nothing, MissingFactError, NoValueError, or another error), in the
   order the code raises them;
 - booleans are z3 Bools; integers and day counts Ints; decimals, money and percentages
-  Reals (the compiled code's Decimal arithmetic is exact within its 28 significant
-  digits); dates Ints (their ordinal day number); parties and text Strings;
+  Reals (the compiled code's + - * are exact at any size); dates Ints (their ordinal day
+  number); parties and text Strings;
+- a quotient is exact in the code when it terminates, and otherwise rounded half-even to
+  28 significant digits after its whole-number part: z3 gets it exactly where that is
+  certain (constants, a division by a constant whose inverse terminates), and elsewhere
+  as a value within half of 1E-28 of the exact quotient, of its sign, equal to it when
+  the quotient terminates within 28 places, and from 0.1 up either exact or a multiple
+  of 1E-28 -- every value the code may compute, so a proof holds whichever it is;
+- products of two non-constant numbers, divisions by one and powers of one with a
+  constant exponent are non-linear: z3 often decides them, and `Unknown` (a timeout)
+  is the answer where it does not. The code raises where a result leaves the limits of
+  numbers (1E+1000000, or a power of more than 10,000 digits): static bounds on the
+  size of the operands (`Translator.size`; number facts are below 1E+1001 with at most
+  1,000 decimal places, integer facts have at most 1,000 digits in proofs) show that it
+  cannot; where they do not, z3 lets the result raise or not beyond 10**_GUARD;
 - `and`, `or`, `all of`, `any of` short-circuit as Python does (an item that would raise
   is not reached when an earlier one decided), `if` evaluates one branch, exceptions to
   a term are an if-then-else chain (two that apply with different values raise, as
   `ConflictError` does), definitions are inlined with their arguments.
 
 Out of reach (`OutOfReach`): business-day shifts, datetimes and close of business,
-`month/day` of a date that is not a constant, `^` and `/` unless their result is a
-constant or exact (a division by a constant whose decimal expansion is finite), and
-products of two non-constant numbers. `Translator(..., abstract=True)` replaces those by
-fresh unconstrained variables instead: good only for finding candidate counterexamples,
-which must then be confirmed by running the compiled code, never for proofs.
+`month/day` of a date that is not a constant, `^` with an exponent that is not a
+constant (or beyond 32 for a base that is not). `Translator(..., abstract=True)` replaces
+those by fresh unconstrained variables instead: good only for finding candidate
+counterexamples, which must then be confirmed by running the compiled code, never for
+proofs.
 
 API (used by `clausec verify`, verify.py, and by the semantic diff):
 
@@ -32,7 +46,8 @@ API (used by `clausec verify`, verify.py, and by the semantic diff):
 
 `SmtResult` is one of `Proved()`, `Counterexample(facts, args)` (a facts dict of Python values,
 `Decimal`/`date`/`int`/`bool`/`str`, optional facts that are missing left out: feed it to
-`Facts(**facts)` or `facts_json(facts)` for a JSON file), `OutOfReach(reason)` and
+`Facts(**facts)` or `facts_json(facts)` for a JSON file; `exact` False where the
+translation approximates, and the code may not fail on them), `OutOfReach(reason)` and
 `Unknown(reason)` (the solver timed out or gave up). An invariant holds on facts where it
 evaluates to true, or raises MissingFactError (the facts do not say enough to judge; a
 clause may ask a fact only in some cases); any other error is a failure. `check_equivalent` compares the
@@ -45,6 +60,7 @@ active flag, amount and due date, a power's availability and its consequences'. 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -57,6 +73,8 @@ import z3  # type: ignore[import-untyped]
 from . import ir
 from . import types as T
 from .check import CheckedProgram, union_of_facts
+from .runtime import _MAX_EXPONENT, ClauseRuntimeError
+from .runtime_eval import _EMAX, _EMIN, _POWER_DIGITS, _QUOTIENT_DIGITS
 
 # ---------------------------------------------------------------------- results
 
@@ -71,6 +89,10 @@ class Counterexample:
     facts: dict[str, Any]
     # The arguments of a parametrised term compared by check_equivalent, by parameter.
     args: dict[str, Any] = attrs.field(factory=dict)
+    # False where the translation leaves z3 a choice the code does not have (the digits
+    # of a rounded quotient, whether a result beyond 10**_GUARD raises): the model may
+    # choose otherwise than the code, which then does not fail on these facts.
+    exact: bool = True
 
 
 @attrs.frozen
@@ -105,6 +127,28 @@ _MIN_DAY, _MAX_DAY = date.min.toordinal(), date.max.toordinal()
 # "10 days after" would overflow), so the domain is two centuries either side of 2000.
 FIRST_FACT_DAY, LAST_FACT_DAY = date(1800, 1, 1).toordinal(), date(2199, 12, 31).toordinal()
 TRUE, FALSE = z3.BoolVal(True), z3.BoolVal(False)
+
+# Static bounds on the size of a number (`Translator.size`): (high, low, place) says
+# that its magnitude is below 10**high, at least 10**low unless it is 0, and that it is a
+# multiple of 10**place; inf and -inf where nothing bounds it. A number fact has at most
+# _MAX_EXPONENT digits either side of the point (the Facts class refuses more). An integer
+# fact may have any number of digits, but in proofs it has at most _MAX_EXPONENT, as dates
+# are within two centuries: far beyond any contract's numbers, and it keeps products and
+# quotients of integer facts within the limits where the code raises.
+Size = tuple[float, float, float]
+_ANY_SIZE: Size = (math.inf, -math.inf, -math.inf)
+_NUMBER_FACT_SIZE: Size = (_MAX_EXPONENT + 1, -_MAX_EXPONENT, -_MAX_EXPONENT)
+_INTEGER_FACT_SIZE: Size = (_MAX_EXPONENT, 0, 0)
+_INTEGER_SIZE: Size = (math.inf, 0, 0)
+_DAY_SIZE: Size = (len(str(date.max.toordinal())), 0, 0)
+# Where an operand of non-linear arithmetic has no static bound that keeps the result
+# within the limits of numbers, z3 takes it as bounded by 10**_GUARD (both ways), and the
+# result as one that may raise or not beyond that: what the code does is among both.
+_GUARD = 100
+# How far a rounded quotient may be from the exact one: half a unit of its last place.
+_QUOTIENT_ERROR = Fraction(1, 2 * 10 ** _QUOTIENT_DIGITS)
+# Longer powers are written as products in z3 only up to this exponent.
+_MAX_TRANSLATED_EXPONENT = 32
 
 
 # What evaluating an expression raises, as a z3 Int: nothing, MissingFactError (the facts
@@ -246,7 +290,9 @@ def to_decimal(q: Fraction) -> Decimal | None:
     places = 0
     while (q * 10 ** places).denominator != 1:
         places += 1
-    return Decimal(int(q * 10 ** places)).scaleb(-places)
+    whole = int(q * 10 ** places)
+    # From its digits: arithmetic (scaleb) would round to the context's 28 digits.
+    return Decimal((int(whole < 0), tuple(map(int, str(abs(whole)))), -places))
 
 
 # ---------------------------------------------------------------------- facts
@@ -264,6 +310,20 @@ class FactSpace:
     constraints: list[Any] = attrs.field(factory=list)
     parties: tuple[str, ...] = ()
     params: dict[tuple[str, str], Any] = attrs.field(factory=dict)
+    # The sizes of the variables (Translator.size), by z3 term id.
+    sizes: dict[int, Size] = attrs.field(factory=dict)
+    # One variable per rounded quotient, by the ids of its dividend and divisor: the same
+    # division in both versions compared has one value, as in the code.
+    quotients: dict[tuple[int, int], tuple[Any, Any]] = attrs.field(factory=dict)
+    # Whether the code raises beyond the bounds _GUARD sets, by the id of the result.
+    choices: dict[int, Any] = attrs.field(factory=dict)
+    # Whether a formula over these facts has non-linear arithmetic, and whether its
+    # translation leaves z3 choices the code does not have (Counterexample.exact).
+    nonlinear: bool = False
+    approximate: bool = False
+    # The terms whose ids are keys above: z3 gives the id of a term it has freed to the
+    # next one it makes.
+    alive: list[Any] = attrs.field(factory=list)
 
     def param(self, param: ir.Parameter) -> Sym:
         """A parameter of the term compared: one variable for both versions."""
@@ -271,10 +331,14 @@ class FactSpace:
         if key not in self.params:
             var = z3.Const(f"({param.name})", _sort(param.type))
             self.params[key] = var
+            # Arguments range as facts do.
+            self.sizes[var.get_id()] = _variable_size(param.type.kind)
             if param.type.kind == "date":
                 self.constraints.append(z3.And(var >= FIRST_FACT_DAY, var <= LAST_FACT_DAY))
             elif param.type.kind in ("days", "business_days"):
                 self.constraints.append(var >= 0)
+            elif param.type.kind == "integer":
+                self.constraints.append(_integer_range(var))
         return Sym(self.params[key])
 
     def to_args(self, model: z3.ModelRef) -> dict[str, Any]:
@@ -290,10 +354,13 @@ class FactSpace:
                 k[0] == fact.name for k in self.values) else z3.Const(f"{fact.name}:{kind}", sort)
             self.values[key] = var
             self.decls[fact.name] = fact
+            self.sizes[var.get_id()] = _variable_size(kind)
             if kind == "date":
                 self.constraints.append(z3.And(var >= FIRST_FACT_DAY, var <= LAST_FACT_DAY))
             elif kind in ("days", "business_days"):
                 self.constraints.append(var >= 0)
+            elif kind == "integer":
+                self.constraints.append(_integer_range(var))
             elif kind == "party" and self.parties:
                 self.constraints.append(z3.Or(*[var == z3.StringVal(p) for p in self.parties]))
         if fact.name not in self.given:
@@ -313,6 +380,21 @@ class FactSpace:
         return out
 
 
+def _variable_size(kind: str) -> Size:
+    if kind == "date":
+        return _DAY_SIZE
+    if kind == "integer":
+        return _INTEGER_FACT_SIZE
+    if kind in _INT:
+        return _INTEGER_SIZE  # a day count: never in Decimal arithmetic
+    return _NUMBER_FACT_SIZE if kind in _REAL else _ANY_SIZE
+
+
+def _integer_range(var: Any) -> Any:
+    bound = z3.IntVal(10 ** _INTEGER_FACT_SIZE[0])
+    return z3.And(var > -bound, var < bound)
+
+
 def _python_value(value: Any, kind: str) -> Any:
     if kind == "bool":
         return z3.is_true(value)
@@ -321,6 +403,9 @@ def _python_value(value: Any, kind: str) -> Any:
     if kind in _INT:
         return value.as_long()
     if kind in _REAL:
+        if z3.is_algebraic_value(value):
+            # An irrational root (x * x == 2): a candidate close to it, for the code to try.
+            value = value.approx(_QUOTIENT_DIGITS)
         q = _numeral(value)
         assert q is not None
         exact = to_decimal(q)
@@ -377,7 +462,6 @@ class Translator:
         self.abstracted: list[str] = []  # what was replaced by a free variable, and why
         self._memo: dict[str, Sym] = {}
         self._years: dict[int, Any] = {}
-        self._fresh = 0
 
     # ----------------------------------------------------------- entry points
 
@@ -502,10 +586,11 @@ class Translator:
     def _free(self, e: ir.Expr, reason: str) -> Sym:
         """A fresh variable for an expression out of reach (abstract mode only)."""
         self.abstracted.append(reason)
-        self._fresh += 1
-        value = z3.Const(f"_abstract{self._fresh}", _sort(e.type))
+        # Fresh names: the translators of two versions share one context, and a name
+        # such as "_abstract1" would make their variables one.
+        value = z3.FreshConst(_sort(e.type), "abstract")
         optional = e.type is not None and e.type.optional
-        present = z3.Bool(f"_abstract{self._fresh}?") if optional else TRUE
+        present = z3.FreshBool("abstract_given") if optional else TRUE
         return Sym(value, present)
 
     def _literal(self, e: ir.Literal, env: _Env) -> Sym:
@@ -564,9 +649,10 @@ class Translator:
         key = day.get_id()  # z3 shares equal terms: year(D) twice is one variable
         if key in self._years:
             return self._years[key]
-        self._fresh += 1
-        year = z3.Int(f"_year{self._fresh}")
+        year = z3.FreshInt("year")  # not a name another translator also makes
         self._years[key] = year
+        self.space.alive.append(day)
+        self.space.sizes[year.get_id()] = (5, 0, 0)
 
         def january_first(y: Any) -> Any:
             before = y - 1
@@ -577,11 +663,69 @@ class Translator:
                                              day < january_first(year + 1)))
         return year
 
+    def size(self, term: Any) -> Size:
+        """Bounds on the size of a number (see `Size`), from those of the facts and
+        constants it is computed from. Iterative: a sum of 5,000 fees is a term 5,000
+        deep."""
+        sizes = self.space.sizes
+        stack = [term]
+        while stack:
+            top = stack[-1]
+            if top.get_id() in sizes:
+                stack.pop()
+                continue
+            operands = _size_operands(top)
+            pending = [t for t in operands if t.get_id() not in sizes]
+            if pending:
+                stack += pending
+                continue
+            stack.pop()
+            sizes[top.get_id()] = _size_of(top, [sizes[t.get_id()] for t in operands])
+            self.space.alive.append(top)
+        return sizes[term.get_id()]
+
+    def _limits(self, operands: Sequence[Any], within: Callable[[list[Size]], bool],
+                places: bool = False) -> Any:
+        """Where the code's result of an operation on `operands` surely stays within the
+        limits of numbers (`within` says whether sizes of operands keep it there): TRUE
+        if their static sizes do; otherwise where each is bounded by 10**_GUARD (with
+        `places`, in its number of decimal places too)."""
+        sizes = [self.size(t) for t in operands]
+        if within(sizes):
+            return TRUE
+        guards, bounded = [], []
+        for term, (high, low, place) in zip(operands, sizes):
+            big = _real(Fraction(10 ** _GUARD)) if z3.is_real(term) else z3.IntVal(10 ** _GUARD)
+            if high > _GUARD:
+                guards += [term < big, term > -big]
+            if low < -_GUARD:
+                small = _real(Fraction(1, 10 ** _GUARD))
+                guards.append(z3.Or(term == 0, term >= small, term <= -small))
+            if places and place < -_GUARD:
+                guards.append(z3.IsInt(term * big))
+            bounded.append((min(high, _GUARD), max(low, -_GUARD), max(place, -_GUARD)))
+        assert within(bounded)
+        return z3.And(*guards)
+
+    def _may_raise(self, surely_not: Any, value: Any) -> Any:
+        """Whether the code raises, where it surely does not under `surely_not` and may or
+        may not elsewhere: a free choice for z3 there, one per result."""
+        if z3.is_true(surely_not):
+            return FALSE
+        key = value.get_id()
+        if key not in self.space.choices:
+            self.space.choices[key] = z3.FreshBool("beyond_limits")
+            self.space.alive.append(value)
+            self.space.approximate = True
+        return z3.And(z3.Not(surely_not), self.space.choices[key])
+
     def _round(self, args: list[Sym], first: Sym) -> Sym:
         """round(x, k), half up: exact, with z3's ToInt (which is floor)."""
         places = _numeral(args[1].value)
         if places is None:
             raise OutOfReachError("round() to a number of places that is not a constant")
+        if not _EMIN <= places <= _EMAX:  # the code refuses to round there
+            return failing(FALSE, Sym(_real(0), TRUE, first.err))
         scale = _real(Fraction(10) ** int(places))
         x = _to(args[0].value, T.DECIMAL) * scale
         half = _real(Fraction(1, 2))
@@ -622,8 +766,7 @@ class Translator:
             return attrs.evolve(both, value=lv - rv)
         if e.op == "*":
             if _numeral(lv) is None and _numeral(rv) is None:
-                raise OutOfReachError("a product of two amounts that are not constants "
-                                      "(non-linear arithmetic)")
+                return self._product(lv, rv, both)
             return attrs.evolve(both, value=lv * rv)
         if e.op == "/":
             return self._divide(left.value, right.value, both)
@@ -644,28 +787,127 @@ class Translator:
         in_range = z3.And(day >= _MIN_DAY, day <= _MAX_DAY)
         return failing(in_range, attrs.evolve(both, value=day))
 
+    def _product(self, left: Any, right: Any, both: Sym) -> Sym:
+        """A product of two numbers that are not constants (non-linear). Python's ints
+        have no limits; a Decimal result raises beyond them."""
+        self.space.nonlinear = True
+        value = left * right
+        if not (z3.is_real(left) or z3.is_real(right)):
+            return attrs.evolve(both, value=value)
+
+        def within(sizes: list[Size]) -> bool:
+            (lh, ll, _), (rh, rl, _) = sizes
+            return lh + rh <= _EMAX + 1 and ll + rl >= _EMIN
+
+        safe = self._limits([_to(left, T.DECIMAL), _to(right, T.DECIMAL)], within)
+        return failing(z3.Not(self._may_raise(safe, value)), attrs.evolve(both, value=value))
+
     def _divide(self, left: Any, right: Any, both: Sym) -> Sym:
         divisor = _numeral(right)
         if divisor is None:
-            raise OutOfReachError("a division by an amount that is not a constant")
+            self.space.nonlinear = True
+            value, raises = self._quotient(left, right)
+            return failing(z3.And(right != 0, z3.Not(raises)), attrs.evolve(both, value=value))
         if divisor == 0:
             return failing(FALSE, attrs.evolve(both, value=_real(0)))
         dividend = _numeral(left)
         if dividend is not None:
-            return attrs.evolve(both, value=_real(_runtime_divide(dividend, divisor)))
+            quotient = _runtime_divide(dividend, divisor)
+            if quotient is None:  # beyond the limits of numbers: the code raises
+                return failing(FALSE, attrs.evolve(both, value=_real(0)))
+            return attrs.evolve(both, value=_real(quotient))
         if not _finite_decimal(1 / divisor):
-            raise OutOfReachError(f"a division by {divisor}, which the compiled code rounds "
-                                  "to 28 digits")
+            value, raises = self._quotient(left, right)
+            return failing(z3.Not(raises), attrs.evolve(both, value=value))
         return attrs.evolve(both, value=_to(left, T.DECIMAL) / _real(divisor))
+
+    def _quotient(self, left: Any, right: Any) -> tuple[Any, Any]:
+        """A quotient the code may round (runtime_eval's _div), and where it may raise
+        for leaving the limits of numbers. It is exact when it terminates, otherwise
+        rounded half-even to _QUOTIENT_DIGITS digits after the whole-number part: z3
+        gets a variable for it, within half a unit of that last place of the exact
+        quotient, of its sign, equal to it when the quotient terminates within those
+        places, and on the grid of that last place from 0.1 up -- every value the code
+        may compute (anything where the divisor is 0, which raises)."""
+        x, y = _to(left, T.DECIMAL), _to(right, T.DECIMAL)
+        key = (x.get_id(), y.get_id())
+        if key in self.space.quotients:
+            return self.space.quotients[key]
+
+        def within(sizes: list[Size]) -> bool:
+            # |x / y| < 10**(xh - yl); rounded, one that is not 0 is at least
+            # 10**(xl - yh - 1).
+            (xh, xl, _), (yh, yl, _) = sizes
+            return xh - yl <= _EMAX + 1 and xl - yh - 1 >= _EMIN
+
+        safe = self._limits([x, y], within)
+        (xh, xl, _), (yh, yl, _) = self.size(x), self.size(y)
+        q = z3.FreshReal("quotient")
+        self.space.approximate = True
+        self.space.sizes[q.get_id()] = (xh - yl, xl - yh - 1, -math.inf) \
+            if z3.is_true(safe) else (_GUARD * 2, -_GUARD * 2 - 1, -math.inf)
+        magnitude = z3.If(y >= 0, y, -y)
+        error = _real(_QUOTIENT_ERROR) * magnitude
+        same_sign = z3.Or(z3.And(x > 0, y > 0), z3.And(x < 0, y < 0))
+        places = _real(Fraction(10 ** _QUOTIENT_DIGITS))
+        exact = q * y == x
+        self.space.constraints.append(z3.Implies(y != 0, z3.And(
+            q * y - x <= error, x - q * y <= error,
+            (q == 0) == (x == 0), z3.Implies(x != 0, (q > 0) == same_sign),
+            z3.Implies(z3.IsInt(x / y * places), exact),
+            # From 0.1 up, a rounded quotient is a multiple of 1E-28: it never rounds
+            # past one (x <= y gives a quotient of at most 1). Below, a place further
+            # for each 0 after the point: from 1E-72 up, it has at most _GUARD places.
+            z3.Implies(10 * z3.If(x >= 0, x, -x) >= magnitude,
+                       z3.Or(exact, z3.IsInt(q * places))),
+            z3.Implies(z3.If(x >= 0, x, -x) * _real(Fraction(10 ** (_GUARD - _QUOTIENT_DIGITS)))
+                       >= magnitude,
+                       z3.Or(exact, z3.IsInt(q * _real(Fraction(10 ** _GUARD))))))))
+        self.space.quotients[key] = (q, self._may_raise(safe, q))
+        self.space.alive += [x, y]
+        return self.space.quotients[key]
 
     def _power(self, base: Any, exponent: Any, both: Sym) -> Sym:
         b, x = _numeral(base), _numeral(exponent)
-        if b is None or x is None:
-            raise OutOfReachError("'^' of amounts that are not constants (compounding is "
-                                  "non-linear)")
+        if x is None:
+            raise OutOfReachError("'^' with an exponent that is not a constant "
+                                  "(compounding is exponential)")
+        if b is None:
+            return self._variable_power(base, int(x), both)
         if b == 0 and x <= 0:
             return failing(FALSE, attrs.evolve(both, value=_real(0)))
-        return attrs.evolve(both, value=_real(_runtime_power(b, int(x))))
+        power = _runtime_power(b, int(x))
+        if power is None:  # too many digits, or beyond the limits: the code raises
+            return failing(FALSE, attrs.evolve(both, value=_real(0)))
+        return attrs.evolve(both, value=_real(power))
+
+    def _variable_power(self, base: Any, exponent: int, both: Sym) -> Sym:
+        """X ^ n for a constant n (runtime_eval's _pow): exact up to _POWER_DIGITS
+        significant digits, beyond which it raises, as beyond the limits of numbers; a
+        negative n divides 1 by the power; 0 ^ n raises for n <= 0."""
+        x = _to(base, T.DECIMAL)
+        n = abs(exponent)
+        if n > _MAX_TRANSLATED_EXPONENT:
+            raise OutOfReachError(f"'^ {exponent}' of an amount that is not a constant")
+        if n == 0:
+            return failing(x != 0, attrs.evolve(both, value=_real(1)))
+        self.space.nonlinear = self.space.nonlinear or n > 1 or exponent < 0
+        power = x
+        for _ in range(n - 1):
+            power = power * x
+
+        def within(sizes: list[Size]) -> bool:
+            ((high, low, place),) = sizes
+            return n * (high - place) <= _POWER_DIGITS and n * high <= _EMAX + 1 and \
+                n * low >= _EMIN
+
+        safe = self._limits([x], within, places=True)
+        raises = self._may_raise(safe, power)
+        if exponent > 0:
+            return failing(z3.Not(raises), attrs.evolve(both, value=power))
+        value, also = self._quotient(_real(1), power)
+        return failing(z3.And(x != 0, z3.Not(raises), z3.Not(also)),
+                       attrs.evolve(both, value=value))
 
     def _compare(self, e: ir.Compare, env: _Env) -> Sym:
         left, right = self.expr(e.left, env), self.expr(e.right, env)
@@ -814,21 +1056,90 @@ def _children(e: ir.Expr) -> list[ir.Expr]:
     return children(e)
 
 
-def _runtime_divide(a: Fraction, b: Fraction) -> Fraction:
-    """What the compiled code's _div computes for constants (rounded to 28 digits)."""
-    from .runtime_eval import _EXACT
+_NOWHERE = ("", 0, 0, None)
+
+
+_SIZE_OPS = frozenset({z3.Z3_OP_ADD, z3.Z3_OP_SUB, z3.Z3_OP_ITE, z3.Z3_OP_TO_REAL,
+                       z3.Z3_OP_UMINUS, z3.Z3_OP_MUL, z3.Z3_OP_TO_INT, z3.Z3_OP_IDIV,
+                       z3.Z3_OP_MOD})
+
+
+def _size_operands(term: Any) -> list[Any]:
+    """The terms the size of `term` is computed from (none for a constant, a variable,
+    or an operation whose size is not bounded)."""
+    if z3.is_int_value(term) or z3.is_rational_value(term) or not z3.is_app(term):
+        return []
+    op = term.decl().kind()
+    if op == z3.Z3_OP_ITE:
+        return list(term.children()[1:])
+    if op == z3.Z3_OP_DIV:
+        divisor = _numeral(term.arg(1))
+        return [term.arg(0)] if divisor and _finite_decimal(1 / divisor) else []
+    return list(term.children()) if op in _SIZE_OPS else []
+
+
+def _size_of(term: Any, parts: list[Size]) -> Size:
+    """The size of `term` from those of its operands (_size_operands)."""
+    if z3.is_int_value(term) or z3.is_rational_value(term):
+        return _constant_size(_numeral(term) or Fraction(0))
+    if not parts:
+        return _ANY_SIZE  # a variable of unknown origin, or an unbounded operation
+    op = term.decl().kind()
+    high = max(p[0] for p in parts)
+    low, place = min(p[1] for p in parts), min(p[2] for p in parts)
+    if op in (z3.Z3_OP_ADD, z3.Z3_OP_SUB):
+        # A sum that is not 0 is at least its smallest place.
+        return (high + len(str(len(parts))), place, place)
+    if op == z3.Z3_OP_MUL:
+        return (sum(p[0] for p in parts), sum(p[1] for p in parts), sum(p[2] for p in parts))
+    if op == z3.Z3_OP_TO_INT:
+        return (high + 1, 0, 0)
+    if op in (z3.Z3_OP_IDIV, z3.Z3_OP_MOD):
+        return (high, 0, 0)  # a remainder is below its divisor, a quotient its dividend
+    if op == z3.Z3_OP_DIV:
+        divisor = _numeral(term.arg(1))
+        assert divisor
+        inverse = _constant_size(1 / divisor)
+        return (high + inverse[0], low + inverse[1], place + inverse[2])
+    return (high, low, place)  # ITE, TO_REAL, UMINUS
+
+
+def _constant_size(q: Fraction) -> Size:
+    if q == 0:
+        return (0, 0, 0)
+    high = len(str(abs(q.numerator))) - len(str(q.denominator)) + 1
+    exact = to_decimal(q)
+    if exact is None:
+        return (high, high - 2, -math.inf)
+    _, digits, exponent = exact.as_tuple()
+    assert isinstance(exponent, int)
+    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return (len(digits) + exponent, exact.adjusted(), exponent + zeros)
+
+
+def _runtime_divide(a: Fraction, b: Fraction) -> Fraction | None:
+    """What the compiled code's _div computes for constants (exact, or rounded by the
+    division rule when the quotient does not terminate); None where it raises."""
+    from .runtime_eval import _div
     da, db = to_decimal(a), to_decimal(b)
     if da is None or db is None:
         raise OutOfReachError("a constant that is not a decimal number")
-    return Fraction(_EXACT.divide(da, db))
+    try:
+        return Fraction(_div(da, db, _NOWHERE))
+    except ClauseRuntimeError:
+        return None
 
 
-def _runtime_power(base: Fraction, exponent: int) -> Fraction:
-    from .runtime_eval import _EXACT
+def _runtime_power(base: Fraction, exponent: int) -> Fraction | None:
+    """What the compiled code's _pow computes for constants; None where it raises."""
+    from .runtime_eval import _pow
     b = to_decimal(base)
     if b is None:
         raise OutOfReachError("a constant that is not a decimal number")
-    return Fraction(_EXACT.power(b, exponent))
+    try:
+        return Fraction(_pow(b, exponent, _NOWHERE))
+    except ClauseRuntimeError:
+        return None
 
 
 # ------------------------------------------------------------------- solving
@@ -862,6 +1173,9 @@ def nice_constraints(space: FactSpace, around: date | None) -> list[Any]:
     return out
 
 
+_NICE_NONLINEAR_MS = 2000
+
+
 def solve(formula: Any, space: FactSpace, timeout_ms: int, around: date | None = None
           ) -> SmtResult:
     """Proved if `formula` (what must hold) holds for all facts; else a counterexample."""
@@ -872,13 +1186,19 @@ def solve(formula: Any, space: FactSpace, timeout_ms: int, around: date | None =
     if answer == z3.unsat:
         return Proved()
     if answer == z3.unknown:
-        return Unknown(solver.reason_unknown() or "unknown")
+        reason = solver.reason_unknown() or "unknown"
+        if reason in ("timeout", "canceled"):
+            reason = f"no answer within the time limit ({timeout_ms / 1000:g}s)"
+        return Unknown(reason)
     model = solver.model()
-    nice = _solver(timeout_ms)
+    # Non-linear, the readable model is a harder question than the first: it gets less
+    # time, and the first model serves if it takes longer.
+    nice = _solver(min(timeout_ms, _NICE_NONLINEAR_MS) if space.nonlinear else timeout_ms)
     nice.add(*space.constraints, z3.Not(formula), *nice_constraints(space, around))
     if nice.check() == z3.sat:
         model = nice.model()
-    return Counterexample(space.to_facts(model), space.to_args(model))
+    return Counterexample(space.to_facts(model), space.to_args(model),
+                          exact=not space.approximate)
 
 
 def check_invariant(checked: CheckedProgram, invariant: ir.Invariant | str,

@@ -28,7 +28,8 @@ from typing import Any
 import attrs
 import jinja2
 import jinja2.runtime
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from . import codegen, ir, semdiff
 from . import types as T

@@ -2,16 +2,18 @@
 
 For each invariant of each version (the agreement as signed, then after each amendment):
 
-1. z3 (smt.py): the invariant's logic translated exactly; unsat of "assumption and not
-   property" is a proof. A model is a candidate counterexample: it becomes a facts dict,
-   is CONFIRMED by running the compiled module (a counterexample the compiled code does
-   not fail on is never reported; the disagreement is noted and the search runs), then
-   minimised (optional facts dropped, values simplified) while it still fails.
+1. z3 (smt.py): the invariant's logic translated exactly (non-linear arithmetic too,
+   within the time limit of a query); unsat of "assumption and not property" is a
+   proof. A model is a candidate counterexample: it becomes a facts dict, is CONFIRMED
+   by running the compiled module (a counterexample the compiled code does not fail on
+   is never reported; the disagreement is noted and the search runs), then minimised
+   (optional facts dropped, values simplified) while it still fails.
 2. Out of reach of an exact translation (business days, datetimes, compounding, ...): z3
    on a translation with the unreachable parts left free proposes candidates (confirmed
-   the same way), then hypothesis searches with the facts strategies of factgen.py,
-   derandomized, for `--examples` examples; a failure it finds is shrunk. "No
-   counterexample in N examples" is a search result, not a proof.
+   the same way). Then, and where z3 gave no answer in time, hypothesis searches with
+   the facts strategies of factgen.py, derandomized, for `--examples` examples; a
+   failure it finds is shrunk. "No counterexample in N examples" is a search result,
+   not a proof: `--require-proof` makes it fail the command.
 
 A counterexample is a facts JSON file that `clausec eval NAME --facts FILE --as-of DATE
 --explain` replays; the report prints that command and the explanation tree.
@@ -179,10 +181,14 @@ def _verify_one(checker: _Checker, index: int, version: Version | None,
             outcome.seconds = time.perf_counter() - start
             return outcome
         outcome.note = ("z3's counterexample does not fail in the compiled code; searched "
-                        "instead")
+                        "instead") if answer.exact else (
+            "z3's candidate does not fail in the compiled code (z3 chose how a quotient "
+            "rounds or whether a result beyond its bounds raises); searched instead")
+    elif isinstance(answer, smt.Unknown):
+        # The translation was whole: the one with free terms is the same question.
+        outcome.note = f"z3 could not decide: {answer.reason}"
     else:
-        outcome.note = f"out of reach of z3: {answer.reason}" if isinstance(
-            answer, smt.OutOfReach) else f"z3 could not decide: {answer.reason}"
+        outcome.note = f"out of reach of z3: {answer.reason}"
         candidate = smt.candidate(checked, inv, timeout_ms, checker.facts)
         if candidate is not None:
             facts = _complete(candidate, checker, checked)
@@ -262,9 +268,6 @@ def _search(checker: _Checker, checked: CheckedProgram, index: int, name: str,
             examples: int) -> tuple[dict[str, Any] | None, int]:
     """Hypothesis: a (shrunk) facts dict on which the invariant fails, or None, and how
     many examples were tried."""
-    from hypothesis import HealthCheck, Phase, find, settings
-    from hypothesis.errors import NoSuchExample
-
     from . import factgen
     tried = 0
 
@@ -274,14 +277,8 @@ def _search(checker: _Checker, checked: CheckedProgram, index: int, name: str,
         return checker.failure(index, name, facts) is not None
 
     strategy = factgen.facts_strategy(checked, checker.facts)
-    config = settings(max_examples=examples, derandomize=True, database=None, deadline=None,
-                      phases=[Phase.generate, Phase.shrink],
-                      suppress_health_check=list(HealthCheck))
-    try:
-        found = find(strategy, fails, settings=config)
-    except NoSuchExample:
-        return None, min(tried, examples)
-    return _json(found, checker), min(tried, examples)
+    found = factgen.find(strategy, fails, examples, shrink=True)
+    return (None if found is None else _json(found, checker)), min(tried, examples)
 
 
 def _finish_counterexample(outcome: Outcome, checker: _Checker, index: int, eval_path: str,
@@ -311,7 +308,7 @@ def register(sub: Any) -> None:
         "(as signed, after each amendment): prove it with z3 where its logic is in reach, "
         "otherwise search for a counterexample with hypothesis. A counterexample is "
         "confirmed by the compiled code, minimised, and can be replayed with clausec eval. "
-        "Exit 1 if an invariant fails.")
+        "Exit 1 if an invariant fails (or, with --require-proof, is not proved).")
     p.add_argument("files", nargs="+", metavar="PATH",
                    help="clause files or folders (an agreement and its amendments)")
     p.add_argument("--examples", type=_positive, default=200, metavar="N",
@@ -322,6 +319,8 @@ def register(sub: Any) -> None:
                    help="write each counterexample to DIR/INVARIANT[@DATE].json")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="the report as text (default) or JSON")
+    p.add_argument("--require-proof", action="store_true",
+                   help="exit 1 when an invariant is only searched, not proved")
     p.set_defaults(run=run)
 
 
@@ -360,6 +359,7 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "text" and not found:
             print("  no invariants")
     failed = [o for o in outcomes if o.status == "failed"]
+    unproved = [o for o in outcomes if o.status == "passed"] if args.require_proof else []
     if args.format == "json":
         print(json.dumps([o.to_dict() for o in outcomes], indent=2))
     else:
@@ -369,7 +369,14 @@ def run(args: argparse.Namespace) -> int:
     if failed_to_compile:
         raise cli.UserError("some agreements did not compile; their invariants were not "
                             "verified")
-    return EXIT_FAILED if failed else EXIT_OK
+    if unproved:
+        print(f"clausec: --require-proof: {len(unproved)} invariant check"
+              f"{'s' * (len(unproved) != 1)} only searched, not proved:", file=sys.stderr)
+        for outcome in unproved:
+            where = f", {outcome.version}" if outcome.version else ""
+            print(f"  {outcome.agreement}: {outcome.invariant}{where}"
+                  f"{' (' + outcome.note + ')' if outcome.note else ''}", file=sys.stderr)
+    return EXIT_FAILED if failed or unproved else EXIT_OK
 
 
 def _eval_path(result: api.Result, given: list[str]) -> str:

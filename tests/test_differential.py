@@ -25,6 +25,7 @@ from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from clausec import api
 from clausec.interpret import Agreement, Interpreter, interpret
 from clausec.source import SourceFile
@@ -34,8 +35,10 @@ from test_consolidation_properties import AGREEMENT_DATE, cases
 from test_consolidation_properties import facts as consolidation_facts
 
 # No shrinking: a failing program is printed whole, and shrinking compile-heavy examples
-# takes minutes (add Phase.shrink locally to minimise one).
-SETTINGS = settings(max_examples=60, deadline=None,
+# takes minutes (add Phase.shrink locally to minimise one). Derandomized: every run tries
+# the same programs, so a run fails only for a change, never for the draw; to explore
+# others, raise max_examples or give derandomize=False and --hypothesis-seed locally.
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
                     phases=(Phase.explicit, Phase.reuse, Phase.generate),
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much])
@@ -277,14 +280,21 @@ class Gen:
         words = self.pick(WORDS[op])
         if family == "equality" and left == "bool" and self.chance(3):
             return f"({self.expr('bool', depth)} {words} {self.pick(['true', 'false'])})"
-        return f"({self.expr(left, depth)} {words} {self.expr(right, depth)})"
+        first, second = self.expr(left, depth), self.expr(right, depth)
+        if words == "is" and second == "at":
+            second = "(at)"  # the parser takes `is at` for `is at least` (test below)
+        return f"({first} {words} {second})"
 
-    def items(self, kinds: list[str], depth: int, guards: bool = True) -> str:
+    def items(self, kinds: list[str], depth: int, guards: bool = True,
+              required: str | None = None) -> str:
+        """Items of the given kinds; with `required`, one of them of that kind."""
         labels = self.pick(LABELS)
         count = self.draw(st.integers(1, 4))
+        forced = self.draw(st.integers(0, count - 1)) if required else -1
         out = []
         for i in range(count):
-            text = (labels[i] + " " if labels[i] else "") + self.expr(self.pick(kinds), depth)
+            kind = required if i == forced else self.pick(kinds)
+            text = (labels[i] + " " if labels[i] else "") + self.expr(kind, depth)
             if guards and self.chance(3):
                 text += f" when {self.expr('bool', depth)}"
             out.append(text)
@@ -299,7 +309,11 @@ class Gen:
                  "total": ["sum"], "earliest": ["earlier", "earliest"],
                  "latest": ["later", "latest"]}
         op = self.pick(ops)
-        return f"({self.pick(words[op])} of {self.items([kind, *(mix or [])], depth)})"
+        # A list's type is the join of its items' types: one item of its own kind keeps a
+        # decimal list of integers a decimal (it would be an integer term, which an
+        # exception with a decimal value does not fit).
+        items = self.items([kind, *(mix or [])], depth, required=kind if mix else None)
+        return f"({self.pick(words[op])} of {items})"
 
     def call(self, c: Callable_, depth: int) -> str:
         args = []
@@ -556,7 +570,7 @@ def _compile(text: str, name: str = "gen.clause",
 
 
 # The decimal context of the application that calls the module: results must not depend
-# on it (README: money is exact; division is exact to 28 significant digits).
+# on it (README, "Conventions where contracts are silent": money is exact).
 CALLER_CONTEXTS: list[dict[str, Any]] = [
     {}, {}, {"prec": 6}, {"traps": [Inexact]}, {"Emax": 12, "Emin": -12},
     {"rounding": ROUND_DOWN, "traps": []},
@@ -818,3 +832,65 @@ def test_a_consequence_is_evaluated_as_the_module_evaluates_it() -> None:
     assert _error_name(lambda: agreement.evaluate("end", values)) == "ConflictError"
     _compare(module, agreement.versions[0], module.Facts(b=False, k=5), {"b": False, "k": 5},
              "end", (), "")
+
+
+# ============================================================ the generator
+# Programs the generator once made that the checker refused, rightly: the generator is
+# meant to make well-typed programs only (the property above fails on any other).
+
+# Reduced from a generated program: t5 was drawn as a decimal term, but its rule, a list
+# of integers only, makes it an integer term; its exception gives it a decimal.
+_INTEGER_TERM_WITH_A_DECIMAL_EXCEPTION = """agreement gen "Generated Agreement" {
+  dated 2004-01-01
+  party buyer "Buyer"
+}
+
+fact f_bool0: bool default false "the bool fact 0"
+fact f_integer0: integer
+fact Facts: date
+fact f_date1: date
+
+define t5 = (least of [(i) f_integer0])
+exception e5_1 to t5 = (days_between(Facts, f_date1) ^ 0) when (f_bool0 and f_integer0 > 2)
+"""
+
+
+def test_an_integer_term_takes_no_decimal_exception() -> None:
+    # A term's type is its rule's (or the one it declares), and only an integer stands
+    # where a decimal is expected (README, "Types and literals"; "exception ... to TERM":
+    # TERM is VALUE instead): an integer term cannot be a Decimal when an exception
+    # applies. The checker is right; the generator was wrong.
+    result = api.analyse(SourceFile("gen.clause", _INTEGER_TERM_WITH_A_DECIMAL_EXCEPTION))
+    assert [d.message for d in result.diagnostics if d.severity == "error"] == \
+        ["this exception gives 't5' a decimal, but 't5' is integer"]
+    declared = _INTEGER_TERM_WITH_A_DECIMAL_EXCEPTION.replace("define t5 =",
+                                                              "define t5: decimal =")
+    assert api.analyse(SourceFile("gen.clause", declared)).ok
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_the_generators_decimal_lists_are_decimals(data: st.DataObject) -> None:
+    """A decimal list may mix in integers, never be integers only: then a decimal
+    exception value would not fit the term (one program in about 400 did that)."""
+    gen = Gen(data.draw, "UTC")
+    gen.names["integer"], gen.names["decimal"] = ["i"], ["d"]
+    items = gen.choose_list("decimal", 1, ["least", "greatest", "total"], mix=["integer"])
+    text = ('agreement gen "Generated Agreement" {\n  dated 2004-01-01\n}\n'
+            "fact i: integer\nfact d: decimal\nfact b: bool\n"
+            f"define t = {items}\nexception e to t = 1.5 when b\n")
+    result = api.analyse(SourceFile("gen.clause", text))
+    assert result.ok, [d.message for d in result.diagnostics] + [text]
+
+
+@pytest.mark.xfail(strict=True, reason="the parser reads `is at` as the start of `is at "
+                   "least` or `is at most` even where a term named `at` follows; the "
+                   "generator writes `(at)` there until it does not")
+def test_a_term_named_at_after_is() -> None:
+    # A generated program with a fact named `at` (a name the module uses itself):
+    # `at is at` does not parse, `at == at` and `at is (at)` do.
+    text = 'agreement gen "Generated Agreement" {\n  dated 2004-01-01\n}\n' \
+        "fact at: integer\ncondition c = (at is at)\n"
+    result = api.analyse(SourceFile("gen.clause", text))
+    assert result.ok, [d.message for d in result.diagnostics]

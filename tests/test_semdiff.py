@@ -279,6 +279,40 @@ def test_no_difference_found_says_it_is_no_proof(small: Path) -> None:
                                "not a proof)")
 
 
+NON_LINEAR = """
+agreement deal "Deal" {
+  dated 2004-01-01
+}
+fact price: money
+fact rate: percent
+fact owned: integer
+fact outstanding: integer
+define share: money = price * rate
+define fee: money = price * rate
+condition qualified = owned / outstanding is at least 85%
+"""
+
+
+def test_non_linear_results_are_decided_by_z3() -> None:
+    """Products of facts and divisions by a fact are z3's too: a product commuted is
+    proved the same; a doubled fee and a quotient written as a product differ, on facts
+    the compiled versions confirm."""
+    after = NON_LINEAR.replace("share: money = price * rate", "share: money = rate * price") \
+        .replace("fee: money = price * rate", "fee: money = price * rate * 2") \
+        .replace("owned / outstanding is at least 85%", "owned * 100 is at least outstanding * 85")
+    old, new = (api.analyse(SourceFile(name, text))
+                for name, text in (("draft1.clause", NON_LINEAR), ("draft2.clause", after)))
+    found = {f.name: f for f in semdiff.file_comparison(old, new, FAST).findings}
+    assert (found["share"].verdict, found["share"].method) == ("equivalent", "z3")
+    for name in ("fee", "qualified"):
+        assert (found[name].verdict, found[name].method) == ("differs", "z3"), name
+    fee = found["fee"].counterexamples[0]
+    assert fee.before.value != fee.after.value
+    # A quotient of two negative counts is positive; their product test is not.
+    c = found["qualified"].counterexamples[0]
+    assert c.facts["outstanding"] < 0 and c.before.value != c.after.value
+
+
 # ---------------------------------------------------------------- the command
 
 
