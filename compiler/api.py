@@ -22,7 +22,7 @@ from . import check as check_pass
 from . import codegen, ir, parser, transform
 from .consolidate import Version, consolidate
 from .diagnostics import CompileError, Diagnostic, Diagnostics, Related
-from .source import SourceFile
+from .source import SourceFile, read_text
 
 CheckedVersions = list[tuple[Version | None, check_pass.CheckedProgram]]
 
@@ -68,8 +68,11 @@ def analyse(source: SourceFile, amendments: Sequence[SourceFile] = (), *,
     try:
         versions = _analyse(source, amendments, diagnostics, front)
     except RecursionError:
+        # Every pass is bounded (parser.MAX_NESTING, check's limits): this is a last line
+        # of defence, so that the file still gets a diagnostic rather than a traceback.
         diagnostics.error(source.span(1, 1), "this file nests too deeply to compile",
-                          code="internal")
+                          "give deeply nested parts names of their own (define ...)",
+                          code="limit")
         versions = None
     if diagnostics.has_errors:
         versions = None
@@ -164,8 +167,11 @@ def compile_source(source: SourceFile, amendments: Sequence[SourceFile] = ()
     return generate(result), result.diagnostics
 
 
+# The title is a string as the grammar has it (STRING): escapes such as \" included, or
+# a title with a quote in it would end early and the amendment pass for an agreement.
 _HEADER = re.compile(r"^\s*(agreement|amendment|tests\s+for)\s+([A-Za-z_][A-Za-z0-9_]*)"
-                     r"(?:\s+\"[^\"]*\"\s+amends\s+([A-Za-z_][A-Za-z0-9_]*))?", re.MULTILINE)
+                     r"(?:\s+\"(?:[^\"\\\n]|\\.)*\"\s+amends\s+([A-Za-z_][A-Za-z0-9_]*))?",
+                     re.MULTILINE)
 
 
 def group(paths: Iterable[str | Path]) -> list[tuple[Path, list[Path]]]:
@@ -208,7 +214,7 @@ def group(paths: Iterable[str | Path]) -> list[tuple[Path, list[Path]]]:
 def _peek(path: Path) -> tuple[str, str, str]:
     """(kind, name, amends) of a clause file's header, read without parsing the file."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = read_text(path)
     except OSError:
         return ("", "", "")
     match = _HEADER.search(text)
@@ -255,7 +261,8 @@ def module_from_source(code: str, path: str | Path) -> types.ModuleType:
     stem = Path(path).stem
     digest = hashlib.sha256(code.encode()).hexdigest()[:12]
     name = f"clausec_generated.{stem}_{digest}"
-    filename = f"<clausec {Path(path).name} -> {stem}.py>"
+    # The name shows in tracebacks and is __file__: on one line, whatever the file is called.
+    filename = codegen.comment_text(f"<clausec {Path(path).name} -> {stem}.py>")
     module = types.ModuleType(name)
     module.__file__ = filename
     # Tracebacks through the module show its lines; dataclasses need it in sys.modules.

@@ -34,9 +34,20 @@ BUILTINS: dict[str, tuple[tuple[frozenset[str], ...], T.Type]] = {
 
 # Rules with more atoms than this are left to the run-time conflict check.
 _MAX_ATOMS = 16
-# Deeper expressions are refused: the generated Python (which nests one level of
-# parentheses per level, and explain() a lambda) would exceed what CPython can parse.
-_MAX_DEPTH = 60
+# Taller expressions are refused: the generated Python nests up to three parentheses
+# per level (explain()'s lists of lambdas), and CPython parses at most 200.
+_MAX_DEPTH = 40
+# A longer chain of terms, each defined by the next, is refused: evaluating the last one
+# calls every term of the chain, one inside the other, and Python's stack has room for
+# about a thousand (a price schedule of some hundreds of steps is fine).
+MAX_TERM_CHAIN = 1000
+# A chain of one associative operator with more operands than this is regrouped into a
+# balanced tree (a + b + c + d as (a + b) + (c + d)): its value is the same, and its
+# height grows with the logarithm of its length, so that a long list of fees compiles.
+_BALANCE_FROM = 16
+# The operator families whose chains are checked in a loop (a + b - c is one chain).
+_CHAIN_FAMILY = {"+": "sum", "-": "sum", "*": "product", "/": "product", "and": "and",
+                 "or": "or"}
 
 
 @attrs.frozen
@@ -66,12 +77,31 @@ def check(program: ir.Program, diagnostics: Diagnostics,
           removed: Mapping[str, Related] | None = None) -> CheckedProgram:
     """Check one program (a file, or a consolidated version of an agreement, in which case
     `removed` says which names amendments removed, and where)."""
-    return _Checker(program, diagnostics, removed or {}).run()
+    found = Diagnostics()
+    try:
+        checked = _Checker(program, found, removed or {}, prepare=False).run()
+    except _DeepTerms:
+        # Terms used before they are defined, many deep: checked again, each term's
+        # dependencies first (the same result, without recursion).
+        found = Diagnostics()
+        checked = _Checker(program, found, removed or {}, prepare=True).run()
+    diagnostics.items.extend(found.items)
+    return checked
+
+
+class _DeepTerms(Exception):
+    """Checking a term reached terms not checked yet, more than _DIRECT_TERMS deep."""
+
+
+# How many terms deep the checker follows uses of terms not checked yet by recursion (as
+# fast as it gets); beyond, the program is checked again, each term's dependencies first.
+_DIRECT_TERMS = 8
 
 
 class _Checker:
     def __init__(self, program: ir.Program, diagnostics: Diagnostics,
-                 removed: Mapping[str, Related]):
+                 removed: Mapping[str, Related], prepare: bool = True):
+        self.prepare = prepare  # check each declaration's dependencies first (_prepare)
         self.program = program
         self.removed = removed
         self.d = diagnostics
@@ -84,7 +114,11 @@ class _Checker:
         self.visiting: list[str] = []
         self.used: set[str] = set()
         self.exceptions: dict[str, list[ir.Exception_]] = {}
-        self.depth = 0
+        self.depth = 0  # how deep the checker is in a declaration's expression
+        self.nodes = 0  # how many nodes that expression has: a tall one has many
+        self.heights: dict[str, int] = {}  # see _definition_type
+        self.below: list[int] = []  # the tallest term used by each term being checked
+        self.references: dict[str, list[str]] = {}  # see _uses
 
     # ------------------------------------------------------------------ run
 
@@ -93,6 +127,8 @@ class _Checker:
         # Facts first: definitions anywhere in the file may use them.
         for decl in sorted(self.program.declarations, key=lambda d: not isinstance(d, ir.Fact)):
             if self.decls.get(decl.name) is decl:
+                if self.prepare:
+                    self._prepare(decl)
                 self._declaration(decl)
         self._check_conflicts()
         self._warn_unused()
@@ -190,6 +226,55 @@ class _Checker:
             scope[p.name] = self._resolve_type(p.type)
         return scope
 
+    def _prepare(self, decl: ir.Declaration) -> None:
+        """Check the definitions that checking `decl` reaches, in the order it would reach
+        them (depth first, each after those it uses), with a stack rather than recursion:
+        a term may be defined through a chain of others as long as the file. Each is
+        checked with `visiting` as the recursion would have it, so that a cycle is found
+        and reported exactly as there, and checking `decl` then finds them all done."""
+        if isinstance(decl, ir.Definition):
+            roots = [decl.name]
+        elif isinstance(decl, ir.Exception_):
+            roots = [decl.target] if isinstance(self.decls.get(decl.target), ir.Definition) \
+                else []
+        else:
+            roots = _references(decl, {}, self.decls)
+        for root in roots:
+            if root in self.types:
+                continue
+            path: list[str] = []
+            stack: list[tuple[str, list[str] | None]] = [(root, None)]
+            while stack:
+                name, pending = stack.pop()
+                if pending is None:  # entering `name`
+                    if name in self.types or name in path:
+                        continue  # done, or a cycle: checking it reports the cycle
+                    path.append(name)
+                    pending = self._uses(name)
+                if pending:
+                    stack.append((name, pending))
+                    stack.append((pending.pop(), None))
+                    continue
+                path.pop()
+                self.visiting = list(path)
+                self._definition_type(name)
+                self.visiting = []
+
+    def _uses(self, name: str) -> list[str]:
+        """The definitions checking definition `name` reaches, last first (to be popped),
+        in the order it reaches them: its expression, then its exceptions."""
+        found = self.references.get(name)
+        if found is None:
+            decl = self.decls[name]
+            assert isinstance(decl, ir.Definition)
+            scope = {p.name for p in decl.params}
+            found = _references(decl.expr, scope, self.decls)
+            for exc in self.exceptions.get(name, ()):
+                found += _references(exc.value, scope, self.decls)
+                found += _references(exc.condition, scope, self.decls)
+            self.references[name] = found
+        return [n for n in reversed(found) if n not in self.types]
+
     def _definition_type(self, name: str) -> T.Type:
         """The type of a definition, checking it first if needed (depth-first, for cycles)."""
         if name in self.types:
@@ -204,7 +289,12 @@ class _Checker:
                          related=[Related(self.decls[n].span, f"'{n}' is defined here")
                                   for n in cycle[1:-1]])
             return T.ERROR
+        if not self.prepare and len(self.visiting) >= _DIRECT_TERMS:
+            raise _DeepTerms
         self.visiting.append(name)
+        self.below.append(0)
+        # Its expression is a root of its own.
+        depth, nodes, self.depth, self.nodes = self.depth, self.nodes, 0, 0
         params = tuple(ir.evolve(p, type=self._resolve_type(p.type)) for p in decl.params)
         expr = self._expr(decl.expr, self._scope(params), decl)
         inferred = expr.type or T.ERROR
@@ -220,10 +310,31 @@ class _Checker:
         # Exceptions are part of the term's definition: a cycle through one is a cycle.
         for exc in self.exceptions.get(name, ()):
             self._exception(exc, type_)
+        self.depth, self.nodes = depth, nodes
         self.visiting.pop()
+        self._chain_height(decl, self.below.pop())
         self.types[name] = type_
         self.typed[name] = ir.evolve(decl, params=params, declared_type=type_, expr=expr)
         self.order.append(name)
+        return type_
+
+    def _chain_height(self, decl: ir.Definition, below: int) -> None:
+        """Record how many terms, each defined by the next, `decl` stands on (itself
+        included), `below` being the most any term it uses stands on; report where the
+        chain first grows longer than MAX_TERM_CHAIN."""
+        self.heights[decl.name] = below + 1
+        if below == MAX_TERM_CHAIN:
+            self.d.error(decl.span, f"'{decl.name}' ends a chain of more than "
+                         f"{MAX_TERM_CHAIN} terms, each defined by the next",
+                         "a chain this long cannot be evaluated: compute several steps in "
+                         "one term", code="limit")
+
+    def _used(self, name: str) -> T.Type:
+        """The type of a term used in the definition being checked, which then stands on
+        as many terms as that one, and one more."""
+        type_ = self._definition_type(name)
+        if self.below:
+            self.below[-1] = max(self.below[-1], self.heights.get(name, 0))
         return type_
 
     def _exception(self, exc: ir.Exception_, target_type: T.Type) -> None:
@@ -333,18 +444,39 @@ class _Checker:
 
     def _expr(self, expr: ir.Expr, scope: Mapping[str, T.Type],
               decl: ir.Declaration) -> ir.Expr:
+        # Recursion here follows the nesting the contract writes, which the parser bounds
+        # (parser.MAX_NESTING); chains of one operator are walked in a loop (_binary).
+        if self.depth == 0:
+            self.nodes = 0
         self.depth += 1
+        self.nodes += 1
         try:
-            if self.depth == _MAX_DEPTH:
-                self.d.error(expr.span, f"this expression nests more than {_MAX_DEPTH} levels "
-                             "deep", "split it into several defined terms", code="limit")
-            if self.depth >= _MAX_DEPTH:
-                return ir.evolve(expr, type=T.ERROR)
             method = getattr(self, "_" + type(expr).__name__.lower())
             typed: ir.Expr = method(expr, scope, decl)
-            return typed
         finally:
             self.depth -= 1
+        if self.depth == 0 and self.nodes > _MAX_DEPTH:  # else it cannot be that tall
+            typed = self._within_height(typed)
+        return typed
+
+    def _within_height(self, expr: ir.Expr) -> ir.Expr:
+        """`expr`, or if the code generated from it would nest deeper than _MAX_DEPTH, an
+        error where it does (and, in place of `expr`, a value of no type, so that no
+        later pass meets the tall tree)."""
+        found = _too_tall(expr)
+        if found is None:
+            return expr
+        node, chain = found
+        if chain:
+            self.d.error(node.span, f"this chain of {chain} operands is too long to "
+                         "compile", "split it into several defined terms (only a sum of "
+                         "numbers or amounts, or a chain of 'and' or of 'or', may be as "
+                         "long as needed)", code="limit")
+        else:
+            self.d.error(node.span, f"this expression nests more than {_MAX_DEPTH} levels "
+                         "deep, counting each operator of a chain such as a - b - c",
+                         "split it into several defined terms", code="limit")
+        return ir.Literal(0, "", span=expr.span, type=T.ERROR)
 
     def _typed(self, expr: ir.Expr, type_: T.Type | None, **changes: Any) -> ir.Expr:
         return ir.evolve(expr, type=type_ or T.ERROR, **changes)
@@ -386,7 +518,7 @@ class _Checker:
         if isinstance(target, ir.Fact):
             return self._typed(expr, self.types.get(name, T.ERROR))
         if isinstance(target, ir.Definition):
-            type_ = self._definition_type(name)
+            type_ = self._used(name)
             if target.params:
                 args = ", ".join(p.name for p in target.params)
                 self.d.error(expr.span, f"'{name}' takes parameters", f"write {name}({args})",
@@ -402,7 +534,7 @@ class _Checker:
         target = self.decls.get(expr.name)
         if isinstance(target, ir.Definition):
             self.used.add(expr.name)
-            type_ = self._definition_type(expr.name)
+            type_ = self._used(expr.name)
             params = target.params
             if len(args) != len(params):
                 self.d.error(expr.span, f"'{expr.name}' takes {len(params)} argument(s), "
@@ -450,12 +582,35 @@ class _Checker:
 
     def _binary(self, expr: ir.Binary, scope: Mapping[str, T.Type],
                 decl: ir.Declaration) -> ir.Expr:
+        # `a + b - c + ...` is a tree as tall as the chain is long: its left spine is
+        # walked in a loop, the operands checked left to right as the recursion would.
+        family = _CHAIN_FAMILY.get(expr.op)
+        spine = [expr]
+        while family is not None and isinstance(spine[-1].left, ir.Binary) and \
+                _CHAIN_FAMILY.get(spine[-1].left.op) == family:
+            spine.append(spine[-1].left)
+        self.nodes += len(spine) - 1
+        bottom = spine[-1]
+        if bottom.op in ("and", "or", "unless"):
+            left = self._bool(bottom.left, scope, decl, f"the left side of '{bottom.op}'")
+        else:
+            left = self._expr(bottom.left, scope, decl)
+        operands = [left]
+        for node in reversed(spine):
+            if node.op in ("and", "or", "unless"):
+                right = self._bool(node.right, scope, decl, f"the right side of '{node.op}'")
+            else:
+                right = self._expr(node.right, scope, decl)
+            operands.append(right)
+            left = self._binary_node(node, left, right)
+        if len(operands) > _BALANCE_FROM and len({n.op for n in spine}) == 1:
+            return _balanced(expr.op, operands, left)
+        return left
+
+    def _binary_node(self, expr: ir.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr:
+        """`expr` with its operands checked: typed, or reported."""
         if expr.op in ("and", "or", "unless"):
-            left = self._bool(expr.left, scope, decl, f"the left side of '{expr.op}'")
-            right = self._bool(expr.right, scope, decl, f"the right side of '{expr.op}'")
             return self._typed(expr, T.BOOL, left=left, right=right)
-        left = self._expr(expr.left, scope, decl)
-        right = self._expr(expr.right, scope, decl)
         type_ = T.arithmetic(expr.op, left.type or T.ERROR, right.type or T.ERROR)
         if type_ is None:
             lt, rt = (left.type or T.ERROR).required(), (right.type or T.ERROR).required()
@@ -706,6 +861,131 @@ def _truth(expr: ir.Expr, env: list[tuple[ir.Expr, bool]]) -> bool:
 
 def _atom_name(expr: ir.Expr) -> str:
     return expr.name if isinstance(expr, ir.Name) else "?"
+
+
+# What checking each kind of node looks at, in the order it does: the fields holding
+# expressions (or duties, deadlines) of each node that is not a name, call or list.
+_PARTS: dict[type, tuple[str, ...]] = {
+    ir.Literal: (), ir.Binary: ("left", "right"), ir.Compare: ("left", "right"),
+    ir.IfThenElse: ("condition", "then", "otherwise"), ir.Shift: ("amount", "base"),
+    ir.Not: ("operand",), ir.Negate: ("operand",), ir.IsGiven: ("operand",),
+    ir.Duration: ("amount",), ir.CloseOfBusiness: ("day",), ir.Fact: ("default",),
+    ir.Duty: ("object", "deadline", "condition"), ir.Deadline: ("expr", "after"),
+    ir.Obligation: ("duty",), ir.Power: ("object", "condition", "consequences"),
+    ir.Invariant: ("expr", "assumption"),
+}
+
+
+def _references(node: object, scope: Iterable[str] | Mapping[str, object],
+                decls: Mapping[str, ir.Declaration]) -> list[str]:
+    """The definitions that checking `node` (an expression, or a declaration other than a
+    definition or an exception) looks up, in the order the checker does; names in `scope`
+    are parameters. Walked with a stack: an expression may be a long chain."""
+    found: list[str] = []
+    stack: list[object] = [node]
+    while stack:
+        item = stack.pop()
+        parts: Sequence[object]
+        if isinstance(item, ir.Name):
+            if item.name not in scope and isinstance(decls.get(item.name), ir.Definition):
+                found.append(item.name)
+            continue
+        if isinstance(item, str):  # a call's definition, looked up after its arguments
+            found.append(item)
+            continue
+        if isinstance(item, tuple):  # a power's consequences
+            parts = item
+        elif isinstance(item, ir.Call):
+            parts = [*item.args]
+            if isinstance(decls.get(item.name), ir.Definition):
+                parts.append(item.name)
+        elif isinstance(item, ir.ListOp):
+            parts = [part for i in item.items for part in (i.when, i.expr)]
+        else:
+            parts = [getattr(item, field) for field in _PARTS.get(type(item), ())]
+        stack.extend(p for p in reversed(parts) if p is not None)
+    return found
+
+
+def _subexpressions(expr: ir.Expr) -> list[ir.Expr]:
+    """The operands of an expression, and the values and conditions of a list's items."""
+    if isinstance(expr, ir.ListOp):
+        return [e for i in expr.items for e in (i.when, i.expr) if e is not None]
+    if isinstance(expr, ir.IfThenElse):
+        return [expr.condition, expr.then, expr.otherwise]
+    if isinstance(expr, (ir.Binary, ir.Compare)):
+        return [expr.left, expr.right]
+    if isinstance(expr, ir.Shift):
+        return [expr.amount, expr.base]
+    if isinstance(expr, (ir.Not, ir.Negate, ir.IsGiven)):
+        return [expr.operand]
+    if isinstance(expr, ir.Duration):
+        return [expr.amount]
+    if isinstance(expr, ir.CloseOfBusiness):
+        return [expr.day]
+    if isinstance(expr, ir.Call):
+        return list(expr.args)
+    return []
+
+
+def _too_tall(expr: ir.Expr) -> tuple[ir.Expr, int] | None:
+    """Where `expr` is deeper than _MAX_DEPTH: the first node (in source order) past the
+    limit, or the chain of one operator it lies in (`a - b - c ...`) when the chain is what
+    makes it so deep, with the chain's operand count (0 for a node); None when `expr` is
+    not that tall."""
+    # (node, its depth, its chain family, the top of the chain it is in, and how far down)
+    root = _CHAIN_FAMILY.get(expr.op) if isinstance(expr, ir.Binary) else None
+    stack: list[tuple[ir.Expr, int, str | None, ir.Expr, int]] = [(expr, 1, root, expr, 0)]
+    while stack:
+        node, depth, family, top, run = stack.pop()
+        if depth > _MAX_DEPTH:
+            if run <= _BALANCE_FROM:
+                return node, 0
+            length, operand = 1, top
+            while isinstance(operand, ir.Binary) and _CHAIN_FAMILY.get(operand.op) == family:
+                operand, length = operand.left, length + 1
+            return top, length
+        for index, child in reversed(list(enumerate(_subexpressions(node)))):
+            own = _CHAIN_FAMILY.get(child.op) if isinstance(child, ir.Binary) else None
+            if index == 0 and own is not None and own == family:
+                stack.append((child, depth + 1, own, top, run + 1))  # the chain goes on
+            else:
+                stack.append((child, depth + 1, own, child, 0))
+    return None
+
+
+def _balanced(op: str, operands: list[ir.Expr], chain: ir.Expr) -> ir.Expr:
+    """The operands of `chain` (a left-nested chain of the associative `op`, checked),
+    regrouped into a balanced tree of the same value; `chain` itself when regrouping could
+    change the value or its type (a date plus durations). A chain with an error (reported
+    already) is regrouped too: nothing is generated from it, and later passes meet a
+    shallow tree."""
+    kinds = {(o.type or T.ERROR).kind for o in operands} - {"error"}
+    currencies = {(o.type or T.ERROR).currency for o in operands} - {None}
+    if op == "+":
+        regroup = ((chain.type or T.ERROR).kind == "error" or kinds <= T.NUMERIC
+                   or kinds == {"money"} and len(currencies) <= 1
+                   or len(kinds) == 1 and kinds <= T.DURATIONS)
+    else:
+        regroup = op in ("and", "or")  # operands that are not true or false are reported
+    if not regroup:
+        return chain
+    level = list(operands)
+    while len(level) > 1:
+        pairs: list[ir.Expr] = []
+        for i in range(0, len(level) - 1, 2):
+            left, right = level[i], level[i + 1]
+            if op in ("and", "or"):
+                type_: T.Type | None = T.BOOL
+            else:
+                type_ = T.arithmetic(op, left.type or T.ERROR, right.type or T.ERROR)
+            span = Span(left.span.file, left.span.line, left.span.column,
+                        right.span.end_line, right.span.end_column)
+            pairs.append(ir.Binary(op, left, right, span=span, type=type_ or T.ERROR))
+        if len(level) % 2:
+            pairs.append(level[-1])
+        level = pairs
+    return ir.evolve(level[0], span=chain.span)
 
 
 def union_of_facts(versions: Sequence[CheckedProgram]) -> dict[str, ir.Fact]:

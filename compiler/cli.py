@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from . import __version__, api, codegen, formatter, ir, lsp, semdiff, summarize,
 from . import types as T
 from .diagnostics import Diagnostic
 from .schema import facts_schema
-from .source import SourceFile
+from .source import ReadError, SourceFile
 
 EXIT_OK, EXIT_ERRORS, EXIT_INTERNAL = 0, 1, 2
 
@@ -40,7 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERRORS
     try:
         return int(args.run(args))
-    except UserError as error:
+    except (UserError, ReadError) as error:
+        # A file refused on the way (a device, a pipe, too large), wherever it was read.
         print(f"clausec: error: {error}", file=sys.stderr)
         return EXIT_ERRORS
     except KeyboardInterrupt:
@@ -150,6 +152,8 @@ def _iso_date(text: str) -> date:
 def _read(path: str) -> SourceFile:
     try:
         return SourceFile.read(path)
+    except ReadError as error:
+        raise UserError(str(error)) from None
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -259,22 +263,91 @@ def _compile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# A facts file is an object of plain values: it nests a level or two, and its numbers are
+# amounts and counts. Beyond these bounds the JSON reader itself would fail (Python's
+# parser recurses once per level; int() refuses more than 4,300 digits).
+MAX_FACTS_NESTING = 64
+MAX_NUMBER_DIGITS = 100  # as for a number in a clause file
+# Strings (skipped), brackets and numbers of a JSON text.
+_JSON_PARTS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[{]|[\]}]'
+                         r"|-?[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?")
+
+
 def _load_facts(path: str | None) -> dict[str, Any]:
     if path is None:
         return {}
     source = _read(path)
+    _check_json_limits(source)
     try:
         data = json.loads(source.text, parse_float=Decimal)
     except json.JSONDecodeError as error:
-        line = source.line_text(error.lineno)
-        raise UserError(f"{path}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}\n"
-                        f"  {line}\n  {' ' * (error.colno - 1)}^") from None
+        raise UserError(_json_problem(source, error.lineno, error.colno,
+                                      f"invalid JSON: {error.msg}")) from None
+    except (RecursionError, ValueError) as error:  # beyond what _check_json_limits sees
+        raise UserError(f"{path}: cannot read the facts: {error}") from None
     if not isinstance(data, dict):
         raise UserError(f"{path}: the facts must be a JSON object {{\"fact\": value, ...}}")
     return data
 
 
+def _check_json_limits(source: SourceFile) -> None:
+    """Refuse, with where, JSON nested deeper than MAX_FACTS_NESTING or with a whole
+    number of more than MAX_NUMBER_DIGITS digits, before the JSON reader meets them."""
+    text = source.text
+    depth = 0
+    for match in _JSON_PARTS.finditer(text):
+        at = match.start()
+        first = text[at]
+        if first == '"':
+            continue
+        if first in "[{":
+            depth += 1
+            if depth > MAX_FACTS_NESTING:
+                problem = f"the facts nest more than {MAX_FACTS_NESTING} levels deep"
+                hint = "give each fact a plain value: true, 42, \"$1,800,000\", \"2004-03-31\""
+            else:
+                continue
+        elif first in "]}":
+            depth = max(0, depth - 1)
+            continue
+        else:
+            number = match.group()
+            digits = len(number.lstrip("-"))
+            if any(c in number for c in ".eE") or digits <= MAX_NUMBER_DIGITS:
+                continue
+            problem = f"a number of {digits} digits is too long"
+            hint = f"numbers may have at most {MAX_NUMBER_DIGITS} digits"
+        line = text.count("\n", 0, at) + 1
+        column = at - text.rfind("\n", 0, at)
+        raise UserError(_json_problem(source, line, column, problem, hint))
+
+
+def _json_problem(source: SourceFile, line: int, column: int, problem: str,
+                  hint: str | None = None) -> str:
+    """`file:line:col: problem`, the line (a window of it, when long) with a caret."""
+    text = source.line_text(line)
+    start = max(0, column - 1 - 60)
+    shown = text[start:start + 120]
+    prefix = "..." if start else ""
+    suffix = "..." if start + 120 < len(text) else ""
+    caret = " " * (len(prefix) + column - 1 - start) + "^"
+    out = f"{source.name}:{line}:{column}: {problem}\n  {prefix}{shown}{suffix}\n  {caret}"
+    return out + (f"\n  hint: {hint}" if hint else "")
+
+
 def _eval(args: argparse.Namespace) -> int:
+    try:
+        return _evaluate(args)
+    except RecursionError:
+        # The compiled module calls a term inside the one it defines, and explains it
+        # inside that one's explanation: a chain of terms of the length check allows
+        # fits Python's stack, unless the caller already stands deep in it.
+        doing = "explain" if args.explain else "evaluate"
+        raise UserError(f"{args.name}: defined through too long a chain of terms to {doing} "
+                        "here") from None
+
+
+def _evaluate(args: argparse.Namespace) -> int:
     result = _analyse(args.file)
     assert result.versions is not None
     module = api.module_from_source(api.generate(result), result.source.name)

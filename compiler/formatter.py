@@ -40,7 +40,7 @@ from lark import Token, Tree
 from lark.exceptions import UnexpectedInput
 
 from .diagnostics import CompileError, Diagnostics
-from .source import SourceFile
+from .source import ReadError, SourceFile, read_bytes
 
 MAX_WIDTH = 100
 BLOCK_INDENT = 2
@@ -75,6 +75,7 @@ def format_text(text: str, file: str = "<input>") -> str:
         tree = _lark().parse(text)
     except UnexpectedInput:
         raise _syntax_error(text, file) from None
+    _check_nesting(tree, text, file)
     tokens = sorted(_tokens(tree), key=lambda t: t.start_pos or 0)
     gaps, final = _gaps(text, tokens)
     printer = _Printer()
@@ -96,12 +97,27 @@ def _syntax_error(text: str, file: str) -> CompileError:
     return CompileError(diagnostics.sorted(), {file: source})
 
 
+def _check_nesting(tree: Tree[Token], text: str, file: str) -> None:
+    """Refuse, as `clausec check` does, an expression nested deeper than the compiler
+    takes: the printer follows the nesting of the tree, which is then bounded."""
+    from . import parser
+
+    source = SourceFile(file, text)
+    diagnostics = Diagnostics()
+    parser.limit_nesting([tree], source, diagnostics)
+    if diagnostics.has_errors:
+        raise CompileError(diagnostics.sorted(), {file: source})
+
+
 def _tokens(tree: Tree[Token]) -> Iterator[Token]:
-    for child in tree.children:
-        if isinstance(child, Token):
-            yield child
-        elif isinstance(child, Tree):
-            yield from _tokens(child)
+    """The tokens of a tree, left to right (with a stack: a chain is as deep as long)."""
+    stack: list[Tree[Token] | Token | None] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Token):
+            yield node
+        elif isinstance(node, Tree):
+            stack.extend(reversed(node.children))
 
 
 # -------------------------------------------------------------- comments and gaps
@@ -233,6 +249,7 @@ _WORD_OPS = {"at_least", "at_most", "more_than", "less_than", "before", "after",
              "on_or_before", "on_or_after", "is_not", "is_equal"}
 # Binary expressions: a line may break before the operator or after it.
 _BINARY = {"compare", "compare_words", "after_", "before_", "mul", "div", "pow_"}
+_PRODUCTS = {"mul", "div"}  # a chain of them nests to the left
 _GLUE_BEFORE = {",", ";", ")", "]", ":", "."}
 _LABEL = re.compile(r"\((?:[ivxlc]{1,6}|[a-z]{1,2}|[A-Z]|[0-9]{1,2})\)")
 
@@ -511,9 +528,23 @@ class _Printer:
                 self.emit(child)
 
     def binary(self, node: Tree[Token]) -> None:
+        # `a * b / c * ...` nests to the left as long as it is: each operator and right
+        # operand is printed in a loop, as the recursion into the left operand would.
+        spine = [node]
+        while spine[-1].data in _PRODUCTS and isinstance(spine[-1].children[0], Tree) and \
+                spine[-1].children[0].data in _PRODUCTS:
+            spine.append(spine[-1].children[0])
         first = len(self.pieces)
-        left, *rest = node.children
-        self.expr(left)
+        saved = self.ctx, self.can_break
+        self.expr(spine[-1].children[0])
+        for level in reversed(spine):
+            self.ctx, self.can_break = saved
+            self._binary_rest(level, first)
+
+    def _binary_rest(self, node: Tree[Token], first: int) -> None:
+        """The operator and right operand of a binary expression whose left operand is
+        printed from piece `first` on."""
+        rest = node.children[1:]
         self._continue_from(first)
         for j, child in enumerate(rest):
             start = len(self.pieces)
@@ -642,15 +673,20 @@ class _Printer:
             self.chains.append(_Chain(first, len(self.pieces) - 1, [when]))
 
 
-def _flatten(node: Tree[Token]) -> Iterator[Tree[Token] | Token]:
+def _flatten(node: Tree[Token]) -> list[Tree[Token] | Token]:
     """The operands and operators of a chain: `a and b and c` is one chain, not two."""
     family = _CHAINS.get(node.data)
-    for child in node.children:
-        if isinstance(child, Tree) and family and _CHAINS.get(child.data) == family \
-                and child is node.children[0]:
-            yield from _flatten(child)
-        elif child is not None:
-            yield child
+    spine = [node]
+    while family is not None:
+        left = spine[-1].children[0]
+        if not (isinstance(left, Tree) and _CHAINS.get(left.data) == family):
+            break
+        spine.append(left)
+    out: list[Tree[Token] | Token] = []
+    for level in reversed(spine):
+        children = level.children[1:] if level is not spine[-1] else level.children
+        out.extend(child for child in children if child is not None)
+    return out
 
 
 def _multiline(open_: Token, close: Token) -> bool:
@@ -841,7 +877,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "fmt", help="lay out clause files in the canonical style",
         description="Rewrite clause files in the canonical layout (indentation, spacing, "
         "lists, comments kept). The compiled module never changes: names, numbers, "
-        "strings and text blocks are kept byte for byte. Files with syntax errors are "
+        "strings and text blocks are kept byte for byte. Files with syntax errors (or "
+        "expressions nested too deeply to compile) are "
         "reported and left untouched.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="clause files or folders")
     p.add_argument("--check", action="store_true",
@@ -875,11 +912,15 @@ def _run(args: argparse.Namespace) -> int:
     changed, failed, unchanged = 0, 0, 0
     for path in _files(args.paths):
         try:
-            raw = path.read_bytes()
+            raw = read_bytes(path)
             original = raw.decode("utf-8")
         except UnicodeDecodeError as error:
             print(f"{path}: not UTF-8 text (byte {error.start}); left untouched",
                   file=sys.stderr)
+            failed += 1
+            continue
+        except ReadError as error:
+            print(f"{error}; left untouched", file=sys.stderr)
             failed += 1
             continue
         except OSError as error:
@@ -890,7 +931,7 @@ def _run(args: argparse.Namespace) -> int:
             for diagnostic in error.diagnostics:
                 print(diagnostic.render(error.sources), file=sys.stderr)
                 print(file=sys.stderr)
-            print(f"{path}: not formatted (syntax errors)", file=sys.stderr)
+            print(f"{path}: not formatted (errors above)", file=sys.stderr)
             failed += 1
             continue
         if formatted == original:

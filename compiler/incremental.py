@@ -123,7 +123,8 @@ class FileFront:
                             parser._trees(start))
 
 
-_LONG_STRING = re.compile(r'"""(?:.|\n)*?(?:"""|\Z)')
+# One character repeated, not a group per character: see parser._LONG_STRING.
+_LONG_STRING = re.compile(r'""".*?(?:"""|\Z)', re.DOTALL)
 _LINE_START_WORD = re.compile(r"^([A-Za-z_]+)\b", re.MULTILINE)
 
 
@@ -160,6 +161,8 @@ def _starts_chunk(word: str) -> bool:
 def _transformed(file: str, start_line: int, text: str,
                  trees: list[lark.Tree[Token]]) -> Chunk:
     notes = Diagnostics()
+    # As parser.parse does for the whole file; padded so that positions are the file's.
+    parser.limit_nesting(trees, SourceFile(file, "\n" * (start_line - 1) + text), notes)
     to_ir = transform.ToIR(file, notes)
     nodes = tuple(to_ir.transform(tree) for tree in trees)
     return Chunk(start_line, text, tuple(trees), nodes, tuple(notes.items), None)

@@ -4,13 +4,18 @@ The grammar lives in `grammar/clause.lark`. Lark's LALR parser stops at the firs
 error, so on failure the file is cut into top-level chunks (a line that starts at
 column 0 with a declaration keyword starts a chunk) and each chunk is parsed on its
 own: one bad section does not hide the errors of the next one.
+
+An expression that nests deeper than MAX_NESTING is reported here and cut from the tree
+(`limit_nesting`), so that no later pass meets a tree deeper than that.
 """
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import itertools
 import re
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -87,7 +92,7 @@ def parse(source: SourceFile, diagnostics: Diagnostics) -> list[lark.Tree[Token]
     """
     parser = lark_parser()
     try:
-        return _trees(parser.parse(source.text))
+        return limit_nesting(_trees(parser.parse(source.text)), source, diagnostics)
     except UnexpectedInput:
         pass
     trees: list[lark.Tree[Token]] = []
@@ -99,14 +104,135 @@ def parse(source: SourceFile, diagnostics: Diagnostics) -> list[lark.Tree[Token]
         except UnexpectedInput as error:
             next_line = chunks[i + 1][0] if i + 1 < len(chunks) else None
             _report(source, error, diagnostics, next_line)
-    return trees
+    return limit_nesting(trees, source, diagnostics)
 
 
 def _trees(start: lark.Tree[Token]) -> list[lark.Tree[Token]]:
     return [c for c in start.children if isinstance(c, lark.Tree)]
 
 
-_LONG_STRING = re.compile(r'"""(?:.|\n)*?(?:"""|\Z)')
+# ---------------------------------------------------------------- nesting
+
+# How deeply an expression may nest as the contract writes it: an operand in parentheses,
+# a list in a list, `not`, `-`, an `if` in an `if`, the arguments of a call. A chain of
+# one operator, however long (`a + b - c + ...`, `x and y and ...`), is one level, as a
+# contract's list of fees is. Real contracts nest a handful of levels; the bound keeps
+# every pass, and the Python generated from it, far from any recursion limit.
+MAX_NESTING = 20
+
+# The rules of expressions, as both this parser and the formatter's (which keeps every
+# token, so that parentheses are `atom` nodes) name them.
+EXPRESSION_RULES = frozenset({
+    "if_then_else", "unless", "or_", "and_", "not_", "compare", "compare_words",
+    "is_given", "is_not_given", "after_", "before_", "add", "sub", "mul", "div", "pow_",
+    "neg", "days", "business_days", "call", "list_op", "close_of_business", "atom",
+})
+# A left operand of one of these families continues its parent's chain.
+CHAIN_FAMILIES = {"add": "sum", "sub": "sum", "mul": "product", "div": "product",
+                  "and_": "and", "or_": "or"}
+# Parentheses around an operand add nothing to evaluate, so nothing to nest: `((x))` is x.
+_NOT_A_LEVEL = frozenset({"atom"})
+TOO_DEEP = "too_deep"  # the rule that stands for a cut subtree
+
+
+def too_deep(tree: lark.Tree[Token]
+             ) -> Iterator[tuple[lark.Tree[Token], lark.Tree[Token]]]:
+    """The expression nodes of `tree` that nest deeper than MAX_NESTING: the outermost
+    of each such subtree, in source order, with the declaration that holds it. Without
+    recursion: a tree may be as deep as the input is long."""
+    # (node, its depth, the chain family its first operand continues, its declaration)
+    stack: list[tuple[lark.Tree[Token], int, str | None, lark.Tree[Token]]] = [
+        (tree, 0, None, tree)]
+    while stack:
+        node, depth, family, owner = stack.pop()
+        if depth > MAX_NESTING:
+            yield node, owner
+            continue
+        if depth == 0:
+            owner = node  # outside any expression
+        parenthesised = node.data in _NOT_A_LEVEL
+        for index in range(len(node.children) - 1, -1, -1):
+            child = node.children[index]
+            if not isinstance(child, lark.Tree):
+                continue
+            first = index == 0 or parenthesised
+            child_family = CHAIN_FAMILIES.get(child.data)
+            if child.data not in EXPRESSION_RULES:
+                stack.append((child, depth, None, owner))
+            elif child.data in _NOT_A_LEVEL:
+                # `(a + b) + c` is the chain a + b + c: the parentheses are transparent.
+                stack.append((child, depth, family if first else None, owner))
+            elif first and family is not None and child_family == family:
+                stack.append((child, depth, child_family, owner))  # the chain goes on
+            else:
+                stack.append((child, depth + 1, child_family, owner))
+
+
+def nesting_error(source: SourceFile, node: lark.Tree[Token],
+                  diagnostics: Diagnostics) -> None:
+    """Report an expression nested deeper than MAX_NESTING, where the limit is passed."""
+    meta = node.meta
+    known = not getattr(meta, "empty", True)
+    line, column = (meta.line, meta.column) if known else (1, 1)
+    diagnostics.error(
+        source.span(line, column),
+        f"this expression nests more than {MAX_NESTING} levels deep",
+        "give the inner parts names of their own (define ...) and use those",
+        code="syntax")  # a part of the file is cut, as a syntax error cuts one
+
+
+def limit_nesting(trees: list[lark.Tree[Token]], source: SourceFile,
+                  diagnostics: Diagnostics) -> list[lark.Tree[Token]]:
+    """Report every expression that nests deeper than MAX_NESTING (once per declaration),
+    and parentheses nested deeper than that, and cut such expressions from the trees:
+    what is left is shallow enough for every later pass."""
+    reported: list[lark.Tree[Token]] = []
+    for tree in trees:
+        for node, owner in list(too_deep(tree)):
+            if not reported or reported[-1] is not owner:
+                reported.append(owner)
+                nesting_error(source, node, diagnostics)
+            # Cut in place, so that the rest of the declaration is still checked.
+            node.data = TOO_DEEP
+            node.children = []
+    spans = [(o.meta.line, o.meta.column, o.meta.end_line, o.meta.end_column)
+             for o in reported if not getattr(o.meta, "empty", True)]
+    for line, column in deep_parentheses(source.text):
+        if not any((a, b) <= (line, column) < (c, d) for a, b, c, d in spans):
+            diagnostics.error(
+                source.span(line, column),
+                f"parentheses nest more than {MAX_NESTING} deep here",
+                "give the inner parts names of their own (define ...) and use those",
+                code="syntax")
+    return trees
+
+
+# What the parentheses of a file are not counted in: text blocks, strings, comments.
+_SKIPPED_OR_PAREN = re.compile(
+    r'""".*?(?:"""|\Z)|"[^"\\\n]*(?:\\.[^"\\\n]*)*"?|#[^\n]*|[()]', re.DOTALL)
+
+
+def deep_parentheses(text: str) -> list[tuple[int, int]]:
+    """Where parentheses first nest deeper than MAX_NESTING, (line, column) of each such
+    opening parenthesis: whatever they hold (redundant parentheses around an operand are
+    no level of the tree), a formatter would print them one inside the other."""
+    found: list[int] = []
+    depth = 0
+    for match in _SKIPPED_OR_PAREN.finditer(text):
+        at = match.start()
+        token = text[at] if match.end() == at + 1 else ""  # not a copy of a text block
+        if token == "(":
+            depth += 1
+            if depth == MAX_NESTING + 1:
+                found.append(match.start())
+        elif token == ")":
+            depth = max(0, depth - 1)
+    return [(text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)) for at in found]
+
+
+# DOTALL and one character repeated: a group repeated per character (`(?:.|\n)*?`) costs
+# the regular expression engine memory for every character of a long text block.
+_LONG_STRING = re.compile(r'""".*?(?:"""|\Z)', re.DOTALL)
 _LINE_START_WORD = re.compile(r"^([A-Za-z_]+)\b", re.MULTILINE)
 
 
@@ -115,9 +241,11 @@ def _chunks(text: str) -> list[tuple[int, str]]:
     declaration keyword, or with a word close to one (a misspelt keyword), outside text
     blocks."""
     strings = [(m.start(), m.end()) for m in _LONG_STRING.finditer(text)]
+    string_starts = [a for a, _ in strings]
 
     def in_string(pos: int) -> bool:
-        return any(a < pos < b for a, b in strings)
+        i = bisect.bisect_left(string_starts, pos) - 1  # the last string starting before
+        return i >= 0 and pos < strings[i][1]
 
     starts = []
     for match in _LINE_START_WORD.finditer(text):
@@ -130,10 +258,13 @@ def _chunks(text: str) -> list[tuple[int, str]]:
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
     bounds = starts + [len(text)]
-    return [
-        (text.count("\n", 0, a) + 1, text[a:b]) for a, b in itertools.pairwise(bounds)
-        if text[a:b]
-    ]
+    out = []
+    line = 1
+    for a, b in itertools.pairwise(bounds):
+        if text[a:b]:
+            out.append((line, text[a:b]))
+        line += text.count("\n", a, b)
+    return out
 
 
 def _describe(terminal: str) -> str:

@@ -23,12 +23,19 @@ _HAS_TESTS = re.compile(rb'^[ \t]*test[ \t]+"', re.MULTILINE)
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if file_path.suffix != ".clause":
         return None
+    from .source import ReadError, read_bytes
+
     try:
-        data = file_path.read_bytes()
+        data = read_bytes(file_path)
+    except ReadError as error:
+        if error.kind == "not_regular":
+            return None  # a pipe or a device holds no tests to collect
+        data = b""  # too large: collected, so that the reason is reported
     except OSError:
         return None
-    if not _HAS_TESTS.search(data):
-        return None
+    else:
+        if not _HAS_TESTS.search(data):
+            return None
     file: ClauseFile = ClauseFile.from_parent(parent, path=file_path)
     return file
 
@@ -54,10 +61,15 @@ class ClauseFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         from . import testing  # here: unrelated projects never import clausec
+        from .source import ReadError, read_bytes
 
-        # The file's folder, for its agreement and that agreement's amendments.
-        siblings = sorted(self.path.parent.glob("*.clause"))
-        found = testing.discover(siblings)
+        try:
+            read_bytes(self.path)  # one too large to read says so, not "no tests"
+            # The file's folder, for its agreement and that agreement's amendments.
+            siblings = sorted(self.path.parent.glob("*.clause"))
+            found = testing.discover(siblings)
+        except ReadError as error:
+            raise ClauseCollectError(str(error)) from None
         own = [d for d in found.diagnostics if Path(d.span.file) == self.path]
         if own:
             raise ClauseCollectError(_render(own, found.sources))
@@ -67,7 +79,10 @@ class ClauseFile(pytest.File):
         suite = testing.Suite(suite.agreement, suite.amendments, (self.path,))
         key = (suite.agreement, suite.amendments)
         result, module = _COMPILED.get(key, (None, None))
-        prepared = testing.prepare(suite, result, module=module)
+        try:
+            prepared = testing.prepare(suite, result, module=module)
+        except ReadError as error:
+            raise ClauseCollectError(str(error)) from None
         if prepared.result is not None and prepared.module is not None:
             _COMPILED[key] = (prepared.result, prepared.module)
         if not prepared.ok:

@@ -32,11 +32,16 @@ from . import api, ir, parser, transform
 from . import types as T
 from .check import CheckedProgram
 from .diagnostics import Diagnostic, Diagnostics, did_you_mean
-from .source import SourceFile
+from .source import ReadError, SourceFile, read_text
 
 # The errors a test may expect (`expect NAME raises ERROR`), most general last.
 ERROR_NAMES = ("MissingFactError", "NoValueError", "ConflictError", "NotInForceError",
                "FactError", "ClauseRuntimeError", "ClauseError")
+
+
+class TooDeepError(Exception):
+    """A value whose evaluation needs more nested calls than Python's stack has room for."""
+
 
 # A cheap look for test blocks, before parsing anything.
 HAS_TESTS = re.compile(r'^\s*test\s+"', re.MULTILINE)
@@ -72,7 +77,9 @@ def _clause_files(paths: Iterable[str | Path]) -> list[Path]:
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
+        return read_text(path)
+    except ReadError:
+        raise  # a device, a pipe or a huge file among the paths: say so, not "no tests"
     except OSError:
         return ""
 
@@ -550,6 +557,11 @@ def _expect(module: Any, version: Any, checked: CheckedProgram,
                 value = getattr(value, probe.field)
         except module.ClauseError as raised:
             error = raised
+        except RecursionError:
+            # The compiled module calls each term of a chain inside the next: a failure of
+            # this test, said in words, rather than a traceback of the whole run.
+            error = TooDeepError(f"'{probe.name}' is defined through too long a chain of "
+                                 "terms to evaluate here")
     kind, currency = _kind(probe, checked)
     if expectation.error is not None:
         return _expect_error(module, expectation, value, error, kind, currency, version,

@@ -1,6 +1,7 @@
 """Pass 2: parse tree to IR.
 
-A Lark `Transformer` turns each rule into the IR node of the same name (ir.py).
+`ToIR` turns each rule into the IR node of the same name (ir.py), bottom up and without
+recursion: a chain of one operator (`a + b + ... + z`) is as deep a tree as it is long.
 Literal values are decoded here (dates, amounts, percentages), and literals that do
 not mean anything (February 30th, an unknown time zone) are reported here.
 """
@@ -8,6 +9,7 @@ not mean anything (February 30th, an unknown time zone) are reported here.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -15,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 import lark
-from lark import Token, Transformer, v_args
+from lark import Token
 
 from . import ir
 from . import types as T
@@ -59,17 +61,44 @@ def _token_span(file: str, token: Token) -> Span:
 def _unquote(token: Token) -> str:
     text = str(token)
     if text.startswith('"""'):
-        return _dedent(text[3:-3])
+        return _dedent(text, 3, len(text) - 3)
     body = text[1:-1]
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
 
 
-def _dedent(text: str) -> str:
-    """Contract text blocks are indented to sit inside sections; store them flush left."""
-    lines = text.strip("\n").split("\n")
-    indents = [len(line) - len(line.lstrip()) for line in lines if line.strip()]
-    cut = min(indents, default=0)
-    return "\n".join(line[cut:].rstrip() for line in lines).strip()
+def _dedent(text: str, start: int = 0, end: int | None = None) -> str:
+    """Contract text blocks are indented to sit inside sections; store them flush left.
+
+    `text[start:end]`, read a line at a time and joined a batch of lines at a time: a text
+    block may be megabytes long, and a list of all its lines would take several times its
+    size."""
+    end = len(text) if end is None else end
+    while start < end and text[start] == "\n":
+        start += 1
+    while end > start and text[end - 1] == "\n":
+        end -= 1
+    cut = min((len(line) - len(line.lstrip()) for line in _lines(text, start, end)
+               if line.strip()), default=0)
+    batches: list[str] = []
+    batch: list[str] = []
+    for line in _lines(text, start, end):
+        batch.append(line[cut:].rstrip())
+        if len(batch) == 1024:
+            batches.append("\n".join(batch))
+            batch = []
+    batches.append("\n".join(batch))
+    return "\n".join(batches).strip()
+
+
+def _lines(text: str, start: int, end: int) -> Iterator[str]:
+    """The lines of `text[start:end]`, as splitting it at each newline gives them."""
+    while True:
+        newline = text.find("\n", start, end)
+        if newline < 0:
+            yield text[start:end]
+            return
+        yield text[start:newline]
+        start = newline + 1
 
 
 @attrs.frozen
@@ -111,12 +140,41 @@ class _TestsFor:
     span: Span
 
 
-@v_args(meta=True)
-class ToIR(Transformer[Token, Any]):
+class ToIR:
+    """One method per rule, called with the rule's position and its children's IR (or
+    tokens), as a Lark Transformer with `v_args(meta=True)` calls them."""
+
     def __init__(self, file: str, diagnostics: Diagnostics):
-        super().__init__()
         self.file = file
         self.diagnostics = diagnostics
+
+    def transform(self, tree: Any) -> Any:
+        """The IR of a parse tree, built bottom up with a stack of its own. Anything that
+        is not a tree (a token, an absent optional part, IR already) is itself."""
+        if not isinstance(tree, lark.Tree):
+            return tree
+        done: list[Any] = []  # the results of the children of the nodes on the stack
+        stack: list[tuple[lark.Tree[Token], bool]] = [(tree, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if not expanded:
+                stack.append((node, True))
+                stack.extend((c, False) for c in reversed(node.children)
+                             if isinstance(c, lark.Tree))
+                continue
+            children: list[Any] = []
+            trees = sum(isinstance(c, lark.Tree) for c in node.children)
+            built = iter(done[len(done) - trees:]) if trees else iter(())
+            for child in node.children:
+                children.append(next(built) if isinstance(child, lark.Tree) else child)
+            if trees:
+                del done[len(done) - trees:]
+            method = getattr(self, str(node.data), None)
+            if callable(method) and not str(node.data).startswith("_"):
+                done.append(method(node.meta, children))
+            else:
+                done.append(self.__default__(node.data, children, node.meta))
+        return done[0]
 
     def span(self, meta: Any) -> Span:
         return _span(self.file, meta)
@@ -149,7 +207,10 @@ class ToIR(Transformer[Token, Any]):
 
     def percent(self, meta: Any, children: list[Token]) -> ir.Literal:
         text = str(children[0])
-        value = Decimal(text.rstrip("%").strip()) / 100
+        # Moving the exponent, not dividing: a division would round in the default
+        # 28-digit context, and a percent literal is exact however many digits it has.
+        sign, digits, exponent = Decimal(text.rstrip("%").strip()).as_tuple()
+        value = Decimal((sign, digits, int(exponent) - 2))
         return ir.Literal(value, text.replace(" ", ""), span=self.span(meta), type=T.PERCENT)
 
     def money(self, meta: Any, children: list[Token]) -> ir.Literal:
@@ -216,6 +277,11 @@ class ToIR(Transformer[Token, Any]):
         return zone
 
     # ---------------------------------------------------------- expressions
+
+    def too_deep(self, meta: Any, _: list[Any]) -> ir.Literal:
+        """A subtree cut for nesting too deeply (reported by the parser): a value of no
+        type, which no later check complains about again."""
+        return ir.Literal(0, "", span=self.span(meta), type=T.ERROR)
 
     def name(self, meta: Any, children: list[Token]) -> ir.Name:
         return ir.Name(str(children[0]), span=self.span(meta))

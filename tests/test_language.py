@@ -1413,9 +1413,10 @@ def test_results_do_not_depend_on_the_callers_decimal_context(tmp_path, compile_
         assert m.revenue_limitation(facts, 2008) == Decimal("13354691.40625")
         assert m.per_share(facts) == Decimal(600000)
         third = m.per_share(m.Facts(deposit="0", shares=7))
-    # "Division is exact to 28 significant digits", whatever the caller's context says.
-    assert third == Decimal(1800000) / Decimal(7)
-    assert len(third.as_tuple().digits) == 28
+    # A quotient that does not terminate keeps its whole-number part and 28 digits after
+    # it, whatever the caller's context says.
+    assert third == Decimal("257142.8571428571428571428571428571")
+    assert len(third.as_tuple().digits) == 6 + 28
 
 
 def test_parameter_named_value_is_explained_with_its_argument(tmp_path, compile_text):
