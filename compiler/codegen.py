@@ -34,7 +34,7 @@ from . import types as T
 from .check import CheckedProgram, union_of_facts
 from .consolidate import Version, long_date
 from .runtime import _printable
-from .runtime_eval import _EMAX, _EMIN, _EXACT
+from .runtime_eval import _EXACT
 from .source import SourceFile, Span, snippet
 
 _HERE = Path(__file__).resolve().parent
@@ -742,16 +742,16 @@ class _Generator:
         context could round differently from the module's own, the call is made again in
         the module's context (cheaper than a context method for every operation)."""
         if self.decimal_ops:
-            # Inline, not a helper call: this runs on every evaluation.
-            # Every setting that changes a result or raises: precision and rounding, the
-            # exponent limits, clamping and the traps (a caller that does not trap Inexact
-            # would round silently, one with a smaller Emax overflow early).
-            yield ("    if ((_c := getcontext()).prec != MAX_PREC or _c.rounding != "
-                   f"ROUND_HALF_EVEN or _c.Emax != {_EMAX}")
-            yield (f"            or _c.Emin != {_EMIN} or _c.clamp or "
-                   "_c.traps != _EXACT.traps):")
-            yield "        with localcontext(_EXACT):  # the caller's context would round"
+            # Inline, not a helper call: this runs on every evaluation. The module's own
+            # context is made the thread's for the call, and back after it; a call made
+            # from inside another (the context is already _EXACT) skips the switch.
+            # setcontext, not localcontext: no copy of the context on every call.
+            yield "    if (_c := getcontext()) is not _EXACT:  # the caller's context would round"
+            yield "        setcontext(_EXACT)"
+            yield "        try:"
             yield f"            return {call}"
+            yield "        finally:"
+            yield "            setcontext(_c)"
         self.decimal_ops = False
         yield "    try:"
         yield from ("        " + line for line in body)

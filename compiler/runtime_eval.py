@@ -27,6 +27,7 @@ from decimal import (
     Underflow,
     getcontext,  # noqa: F401 - generated functions check the caller's context with it
     localcontext,
+    setcontext,  # noqa: F401 - and make the module's context the thread's for the call
 )
 from typing import Any, Final, TypeVar
 
@@ -69,10 +70,11 @@ _TRAPS: Final = (InvalidOperation, DivisionByZero, Overflow, Underflow, Subnorma
 _EXACT = Context(prec=MAX_PREC, rounding=ROUND_HALF_EVEN, Emin=_EMIN, Emax=_EMAX, clamp=0,
                  traps=list(_TRAPS))
 
-# Generated functions that do Decimal arithmetic with operators first check that the
-# caller's context has _EXACT's settings (precision, rounding, exponent limits, clamping,
-# traps), and otherwise run again inside localcontext(_EXACT): results never depend on
-# the caller's decimal settings.
+# Generated functions that do Decimal arithmetic with operators make _EXACT the thread's
+# context for the call (unless it already is: a call from inside another) and restore the
+# caller's after it: results never depend on the caller's decimal settings. One Context
+# object shared by threads is safe here: its settings are only read; the flags it
+# collects are never consulted (Inexact and the other signals trap).
 _At = tuple[str, int, int, "str | None"]
 _Thunk = Callable[[], Explanation]
 
