@@ -6,6 +6,12 @@ formatting and semantic tokens. Built on pygls; the knowledge of clause files is
 workspace.py (which files belong together, incremental analysis) and navigation.py
 (the symbol index). No request may bring the server down: every handler logs what went
 wrong and answers with an empty result.
+
+Every request is answered, whatever it holds (see `_protocol_class`): params that are not
+what the method takes get InvalidParams, saying which field and why; an unknown method
+MethodNotFound; a position past the end of its line or of the file is read as that end,
+as the protocol says. A notification that makes no sense is dropped, as the protocol
+says too. What the server keeps is bounded (workspace.py).
 """
 
 from __future__ import annotations
@@ -13,11 +19,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import inspect
+import json
 import logging
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from . import __version__, navigation, parser
 from .diagnostics import Diagnostic
@@ -77,6 +86,16 @@ def declarations_of(ws: Workspace, group: Group, key: str
 def occurrences_of(ws: Workspace, group: Group, key: str) -> list[tuple[Path, Occurrence]]:
     return [(Path(i.file), o) for i in ws.indexes(group) for o in i.occurrences
             if o.key == key]
+
+
+def clamp(text: str, line: int, character: int) -> tuple[int, int]:
+    """A position in `text`: a character past the end of its line is the end of the line
+    (as the protocol says), a line past the end of the text the end of the text."""
+    lines = text.split("\n")
+    if line >= len(lines):
+        return len(lines) - 1, len(lines[-1])
+    line = max(line, 0)
+    return line, max(0, min(character, len(lines[line])))
 
 
 def definition(ws: Workspace, path: Path, line: int, character: int
@@ -369,6 +388,259 @@ def outline(ws: Workspace, path: Path) -> tuple[Symbol, ...]:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class NotAFile(Exception):
+    """A URI that names no file (`untitled:`, `http:`...): nothing to answer about."""
+
+
+def _usable_id(value: object) -> bool:
+    # The LSP's ids are integers and strings; pygls echoes anything else (a list, a
+    # fraction) back, which no client can match to its request.
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
+def describe_params_error(error: BaseException) -> str:
+    """What is wrong with a request's params, for the editor's log: each field the
+    protocol's types refused, by its JSON path (`params.position: Position.line should be
+    in range [0:2147483647], but was -1.`)."""
+    import attrs
+    import cattrs
+
+    kinds = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+
+    def detail(exc: BaseException, type_: Any) -> str:
+        if isinstance(exc, KeyError):
+            return "required field missing"
+        if type_ in kinds:
+            return f"expected {kinds[type_]}"
+        if isinstance(type_, type) and attrs.has(type_):
+            return f"expected {type_.__name__} (an object)"
+        if isinstance(exc, ValueError) and str(exc):
+            return str(exc)  # the protocol's own words: "... should be in range ..."
+        from cattrs.v import format_exception
+        return str(format_exception(exc, type_))
+
+    if not isinstance(error, cattrs.BaseValidationError):
+        return f"{type(error).__name__}: {error}"
+    lines = []
+    for line in cattrs.transform_error(error, path="$", format_exception=detail):
+        what, _, where = line.rpartition(" @ $")
+        where = ".".join(_camel(part) for part in where.lstrip(".").split("."))
+        lines.append(f"{where or 'the message'}: {what}")
+    return "; ".join(dict.fromkeys(lines)) or str(error)
+
+
+@functools.cache
+def _protocol_class() -> type:
+    """pygls's LanguageServerProtocol, answering every request.
+
+    pygls structures a message (turns its JSON into lsprotocol's types) in the object hook
+    of `json.loads`, and an error there only reaches its reading loop, which logs it: a
+    request whose params do not structure (`null`, a position at line -1, a `tabSize` of
+    -1, a missing field) or an unknown method without params went unanswered, and after
+    `shutdown` every request did. Here the hook leaves the JSON as it is and
+    `handle_message` structures the message whole, answering what does not structure
+    with an error, as JSON-RPC and the LSP say."""
+    import attrs
+    from lsprotocol import types as lsp
+    from pygls.exceptions import (
+        JsonRpcException,
+        JsonRpcInternalError,
+        JsonRpcInvalidParams,
+        JsonRpcInvalidRequest,
+        JsonRpcMethodNotFound,
+        JsonRpcServerNotInitialized,
+    )
+    from pygls.protocol import (
+        JsonRPCNotification,
+        JsonRPCRequestMessage,
+        LanguageServerProtocol,
+        lsp_method,
+    )
+
+    class Protocol(LanguageServerProtocol):
+        def structure_message(self, data: dict[str, Any]) -> Any:
+            return data
+
+        def handle_message(self, message: Any) -> None:
+            msg_id = message.get("id") if isinstance(message, dict) else None
+            try:
+                self._dispatch(message)
+            except Exception as error:
+                # Not raised once pygls has the message: its handlers answer for
+                # themselves. Before that, the request is answered here.
+                log.exception("message not handled")
+                if isinstance(message, dict) and "method" in message and _usable_id(msg_id):
+                    self.refuse(msg_id, JsonRpcInternalError(
+                        f"{type(error).__name__}: {error}"))
+
+        def _dispatch(self, raw: Any) -> None:
+            if not isinstance(raw, dict):
+                self.refuse(None, JsonRpcInvalidRequest(
+                    f"a message is a JSON object, not {type(raw).__name__}"))
+                return
+            if "id" not in raw:
+                self._notification(raw)
+                return
+            msg_id = raw["id"]
+            if "method" not in raw:
+                if "result" in raw or "error" in raw:
+                    self._response(raw)
+                else:
+                    self.refuse(msg_id if _usable_id(msg_id) else None, JsonRpcInvalidRequest(
+                        "a request has a method, a response a result or an error"))
+                return
+            method = raw["method"]
+            refusal: JsonRpcException | None = None
+            if not _usable_id(msg_id):
+                msg_id = None
+                refusal = JsonRpcInvalidRequest("a request's id is an integer or a string")
+            elif raw.get("jsonrpc") != self.VERSION:
+                refusal = JsonRpcInvalidRequest('"jsonrpc" must be "2.0"')
+            elif not isinstance(method, str):
+                refusal = JsonRpcInvalidRequest("a request's method is a string")
+            elif self._shutdown:
+                refusal = JsonRpcInvalidRequest("the server is shutting down: only the exit "
+                                                "notification is taken")
+            elif method not in self.fm.builtin_features and method not in self.fm.features:
+                refusal = JsonRpcMethodNotFound.of(method)
+            elif self._workspace is None and method != lsp.INITIALIZE:
+                refusal = JsonRpcServerNotInitialized("the server is not initialized: send "
+                                                      "`initialize` first")
+            elif "id" not in attrs.fields_dict(message_type := self.get_message_type(method)
+                                              or JsonRPCRequestMessage):
+                # pygls would take it for the notification, and not answer
+                refusal = JsonRpcInvalidRequest(
+                    f"{method} is a notification: it is sent without an id")
+            if refusal is None:
+                try:
+                    message = self._converter.structure(raw, message_type)
+                except Exception as error:  # noqa: BLE001 - whatever the converter says
+                    refusal = JsonRpcInvalidParams(
+                        f"{method}: invalid params: {describe_params_error(error)}")
+            if refusal is not None:
+                self.refuse(msg_id, refusal)
+                return
+            super().handle_message(message)
+
+        def _notification(self, raw: dict[str, Any]) -> None:
+            method = raw.get("method")
+            if raw.get("jsonrpc") != self.VERSION or not isinstance(method, str):
+                log.warning("ignored a message that is no notification: %.200r", raw)
+                return
+            if self._workspace is None and method != lsp.EXIT:
+                log.warning("ignored %s before initialize", method)
+                return
+            try:
+                message = self._converter.structure(
+                    raw, self.get_message_type(method) or JsonRPCNotification)
+            except Exception as error:  # noqa: BLE001 - a notification is not answered
+                log.warning("ignored %s: invalid params: %s", method,
+                            describe_params_error(error))
+                return
+            super().handle_message(message)
+
+        def _response(self, raw: dict[str, Any]) -> None:
+            try:
+                message = super().structure_message(raw)
+            except JsonRpcException:
+                log.warning("ignored a response that does not read: %.200r", raw)
+                return
+            super().handle_message(message)
+
+        def refuse(self, msg_id: Any, error: JsonRpcException) -> None:
+            log.info("answered %r with error %s: %s", msg_id, error.code, error.message)
+            self._send_data({"jsonrpc": self.VERSION, "id": msg_id,
+                             "error": {"code": error.code, "message": error.message}})
+
+        def _execute_handler(self, msg_id: Any, handler: Any, callback: Any,
+                             args: Any = None, kwargs: Any = None) -> None:
+            # pygls keeps the future of a handler that is a generator (its own didOpen,
+            # didChange, didClose...) until a response is sent, and a notification has
+            # none: one future per notification, forever.
+            def done(future: Any) -> None:
+                if self._request_futures.get(msg_id) is future:
+                    del self._request_futures[msg_id]
+                callback(future)
+            super()._execute_handler(msg_id, handler, done, args, kwargs)
+
+        def _send_data(self, data: Any) -> None:
+            # As pygls sends, but an answer that does not serialise is answered with an
+            # InternalError instead of nothing.
+            if not data or self.writer is None:
+                return
+            try:
+                body = json.dumps(data, default=self._serialize_message)
+            except Exception as error:
+                log.exception("a message could not be written")
+                msg_id = data.get("id") if isinstance(data, dict) else getattr(data, "id", None)
+                is_request = (data.get("method") if isinstance(data, dict)
+                              else getattr(data, "method", None)) is not None
+                if is_request or not _usable_id(msg_id):
+                    return
+                body = json.dumps({"jsonrpc": self.VERSION, "id": msg_id, "error": {
+                    "code": JsonRpcInternalError.CODE,
+                    "message": f"the answer could not be written: {error}"}})
+            payload = body.encode(self.CHARSET)
+            header = (f"Content-Length: {len(payload)}\r\n"
+                      f"Content-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n")
+            try:
+                result = self.writer.write(header.encode(self.CHARSET) + payload)
+                if inspect.isawaitable(result):
+                    asyncio.ensure_future(result)
+            except BrokenPipeError:
+                log.exception("the client is gone")
+                raise
+            except Exception as error:
+                log.exception("a message could not be sent")
+                self._server._report_server_error(error, JsonRpcInternalError)
+
+        @lsp_method(lsp.TEXT_DOCUMENT_DID_CHANGE)
+        def lsp_text_document__did_change(self, params: lsp.DidChangeTextDocumentParams
+                                          ) -> Any:
+            # pygls raises on a change to a document that is not open (a KeyError that
+            # reaches the user); such a change is dropped.
+            if unquote(params.text_document.uri) not in self.workspace.text_documents:
+                log.warning("ignored a change to %s, which is not open",
+                            params.text_document.uri)
+                return
+            yield from super().lsp_text_document__did_change(params)
+
+    return Protocol
+
+
+def _server_class() -> type:
+    from pygls.exceptions import FeatureRequestError, JsonRpcException, JsonRpcParseError
+    from pygls.lsp.server import LanguageServer
+
+    class Server(LanguageServer):
+        def report_server_error(self, error: Exception, source: Any) -> None:
+            from lsprotocol import types as lsp
+            if source is JsonRpcException:
+                # From pygls's reading loop, which handle_message never raises to: the
+                # body is not JSON (or not UTF-8), so its id is unknown: null, as JSON-RPC
+                # says.
+                self.protocol.refuse(None, JsonRpcParseError(  # type: ignore[attr-defined]
+                    f"the message is not JSON: {type(error).__name__}: {error}"))
+                return
+            if source is FeatureRequestError:
+                return  # the request's answer says what went wrong
+            # A notification that could not be applied: logged, not shown; the user has
+            # nothing to do about it.
+            log.warning("%s: %s", getattr(source, "__name__", source), error)
+            try:
+                self.window_log_message(lsp.LogMessageParams(
+                    lsp.MessageType.Warning, f"clausec: {error}"))
+            except Exception:  # before initialize there is nowhere to log
+                log.debug("not logged to the client", exc_info=True)
+
+    return Server
+
+
 def build_server() -> Any:
     """The pygls server with every feature registered (imported here: `clausec --help`
     does not pay for pygls)."""
@@ -377,15 +649,22 @@ def build_server() -> Any:
     from pygls.lsp.server import LanguageServer
     from pygls.uris import from_fs_path, to_fs_path
 
-    server = LanguageServer("clausec", __version__,
-                            text_document_sync_kind=lsp.TextDocumentSyncKind.Full)
+    server: LanguageServer = _server_class()(
+        "clausec", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Full,
+        protocol_cls=_protocol_class())
     ws = Workspace()
     pending: set[Path] = set()
     scheduled: list[asyncio.Task[None]] = []
     published: dict[Path, set[Path]] = {}  # a group's head → files given diagnostics
 
     def path_of(uri: str) -> Path:
-        return Path(to_fs_path(uri) or uri).resolve()
+        fs_path = to_fs_path(uri) if uri.lower().startswith("file:") else None
+        if not fs_path or "\0" in fs_path:
+            raise NotAFile(uri)
+        try:
+            return Path(fs_path).resolve()
+        except (OSError, RuntimeError) as error:  # a name too long, a loop of links
+            raise NotAFile(uri) from error
 
     def uri_of(path: Path) -> str:
         return from_fs_path(str(path)) or path.as_uri()
@@ -404,6 +683,9 @@ def build_server() -> Any:
                     return fn(ls, params)
                 except JsonRpcInvalidParams:
                     raise
+                except NotAFile as error:
+                    log.info("%s: %s is not a file", fn.__name__, error)
+                    return empty() if callable(empty) else empty
                 except Exception as error:
                     log.exception("%s failed", fn.__name__)
                     ls.window_log_message(lsp.LogMessageParams(
@@ -461,33 +743,53 @@ def build_server() -> Any:
         if not scheduled:
             scheduled.append(asyncio.get_running_loop().create_task(flush()))
 
-    def sync(ls: LanguageServer, uri: str) -> Path:
+    def sync(ls: LanguageServer, uri: str) -> Path | None:
+        """The workspace takes an open document's text as typed; None if it is not open
+        (a save or a change that came without its open)."""
         path = path_of(uri)
-        ws.open(path, ls.workspace.get_text_document(uri).source)
+        document = ls.workspace.text_documents.get(unquote(uri))
+        if document is None:
+            return None
+        ws.open(path, document.source)
         return path
+
+    def where(params: Any) -> tuple[Path, int, int]:
+        """The file and position a request is about: an open document as typed, any
+        other file as it is on disk (asking about a file does not open it)."""
+        path = path_of(params.text_document.uri)
+        line, character = clamp(ws.text(path) or "", params.position.line,
+                                params.position.character)
+        return path, line, character
 
     @server.feature(lsp.INITIALIZED)
     @safe(None)
     def initialized(ls: LanguageServer, params: lsp.InitializedParams) -> None:
-        folders = ls.workspace.folders.values()
-        ws.roots = [path_of(f.uri) for f in folders]
-        if not ws.roots and ls.workspace.root_uri:
-            ws.roots = [path_of(ls.workspace.root_uri)]
+        uris = [f.uri for f in ls.workspace.folders.values()] or [ls.workspace.root_uri]
+        roots = []
+        for uri in uris:
+            try:
+                roots.append(path_of(uri or ""))
+            except NotAFile:
+                pass  # a folder the server cannot read, of a remote workspace
+        ws.roots = roots
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     @safe(None)
     def did_open(ls: LanguageServer, params: lsp.DidOpenTextDocumentParams) -> None:
-        schedule(sync(ls, params.text_document.uri))
+        if (path := sync(ls, params.text_document.uri)) is not None:
+            schedule(path)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     @safe(None)
     def did_change(ls: LanguageServer, params: lsp.DidChangeTextDocumentParams) -> None:
-        schedule(sync(ls, params.text_document.uri))
+        if (path := sync(ls, params.text_document.uri)) is not None:
+            schedule(path)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     @safe(None)
     def did_save(ls: LanguageServer, params: lsp.DidSaveTextDocumentParams) -> None:
-        schedule(sync(ls, params.text_document.uri))
+        if (path := sync(ls, params.text_document.uri)) is not None:
+            schedule(path)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     @safe(None)
@@ -496,11 +798,14 @@ def build_server() -> Any:
         ws.close(path)
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
             params.text_document.uri, []))
-        for files in published.values():
-            files.discard(path)
+        for head in list(published):
+            published[head].discard(path)
+            if not published[head]:
+                del published[head]
         # The others of its group now see the file as it is on disk.
+        members = ws.group(path).files
         for other in list(ws.documents):
-            if other in ws.group(path).files:
+            if other in members:
                 schedule(other)
                 break
 
@@ -509,8 +814,8 @@ def build_server() -> Any:
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
     @safe(None)
     def on_hover(ls: LanguageServer, params: lsp.HoverParams) -> lsp.Hover | None:
-        path = sync(ls, params.text_document.uri)
-        text = hover(ws, path, params.position.line, params.position.character)
+        path, line, character = where(params)
+        text = hover(ws, path, line, character)
         if text is None:
             return None
         return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, text))
@@ -522,16 +827,15 @@ def build_server() -> Any:
     @safe(list)
     def on_definition(ls: LanguageServer, params: lsp.DefinitionParams
                       ) -> list[lsp.Location]:
-        path = sync(ls, params.text_document.uri)
-        return locations(definition(ws, path, params.position.line,
-                                    params.position.character))
+        path, line, character = where(params)
+        return locations(definition(ws, path, line, character))
 
     @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
     @safe(list)
     def on_references(ls: LanguageServer, params: lsp.ReferenceParams
                       ) -> list[lsp.Location]:
-        path = sync(ls, params.text_document.uri)
-        return locations(references(ws, path, params.position.line, params.position.character,
+        path, line, character = where(params)
+        return locations(references(ws, path, line, character,
                                     params.context.include_declaration))
 
     completion_kinds = {
@@ -545,8 +849,8 @@ def build_server() -> Any:
     @safe(lambda: lsp.CompletionList(is_incomplete=False, items=[]))
     def on_completion(ls: LanguageServer, params: lsp.CompletionParams
                       ) -> lsp.CompletionList:
-        path = sync(ls, params.text_document.uri)
-        found = completion(ws, path, params.position.line, params.position.character)
+        path, line, character = where(params)
+        found = completion(ws, path, line, character)
         items = [lsp.CompletionItem(
             label=label, kind=completion_kinds.get(kind, lsp.CompletionItemKind.Function),
             detail=f"{kind} {detail}".strip() if kind != "keyword" else "keyword",
@@ -578,24 +882,23 @@ def build_server() -> Any:
     @safe(list)
     def on_symbols(ls: LanguageServer, params: lsp.DocumentSymbolParams
                    ) -> list[lsp.DocumentSymbol]:
-        path = sync(ls, params.text_document.uri)
+        path = path_of(params.text_document.uri)
         return [document_symbol(s) for s in outline(ws, path)]
 
     @server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
     @safe(None)
     def on_prepare_rename(ls: LanguageServer, params: lsp.PrepareRenameParams
                           ) -> lsp.Range | None:
-        path = sync(ls, params.text_document.uri)
-        r = prepare_rename(ws, path, params.position.line, params.position.character)
+        path, line, character = where(params)
+        r = prepare_rename(ws, path, line, character)
         return to_range(r) if r is not None else None
 
     @server.feature(lsp.TEXT_DOCUMENT_RENAME)
     @safe(None)
     def on_rename(ls: LanguageServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | None:
-        path = sync(ls, params.text_document.uri)
+        path, line, character = where(params)
         try:
-            edits = rename(ws, path, params.position.line, params.position.character,
-                           params.new_name)
+            edits = rename(ws, path, line, character, params.new_name)
         except RenameError as error:
             raise JsonRpcInvalidParams(str(error)) from None
         return lsp.WorkspaceEdit(changes={
@@ -606,7 +909,7 @@ def build_server() -> Any:
     @safe(list)
     def on_formatting(ls: LanguageServer, params: lsp.DocumentFormattingParams
                       ) -> list[lsp.TextEdit]:
-        path = sync(ls, params.text_document.uri)
+        path = path_of(params.text_document.uri)
         text = ws.text(path) or ""
         formatted = formatting(ws, path)
         if formatted is None:
@@ -621,7 +924,7 @@ def build_server() -> Any:
     @safe(lambda: lsp.SemanticTokens(data=[]))
     def on_semantic_tokens(ls: LanguageServer, params: lsp.SemanticTokensParams
                            ) -> lsp.SemanticTokens:
-        path = sync(ls, params.text_document.uri)
+        path = path_of(params.text_document.uri)
         return lsp.SemanticTokens(data=semantic_tokens(ws, path))
 
     return server

@@ -6,20 +6,62 @@ An agreement is analysed with its amendments as `clausec check` analyses it, so 
 diagnostics of an amendment are those of the check of its agreement; the front end of
 each file is incremental (incremental.py), so re-analysing after an edit re-parses only
 the chunk the edit touched, and an unchanged agreement is not parsed again at all.
+
+What is kept is bounded, whatever an editor sends: the state of an open document (its
+text, front end and index) lives until it is closed; that of any other file (closed, or
+read from disk as a member of a group, or asked about without being opened) is in a
+least-recently-used cache of CLOSED_FILES files; the last analysis without errors, of at
+most GOOD_RESULTS agreements.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 
 from . import api, navigation
 from .diagnostics import Diagnostic, Diagnostics
 from .incremental import FileFront
-from .source import SourceFile
+from .source import SourceFile, read_text
+
+# A group's files are read again on every keystroke: those not open stay parsed, but
+# only so many (each holds parse trees and IR, tens of kB for a seed contract).
+CLOSED_FILES = 32
+# A last good analysis holds a whole checked agreement; hover needs the open ones only.
+GOOD_RESULTS = 16
+# Folders looked into per search of the workspace for clause files: a workspace opened
+# at / is not walked whole on every request.
+WALK_LIMIT = 10_000
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LRU(OrderedDict[K, V]):
+    """A dict of at most `size` entries: reading or writing one makes it the newest,
+    and writing past `size` forgets the oldest."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def get(self, key: K, default: V | None = None) -> V | None:  # type: ignore[override]
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        return default
+
+    def __setitem__(self, key: K, value: V) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
 
 _HEADER = re.compile(r"^\s*(agreement|amendment|tests\s+for)\s+([A-Za-z_][A-Za-z0-9_]*)"
                      r"(?:\s+\"[^\"]*\"\s+amends\s+([A-Za-z_][A-Za-z0-9_]*))?", re.MULTILINE)
@@ -62,25 +104,34 @@ class Workspace:
     def __init__(self, roots: list[Path] | None = None) -> None:
         self.roots = roots or []
         self.documents: dict[Path, str] = {}
-        self._fronts: dict[Path, FileFront] = {}
-        self._indexes: dict[Path, tuple[str, navigation.FileIndex]] = {}
-        self.good: dict[Path, api.Result] = {}  # the last analysis without errors
+        self._open = _FileState()  # of the open documents
+        self._closed = _FileState(CLOSED_FILES)  # of any other file
+        self.good: LRU[Path, api.Result] = LRU(GOOD_RESULTS)  # the last analysis without errors
 
     # ------------------------------------------------------------------ texts
 
     def open(self, path: Path, text: str) -> None:
+        if path not in self.documents:
+            self._open.take(self._closed, path)
         self.documents[path] = _normalise(text)
 
     def close(self, path: Path) -> None:
-        self.documents.pop(path, None)
+        if self.documents.pop(path, None) is not None:
+            # Still of use while its group is edited, as a file on disk.
+            self._closed.take(self._open, path)
 
     def text(self, path: Path) -> str | None:
+        """An open document's text, else the file's on disk (None if there is no file: a
+        device, a folder or a file too large is none either)."""
         if path in self.documents:
             return self.documents[path]
         try:
-            return _normalise(path.read_text(encoding="utf-8", errors="replace"))
-        except OSError:
+            return read_text(path)
+        except (OSError, ValueError):  # ValueError: a path with a NUL in it
             return None
+
+    def _state(self, path: Path) -> _FileState:
+        return self._open if path in self.documents else self._closed
 
     def source(self, path: Path) -> SourceFile:
         return SourceFile(str(path), self.text(path) or "")
@@ -90,11 +141,10 @@ class Workspace:
     def clause_files(self, near: Path) -> list[Path]:
         """The clause files of the workspace, of the file's folder, and open ones."""
         found: dict[Path, None] = {}
-        folders = [near.parent, *self.roots]
-        for folder in folders:
-            pattern = folder.glob("*.clause") if folder == near.parent else \
-                folder.rglob("*.clause")
-            for file in sorted(pattern):
+        for file in sorted(near.parent.glob("*.clause")):
+            found[file.resolve()] = None
+        for root in self.roots:
+            for file in _clause_files_under(root):
                 found[file.resolve()] = None
         for file in self.documents:
             found[file] = None
@@ -127,9 +177,10 @@ class Workspace:
     # ---------------------------------------------------------------- analysis
 
     def front(self, path: Path) -> FileFront:
-        front = self._fronts.get(path)
+        state = self._state(path)
+        front = state.fronts.get(path)
         if front is None:
-            front = self._fronts[path] = FileFront()
+            front = state.fronts[path] = FileFront()
         return front
 
     def _front(self, source: SourceFile, diagnostics: Diagnostics) -> object:
@@ -166,7 +217,7 @@ class Workspace:
     def index(self, path: Path, group: Group | None = None) -> navigation.FileIndex:
         """The symbol index of a file's current text (of the chunks that parse)."""
         text = self.text(path) or ""
-        cached = self._indexes.get(path)
+        cached = self._state(path).indexes.get(path)
         if cached is not None and cached[0] == text:
             return cached[1]
         group = group or self.group(path)
@@ -175,12 +226,51 @@ class Workspace:
         assert front.last is not None
         agreement = str(group.agreement) if group.agreement else None
         index = navigation.index_file(str(path), front.last.trees, agreement)
-        self._indexes[path] = (text, index)
+        self._state(path).indexes[path] = (text, index)
         return index
 
     def indexes(self, group: Group) -> Iterator[navigation.FileIndex]:
         for file in group.files:
             yield self.index(file, group)
+
+
+class _FileState:
+    """The front ends and symbol indexes of files: of as many as there are (`size`
+    None), or of the `size` most recently used."""
+
+    def __init__(self, size: int | None = None) -> None:
+        self.fronts: dict[Path, FileFront] = {} if size is None else LRU(size)
+        self.indexes: dict[Path, tuple[str, navigation.FileIndex]] = (
+            {} if size is None else LRU(size))
+
+    def take(self, other: _FileState, path: Path) -> None:
+        """Move what `other` has of `path` here."""
+        front = other.fronts.pop(path, None)
+        if front is not None:
+            self.fronts[path] = front
+        index = other.indexes.pop(path, None)
+        if index is not None:
+            self.indexes[path] = index
+
+    def __len__(self) -> int:
+        return len(self.fronts.keys() | self.indexes.keys())
+
+
+def _clause_files_under(root: Path) -> list[Path]:
+    """The clause files under `root`, sorted: in its folders (symbolic links to folders
+    are not followed) but hidden ones and those of tools (.git, .venv, node_modules,
+    __pycache__), WALK_LIMIT folders at most, in the order of their names."""
+    found: list[Path] = []
+    for visited, (folder, folders, files) in enumerate(os.walk(root)):
+        if visited >= WALK_LIMIT:
+            break
+        folders[:] = sorted(f for f in folders if not f.startswith(".")
+                            and f not in _NOT_SEARCHED)
+        found.extend(Path(folder, name) for name in files if name.endswith(".clause"))
+    return sorted(found)
+
+
+_NOT_SEARCHED = frozenset({"node_modules", "__pycache__"})
 
 
 def _agreement(file: Path, name: str, headers: dict[Path, tuple[str, str, str]]
