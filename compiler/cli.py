@@ -259,7 +259,7 @@ def _compile(args: argparse.Namespace) -> int:
         return EXIT_ERRORS
     for target, code in outputs:
         write_atomically(target, code)
-        print(f"wrote {target}")
+        print(f"wrote {codegen.comment_text(str(target))}")  # one line, whatever the name
     return EXIT_OK
 
 
@@ -413,7 +413,7 @@ def _summarize(args: argparse.Namespace) -> int:
         if target.is_dir():
             raise UserError(f"{target}: is a directory; name the file to write")
         write_atomically(target, text)
-        print(f"wrote {target}", file=sys.stderr)
+        print(f"wrote {codegen.comment_text(str(target))}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return EXIT_OK

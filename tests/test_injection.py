@@ -297,6 +297,8 @@ def test_reproducer_through_the_command_line(tmp_path: Path) -> None:
     out = tmp_path / "out"
     run = run_cli("compile", clause, "-o", out, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
+    # What the command prints names the file on one line: no line of it reads as a command.
+    assert run.stdout.count("\n") == 1 and run.stdout.startswith("wrote "), run.stdout
     (written,) = out.glob("*.py")
     assert written.name == f"{REPRODUCER}.py"
     code = written.read_text(encoding="utf-8")
