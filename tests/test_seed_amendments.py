@@ -355,6 +355,15 @@ class TestDistributionDate:
                          announced_by_company_or_acquiring_person=True)
         assert ra.distribution_date(facts) == date(2003, 6, 12)
 
+    def test_no_shares_outstanding_is_no_qualified_transaction(self, ra):
+        # A reading the amendment needs (its 85% test divides by the shares outstanding
+        # net of directors' and plans' shares): with none, no Qualified Transaction, where
+        # the division by zero z3 found used to be.
+        facts = ra.Facts(beneficial_ownership="90%", acquired_pursuant_to_offer_for_all_shares=True,
+                         shares_outstanding_at_commencement=100, director_officer_shares=60,
+                         non_confidential_plan_shares=40, shares_owned_upon_consummation=0)
+        assert ra.qualified_transaction(facts) is False
+
     def test_explain_names_the_amended_section(self, ra):
         ex = ra.explain("distribution_date", tender_offer(ra))
         assert ex.value == date(2003, 12, 8)
@@ -424,6 +433,12 @@ class TestFlipIn:
         # turns on the 85% test: its share counts must be given.
         facts = ra.Facts(beneficial_ownership="90%", acquired_pursuant_to_offer_for_all_shares=True)
         assert ra.at(EVE_OF_RA).flip_in_event(facts) is True
+        with pytest.raises(ra.MissingFactError) as info:
+            ra.flip_in_event(facts)
+        # The shares outstanding first: the test has a meaning only when some are.
+        assert info.value.fact == "shares_outstanding_at_commencement"
+        facts = ra.Facts(beneficial_ownership="90%", acquired_pursuant_to_offer_for_all_shares=True,
+                         shares_outstanding_at_commencement=1000)
         with pytest.raises(ra.MissingFactError) as info:
             ra.flip_in_event(facts)
         assert info.value.fact == "shares_owned_upon_consummation"
