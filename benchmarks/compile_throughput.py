@@ -29,7 +29,8 @@ def large_clause_file(sections: int) -> str:
         "}",
     ]
     for i in range(sections):
-        prev = f"price_{i - 1}" if i else "$1,000"
+        # Price schedules of 50 steps each: one chain of 800 would pass check.MAX_TERM_CHAIN.
+        prev = f"price_{i - 1}" if i % 50 else "$1,000"
         out += [
             f'fact approved_{i} "Approval {i}": bool "Whether approval {i} was received."',
             f"fact paid_on_{i}: date optional",

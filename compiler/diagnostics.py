@@ -66,6 +66,11 @@ class Diagnostic:
         }
 
 
+# Of a long line, the excerpt shows this many characters either side of the caret: a
+# generated one-line clause can be megabytes long.
+EXCERPT_CONTEXT = 100
+
+
 def _excerpt(source: SourceFile | None, span: Span) -> list[str]:
     if source is None:
         return []
@@ -75,8 +80,18 @@ def _excerpt(source: SourceFile | None, span: Span) -> list[str]:
     width = 1
     if span.end_line == span.line and span.end_column > span.column:
         width = span.end_column - span.column
+    caret = span.column - 1
+    start = max(0, caret - EXCERPT_CONTEXT)
+    end = min(len(text), caret + max(width, 1) + EXCERPT_CONTEXT)
+    shown = text[start:end]
+    if start > 0:
+        shown = "…" + shown
+        caret = caret - start + 1
+    if end < len(text):
+        shown += "…"
+        width = min(width, end - (span.column - 1))
     gutter = f"{span.line:>5} | "
-    return [gutter + text, " " * (len(gutter) + span.column - 1) + "^" * max(1, width)]
+    return [gutter + shown, " " * (len(gutter) + caret) + "^" * max(1, width)]
 
 
 @attrs.define

@@ -90,6 +90,17 @@ def parse(source: SourceFile, diagnostics: Diagnostics) -> list[lark.Tree[Token]
 
     Returns the trees of the chunks that parsed, so later passes can still check them.
     """
+    past = code_past_limit(source.text)
+    if past is not None:
+        line = source.text.count("\n", 0, past) + 1
+        column = past - source.text.rfind("\n", 0, past)
+        diagnostics.error(
+            source.span(line, column),
+            f"this file has more than {MAX_CODE_CHARS:,} characters (4 MiB) of code outside "
+            "text blocks; clausec parses at most that much from one file",
+            "split the agreement into several files (an agreement and its amendments), or "
+            "keep long prose in text blocks", code="limit")
+        return []
     parser = lark_parser()
     try:
         return limit_nesting(_trees(parser.parse(source.text)), source, diagnostics)
@@ -105,6 +116,35 @@ def parse(source: SourceFile, diagnostics: Diagnostics) -> list[lark.Tree[Token]
             next_line = chunks[i + 1][0] if i + 1 < len(chunks) else None
             _report(source, error, diagnostics, next_line)
     return limit_nesting(trees, source, diagnostics)
+
+
+# Code outside text blocks costs the parser about 120 bytes of memory a character (a
+# token and a tree node for each piece): this bound keeps a file's parse within about
+# half a gigabyte. Text blocks cost a few bytes a character and count only against
+# source.MAX_FILE_BYTES.
+MAX_CODE_CHARS = 4 * 1024 * 1024
+# Text blocks (counted out), and strings and comments (skipped, so that three quotes in
+# one do not start a text block): as the lexer reads them.
+_TEXT_BLOCK_OR_SKIPPED = re.compile(
+    r'""".*?(?:"""|\Z)|"[^"\\\n]*(?:\\.[^"\\\n]*)*"?|#[^\n]*', re.DOTALL)
+
+
+def code_past_limit(text: str) -> int | None:
+    """Where the code of `text` (outside text blocks) first passes MAX_CODE_CHARS, as an
+    offset in `text`, or None if it does not: found without parsing."""
+    if len(text) <= MAX_CODE_CHARS:
+        return None
+    code = pos = 0
+    for match in _TEXT_BLOCK_OR_SKIPPED.finditer(text):
+        if not match.group().startswith('"""'):
+            continue
+        if code + (match.start() - pos) > MAX_CODE_CHARS:
+            break
+        code += match.start() - pos
+        pos = match.end()
+    if code + (len(text) - pos) > MAX_CODE_CHARS:
+        return pos + (MAX_CODE_CHARS - code)
+    return None
 
 
 def _trees(start: lark.Tree[Token]) -> list[lark.Tree[Token]]:

@@ -462,6 +462,7 @@ class Translator:
         self.abstracted: list[str] = []  # what was replaced by a free variable, and why
         self._memo: dict[str, Sym] = {}
         self._years: dict[int, Any] = {}
+        self._ordering = False
 
     # ----------------------------------------------------------- entry points
 
@@ -493,6 +494,10 @@ class Translator:
     def definition(self, d: ir.Definition, env: _Env) -> Sym:
         if not d.params and d.name in self._memo:
             return self._memo[d.name]
+        if not self._ordering:
+            self._encode_used_first(d)
+            if not d.params and d.name in self._memo:
+                return self._memo[d.name]
         if d.params and not env.params:
             raise OutOfReachError(f"'{d.name}' takes parameters")
         declared = d.declared_type
@@ -512,6 +517,37 @@ class Translator:
         if not d.params:
             self._memo[d.name] = result
         return result
+
+    def _encode_used_first(self, d: ir.Definition) -> None:
+        """Encode the parameterless terms `d` stands on, each after those it uses (the
+        checker's order), so that encoding one finds the others already done: a chain of
+        terms, each defined by the next, is then encoded in a loop, not one Python frame
+        per term. A term out of reach is left for `d`'s own encoding to report."""
+        reached: set[str] = set()
+        stack = list(ir.names_used(d.expr))  # `d` may be an invariant's condition
+        for exc in self.c.exceptions.get(d.name, ()):
+            stack += ir.names_used((exc.condition, exc.value))
+        while stack:
+            name = stack.pop()
+            decl = self.decls.get(name)
+            if name in reached or name in self._memo or not isinstance(decl, ir.Definition):
+                continue
+            reached.add(name)
+            stack += ir.names_used(decl.expr)
+            for exc in self.c.exceptions.get(name, ()):
+                stack += ir.names_used((exc.condition, exc.value))
+        self._ordering = True
+        try:
+            for name in self.c.order:
+                decl = self.decls.get(name)
+                if name in reached and isinstance(decl, ir.Definition) and not decl.params \
+                        and name not in self._memo:
+                    try:
+                        self.definition(decl, _Env())
+                    except OutOfReachError:
+                        pass
+        finally:
+            self._ordering = False
 
     def _exceptions(self, exceptions: Sequence[ir.Exception_], general: Sym,
                     declared: T.Type | None, env: _Env) -> Sym:

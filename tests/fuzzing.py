@@ -33,6 +33,13 @@ ROOT = Path(__file__).resolve().parents[1]
 BASES = sorted([ROOT / "tests" / "data" / "all_constructs.clause",
                 *(ROOT / "clauses").rglob("*.clause")])
 BASE_TEXTS = {p.name: p.read_text(encoding="utf-8") for p in BASES}
+# The files that go with each base (an agreement's amendments and tests), unmutated: with
+# them, `test` runs tests and `eval` reaches past "no agreement here".
+SIBLINGS = {p.name: tuple((q.name, q.read_text(encoding="utf-8"))
+                          for q in sorted(p.parent.glob("*.clause")) if q != p)
+            if p.parent.parent == ROOT / "clauses" else () for p in BASES}
+EXAMPLE_FACTS = {p.name: p.read_text(encoding="utf-8")
+                 for p in sorted((ROOT / "clauses" / "examples").glob("*.json"))}
 
 COMMANDS = ("check", "compile", "fmt", "test", "summarize", "eval", "lsp")
 
@@ -102,6 +109,7 @@ class Case:
     facts: str = "{}"
     name: str = "x"
     args: tuple[str, ...] = ()
+    siblings: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
         return (f"clausec {self.command} on {self.file_name!r} (from {self.base}); "
@@ -165,6 +173,8 @@ def _names_in(text: str) -> list[str]:
 def _facts(text: str, rng: random.Random) -> str:
     if rng.random() < 0.3:
         return rng.choice(HOSTILE_FACT_FILES)
+    if rng.random() < 0.3:
+        return rng.choice(sorted(EXAMPLE_FACTS.values()))
     facts = re.findall(r"^\s*fact\s+([A-Za-z_][A-Za-z0-9_]*)", text, re.MULTILINE)
     data = {name: rng.choice(FACT_VALUES) for name in facts if rng.random() < 0.7}
     if rng.random() < 0.2:
@@ -178,10 +188,12 @@ def make_case(rng: random.Random, command: str | None = None) -> Case:
     text = BASE_TEXTS[base]
     if rng.random() < 0.85:
         text = mutate(text, rng)
-    file_name = rng.choice(HOSTILE_NAMES) if rng.random() < 0.3 else base
-    names = _names_in(text)
+    with_siblings = rng.random() < 0.5 and bool(SIBLINGS[base])
+    file_name = base if with_siblings or rng.random() < 0.7 else rng.choice(HOSTILE_NAMES)
+    names = _names_in(text + "".join(t for _, t in SIBLINGS[base] if with_siblings))
     return Case(command=command, file_name=file_name, text=text, base=base,
                 facts=_facts(text, rng), name=rng.choice(names),
+                siblings=SIBLINGS[base] if with_siblings else (),
                 args=tuple(rng.choice(["2008", "x", "-1", "9" * 50, ""])
                            for _ in range(rng.randint(0, 1))))
 
@@ -206,10 +218,14 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 
 def _write(folder: Path, case: Case) -> Path | None:
+    """The case's file (and its siblings); the path to give the command: the folder when
+    the file has siblings, so that an agreement is read with its amendments and tests."""
     try:
         path = folder / case.file_name
         path.write_text(case.text, encoding="utf-8", errors="surrogatepass")
-        return path
+        for name, text in case.siblings:
+            (folder / name).write_text(text, encoding="utf-8")
+        return folder if case.siblings else path
     except (OSError, ValueError, UnicodeError):
         return None  # a name this file system refuses: nothing to run
 

@@ -770,3 +770,24 @@ def test_check_json_format_syntax_error(tmp_path, write_clause, capsys):
     assert (entry["line"], entry["column"]) == (1, 13)
     assert entry["hint"] == "did you mean 'money'?"
     assert entry["message"].startswith("unexpected 'mony'")
+
+
+def test_the_excerpt_of_a_long_line_is_a_window_around_the_caret(tmp_path, capsys):
+    terms = " + ".join(["t0"] * 5000)
+    path = tmp_path / FILE
+    path.write_text('agreement a "A" { dated 2004-01-01 }\nfact t0: integer\n'
+                    f"define total: integer = {terms} + nowhere + {terms}\n")
+    assert main(["check", str(path)]) == 1
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    first = lines[0]
+    assert "error:" in first and "nowhere" in first
+    column = int(first.split(":")[2])
+    excerpt, caret = lines[1], lines[2]
+    assert len(excerpt) < 250 and excerpt.split("| ", 1)[1].startswith("…")
+    assert excerpt.endswith("…")
+    # The caret stands under the name, as in the whole line.
+    at = caret.index("^")
+    assert excerpt[at:at + len("nowhere")] == "nowhere"
+    whole = path.read_text().splitlines()[2]
+    assert whole[column - 1:column - 1 + len("nowhere")] == "nowhere"

@@ -27,7 +27,9 @@ from hypothesis import strategies as st
 
 FUZZ = settings(max_examples=20, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.function_scoped_fixture])
+                                       HealthCheck.function_scoped_fixture,
+                                       # summarize and diff search with hypothesis themselves
+                                       HealthCheck.nested_given])
 SECONDS = 60.0  # far above any honest answer: a case that takes this long is hanging
 LSP_SECONDS = 20.0  # per request: the server answers a request in well under a second
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import clausec
 import pytest
+from clausec import check
 
 NY = ZoneInfo("America/New_York")
 FILE = "contract.clause"
@@ -1587,9 +1588,11 @@ def test_a_parenthesised_word_starting_an_item_is_an_expression_not_a_label(
 def test_a_long_chain_of_small_terms_compiles(tmp_path, compile_text):
     # Each term uses the one before it (as a price schedule does): small terms are computed
     # in place where used, which must not unfold the whole chain into one expression.
-    chain = "\n".join(f"define price_{i}: money = price_{i - 1} + $100" for i in range(1, 300))
+    # As long a chain as the checker allows (check.MAX_TERM_CHAIN).
+    n = check.MAX_TERM_CHAIN
+    chain = "\n".join(f"define price_{i}: money = price_{i - 1} + $100" for i in range(1, n))
     m = compile_text(tmp_path, "fact base: money\ndefine price_0: money = base\n" + chain)
-    assert m.price_299(m.Facts(base="1000")) == Decimal(1000 + 299 * 100)
+    assert getattr(m, f"price_{n - 1}")(m.Facts(base="1000")) == Decimal(1000 + (n - 1) * 100)
 
 
 # ====================================================================== invariants

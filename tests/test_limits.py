@@ -335,20 +335,92 @@ def test_a_long_chain_that_cannot_be_regrouped_is_a_diagnostic(tmp_path, capsys)
     assert "hint: split it into several defined terms" in err
 
 
-def test_a_long_chain_of_terms_is_a_diagnostic(tmp_path, capsys):
-    n = check.MAX_TERM_CHAIN + 50
-    steps = "\n".join(f"  define step_{i}: integer = step_{i - 1} + 1" for i in range(n, 0, -1))
-    path = clause(tmp_path, f"section 1 {{\n{steps}\n  define step_0: integer = x\n}}\n")
+def term_chain(tmp_path: Path, n: int, base: str = "x") -> Path:
+    """`n` terms, each defined by the next (step_{n-1} = step_{n-2} + 1 ... step_0 = x),
+    written last first, with an invariant and a test on the last."""
+    steps = "\n".join(f"  define step_{i}: integer = step_{i - 1} + 1" for i in range(n - 1, 0, -1))
+    top = f"step_{n - 1}"
+    return clause(tmp_path, f"""\
+section 1 {{
+{steps}
+  define step_0: integer = {base}
+  invariant grows = {top} >= x
+}}
+
+test "the last step" {{
+  given {{ x = 1 ok = true }}
+  expect {top} = {n}
+}}
+""")
+
+
+def deeper(frames: int, call):
+    """`call()` under `frames` more Python frames: as called from a test runner, a web
+    framework or an application."""
+    return call() if frames == 0 else deeper(frames - 1, call)
+
+
+def test_a_chain_of_terms_at_the_limit_works_in_every_command(tmp_path, capsys):
+    n = check.MAX_TERM_CHAIN
+    top = f"step_{n - 1}"
+    path = term_chain(tmp_path, n)
+    facts = tmp_path / "facts.json"
+    facts.write_text('{"x": 1, "ok": true}')
+    other = tmp_path / "other" / "fees.clause"
+    other.parent.mkdir()
+    other.write_text(path.read_text().replace("step_0: integer = x", "step_0: integer = x + 1"))
+
+    def every_command() -> None:
+        assert run(capsys, "check", str(path))[0] == 0
+        assert run(capsys, "compile", str(path), "-o", str(tmp_path / "out"))[0] == 0
+        code, out, _ = run(capsys, "eval", str(path), top, "--facts", str(facts))
+        assert (code, out.splitlines()[0]) == (0, f"{top} = {n}")
+        code, out, _ = run(capsys, "eval", str(path), top, "--facts", str(facts), "--explain")
+        assert code == 0 and "Why, in words:" in out
+        for fmt in ("markdown", "html", "text"):
+            assert run(capsys, "summarize", str(path), "--format", fmt)[0] == 0
+        code, out, _ = run(capsys, "test", str(path))
+        assert code == 0 and "1 passed" in out
+        assert run(capsys, "fmt", "--check", str(path))[0] in (0, 1)
+        assert run(capsys, "verify", str(path))[0] == 0
+        code, out, _ = run(capsys, "diff", str(path), str(other))
+        assert code == 0 and "differ" in out
+        module = clausec.load(path)
+        given = module.Facts(x=1, ok=True)
+        assert getattr(module, top)(given) == n
+        assert module.explain(top, given).to_dict()
+
+    every_command()
+    deeper(100, every_command)  # with room to spare for the caller's own frames
+
+
+def test_a_chain_of_terms_one_past_the_limit_is_a_diagnostic(tmp_path, capsys):
+    n = check.MAX_TERM_CHAIN + 1
+    path = term_chain(tmp_path, n)
+    for argv in (["check", str(path)], ["verify", str(path)],
+                 ["eval", str(path), f"step_{n - 1}", "--explain"]):
+        code, _, err = run(capsys, *argv)
+        assert code == 1
+        name = f"step_{check.MAX_TERM_CHAIN}"
+        line = path.read_text().splitlines().index(
+            f"  define {name}: integer = step_{n - 2} + 1") + 1
+        assert (f"{path}:{line}:3: error: '{name}' ends a chain of more than "
+                f"{check.MAX_TERM_CHAIN} terms, each defined by the next") in err
+        assert f"{line} |   define {name}" in err and "^^^" in err
+        assert "hint: split the chain, or define the terms from a common base" in err
+        assert err.count("ends a chain") == 1
+
+
+def test_a_much_longer_chain_of_terms_is_one_diagnostic(tmp_path, capsys):
+    path = term_chain(tmp_path, check.MAX_TERM_CHAIN * 10)
     code, _, err = run(capsys, "check", str(path))
-    assert code == 1
-    name = f"step_{check.MAX_TERM_CHAIN}"
-    assert f"error: '{name}' ends a chain of more than {check.MAX_TERM_CHAIN} terms" in err
-    assert err.count("error:") == 1
+    assert code == 1 and err.count("error:") == 1
+    assert f"'step_{check.MAX_TERM_CHAIN}' ends a chain" in err
 
 
 def test_a_chain_of_terms_in_reverse_order_is_checked_without_recursion(tmp_path, capsys):
     # Each term uses the one defined after it: checking the first reaches all the others.
-    n = 300
+    n = check.MAX_TERM_CHAIN
     steps = "\n".join(f"  define step_{i}: integer = step_{i - 1} + 1" for i in range(n - 1, 0, -1))
     path = clause(tmp_path, f"section 1 {{\n{steps}\n  define step_0: integer = x\n}}\n")
     facts = tmp_path / "facts.json"
@@ -608,3 +680,41 @@ def test_a_long_string_takes_a_few_bytes_of_memory_per_byte(tmp_path, capsys):
     path.write_text(f'{HEADER}section 1 {{\n  text "{"word " * 400_000}"\n'
                     "  define total: integer = x\n  condition done = ok\n}\n")
     assert _peak_per_byte(path, capsys) <= 10
+
+
+def test_a_long_title_in_a_header_is_read_in_memory_linear_in_it(tmp_path):
+    title = "A" * 1_000_000 + '\\" quoted ' + "B" * 10
+    path = tmp_path / "amendment.clause"
+    path.write_text(f'amendment second "{title}" amends fees {{\n  dated 2004-02-01\n}}\n')
+    api._peek(path)  # warm up
+    tracemalloc.start()
+    try:
+        assert api._peek(path) == ("amendment", "second", "fees")
+        assert api.group([path]) == [(path, [])]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak / path.stat().st_size < 20
+
+
+def test_too_much_code_outside_text_blocks_is_refused_before_parsing(tmp_path, capsys):
+    path = tmp_path / "dense.clause"
+    code_line = "  define total: integer = " + "(" * (5 * 1024 * 1024) + "\n"
+    path.write_text(HEADER + "section 1 {\n" + code_line + "}\n")
+    tracemalloc.start()
+    try:
+        code, _, err = run(capsys, "check", str(path))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert code == 1
+    assert (f"error: this file has more than {parser.MAX_CODE_CHARS:,} characters (4 MiB) "
+            "of code outside text blocks") in err
+    assert f"{path}:{LINE}:" in err and "hint: split the agreement" in err
+    assert len(err) < 2_000  # the excerpt of the line is a window, not 5 MiB
+    assert peak < 20 * path.stat().st_size  # nothing was parsed
+
+
+def test_text_blocks_do_not_count_against_the_code_limit(tmp_path, capsys):
+    path = text_block_file(tmp_path / "long.clause", parser.MAX_CODE_CHARS + 100_000)
+    assert run(capsys, "check", str(path))[0] == 0

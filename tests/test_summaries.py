@@ -461,7 +461,7 @@ NUMBERS = "".join(f'fact {n.lower()} "{n}": decimal default 1\n' for n in GREEK[
     ("alpha - (bravo + charlie)", "the Alpha minus (the Bravo plus the Charlie)"),
     ("(alpha - bravo) + charlie", "the Alpha minus the Bravo plus the Charlie"),
     ("alpha - (bravo - charlie)", "the Alpha minus (the Bravo minus the Charlie)"),
-    ("alpha + (bravo + charlie)", "the Alpha plus (the Bravo plus the Charlie)"),
+    ("alpha + (bravo + charlie)", "the Alpha plus the Bravo plus the Charlie"),
     ("alpha / (bravo * charlie)", "the Alpha divided by (the Bravo times the Charlie)"),
     ("alpha / bravo * charlie", "the Alpha divided by the Bravo times the Charlie"),
     ("(alpha - bravo) * charlie", "(the Alpha minus the Bravo) times the Charlie"),
@@ -488,6 +488,30 @@ NUMBERS = "".join(f'fact {n.lower()} "{n}": decimal default 1\n' for n in GREEK[
 ])
 def test_grouping_of_arithmetic(expr, words):
     assert english_of([expr], NUMBERS) == [words]
+
+
+def test_a_long_sum_reads_as_one_sum_without_parentheses():
+    # More than 16 operands are regrouped by the checker into a balanced tree: the words
+    # still read as the one sum that was written.
+    names = [GREEK[i % 6].lower() for i in range(40)]
+    [words] = english_of([" + ".join(names)], NUMBERS)
+    assert words == " plus ".join(f"the {GREEK[i % 6]}" for i in range(40))
+    assert "(" not in words
+
+
+def test_a_sum_inside_a_subtraction_keeps_its_parentheses():
+    assert english_of(["alpha - (bravo + charlie)", "alpha + (bravo + charlie)",
+                       "alpha + (bravo - charlie)"], NUMBERS) == [
+        "the Alpha minus (the Bravo plus the Charlie)",
+        "the Alpha plus the Bravo plus the Charlie",
+        "the Alpha plus (the Bravo minus the Charlie)"]
+
+
+def test_a_long_chain_of_and_reads_as_one_list():
+    facts = "".join(f"fact f{i}: bool\n" for i in range(40))
+    [words] = english_of([" and ".join(f"f{i}" for i in range(40)) + "!bool"], facts)
+    assert words.startswith("all of the following hold: (a) ")
+    assert words.count("all of the following") == 1 and "either" not in words
 
 
 @pytest.mark.parametrize(("expr", "words"), [
@@ -604,7 +628,18 @@ def test_english_arithmetic_reads_back_to_its_tree(trees):
     sources = [_typed_source(tree) for tree in trees]
     words = english_of([s for s, _ in sources], facts)
     for (source, expected), said in zip(sources, words):
-        assert read_back(said) == expected, (source, said)
+        assert read_back(said) == _sums_left(expected), (source, said)
+
+
+def _sums_left(tree: tuple) -> tuple:
+    """`tree` with every sum inside a sum grouped to the left: addition is associative,
+    and the English reads a + (b + c) as the one sum a plus b plus c."""
+    if tree[0] == "name":
+        return tree
+    tree = (tree[0], *(_sums_left(t) for t in tree[1:]))
+    while tree[0] == "+" and tree[2][0] == "+":
+        tree = ("+", _sums_left(("+", tree[1], tree[2][1])), tree[2][2])
+    return tree
 
 
 def _typed_source(tree: tuple) -> tuple[str, tuple]:
