@@ -13,8 +13,10 @@ import argparse
 import time
 import tracemalloc
 
-from clausec import check, codegen, parser, transform
+from clausec.backends.python import codegen
 from clausec.diagnostics import Diagnostics
+from clausec.front import parser, transform
+from clausec.passes import check
 from clausec.source import SourceFile
 
 

@@ -16,7 +16,8 @@ import argparse
 import time
 from pathlib import Path
 
-from clausec import api, semdiff
+from clausec import api
+from clausec.analysis import semdiff
 from clausec.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,11 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from clausec import api, parser
-from clausec.source import SourceFile
 from compile_throughput import large_clause_file
 from lsprotocol import types as lsp
 from pygls.lsp.client import LanguageClient
+
+from clausec import api
+from clausec.front import parser
+from clausec.source import SourceFile
 
 LINES_PER_SECTION = 12  # what large_clause_file writes per section
 

@@ -11,7 +11,8 @@ import argparse
 import time
 from pathlib import Path
 
-from clausec import api, verify
+from clausec import api
+from clausec.analysis import verify
 from clausec.source import SourceFile
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,8 +4,8 @@ Pipeline, one module per pass: parser (text -> parse tree) -> transform (tree ->
 ir.py) -> check (names, types, cycles, conflicts) -> codegen (IR -> Python).
 """
 
-from .api import analyse, check_file, compile_file, compile_source, load
-from .diagnostics import CompileError, Diagnostic
+from clausec.api import analyse, check_file, compile_file, compile_source, load
+from clausec.diagnostics import CompileError, Diagnostic
 
 __all__ = [
     "CompileError", "Diagnostic", "analyse", "check_file", "compile_file", "compile_source",

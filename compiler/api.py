@@ -18,11 +18,13 @@ from pathlib import Path
 
 import attrs
 
-from . import check as check_pass
-from . import codegen, ir, parser, transform
-from .consolidate import Version, consolidate
-from .diagnostics import CompileError, Diagnostic, Diagnostics, Related
-from .source import SourceFile, read_text
+from clausec import ir
+from clausec.backends.python import codegen
+from clausec.diagnostics import CompileError, Diagnostic, Diagnostics, Related
+from clausec.front import parser, transform
+from clausec.passes import check as check_pass
+from clausec.passes.consolidate import Version, consolidate
+from clausec.source import SourceFile, read_text
 
 CheckedVersions = list[tuple[Version | None, check_pass.CheckedProgram]]
 

@@ -14,7 +14,7 @@ from typing import Literal
 
 import attrs
 
-from .source import SourceFile, Span
+from clausec.source import SourceFile, Span
 
 Severity = Literal["error", "warning"]
 

@@ -18,8 +18,9 @@ from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
 
-import clausec
 import pytest
+
+import clausec
 from clausec.api import analyse
 from clausec.source import SourceFile
 

@@ -12,7 +12,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from clausec import testing
+
+from clausec.tools import testing
 
 AGREEMENT = """
 agreement deal "Deal" {

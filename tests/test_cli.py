@@ -13,8 +13,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-import clausec
 import pytest
+
+import clausec
 from clausec.cli import main
 
 CONTRACT = """

@@ -30,12 +30,13 @@ from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import clausec
 import pytest
+
+import clausec
 from clausec import api, ir
-from clausec.check import BUILTINS
-from clausec.codegen import py_name
-from clausec.parser import keywords
+from clausec.backends.python.codegen import py_name
+from clausec.front.parser import keywords
+from clausec.passes.check import BUILTINS
 from clausec.source import SourceFile
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -28,13 +28,16 @@ from datetime import date, timedelta
 from types import ModuleType
 
 import attrs
-from clausec import api, codegen, ir, parser, transform
-from clausec import check as check_pass
-from clausec.consolidate import Version, consolidate
-from clausec.diagnostics import Diagnostics
-from clausec.source import SourceFile
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+
+from clausec import api, ir
+from clausec.backends.python import codegen
+from clausec.diagnostics import Diagnostics
+from clausec.front import parser, transform
+from clausec.passes import check as check_pass
+from clausec.passes.consolidate import Version, consolidate
+from clausec.source import SourceFile
 
 INT_FACTS = ("f0", "f1", "f2")
 BOOL_FACTS = ("b0", "b1")

@@ -11,7 +11,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from clausec import coverage, testing
+
+from clausec.tools import coverage, testing
 
 CONTRACT = """
 agreement small "Small" { dated 2020-01-01 }

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import textwrap
 
-import clausec
 import pytest
+
+import clausec
 from clausec.cli import main
 
 FILE = "contract.clause"

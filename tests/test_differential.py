@@ -26,13 +26,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from clausec import api
-from clausec.interpret import Agreement, Interpreter, interpret
-from clausec.source import SourceFile
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from test_consolidation_properties import AGREEMENT_DATE, cases
 from test_consolidation_properties import facts as consolidation_facts
+
+from clausec import api
+from clausec.backends.interpret import Agreement, Interpreter, interpret
+from clausec.source import SourceFile
 
 # No shrinking: a failing program is printed whole, and shrinking compile-heavy examples
 # takes minutes (add Phase.shrink locally to minimise one). Derandomized: every run tries

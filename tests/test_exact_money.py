@@ -27,13 +27,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import clausec
 import pytest
-from clausec import api
-from clausec.interpret import interpret
-from clausec.runtime import ClauseRuntimeError
-from clausec.runtime_eval import _div
-from clausec.source import SourceFile
 from exact_reference import (
     TooLarge,
     TooManyDigits,
@@ -49,6 +43,13 @@ from exact_reference import (
 )
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+
+import clausec
+from clausec import api
+from clausec.backends.interpret import interpret
+from clausec.backends.python.runtime import ClauseRuntimeError
+from clausec.backends.python.runtime_eval import _div
+from clausec.source import SourceFile
 
 ROOT = Path(__file__).resolve().parents[1]
 PATENT = ROOT / "clauses" / "patent_purchase"

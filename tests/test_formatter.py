@@ -14,13 +14,16 @@ from typing import Any
 
 import lark
 import pytest
-from clausec import api, formatter, parser, transform
-from clausec.cli import main
-from clausec.diagnostics import CompileError, Diagnostics
-from clausec.formatter import format_text
-from clausec.source import SourceFile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from clausec import api
+from clausec.cli import main
+from clausec.diagnostics import CompileError, Diagnostics
+from clausec.front import parser, transform
+from clausec.source import SourceFile
+from clausec.tools import formatter
+from clausec.tools.formatter import format_text
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "format"

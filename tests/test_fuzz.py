@@ -29,12 +29,13 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
-from clausec import api, cli
-from clausec.parser import keywords
-from clausec.source import SourceFile
 from exact_reference import reference_power, reference_quotient, reference_round
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+
+from clausec import api, cli
+from clausec.front.parser import keywords
+from clausec.source import SourceFile
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "data" / "all_constructs.clause"

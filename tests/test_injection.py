@@ -26,16 +26,17 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import clausec
 import pytest
-from clausec import api
-from clausec.codegen import comment_text
-from clausec.interpret import interpret
-from clausec.runtime import ClauseError
-from clausec.source import SourceFile
 from conftest import run_cli
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
+
+import clausec
+from clausec import api
+from clausec.backends.interpret import interpret
+from clausec.backends.python.codegen import comment_text
+from clausec.backends.python.runtime import ClauseError
+from clausec.source import SourceFile
 
 AGREEMENT = '''\
 agreement deal "Deal" {

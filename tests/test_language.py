@@ -14,9 +14,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, localcontext
 from zoneinfo import ZoneInfo
 
-import clausec
 import pytest
-from clausec import check
+
+import clausec
+from clausec.passes import check
 
 NY = ZoneInfo("America/New_York")
 FILE = "contract.clause"

@@ -24,10 +24,13 @@ import tracemalloc
 from decimal import Decimal
 from pathlib import Path
 
-import clausec
 import pytest
-from clausec import api, check, cli, incremental, parser, source
+
+import clausec
+from clausec import api, cli, source
 from clausec.diagnostics import Diagnostics
+from clausec.front import incremental, parser
+from clausec.passes import check
 from clausec.source import SourceFile
 
 MAX = parser.MAX_NESTING

@@ -16,13 +16,15 @@ from typing import Any
 
 import pytest
 import pytest_lsp
-from clausec import api, parser
-from clausec.source import SourceFile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from clausec import api
+from clausec.front import parser
+from clausec.source import SourceFile
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "clauses"
@@ -381,7 +383,7 @@ async def test_rename_a_term_everywhere_and_reject_bad_names(client: LanguageCli
 @on_module_loop
 async def test_formatting_is_one_edit_with_the_formatters_text(client: LanguageClient,
                                                                workspace: Path) -> None:
-    from clausec.formatter import format_text
+    from clausec.tools.formatter import format_text
 
     u = uri(workspace, PPA)
     text = open_doc(client, workspace, PPA)
@@ -529,7 +531,7 @@ async def _probe(client: LanguageClient, workspace: Path, text: str,
 def test_incremental_analysis_says_what_check_says(script: list[tuple[int, int, str]]) -> None:
     """The server re-parses only the chunks an edit touched: its diagnostics must be
     those of a full `api.analyse` of the same texts, edit after edit."""
-    from clausec.incremental import FileFront
+    from clausec.front.incremental import FileFront
 
     agreement_text = (SEEDS / "patent_purchase" / "patent_purchase.clause").read_text()
     fronts = {"a.clause": FileFront(), "m.clause": FileFront()}

@@ -32,8 +32,9 @@ NOT_INITIALIZED = -32002
 def _methods() -> tuple[list[str], list[str]]:
     """(requests, notifications) the server registers, its own and pygls's, as the
     server itself lists them: a feature added later is fuzzed too."""
-    from clausec.lsp import build_server
     from lsprotocol import types as lsp
+
+    from clausec.tools.lsp.server import build_server
 
     fm = build_server().protocol.fm
     names = sorted(set(fm.features) | set(fm.builtin_features))
@@ -402,7 +403,7 @@ def test_the_protocol_keeps_nothing_per_message_and_answers_what_does_not_serial
     serialise was logged and never sent."""
     import asyncio
 
-    from clausec.lsp import build_server
+    from clausec.tools.lsp.server import build_server
 
     written: list[dict[str, Any]] = []
 
@@ -440,8 +441,9 @@ def test_the_protocol_keeps_nothing_per_message_and_answers_what_does_not_serial
 
 
 def test_workspace_keeps_a_bounded_state_of_closed_files(tmp_path: Path) -> None:
-    from clausec.workspace import CLOSED_FILES, GOOD_RESULTS, Workspace
     from lsp_client import churn_text
+
+    from clausec.tools.lsp.workspace import CLOSED_FILES, GOOD_RESULTS, Workspace
 
     ws = Workspace([tmp_path])
     for i in range(3 * CLOSED_FILES):

@@ -34,10 +34,12 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import clausec
 import pytest
-from clausec import ir, parser, transform
+
+import clausec
+from clausec import ir
 from clausec.diagnostics import Diagnostics
+from clausec.front import parser, transform
 from clausec.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent

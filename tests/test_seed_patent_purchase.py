@@ -22,10 +22,11 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import clausec
 import pytest
-from clausec import parser, transform
+
+import clausec
 from clausec.diagnostics import Diagnostics
+from clausec.front import parser, transform
 from clausec.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""The semantic diff (`clausec diff`, compiler/semdiff.py): which results an amendment
+"""The semantic diff (`clausec diff`, compiler/analysis/semdiff.py): which results an amendment
 changed, whether they still give the same answers, and facts on which they do not.
 
 The seed amendments' findings are asserted concretely: every counterexample's facts are
@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clausec import api, cli, semdiff
+
+from clausec import api, cli
+from clausec.analysis import semdiff
 from clausec.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -242,7 +244,7 @@ def test_threshold_moved_is_found_at_its_edge(small: Path) -> None:
 
 def test_business_days_differ_by_search_only(small: Path) -> None:
     """z3 cannot do business days: the search (with z3's help on the rest) finds it."""
-    from clausec import smt
+    from clausec.backends import smt
 
     (agreement, amendments), = api.group([small])
     result = api.analyse(SourceFile.read(agreement), [SourceFile.read(a) for a in amendments])
@@ -404,7 +406,7 @@ def test_cli_errors(tmp_path: Path, small: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_summary_table_says_whether_results_are_the_same() -> None:
-    from clausec import summarize
+    from clausec.backends.english import summaries as summarize
 
     (agreement, amendments), = api.group([PATENT])
     result = api.analyse(SourceFile.read(agreement), [SourceFile.read(a) for a in amendments])

@@ -1,4 +1,4 @@
-"""The z3 translation (compiler/smt.py): proofs, counterexamples, what is out of reach, the
+"""The z3 translation (compiler/backends/smt.py): proofs, counterexamples, what is out of reach, the
 equivalence API, and the soundness of the translation against the compiled code."""
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clausec import api, ir, smt
-from clausec.check import CheckedProgram
-from clausec.source import SourceFile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fuzz import FACT_DECLARATIONS, Node, Options, environments, expressions, render
+
+from clausec import api, ir
+from clausec.backends import smt
+from clausec.passes.check import CheckedProgram
+from clausec.source import SourceFile
 
 HEADER = """
 agreement deal "Deal" {

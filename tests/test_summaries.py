@@ -31,12 +31,15 @@ from pathlib import Path
 
 import html5lib
 import pytest
-from clausec import api, english, ir, summarize
-from clausec.cli import main
-from clausec.source import SourceFile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
+
+from clausec import api, ir
+from clausec.backends.english import summaries as summarize
+from clausec.backends.english import wording as english
+from clausec.cli import main
+from clausec.source import SourceFile
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden"
@@ -366,7 +369,7 @@ def test_values_in_words():
     assert english.integer(27_037_814) == "27,037,814" and english.integer(2005) == "2005"
     from decimal import Decimal
 
-    from clausec import types as T
+    from clausec.ir import types as T
     assert english.literal(Decimal(1_800_000), T.money("USD")) == "$1,800,000.00"
     assert english.literal(Decimal("0.075"), T.PERCENT) == "7.5%"
     assert english.literal(date(2004, 3, 30), T.DATE) == "March 30, 2004"

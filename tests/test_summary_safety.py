@@ -26,12 +26,15 @@ from pathlib import Path
 
 import html5lib
 import pytest
-from clausec import api, english, ir, summarize
-from clausec.cli import main
-from clausec.source import SourceFile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
+
+from clausec import api, ir
+from clausec.backends.english import summaries as summarize
+from clausec.backends.english import wording as english
+from clausec.cli import main
+from clausec.source import SourceFile
 
 ROOT = Path(__file__).resolve().parents[1]
 PATENT = ROOT / "clauses" / "patent_purchase"

@@ -23,7 +23,9 @@ from typing import Any
 
 import lark
 import pytest
-from clausec import check, parser
+
+from clausec.front import parser
+from clausec.passes import check
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTENSION = ROOT / "editors" / "vscode"

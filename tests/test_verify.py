@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clausec import api, verify
-from clausec.source import SourceFile
 from conftest import run_cli, write_clause
+
+from clausec import api
+from clausec.analysis import verify
+from clausec.source import SourceFile
 
 ROOT = Path(__file__).resolve().parents[1]
 

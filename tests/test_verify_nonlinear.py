@@ -8,9 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from clausec import api, cli, factgen, verify
-from clausec.source import SourceFile
 from conftest import cli_env, run_cli, write_clause
+
+from clausec import api, cli
+from clausec.analysis import factgen, verify
+from clausec.source import SourceFile
 
 HEADER = """
 agreement deal "Deal" {

@@ -70,11 +70,11 @@ from typing import Any
 import attrs
 import z3  # type: ignore[import-untyped]
 
-from . import ir
-from . import types as T
-from .check import CheckedProgram, union_of_facts
-from .runtime import _MAX_EXPONENT, ClauseRuntimeError
-from .runtime_eval import _EMAX, _EMIN, _POWER_DIGITS, _QUOTIENT_DIGITS
+from clausec import ir
+from clausec.backends.python.runtime import _MAX_EXPONENT, ClauseRuntimeError
+from clausec.backends.python.runtime_eval import _EMAX, _EMIN, _POWER_DIGITS, _QUOTIENT_DIGITS
+from clausec.ir import types as T
+from clausec.passes.check import CheckedProgram, union_of_facts
 
 # ---------------------------------------------------------------------- results
 
@@ -1088,7 +1088,7 @@ def _sequence(syms: Iterable[Sym]) -> Sym:
 
 
 def _children(e: ir.Expr) -> list[ir.Expr]:
-    from .codegen import children
+    from clausec.backends.python.codegen import children
     return children(e)
 
 
@@ -1156,7 +1156,7 @@ def _constant_size(q: Fraction) -> Size:
 def _runtime_divide(a: Fraction, b: Fraction) -> Fraction | None:
     """What the compiled code's _div computes for constants (exact, or rounded by the
     division rule when the quotient does not terminate); None where it raises."""
-    from .runtime_eval import _div
+    from clausec.backends.python.runtime_eval import _div
     da, db = to_decimal(a), to_decimal(b)
     if da is None or db is None:
         raise OutOfReachError("a constant that is not a decimal number")
@@ -1168,7 +1168,7 @@ def _runtime_divide(a: Fraction, b: Fraction) -> Fraction | None:
 
 def _runtime_power(base: Fraction, exponent: int) -> Fraction | None:
     """What the compiled code's _pow computes for constants; None where it raises."""
-    from .runtime_eval import _pow
+    from clausec.backends.python.runtime_eval import _pow
     b = to_decimal(base)
     if b is None:
         raise OutOfReachError("a constant that is not a decimal number")

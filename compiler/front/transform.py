@@ -19,10 +19,10 @@ import attrs
 import lark
 from lark import Token
 
-from . import ir
-from . import types as T
-from .diagnostics import Diagnostics
-from .source import Span
+from clausec import ir
+from clausec.diagnostics import Diagnostics
+from clausec.ir import types as T
+from clausec.source import Span
 
 _WORD_OPS = {
     "at_least": (">=", "at least"),

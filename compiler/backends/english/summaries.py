@@ -31,13 +31,24 @@ import jinja2.runtime
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
-from . import codegen, ir, semdiff
-from . import types as T
-from .api import Result
-from .check import CheckedProgram
-from .consolidate import Version, amendment_label, long_date
-from .english import Lexicon, cite, cite_item, filters, finalizer, item_label, list_style, literal
-from .runtime import Explanation
+from clausec import ir
+from clausec.analysis import semdiff
+from clausec.api import Result
+from clausec.backends.english.wording import (
+    Lexicon,
+    cite,
+    cite_item,
+    filters,
+    finalizer,
+    item_label,
+    list_style,
+    literal,
+)
+from clausec.backends.python import codegen
+from clausec.backends.python.runtime import Explanation
+from clausec.ir import types as T
+from clausec.passes.check import CheckedProgram
+from clausec.passes.consolidate import Version, amendment_label, long_date
 
 TEMPLATES = Path(__file__).parent / "templates"
 SUFFIXES = {"markdown": "md", "html": "html", "text": "txt"}

@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from . import ir
-from . import types as T
-from .diagnostics import Diagnostics, Related, did_you_mean
-from .source import Span
-from .transform import known_zone
+from clausec import ir
+from clausec.diagnostics import Diagnostics, Related, did_you_mean
+from clausec.front.transform import known_zone
+from clausec.ir import types as T
+from clausec.source import Span
 
 # Functions every clause file may call.
 BUILTINS: dict[str, tuple[tuple[frozenset[str], ...], T.Type]] = {

@@ -34,9 +34,9 @@ from typing import Any
 
 import attrs
 
-from . import api, ir
-from .check import CheckedProgram, union_of_facts
-from .consolidate import Version
+from clausec import api, ir
+from clausec.passes.check import CheckedProgram, union_of_facts
+from clausec.passes.consolidate import Version
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -161,7 +161,7 @@ def _as_of(result: api.Result, index: int) -> date | None:
 def _verify_one(checker: _Checker, index: int, version: Version | None,
                 checked: CheckedProgram, inv: ir.Invariant, examples: int, timeout: float,
                 several: bool) -> Outcome:
-    from . import smt
+    from clausec.backends import smt
     start = time.perf_counter()
     label = ""
     if several and version is not None:
@@ -210,14 +210,14 @@ def _verify_one(checker: _Checker, index: int, version: Version | None,
 
 
 def _json(facts: Mapping[str, Any], checker: _Checker) -> dict[str, Any]:
-    from . import smt
+    from clausec.backends import smt
     return smt.facts_json(facts, checker.facts)
 
 
 def _complete(facts: Mapping[str, Any], checker: _Checker, checked: CheckedProgram
               ) -> dict[str, Any]:
     """A model's facts, with the simplest value for each required fact it leaves free."""
-    from . import factgen
+    from clausec.analysis import factgen
     out = _json(facts, checker)
     for name, fact in checker.facts.items():
         if name not in out and not fact.type.optional and fact.default is None:
@@ -228,7 +228,7 @@ def _complete(facts: Mapping[str, Any], checker: _Checker, checked: CheckedProgr
 def _simpler(fact: ir.Fact, value: Any, checked: CheckedProgram, checker: _Checker
              ) -> Iterator[Any]:
     """Simpler values to try in place of `value` (JSON form), simplest first."""
-    from . import factgen
+    from clausec.analysis import factgen
     yield _json({fact.name: factgen.simple_value(fact, checked)}, checker)[fact.name]
     if fact.type.kind in ("money", "decimal") and isinstance(value, str):
         number = Decimal(value)
@@ -268,7 +268,7 @@ def _search(checker: _Checker, checked: CheckedProgram, index: int, name: str,
             examples: int) -> tuple[dict[str, Any] | None, int]:
     """Hypothesis: a (shrunk) facts dict on which the invariant fails, or None, and how
     many examples were tried."""
-    from . import factgen
+    from clausec.analysis import factgen
     tried = 0
 
     def fails(facts: dict[str, Any]) -> bool:
@@ -290,7 +290,7 @@ def _finish_counterexample(outcome: Outcome, checker: _Checker, index: int, eval
     filename = f"{outcome.invariant}{suffix}.json"
     target = (out_dir / filename) if out_dir is not None else Path(filename)
     if out_dir is not None:
-        from .cli import write_atomically
+        from clausec.cli import write_atomically
         write_atomically(target, json.dumps(outcome.facts, indent=2) + "\n")
         outcome.file = str(target)
     as_of = f" --as-of {outcome.as_of.isoformat()}" if several and outcome.as_of else ""
@@ -335,7 +335,7 @@ def _positive(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import cli
+    from clausec import cli
     if args.timeout <= 0:
         raise cli.UserError("--timeout must be more than 0 seconds")
     out_dir = Path(args.counterexamples) if args.counterexamples else None

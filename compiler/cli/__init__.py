@@ -20,11 +20,16 @@ from typing import Any
 
 import jinja2
 
-from . import __version__, api, codegen, formatter, ir, lsp, semdiff, summarize, testing, verify
-from . import types as T
-from .diagnostics import Diagnostic
-from .schema import facts_schema
-from .source import ReadError, SourceFile
+from clausec import __version__, api, ir
+from clausec.analysis import semdiff, verify
+from clausec.backends.english import summaries as summarize
+from clausec.backends.python import codegen
+from clausec.backends.python.schema import facts_schema
+from clausec.diagnostics import Diagnostic
+from clausec.ir import types as T
+from clausec.source import ReadError, SourceFile
+from clausec.tools import formatter, testing
+from clausec.tools.lsp import server as lsp
 
 EXIT_OK, EXIT_ERRORS, EXIT_INTERNAL = 0, 1, 2
 

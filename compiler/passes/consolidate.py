@@ -15,9 +15,9 @@ from datetime import date
 
 import attrs
 
-from . import ir
-from .diagnostics import Diagnostics, Related, did_you_mean
-from .source import Span
+from clausec import ir
+from clausec.diagnostics import Diagnostics, Related, did_you_mean
+from clausec.source import Span
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")

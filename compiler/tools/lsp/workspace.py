@@ -25,10 +25,11 @@ from typing import TypeVar
 
 import attrs
 
-from . import api, navigation
-from .diagnostics import Diagnostic, Diagnostics
-from .incremental import FileFront
-from .source import SourceFile, read_text
+from clausec import api
+from clausec.diagnostics import Diagnostic, Diagnostics
+from clausec.front.incremental import FileFront
+from clausec.source import SourceFile, read_text
+from clausec.tools.lsp import navigation
 
 # A group's files are read again on every keystroke: those not open stay parsed, but
 # only so many (each holds parse trees and IR, tens of kB for a seed contract).

@@ -28,11 +28,12 @@ from typing import Any
 
 import attrs
 
-from . import api, ir, parser, transform
-from . import types as T
-from .check import CheckedProgram
-from .diagnostics import Diagnostic, Diagnostics, did_you_mean
-from .source import ReadError, SourceFile, read_text
+from clausec import api, ir
+from clausec.diagnostics import Diagnostic, Diagnostics, did_you_mean
+from clausec.front import parser, transform
+from clausec.ir import types as T
+from clausec.passes.check import CheckedProgram
+from clausec.source import ReadError, SourceFile, read_text
 
 # The errors a test may expect (`expect NAME raises ERROR`), most general last.
 ERROR_NAMES = ("MissingFactError", "NoValueError", "ConflictError", "NotInForceError",
@@ -728,7 +729,8 @@ def register(sub: Any) -> None:
 
 
 def _run_command(args: argparse.Namespace) -> int:
-    from . import cli, coverage  # cli imports this module's register; coverage is heavy
+    from clausec import cli
+    from clausec.tools import coverage  # cli imports this module's register; coverage is heavy
 
     for path in args.files:
         if not Path(path).exists():

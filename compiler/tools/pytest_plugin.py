@@ -23,7 +23,7 @@ _HAS_TESTS = re.compile(rb'^[ \t]*test[ \t]+"', re.MULTILINE)
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if file_path.suffix != ".clause":
         return None
-    from .source import ReadError, read_bytes
+    from clausec.source import ReadError, read_bytes
 
     try:
         data = read_bytes(file_path)
@@ -60,8 +60,8 @@ class ClauseFile(pytest.File):
     """A clause file with `test` blocks: collects one item per test."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        from . import testing  # here: unrelated projects never import clausec
-        from .source import ReadError, read_bytes
+        from clausec.source import ReadError, read_bytes
+        from clausec.tools import testing  # here: unrelated projects never import clausec
 
         try:
             read_bytes(self.path)  # one too large to read says so, not "no tests"
@@ -111,7 +111,7 @@ class ClauseTestItem(pytest.Item):
         self.funcargs: dict[str, Any] = {}
 
     def runtest(self) -> None:
-        from . import testing
+        from clausec.tools import testing
 
         result = testing.run_test(self.prepared, self.located)
         if not result.passed:
@@ -120,7 +120,7 @@ class ClauseTestItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> Any:
         if isinstance(excinfo.value, ClauseTestFailure):
-            from . import testing
+            from clausec.tools import testing
 
             return testing.render_failure(excinfo.value.result)
         return super().repr_failure(excinfo)

@@ -21,11 +21,11 @@ from typing import Any
 
 import attrs
 
-from . import ir
-from .check import CheckedProgram
-from .codegen import children as subexpressions
-from .source import SourceFile, Span, snippet
-from .testing import Observer, Prepared, version_index
+from clausec import ir
+from clausec.backends.python.codegen import children as subexpressions
+from clausec.passes.check import CheckedProgram
+from clausec.source import SourceFile, Span, snippet
+from clausec.tools.testing import Observer, Prepared, version_index
 
 _SKIPPED = ("not evaluated: already decided", "does not apply")
 _KEY = tuple[str, int, int, int, int]

@@ -39,8 +39,8 @@ import lark
 from lark import Token, Tree
 from lark.exceptions import UnexpectedInput
 
-from .diagnostics import CompileError, Diagnostics
-from .source import ReadError, SourceFile, read_bytes
+from clausec.diagnostics import CompileError, Diagnostics
+from clausec.source import ReadError, SourceFile, read_bytes
 
 MAX_WIDTH = 100
 BLOCK_INDENT = 2
@@ -52,7 +52,7 @@ BODY = 2  # an expression that starts on the line after `=`; a power's `then`
 @cache
 def _lark() -> lark.Lark:
     """The compiler's grammar, keeping the keywords and punctuation in the tree."""
-    from . import parser
+    from clausec.front import parser
 
     return lark.Lark(
         parser.grammar_path().read_text(encoding="utf-8"),
@@ -87,7 +87,7 @@ def format_text(text: str, file: str = "<input>") -> str:
 
 
 def _syntax_error(text: str, file: str) -> CompileError:
-    from . import parser
+    from clausec.front import parser
 
     source = SourceFile(file, text)
     diagnostics = Diagnostics()
@@ -100,7 +100,7 @@ def _syntax_error(text: str, file: str) -> CompileError:
 def _check_nesting(tree: Tree[Token], text: str, file: str) -> None:
     """Refuse, as `clausec check` does, an expression nested deeper than the compiler
     takes: the printer follows the nesting of the tree, which is then bounded."""
-    from . import parser
+    from clausec.front import parser
 
     source = SourceFile(file, text)
     diagnostics = Diagnostics()
@@ -889,7 +889,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _files(paths: Sequence[str]) -> list[Path]:
-    from .cli import UserError
+    from clausec.cli import UserError
 
     files: list[Path] = []
     for raw in paths:
@@ -907,7 +907,7 @@ def _files(paths: Sequence[str]) -> list[Path]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .cli import EXIT_ERRORS, EXIT_OK, UserError, write_atomically
+    from clausec.cli import EXIT_ERRORS, EXIT_OK, UserError, write_atomically
 
     changed, failed, unchanged = 0, 0, 0
     for path in _files(args.paths):

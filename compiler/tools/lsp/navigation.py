@@ -20,7 +20,7 @@ import attrs
 import lark
 from lark import Token
 
-from . import parser, transform
+from clausec.front import parser, transform
 
 Role = Literal["decl", "ref"]
 

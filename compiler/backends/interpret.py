@@ -68,14 +68,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from . import check as check_pass
-from . import ir
-from . import types as T
-from .check import union_of_facts
-from .codegen import children
-from .consolidate import Version
-from .diagnostics import Diagnostics
-from .runtime import (
+from clausec import ir
+from clausec.backends.python.codegen import children
+from clausec.backends.python.runtime import (
     Calendar,
     ClauseError,
     MissingFactError,
@@ -93,7 +88,7 @@ from .runtime import (
     _as_text,
     close_of_business,
 )
-from .runtime_eval import (
+from clausec.backends.python.runtime_eval import (
     _EXACT,
     NotInForceError,
     NoValueError,
@@ -111,10 +106,15 @@ from .runtime_eval import (
     _unknown_fact,
     _unknown_name,
 )
-from .source import SourceFile, Span, snippet
+from clausec.diagnostics import Diagnostics
+from clausec.ir import types as T
+from clausec.passes import check as check_pass
+from clausec.passes.check import union_of_facts
+from clausec.passes.consolidate import Version
+from clausec.source import SourceFile, Span, snippet
 
 if TYPE_CHECKING:
-    from .api import Result
+    from clausec.api import Result
 
 __all__ = ["Agreement", "Facts", "Interpreter", "interpret"]
 

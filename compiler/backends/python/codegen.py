@@ -29,13 +29,13 @@ from pathlib import Path
 
 import attrs
 
-from . import ir
-from . import types as T
-from .check import CheckedProgram, union_of_facts
-from .consolidate import Version, long_date
-from .runtime import _printable
-from .runtime_eval import _EXACT
-from .source import SourceFile, Span, snippet
+from clausec import ir
+from clausec.backends.python.runtime import _printable
+from clausec.backends.python.runtime_eval import _EXACT
+from clausec.ir import types as T
+from clausec.passes.check import CheckedProgram, union_of_facts
+from clausec.passes.consolidate import Version, long_date
+from clausec.source import SourceFile, Span, snippet
 
 _HERE = Path(__file__).resolve().parent
 _PRELUDE_FILES = ("runtime.py", "runtime_eval.py")

@@ -30,8 +30,8 @@ from zoneinfo import ZoneInfo
 import attrs
 from hypothesis import strategies as st
 
-from . import ir
-from .check import CheckedProgram
+from clausec import ir
+from clausec.passes.check import CheckedProgram
 
 _CENTS = Decimal("0.01")
 _T = TypeVar("_T")
@@ -171,7 +171,7 @@ def facts_strategy(checked: CheckedProgram, facts: Mapping[str, ir.Fact] | None 
 
 def simple_value(fact: ir.Fact, checked: CheckedProgram) -> Any:
     """The simplest value of a fact (smt.simple_value)."""
-    from .smt import simple_value as simplest
+    from clausec.backends.smt import simple_value as simplest
     return simplest(fact, checked.header)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import ir
-from .check import CheckedProgram
+from clausec import ir
+from clausec.passes.check import CheckedProgram
 
 _NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
 _MONEY = r"^(-?\$?|[A-Z]{3} ?-?)[0-9]{1,3}(,?[0-9]{3})*(\.[0-9]+)?( ?[A-Z]{3})?$"

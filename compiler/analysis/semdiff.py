@@ -36,10 +36,10 @@ from typing import Any, cast
 
 import attrs
 
-from . import api, ir
-from . import types as T
-from .check import CheckedProgram, union_of_facts
-from .consolidate import Version, amendment_label
+from clausec import api, ir
+from clausec.ir import types as T
+from clausec.passes.check import CheckedProgram, union_of_facts
+from clausec.passes.consolidate import Version, amendment_label
 
 DEFAULT_EXAMPLES = 2000  # examples of the bounded search, per result
 DEFAULT_SEED = 0
@@ -288,7 +288,9 @@ class Side:
 
     def show(self, name: str, data: Mapping[str, Any], args: Sequence[Any],
              explain: bool = True) -> Shown:
-        from . import summarize  # jinja2: only when there is something to explain
+        from clausec.backends.english import (
+            summaries as summarize,  # jinja2: only when there is something to explain
+        )
 
         outcome = self.outcome(name, data, args)
         if not outcome.ok:
@@ -676,7 +678,7 @@ def _z3(before: Side, after: Side, name: str, timeout_ms: int
     arguments, why not decided: "unknown" where z3 gave no answer, "" where the logic is
     out of its reach)."""
     try:
-        from . import smt
+        from clausec.backends import smt
     except ImportError as error:  # z3 is a dependency; a broken install still diffs
         return "", None, f"not available ({error})"
     result = smt.check_equivalent(before.checked, after.checked, name, timeout_ms)
@@ -697,7 +699,7 @@ def _z3_model(before: Side, after: Side, name: str, timeout_ms: int, *, abstract
     candidate. smt.check_equivalent does not take these constraints, hence this."""
     import z3  # type: ignore[import-untyped]
 
-    from . import smt
+    from clausec.backends import smt
 
     facts = union_of_facts([before.checked, after.checked])
     smt.new_query()
@@ -774,7 +776,7 @@ def _random_search(sides: Sequence[Side], wanted: Sequence[Input],
     on, seeded; no shrinking: `minimise` reads better and costs less."""
     from hypothesis import strategies as st
 
-    from . import factgen
+    from clausec.analysis import factgen
 
     if count <= 0:
         return None
@@ -873,8 +875,8 @@ def _choices(i: Input, pools: Mapping[str, Sequence[Any]]) -> list[Any]:
 def _counterexample(before: Side, after: Side, name: str, data: dict[str, Any],
                     args: tuple[Any, ...], kinds: Mapping[str, str], explain: bool = True
                     ) -> Counterexample:
-    from . import smt
-    from .runtime import format_value
+    from clausec.backends import smt
+    from clausec.backends.python.runtime import format_value
 
     decls = _fact_decls([before, after])
     currency = after.checked.header.currency
@@ -1027,7 +1029,7 @@ def totals(c: Comparison) -> dict[str, int]:
 
 
 def render_text(comparisons: Sequence[Comparison], width: int = 88) -> str:
-    from .english import wrap
+    from clausec.backends.english.wording import wrap
 
     lines: list[str] = []
     for c in comparisons:
@@ -1124,7 +1126,7 @@ def _iso_date(text: str) -> date:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from . import cli
+    from clausec import cli
 
     if args.examples < 1:
         raise cli.UserError("--examples must be at least 1")
@@ -1140,7 +1142,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _comparisons(args: argparse.Namespace, options: Options) -> list[Comparison]:
-    from . import cli
+    from clausec import cli
 
     for path in args.files:
         if not Path(path).exists():
@@ -1176,8 +1178,8 @@ def _analysed(cli: Any, agreement: Path, amendments: Sequence[Path]) -> api.Resu
 def _pairs(result: api.Result, args: argparse.Namespace) -> list[tuple[int, int]]:
     """Which versions to compare: every amendment with the version before it, one
     amendment, or the versions in force on two dates."""
-    from . import cli
-    from .summarize import version_at
+    from clausec import cli
+    from clausec.backends.english.summaries import version_at
 
     versions = result.versions or []
     if len(versions) < 2 and not (args.date_from or args.date_to):

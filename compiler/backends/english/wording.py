@@ -27,10 +27,16 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from . import ir
-from . import types as T
-from .check import CheckedProgram
-from .runtime import format_date, format_datetime, format_money, format_percent, format_value
+from clausec import ir
+from clausec.backends.python.runtime import (
+    format_date,
+    format_datetime,
+    format_money,
+    format_percent,
+    format_value,
+)
+from clausec.ir import types as T
+from clausec.passes.check import CheckedProgram
 
 FORMATS = ("markdown", "html", "text")
 

@@ -26,9 +26,10 @@ import lark
 from lark import Token
 from lark.exceptions import UnexpectedInput
 
-from . import ir, parser, transform
-from .diagnostics import Diagnostic, Diagnostics
-from .source import SourceFile
+from clausec import ir
+from clausec.diagnostics import Diagnostic, Diagnostics
+from clausec.front import parser, transform
+from clausec.source import SourceFile
 
 
 @attrs.frozen

@@ -14,8 +14,8 @@ from typing import TypeVar, cast
 
 import attrs
 
-from .source import Span
-from .types import BOOL, Type
+from clausec.ir.types import BOOL, Type
+from clausec.source import Span
 
 _N = TypeVar("_N")
 

@@ -28,10 +28,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
-from . import __version__, navigation, parser
-from .diagnostics import Diagnostic
-from .navigation import FileIndex, Occurrence, Range, Symbol
-from .workspace import Group, Workspace
+from clausec import __version__
+from clausec.diagnostics import Diagnostic
+from clausec.front import parser
+from clausec.tools.lsp import navigation
+from clausec.tools.lsp.navigation import FileIndex, Occurrence, Range, Symbol
+from clausec.tools.lsp.workspace import Group, Workspace
 
 log = logging.getLogger("clausec.lsp")
 
@@ -181,8 +183,10 @@ def _meaning(ws: Workspace, group: Group, file: Path, symbol: Symbol
              ) -> tuple[str | None, str | None]:
     """The type and the plain-English sentence of a declaration, from the last analysis of
     the group without errors (or the file alone, checked as it is)."""
-    from . import check, english, summarize
-    from .diagnostics import Diagnostics
+    from clausec.backends.english import summaries as summarize
+    from clausec.backends.english import wording as english
+    from clausec.diagnostics import Diagnostics
+    from clausec.passes import check
 
     candidates = []
     result = ws.last_good(group)
@@ -303,8 +307,8 @@ def rename(ws: Workspace, path: Path, line: int, character: int, new_name: str
 def formatting(ws: Workspace, path: Path) -> str | None:
     """The formatted text, or None when there is nothing to change (or the text has
     syntax errors, which the formatter leaves alone)."""
-    from . import formatter
-    from .diagnostics import CompileError
+    from clausec.diagnostics import CompileError
+    from clausec.tools import formatter
 
     text = ws.text(path) or ""
     try:

@@ -23,12 +23,12 @@ import lark
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from .diagnostics import Diagnostics, did_you_mean
-from .source import SourceFile, Span
+from clausec.diagnostics import Diagnostics, did_you_mean
+from clausec.source import SourceFile, Span
 
 _HERE = Path(__file__).resolve().parent
 # Installed wheel: clausec/grammar/; source tree: <repo>/grammar/ beside compiler/.
-_GRAMMAR_DIRS = (_HERE / "grammar", _HERE.parent / "grammar")
+_GRAMMAR_DIRS = (_HERE.parent / "grammar", _HERE.parent.parent / "grammar")
 
 TOP_LEVEL_KEYWORDS = (
     "agreement", "amendment", "section", "fact", "define", "condition", "exception",
