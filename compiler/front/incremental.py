@@ -15,12 +15,6 @@ absolute, so a chunk that moved to another line is parsed again.
 
 from __future__ import annotations
 
-import bisect
-import difflib
-import functools
-import itertools
-import re
-
 import attrs
 import lark
 from lark import Token
@@ -84,7 +78,7 @@ class FileFront:
 
     def _parse(self, source: SourceFile, diagnostics: Diagnostics
                ) -> tuple[list[lark.Tree[Token]], list[object], list[Diagnostic]]:
-        pieces = cut(source.text)
+        pieces = parser.chunks(source.text)
         chunks = [self._chunk(source.name, line, text) for line, text in pieces]
         # Keep only the chunks of this text: the cache stays the size of the file.
         self._chunks = {(c.start_line, c.text): c for c in chunks}
@@ -122,41 +116,6 @@ class FileFront:
             return None
         return _transformed(source.name, first_failed.start_line, text,
                             parser._trees(start))
-
-
-# One character repeated, not a group per character: see parser._LONG_STRING.
-_LONG_STRING = re.compile(r'""".*?(?:"""|\Z)', re.DOTALL)
-_LINE_START_WORD = re.compile(r"^([A-Za-z_]+)\b", re.MULTILINE)
-
-
-def cut(text: str) -> list[tuple[int, str]]:
-    """The chunks of `parser._chunks` (where top-level declarations start, outside text
-    blocks), in time linear in the text: the language server cuts the file on every edit."""
-    strings = [(m.start(), m.end()) for m in _LONG_STRING.finditer(text)]
-    string_starts = [a for a, _ in strings]
-
-    def in_string(pos: int) -> bool:
-        i = bisect.bisect_left(string_starts, pos) - 1  # the last string starting before
-        return i >= 0 and pos < strings[i][1]
-
-    starts = [m.start() for m in _LINE_START_WORD.finditer(text)
-              if _starts_chunk(m.group(1)) and not in_string(m.start())]
-    if not starts or starts[0] != 0:
-        starts.insert(0, 0)
-    bounds = [*starts, len(text)]
-    out = []
-    line = 1
-    for a, b in itertools.pairwise(bounds):
-        if text[a:b]:
-            out.append((line, text[a:b]))
-        line += text.count("\n", a, b)
-    return out
-
-
-@functools.lru_cache(maxsize=4096)
-def _starts_chunk(word: str) -> bool:
-    return word in parser.TOP_LEVEL_KEYWORDS or bool(difflib.get_close_matches(
-        word, parser.TOP_LEVEL_KEYWORDS, n=1, cutoff=0.75))
 
 
 def _transformed(file: str, start_line: int, text: str,

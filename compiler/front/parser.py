@@ -16,7 +16,7 @@ import difflib
 import itertools
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import lark
@@ -107,13 +107,13 @@ def parse(source: SourceFile, diagnostics: Diagnostics) -> list[lark.Tree[Token]
     except UnexpectedInput:
         pass
     trees: list[lark.Tree[Token]] = []
-    chunks = _chunks(source.text)
-    for i, (start_line, chunk) in enumerate(chunks):
+    pieces = chunks(source.text)
+    for i, (start_line, chunk) in enumerate(pieces):
         # Padding with newlines keeps line numbers true to the file.
         try:
             trees.extend(_trees(parser.parse("\n" * (start_line - 1) + chunk)))
         except UnexpectedInput as error:
-            next_line = chunks[i + 1][0] if i + 1 < len(chunks) else None
+            next_line = pieces[i + 1][0] if i + 1 < len(pieces) else None
             _report(source, error, diagnostics, next_line)
     return limit_nesting(trees, source, diagnostics)
 
@@ -276,10 +276,11 @@ _LONG_STRING = re.compile(r'""".*?(?:"""|\Z)', re.DOTALL)
 _LINE_START_WORD = re.compile(r"^([A-Za-z_]+)\b", re.MULTILINE)
 
 
-def _chunks(text: str) -> list[tuple[int, str]]:
+def chunks(text: str) -> list[tuple[int, str]]:
     """Cut a file where top-level declarations start: a line beginning at column 0 with a
     declaration keyword, or with a word close to one (a misspelt keyword), outside text
-    blocks."""
+    blocks. (line, text) per chunk, in time linear in the text: the compiler cuts a file
+    to report every syntax error, the language server on every edit."""
     strings = [(m.start(), m.end()) for m in _LONG_STRING.finditer(text)]
     string_starts = [a for a, _ in strings]
 
@@ -287,17 +288,11 @@ def _chunks(text: str) -> list[tuple[int, str]]:
         i = bisect.bisect_left(string_starts, pos) - 1  # the last string starting before
         return i >= 0 and pos < strings[i][1]
 
-    starts = []
-    for match in _LINE_START_WORD.finditer(text):
-        word = match.group(1)
-        if in_string(match.start()):
-            continue
-        if word in TOP_LEVEL_KEYWORDS or difflib.get_close_matches(
-                word, TOP_LEVEL_KEYWORDS, n=1, cutoff=0.75):
-            starts.append(match.start())
+    starts = [m.start() for m in _LINE_START_WORD.finditer(text)
+              if _starts_chunk(m.group(1)) and not in_string(m.start())]
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
-    bounds = starts + [len(text)]
+    bounds = [*starts, len(text)]
     out = []
     line = 1
     for a, b in itertools.pairwise(bounds):
@@ -305,6 +300,12 @@ def _chunks(text: str) -> list[tuple[int, str]]:
             out.append((line, text[a:b]))
         line += text.count("\n", a, b)
     return out
+
+
+@lru_cache(maxsize=4096)
+def _starts_chunk(word: str) -> bool:
+    return word in TOP_LEVEL_KEYWORDS or bool(difflib.get_close_matches(
+        word, TOP_LEVEL_KEYWORDS, n=1, cutoff=0.75))
 
 
 def _describe(terminal: str) -> str:
