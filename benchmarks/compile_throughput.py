@@ -40,12 +40,12 @@ def large_clause_file(sections: int) -> str:
             '  text """The Buyer shall pay the price within two business days after the',
             '  approval, unless the approval has been revoked."""',
             f"  define price_{i}: money = {prev} + $100 * (1 + 2.5%)",
-            f"  define due_{i} = earlier of [(i) 2 business days after paid_on_{i}, "
-            f"(ii) 2004-12-31]",
-            f"  condition ok_{i} = all of [(a) approved_{i}, (b) price_{i} is at least $10,"
-            f" (c) not approved_{i} or price_{i} > $5]",
-            f"  obligation pay_{i}: buyer must pay price_{i} to seller within 2 business days"
-            f" after 2004-06-01 when ok_{i}",
+            (f"  define due_{i} = earlier of [(i) 2 business days after paid_on_{i}, "
+            f"(ii) 2004-12-31]"),
+            (f"  condition ok_{i} = all of [(a) approved_{i}, (b) price_{i} is at least $10,"
+            f" (c) not approved_{i} or price_{i} > $5]"),
+            (f"  obligation pay_{i}: buyer must pay price_{i} to seller within 2 business days"
+            f" after 2004-06-01 when ok_{i}"),
             f"  power end_{i}: either party may terminate when not ok_{i}",
             "}",
             "",

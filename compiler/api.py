@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import linecache
-import re
 import sys
 import types
 from collections import Counter
@@ -169,17 +168,6 @@ def compile_source(source: SourceFile, amendments: Sequence[SourceFile] = ()
     return generate(result), result.diagnostics
 
 
-# The title is a string as the grammar has it (STRING): escapes such as \" included, or
-# a title with a quote in it would end early and the amendment pass for an agreement.
-# Unrolled (runs of plain characters, then an escape and another run): the alternation
-# `(?:[^"\\\n]|\\.)*` keeps a backtracking state per character, ~190 bytes per byte of
-# a long title, and every command reads every header.
-_HEADER = re.compile(r"^\s*(agreement|amendment|tests\s+for)\s+([A-Za-z_][A-Za-z0-9_]*)"
-                     r"(?:\s+\"[^\"\\\n]*(?:\\.[^\"\\\n]*)*\"\s+amends\s+"
-                     r"([A-Za-z_][A-Za-z0-9_]*))?",
-                     re.MULTILINE)
-
-
 def group(paths: Iterable[str | Path]) -> list[tuple[Path, list[Path]]]:
     """Agreements with their amendments, from files and folders. An amendment whose
     agreement is not among them is matched with an agreement file beside it."""
@@ -190,7 +178,7 @@ def group(paths: Iterable[str | Path]) -> list[tuple[Path, list[Path]]]:
     order: list[Path] = []
     amendments: list[tuple[str, Path]] = []
     for file in files:
-        kind, name, amends = _peek(file)
+        kind, name, amends = peek(file)
         if kind == "tests":
             continue  # scenario tests: run by `clausec test`, not compiled
         if kind == "amendment" and amends:
@@ -203,7 +191,7 @@ def group(paths: Iterable[str | Path]) -> list[tuple[Path, list[Path]]]:
         agreement = agreements.get(amends)
         if agreement is None:
             for sibling in sorted(file.parent.glob("*.clause")):
-                kind, name, _ = _peek(sibling)
+                kind, name, _ = peek(sibling)
                 if kind == "agreement" and name == amends:
                     agreement = agreements[amends] = sibling
                     attached.setdefault(sibling, [])
@@ -217,16 +205,13 @@ def group(paths: Iterable[str | Path]) -> list[tuple[Path, list[Path]]]:
     return [(file, attached[file]) for file in dict.fromkeys(order)]
 
 
-def _peek(path: Path) -> tuple[str, str, str]:
+def peek(path: Path) -> tuple[str, str, str]:
     """(kind, name, amends) of a clause file's header, read without parsing the file."""
     try:
         text = read_text(path)
     except OSError:
         return ("", "", "")
-    match = _HEADER.search(text)
-    if match is None:
-        return ("", "", "")
-    return (match.group(1).split()[0], match.group(2), match.group(3) or "")
+    return parser.peek_header(text)
 
 
 def _sources(path: str | Path, amendments: Sequence[str | Path]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import tempfile
 from pathlib import Path
 
 import attrs
@@ -68,6 +69,23 @@ def _too_large(size: int | None, limit: int) -> str:
     size_text = f" ({size:,} bytes)" if size is not None else ""
     return (f"is too large{size_text}: clausec reads at most {limit:,} bytes "
             f"({limit / (1024 * 1024):g} MiB) from one file")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a file so that readers see the old content or the new, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        # mkstemp creates the file private (0600); give it the mode any new file gets.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def read_text(path: str | Path, limit: int = MAX_FILE_BYTES) -> str:

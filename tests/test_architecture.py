@@ -34,44 +34,7 @@ RANK = {name: i for i, name in enumerate(LAYERS)} | {"diagnostics": 0}
 # so the two are one module and share private names.
 ONE_MODULE = {("clausec.backends.python.runtime_eval", "clausec.backends.python.runtime")}
 
-KNOWN = {
-    # layering: commands that still register their own argparse parsers and use the
-    # CLI's helpers; the summaries that still run the semantic diff themselves
-    "layer: clausec.analysis.semdiff -> clausec.cli",
-    "layer: clausec.analysis.verify -> clausec.cli",
-    "layer: clausec.tools.formatter -> clausec.cli",
-    "layer: clausec.tools.testing -> clausec.cli",
-    "layer: clausec.backends.english.summaries -> clausec.analysis.semdiff",
-    "layer: clausec.backends.english.summaries -> clausec.api",
-    "layer: clausec.backends.interpret -> clausec.api",
-    # private names used across modules
-    "private: clausec.analysis.semdiff -> cli._read",
-    "private: clausec.analysis.semdiff -> cli._print_diagnostics",
-    "private: clausec.analysis.semdiff -> cli._summary",
-    "private: clausec.analysis.verify -> cli._groups",
-    "private: clausec.analysis.verify -> cli._print_diagnostics",
-    "private: clausec.analysis.verify -> cli._summary",
-    "private: clausec.backends.interpret -> clausec.backends.python.runtime",
-    "private: clausec.backends.interpret -> clausec.backends.python.runtime_eval",
-    "private: clausec.backends.smt -> clausec.backends.python.runtime_eval",
-    "private: clausec.backends.python.codegen -> clausec.backends.python.runtime",
-    "private: clausec.backends.python.codegen -> clausec.backends.python.runtime_eval",
-    "private: clausec.front.incremental -> parser._report",
-    "private: clausec.front.incremental -> parser._trees",
-    "private: clausec.tools.lsp.navigation -> transform._unquote",
-    "private: clausec.tools.lsp.server -> summarize._english",
-    "private: clausec.tools.testing -> api._peek",
-    "private: clausec.backends.smt -> clausec.backends.python.runtime",
-    # cycles: the CLI and the commands that import it back; the test runner and its
-    # coverage; the diff and the summaries
-    "cycle: clausec.analysis.semdiff -> clausec.backends.english.summaries",
-    "cycle: clausec.analysis.semdiff -> clausec.cli",
-    "cycle: clausec.analysis.verify -> clausec.cli",
-    "cycle: clausec.cli -> clausec.tools.formatter",
-    "cycle: clausec.cli -> clausec.tools.lsp.server",
-    "cycle: clausec.cli -> clausec.tools.testing",
-    "cycle: clausec.tools.coverage -> clausec.tools.testing",
-}
+KNOWN: set[str] = set()
 
 
 def _module_name(path: Path) -> str:

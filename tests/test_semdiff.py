@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from clausec import api, cli
-from clausec.analysis import semdiff
+from clausec.analysis import search, semdiff
 from clausec.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,8 +140,9 @@ def test_rights_tender_offer_for_all_shares_no_longer_sets_a_distribution_date(
         return a.ok and b.ok and a.value is not None and b.value is None
 
     assert set_then_none(*probe.pair((offer, ())))
-    kinds = {i.name: i.kind for i in semdiff.inputs([before, after], "distribution_date")}
-    data, _ = semdiff.minimise(probe.accepts(set_then_none), (offer, ()), kinds, {})
+    kinds = {i.name: i.kind for i in search.inputs([before.checked, after.checked],
+                                                   "distribution_date")}
+    data, _ = search.minimise(probe.accepts(set_then_none), (offer, ()), kinds, {})
     assert data == {"tender_offer_commenced_on": date(2003, 12, 23),
                     "tender_offer_would_create_acquiring_person": True,
                     "tender_offer_for_all_shares": True}
@@ -406,11 +407,11 @@ def test_cli_errors(tmp_path: Path, small: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_summary_table_says_whether_results_are_the_same() -> None:
-    from clausec.backends.english import summaries as summarize
+    from clausec import summarize
 
     (agreement, amendments), = api.group([PATENT])
     result = api.analyse(SourceFile.read(agreement), [SourceFile.read(a) for a in amendments])
-    text = summarize.render(result, "markdown")
+    text = summarize(result, "markdown")
     table = text[text.index("#### What it changed in the logic"):text.index("#### Redline")]
     assert "| Provision | Change | Before | After | Same results? |" in table
     rows = {line.split("`")[1]: line for line in table.splitlines() if line.count("`") >= 2}

@@ -421,7 +421,7 @@ def english_of(exprs: list[str], facts: str = "", fmt: str = "text") -> list[str
     assert result.ok, "\n".join(d.render(result.sources) for d in result.diagnostics)
     checked = result.versions[-1][1]
     env = summarize.environment(fmt)
-    words = summarize._english(env, english.Lexicon(checked, fmt))
+    words = summarize.english_module(env, english.Lexicon(checked, fmt))
     out = []
     for i, e in enumerate(exprs):
         decl = checked.declarations[f"c{i}" if e.endswith("!bool") else f"d{i}"]
@@ -930,7 +930,8 @@ def test_summarize_writes_a_file(capsys, tmp_path):
     code = main(["summarize", str(PATENT), "--format", "html", "-o", str(target)])
     out, err = capsys.readouterr()
     assert code == 0 and out == "" and f"wrote {target}" in err
-    assert target.read_text(encoding="utf-8") == summarize.render(analysed(PATENT), "html")
+    from clausec import summarize as with_verdicts  # the semantic diff's, as the command
+    assert target.read_text(encoding="utf-8") == with_verdicts(analysed(PATENT), "html")
     assert not [p for p in target.parent.iterdir() if p.name != "ppa.html"]  # no temp left
 
 
@@ -975,3 +976,15 @@ def test_summarize_subprocess_from_another_directory(run_cli, tmp_path):
     result = run_cli("summarize", PATENT, "--format", "text", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("PATENT PURCHASE AGREEMENT\n")
+
+
+def test_reworded_is_not_a_change_in_logic(capsys):
+    """The what-changed table and the semantic diff share one meaning of "the same
+    logic" (ir.visit.shape): the amendment rewrote the description of three facts
+    (Section 11(a)(ii), 13(d)) without changing what the logic does with them."""
+    text = summarize_cli(capsys, RIGHTS, "--format", "text")
+    reworded = re.findall(r"\((\w+)\):\s+reworded", text)
+    assert sorted(reworded) == ["acquired_pursuant_to_offer_for_all_shares",
+                                "independent_directors_approved_offer",
+                                "merger_with_qualified_offer_acquirer"]
+    assert "(flip_in_event): changed" in text

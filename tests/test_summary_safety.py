@@ -240,6 +240,7 @@ def test_no_injection_into_summaries(case):
 
 def test_counterexample_text_is_escaped_in_every_format(tmp_path):
     """The review's case: a text fact of a counterexample, in "Same results?"."""
+    from clausec import summarize as with_verdicts  # the semantic diff's, as the command
     (tmp_path / "gen.clause").write_text(textwrap.dedent("""\
         agreement gen "Gen Agreement" { dated 2004-01-01 }
         fact memo "the memo": text default "none"
@@ -255,14 +256,14 @@ def test_counterexample_text_is_escaped_in_every_format(tmp_path):
         """), encoding="utf-8")
     ((agreement, amendments),) = api.group([tmp_path])
     result = api.analyse(SourceFile.read(agreement), [SourceFile.read(a) for a in amendments])
-    markdown = summarize.render(result, "markdown")
+    markdown = with_verdicts(result, "markdown")
     verdict = next(line for line in markdown.splitlines() if "`ok`" in line).split(" | ")[-1]
     assert verdict.startswith("differs: e.g. when memo is \\<script\\>alert(1)\\</script\\>")
     assert "<script" not in MarkdownIt("commonmark", {"html": True}).enable("table") \
         .render(markdown)
     assert "when memo is &lt;script&gt;alert(1)&lt;/script&gt;" in \
-        summarize.render(result, "html")
-    assert "when memo is <script>alert(1)</script>" in summarize.render(result, "text")
+        with_verdicts(result, "html")
+    assert "when memo is <script>alert(1)</script>" in with_verdicts(result, "text")
 
 
 # =============================================================================

@@ -9,9 +9,10 @@ days in the agreement's time zone; day counts up to 60; a party of the agreement
 the clauses mention. An optional fact is sometimes missing. Every strategy shrinks
 towards the simplest value: a missing optional fact, 0, false, the agreement's date.
 
-`find(strategy, condition, examples)` is how `clausec verify` and `clausec diff` search
-with them: deterministic, with no example database, and with hypothesis's caches kept
-out of the user's working directory.
+`find(strategy, condition, examples)` is how the counterexample search of `clausec
+verify` and `clausec diff` (search.py) draws from them: deterministic, with no example
+database, without shrinking (search.minimise makes a counterexample small), and with
+hypothesis's caches kept out of the user's working directory.
 """
 
 from __future__ import annotations
@@ -179,17 +180,16 @@ def simple_value(fact: ir.Fact, checked: CheckedProgram) -> Any:
 
 
 def find(strategy: st.SearchStrategy[_T], condition: Callable[[_T], bool], examples: int,
-         *, seed: int | None = None, shrink: bool = False) -> _T | None:
-    """The first example of `strategy` that satisfies `condition` within `examples` tries
-    (shrunk to a simpler one with `shrink`), or None. Deterministic: derandomized, or
-    drawn from `seed`; no example database, so an earlier run never changes the answer."""
+         *, seed: int | None = None) -> _T | None:
+    """The first example of `strategy` that satisfies `condition` within `examples` tries,
+    as drawn (not shrunk), or None. Deterministic: derandomized, or drawn from `seed`; no
+    example database, so an earlier run never changes the answer."""
     from hypothesis import HealthCheck, Phase, settings
     from hypothesis import find as hypothesis_find
     from hypothesis.errors import NoSuchExample
 
     config = settings(max_examples=examples, database=None, deadline=None,
-                      derandomize=seed is None,
-                      phases=[Phase.generate, Phase.shrink] if shrink else [Phase.generate],
+                      derandomize=seed is None, phases=[Phase.generate],
                       suppress_health_check=list(HealthCheck))
     with _storage_outside_working_directory():
         try:

@@ -10,36 +10,35 @@ Date's users change with it.
 Each changed result is decided, in this order:
 - by z3 (smt.check_equivalent), where the logic is within its reach: proved equivalent,
   or a counterexample;
-- otherwise by a bounded search (factgen's hypothesis strategies, seeded, so a run is
-  reproducible), whose facts are drawn around the constants of the logic involved (85%
-  and 80% thresholds, the dates and day counts) as well as at random. A search that finds
-  nothing proves nothing, and says so.
+- otherwise by a bounded search (search.py, seeded, so a run is reproducible), whose
+  facts are drawn around the constants of the logic involved (85% and 80% thresholds,
+  the dates and day counts) as well as at random. A search that finds nothing proves
+  nothing, and says so.
 
 Every counterexample, z3's too, is confirmed by evaluating both compiled versions, then
-minimised (fewest facts given, simplest values) so that it reads well, and shown with
-both values and both explanations.
+minimised by search.py's rule (fewest facts given, simplest values) so that it reads
+well, and shown with both values and both explanations.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import random
-import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime, timedelta
-from decimal import Decimal
-from pathlib import Path
-from typing import Any, cast
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from clausec import api, ir
+from clausec.analysis.search import Example, constants, fact_decls, find, inputs, minimise, uses
 from clausec.ir import types as T
+from clausec.ir.visit import shape
 from clausec.passes.check import CheckedProgram, union_of_facts
 from clausec.passes.consolidate import Version, amendment_label
+
+if TYPE_CHECKING:
+    from clausec.backends.english.summaries import Verdict
 
 DEFAULT_EXAMPLES = 2000  # examples of the bounded search, per result
 DEFAULT_SEED = 0
@@ -134,25 +133,6 @@ class Comparison:
 # ------------------------------------------------------------ what changed
 
 
-_IGNORED = frozenset({"span", "type", "term", "description", "section", "text", "words",
-                      "label"})
-
-
-def shape(node: object) -> object:
-    """A node as nested tuples of what matters to its logic: not its position, wording
-    (terms, descriptions, a literal's spelling, "is at least" for >=), item labels, nor
-    the section it sits in."""
-    if isinstance(node, (tuple, list)):
-        return tuple(shape(n) for n in node)
-    if isinstance(node, T.Type):
-        return (node.kind, node.currency, node.optional)
-    if attrs.has(type(node)):
-        cls = cast("type[attrs.AttrsInstance]", type(node))
-        return (cls.__name__, *(shape(getattr(node, f.name)) for f in attrs.fields(cls)
-                                if f.name not in _IGNORED))
-    return node
-
-
 def _kind(decl: ir.Declaration) -> str:
     if isinstance(decl, ir.Definition):
         return "condition" if decl.is_condition else "definition"
@@ -172,16 +152,6 @@ def _logic(checked: CheckedProgram, name: str) -> object:
     if isinstance(decl, ir.Fact):
         return ("Fact", shape(decl.type), shape(decl.default))
     return (shape(decl), tuple(exceptions))
-
-
-def _uses(checked: CheckedProgram, name: str) -> set[str]:
-    decl = checked.declarations[name]
-    used = ir.names_used(decl)
-    for exception in checked.exceptions.get(name, ()):
-        used |= ir.names_used(exception)
-    if isinstance(decl, ir.Definition):
-        used -= {p.name for p in decl.params}
-    return (used & set(checked.declarations)) - {name}
 
 
 def _exception_notes(old: CheckedProgram, new: CheckedProgram, name: str) -> list[str]:
@@ -221,7 +191,7 @@ def changes(old: CheckedProgram, new: CheckedProgram) -> list[Finding]:
         for name in common:
             if name in touched:
                 continue
-            used = sorted((_uses(old, name) | _uses(new, name)) & set(touched))
+            used = sorted((uses(old, name) | uses(new, name)) & set(touched))
             if used:
                 touched[name] = [f"uses {', '.join(used)}, which changed"]
                 grew = True
@@ -353,185 +323,6 @@ def _differ(a: Outcome, b: Outcome) -> bool:
                                                         _comparable(b.value))
 
 
-# ------------------------------------------------------------------ facts
-
-
-@attrs.frozen
-class Input:
-    """A fact (or a parameter) the search gives a value: its kind, and whether it may be
-    left out (an optional fact, or one with a default)."""
-
-    name: str
-    kind: str
-    optional: bool
-    currency: str = "USD"
-    parties: tuple[str, ...] = ()
-    is_param: bool = False
-
-
-def _relevant(sides: Sequence[Side], name: str) -> set[str]:
-    """Every name `name` depends on, in either version (transitively)."""
-    found: set[str] = set()
-    for side in sides:
-        seen: set[str] = set()
-        stack = [name]
-        while stack:
-            current = stack.pop()
-            if current in seen or current not in side.checked.declarations:
-                continue
-            seen.add(current)
-            stack.extend(_uses(side.checked, current))
-        found |= seen
-    return found
-
-
-def inputs(sides: Sequence[Side], name: str) -> list[Input]:
-    """The facts the name depends on in either version, and its parameters."""
-    relevant = _relevant(sides, name)
-    found: dict[str, Input] = {}
-    for side in sides:
-        parties = tuple(p.name for p in side.checked.header.parties)
-        currency = side.checked.header.currency
-        for fact in sorted(relevant):
-            decl = side.checked.declarations.get(fact)
-            if isinstance(decl, ir.Fact) and fact not in found:
-                found[fact] = Input(fact, decl.type.kind,
-                                    decl.type.optional or decl.default is not None,
-                                    decl.type.currency or currency, parties)
-    params: list[Input] = []
-    decl = sides[-1].checked.declarations.get(name)
-    if isinstance(decl, ir.Definition):
-        header = sides[-1].checked.header
-        params = [Input(p.name, p.type.kind, False, p.type.currency or header.currency,
-                        tuple(x.name for x in header.parties), is_param=True)
-                  for p in decl.params]
-    return [found[k] for k in sorted(found)] + params
-
-
-def constants(sides: Sequence[Side], name: str) -> dict[str, list[Any]]:
-    """The literals of the logic `name` depends on (both versions), by kind, with the
-    values just around them: where thresholds and deadlines put their edges."""
-    relevant = _relevant(sides, name)
-    literals: list[ir.Literal] = []
-    for side in sides:
-        for dep in sorted(relevant):
-            decl = side.checked.declarations.get(dep)
-            if decl is None:
-                continue
-            literals.extend(_literals([decl, *side.checked.exceptions.get(dep, ())]))
-    pools: dict[str, set[Any]] = {}
-    days = sorted({lit.value for lit in literals if type(lit.value) is int
-                   and 0 < lit.value <= 400})
-    for lit in literals:
-        value, kind = lit.value, (lit.type.kind if lit.type else "")
-        if isinstance(value, (bool, str)):
-            continue
-        if isinstance(value, datetime):
-            pools.setdefault("datetime", set()).update(
-                value + timedelta(seconds=s) for s in (-1, 0, 1))
-        elif isinstance(value, date):
-            near = {value + timedelta(days=d) for n in [0, 1, *days] for d in (-n, n)}
-            pools.setdefault("date", set()).update(near)
-        elif isinstance(value, int):
-            pools.setdefault("integer", set()).update({value - 1, value, value + 1})
-            pools.setdefault("days", set()).update({max(value + d, 0) for d in (-1, 0, 1)})
-        elif isinstance(value, Decimal):
-            step = {"percent": Decimal("0.0001"), "money": Decimal("0.01")}.get(
-                kind, Decimal("0.01"))
-            pools.setdefault(kind or "decimal", set()).update(
-                {value - step, value, value + step})
-    for side in sides:  # the agreement's own dates read better than random ones
-        header = side.checked.header
-        pools.setdefault("date", set()).update(d for d in (header.dated, header.effective)
-                                                if d is not None)
-    pools["datetime"] = pools.get("datetime", set()) | _moments(sides[-1].checked.header,
-                                                               pools["date"])
-    pools["business_days"] = pools.get("days", set())
-    return {k: sorted(v) for k, v in sorted(pools.items())}
-
-
-def _moments(header: ir.Header, days: Iterable[date]) -> set[datetime]:
-    """The moments where "close of business on D" flips, on the dates of the logic: a
-    minute before and at close of business, and midnight, in the agreement's time zone."""
-    from zoneinfo import ZoneInfo
-
-    if not header.time_zone:
-        return set()
-    zone = ZoneInfo(header.time_zone)
-    hour, minute = (int(x) for x in header.close_of_business.split(":"))
-    close = datetime(2000, 1, 1, hour, minute)
-    times = [(close - timedelta(minutes=1)).time(), close.time(), datetime.min.time()]
-    return {datetime.combine(d, t, tzinfo=zone) for d in days for t in times}
-
-
-def _literals(node: object) -> Iterator[ir.Literal]:
-    return (n for n in ir.walk(node) if isinstance(n, ir.Literal))
-
-
-# --------------------------------------------------------------- minimising
-
-
-def _simpler(kind: str, value: Any, pools: Mapping[str, Sequence[Any]]) -> list[Any]:
-    """Simpler values to try instead of `value`, simplest first."""
-    if isinstance(value, bool) or value is None:
-        return []
-    if type(value) is date:
-        if value in pools.get("date", ()):
-            return []  # already at an edge of the logic
-        near = sorted(pools.get("date", ()), key=lambda d: (abs((d - value).days), d))
-        return [d for d in near[:12] if d != value]
-    if isinstance(value, int):
-        return [v for v in dict.fromkeys([0, 1, _round(value, 1), _round(value, 2), 10, 100])
-                if abs(v) < abs(value)]
-    if isinstance(value, Decimal):
-        whole = value.to_integral_value()
-        tries = [Decimal(0), Decimal(1), Decimal(_round(int(whole), 1)),
-                 Decimal(_round(int(whole), 2)), whole]
-        if kind == "percent":
-            tries = [Decimal(0), Decimal("0.5"), Decimal(1),
-                     (value * 100).to_integral_value() / 100,
-                     (value * 1000).to_integral_value() / 1000]
-        return [v for v in dict.fromkeys(tries) if v != value and abs(v) <= abs(value)
-                or (kind == "percent" and v != value and len(str(v)) < len(str(value)))]
-    if isinstance(value, datetime):
-        hour = value.replace(minute=0, second=0, microsecond=0)
-        minute = value.replace(second=0, microsecond=0)
-        return [v for v in dict.fromkeys([hour, minute]) if v != value]
-    return []
-
-
-def _round(n: int, digits: int) -> int:
-    """n rounded down to `digits` significant digits: 123456 -> 100000 (1), 120000 (2)."""
-    size = len(str(abs(n)))
-    unit: int = 10 ** max(size - digits, 0)
-    return (abs(n) // unit) * unit * (1 if n >= 0 else -1)
-
-
-def minimise(accept: Callable[[Example], bool], example: Example,
-             kinds: Mapping[str, str], pools: Mapping[str, Sequence[Any]]) -> Example:
-    """Fewest facts given, then simplest values, keeping what `accept` takes. A date is
-    simplest at one of the logic's own dates (a deadline, the amendment's date)."""
-    data, args = example
-    data = {k: v for k, v in data.items() if v is not None}
-    for name in sorted(data):
-        trial = {k: v for k, v in data.items() if k != name}
-        if accept((trial, args)):
-            data = trial
-    for name in sorted(data):
-        for simpler in _simpler(kinds.get(name, ""), data[name], pools):
-            trial = {**data, name: simpler}
-            if accept((trial, args)):
-                data = trial
-                break
-    for i, value in enumerate(args):
-        for simpler in _simpler("", value, pools):
-            trial_args = (*args[:i], simpler, *args[i + 1:])
-            if accept((data, trial_args)):
-                args = trial_args
-                break
-    return data, args
-
-
 # ------------------------------------------------------------------ deciding
 
 
@@ -548,7 +339,6 @@ class Options:
 
 
 Accept = Callable[[Outcome, Outcome], bool]
-Example = tuple[dict[str, Any], tuple[Any, ...]]
 
 
 def _values_differ(a: Outcome, b: Outcome) -> bool:
@@ -664,10 +454,9 @@ def _shown(probe: _Probe, example: Example, options: Options) -> Counterexample:
     keep: Accept = _differ
     if a.ok and b.ok:
         keep = same_direction if isinstance(a.value, bool) else _values_differ
-    sides = [probe.before, probe.after]
-    kinds = {i.name: i.kind for i in inputs(sides, probe.name)}
-    data, args = minimise(probe.accepts(keep), example, kinds,
-                          constants(sides, probe.name))
+    programs = [probe.before.checked, probe.after.checked]
+    kinds = {i.name: i.kind for i in inputs(programs, probe.name)}
+    data, args = minimise(probe.accepts(keep), example, kinds, constants(programs, probe.name))
     return _counterexample(probe.before, probe.after, probe.name, data, args, kinds,
                            options.explain)
 
@@ -735,15 +524,10 @@ def _args(side: Side, name: str, by_name: Mapping[str, Any]) -> tuple[Any, ...]:
 
 def search(probe: _Probe, options: Options, accept: Accept,
            fallback: Accept | None = None, targeted_only: bool = False) -> Example | None:
-    """A seeded search for facts that `accept` takes: first around the constants of the
-    logic and at random (nine tenths of the examples), then with factgen's hypothesis
-    strategies (the last tenth; none with `targeted_only`). With `fallback`, the first example that it
-    takes is the answer if none is accepted (a difference where a version raises an
-    error)."""
-    sides = [probe.before, probe.after]
-    wanted = inputs(sides, probe.name)
-    pools = constants(sides, probe.name)
-    budget = options.examples
+    """A seeded search (search.find) for facts that `accept` takes: around the constants
+    of the logic, then with factgen's hypothesis strategies (not with `targeted_only`).
+    With `fallback`, the first example that it takes is the answer if none is accepted
+    (a difference where a version raises an error)."""
     second: Example | None = None
 
     def test(example: Example) -> bool:
@@ -755,121 +539,9 @@ def search(probe: _Probe, options: Options, accept: Accept,
             second = example
         return False
 
-    targeted = 0
-    # Hypothesis costs some 20 ms an example with twenty facts, the own generator a
-    # fraction of one: most of the budget goes to the latter.
-    share = 0 if targeted_only else budget // 10
-    for example in _targeted(wanted, pools, options.seed, budget - share):
-        targeted += 1
-        if test(example):
-            return example
-    if targeted_only:
-        return second
-    hit = _random_search(sides, wanted, test, budget - targeted, options.seed)
+    hit = find(test, [probe.before.checked, probe.after.checked], probe.name,
+               options.examples, options.seed, targeted_only=targeted_only)
     return hit or second
-
-
-def _random_search(sides: Sequence[Side], wanted: Sequence[Input],
-                   test: Callable[[Example], bool], count: int, seed: int
-                   ) -> Example | None:
-    """factgen's hypothesis strategies for the facts (and arguments) the result depends
-    on, seeded; no shrinking: `minimise` reads better and costs less."""
-    from hypothesis import strategies as st
-
-    from clausec.analysis import factgen
-
-    if count <= 0:
-        return None
-    checked = sides[-1].checked
-    decls = _fact_decls(sides)
-    facts = {i.name: decls[i.name] for i in wanted if not i.is_param}
-    params = [factgen.value_strategy(decls[i.name], checked) for i in wanted if i.is_param]
-    strategy = st.tuples(factgen.facts_strategy(checked, facts), st.tuples(*params))
-    found = factgen.find(strategy, lambda x: test((dict(x[0]), tuple(x[1]))), count,
-                         seed=seed)
-    if found is None:
-        return None
-    data, args = found
-    return dict(data), tuple(args)
-
-
-def _fact_decls(sides: Sequence[Side]) -> dict[str, ir.Fact]:
-    """The facts as the compiled Facts class has them, and the result's parameters as
-    facts (so that factgen and smt.facts_json take them)."""
-
-    decls = union_of_facts([side.checked for side in sides])
-    for side in sides:
-        for decl in side.checked.program.declarations:
-            if isinstance(decl, ir.Definition):
-                for p in decl.params:
-                    decls.setdefault(p.name, ir.Fact(p.name, None, p.type, None, None, None,
-                                                     p.span))
-    return decls
-
-
-def _targeted(wanted: Sequence[Input], pools: Mapping[str, Sequence[Any]], seed: int,
-              count: int) -> Iterator[Example]:
-    """Facts drawn around the logic's constants (and the simplest values): nothing given
-    first, then each fact given alone, then mixtures of those and of values at random."""
-    rng = random.Random(seed)
-    choices = {i.name: _choices(i, pools) for i in wanted}
-
-    def build(picked: Mapping[str, Any]) -> Example:
-        data = {i.name: picked.get(i.name) for i in wanted if not i.is_param}
-        args = tuple(picked.get(i.name, choices[i.name][-1]) for i in wanted if i.is_param)
-        return {k: v for k, v in data.items() if v is not None}, args
-
-    singles = [(i.name, value) for i in wanted for value in choices[i.name]]
-    examples = [build({})] + [build({name: value}) for name, value in singles]
-    yield from examples[:count]
-    for _ in range(count - len(examples)):
-        yield build({i.name: rng.choice(choices[i.name]) if rng.random() < 0.5
-                     else _random_value(i, pools, rng) for i in wanted})
-
-
-def _random_value(i: Input, pools: Mapping[str, Sequence[Any]], rng: random.Random) -> Any:
-    """A value of a fact's kind, far from the constants as often as near them."""
-    if i.optional and rng.random() < 0.2:
-        return None
-    kind = i.kind
-    if kind == "bool":
-        return rng.random() < 0.5
-    if kind == "integer":
-        return rng.choice([rng.randint(-10, 100), rng.randint(0, 10**6),
-                           rng.randint(0, 10**9)])
-    if kind in ("money", "decimal"):
-        return Decimal(rng.choice([rng.randint(0, 10**4), rng.randint(0, 10**11)])) / 100
-    if kind == "percent":
-        return Decimal(rng.randint(0, 20_000)) / 10_000
-    if kind in ("days", "business_days"):
-        return rng.randint(0, 60)
-    if kind in ("date", "datetime"):
-        day = rng.choice(pools.get("date") or [date(2000, 1, 1)]) + \
-            timedelta(days=rng.randint(-800, 800))
-        if kind == "date":
-            return day
-        zone = next((d.tzinfo for d in pools.get("datetime", ())), None)
-        return datetime(day.year, day.month, day.day, rng.randint(0, 23),
-                        rng.choice((0, 15, 30, 59)), tzinfo=zone) if zone else None
-    if kind == "party" and i.parties:
-        return rng.choice(i.parties)
-    return None if i.optional else ""
-
-
-def _choices(i: Input, pools: Mapping[str, Sequence[Any]]) -> list[Any]:
-    simple: list[Any] = cast("dict[str, list[Any]]", {
-        "bool": [True, False], "integer": [0, 1], "decimal": [Decimal(0), Decimal(1)],
-        "money": [Decimal(0), Decimal(1)], "percent": [Decimal(0), Decimal(1)],
-        "days": [0, 1], "business_days": [0, 1], "party": list(i.parties),
-        "text": [""],
-    }).get(i.kind, [])
-    pool = list(pools.get(i.kind, ()))
-    if i.kind == "money":
-        pool += list(pools.get("decimal", ()))
-    values = list(dict.fromkeys([*simple, *pool]))
-    if i.optional:
-        values.insert(0, None)
-    return values or [None]
 
 
 def _counterexample(before: Side, after: Side, name: str, data: dict[str, Any],
@@ -878,11 +550,12 @@ def _counterexample(before: Side, after: Side, name: str, data: dict[str, Any],
     from clausec.backends import smt
     from clausec.backends.python.runtime import format_value
 
-    decls = _fact_decls([before, after])
+    programs = [before.checked, after.checked]
+    decls = fact_decls(programs)
     currency = after.checked.header.currency
     shown = tuple((k, format_value(v, kinds.get(k, "text"), currency)
                    if kinds.get(k) in T.SPELLING else str(v)) for k, v in sorted(data.items()))
-    params = [p for p in inputs([before, after], name) if p.is_param]
+    params = [p for p in inputs(programs, name) if p.is_param]
     args_text = tuple(format_value(a, p.kind, currency) for a, p in zip(args, params))
     as_json = smt.facts_json(dict(sorted(data.items())), decls)
     args_json = smt.facts_json({p.name: a for p, a in zip(params, args)}, decls)
@@ -981,6 +654,16 @@ def in_words(f: Finding) -> str:
             f"({how}, confirmed)")
 
 
+def summary_verdicts(result: api.Result) -> list[tuple[Verdict, ...]]:
+    """The verdicts of the summaries' tables of what changed (`verdicts` of
+    summaries.render): for each amendment, the results it changed, each in words."""
+    from clausec.backends.english.summaries import Verdict
+
+    return [tuple(Verdict(f.name, f.term, f.change, f.section_before, f.section_after,
+                          in_words(f), f.because) for f in c.results())
+            for c in for_summary(result)]
+
+
 # ------------------------------------------------------------------ rendering
 
 
@@ -1077,137 +760,6 @@ def _finding_lines(f: Finding, width: int, wrap: Callable[..., str]) -> list[str
     return lines
 
 
-# ----------------------------------------------------------------- the command
-
-
-def register(sub: Any) -> None:
-    """Add `clausec diff` to the command line."""
-    p = sub.add_parser(
-        "diff", help="what an amendment (or a new draft) changes in the results",
-        description="Compare two versions of an agreement: each amendment with the "
-        "version before it (one PATH: the agreement's folder or files), or two agreements "
-        "(two PATHs: e.g. two drafts). For every result whose logic changed, say whether "
-        "it gives the same answers (proved with z3 where the logic allows, otherwise "
-        "searched for) and, if not, facts on which the versions disagree, with both "
-        "answers and why. Exit status 0, or with --exit-code 1 when they differ.")
-    p.add_argument("files", nargs="+", metavar="PATH",
-                   help="an agreement with its amendments (a folder or its files), or OLD "
-                   "and NEW clause files (or folders)")
-    p.add_argument("--amendment", metavar="NAME",
-                   help="only this amendment (its name in the file's header, or its file "
-                   "name), against the version before it")
-    p.add_argument("--from", dest="date_from", metavar="DATE", type=_iso_date,
-                   help="compare the agreement as in force on DATE (YYYY-MM-DD) ...")
-    p.add_argument("--to", dest="date_to", metavar="DATE", type=_iso_date,
-                   help="... with the agreement as in force on DATE (default: now)")
-    p.add_argument("--format", choices=("text", "json"), default="text",
-                   help="text (default) or JSON")
-    p.add_argument("--examples", type=int, default=DEFAULT_EXAMPLES, metavar="N",
-                   help=f"examples the bounded search tries per result (default "
-                   f"{DEFAULT_EXAMPLES})")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                   help="seed of the bounded search (default 0: runs are reproducible)")
-    p.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT_MS, metavar="MS",
-                   help=f"z3's time limit per result, in milliseconds (default "
-                   f"{DEFAULT_TIMEOUT_MS})")
-    p.add_argument("--no-z3", dest="use_z3", action="store_false",
-                   help="decide by the bounded search alone")
-    p.add_argument("--exit-code", action="store_true",
-                   help="exit with status 1 when a result differs or was added or removed "
-                   "(as git diff --exit-code)")
-    p.set_defaults(run=_run)
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
-def _run(args: argparse.Namespace) -> int:
-    from clausec import cli
-
-    if args.examples < 1:
-        raise cli.UserError("--examples must be at least 1")
-    options = Options(args.examples, args.seed, args.timeout, args.use_z3)
-    comparisons = _comparisons(args, options)
-    if args.format == "json":
-        print(json.dumps(to_json(comparisons), indent=2, ensure_ascii=False))
-    else:
-        sys.stdout.write(render_text(comparisons))
-    differs = any(f.verdict == "differs" or f.change in ("added", "removed")
-                  for c in comparisons for f in c.findings)
-    return cli.EXIT_ERRORS if args.exit_code and differs else cli.EXIT_OK
-
-
-def _comparisons(args: argparse.Namespace, options: Options) -> list[Comparison]:
-    from clausec import cli
-
-    for path in args.files:
-        if not Path(path).exists():
-            raise cli.UserError(f"{path}: no such file or folder")
-    groups = api.group(args.files)
-    if not groups:
-        raise cli.UserError(f"{', '.join(args.files)}: no .clause files")
-    if len(groups) == 2:
-        if args.amendment or args.date_from or args.date_to:
-            raise cli.UserError("--amendment, --from and --to choose versions of one "
-                                "agreement; with two agreements, each is compared as in "
-                                "force with all its amendments")
-        old, new = (_analysed(cli, agreement, amendments) for agreement, amendments in groups)
-        return [file_comparison(old, new, options)]
-    if len(groups) > 2:
-        raise cli.UserError(f"{len(groups)} agreements given; give one agreement (to compare "
-                            "its amendments) or two (to compare them)")
-    agreement, amendments = groups[0]
-    result = _analysed(cli, agreement, amendments)
-    assert result.versions is not None
-    pairs = _pairs(result, args)
-    return amendment_comparisons(result, compiled(result), pairs, options)
-
-
-def _analysed(cli: Any, agreement: Path, amendments: Sequence[Path]) -> api.Result:
-    result = api.analyse(cli._read(str(agreement)), [cli._read(str(a)) for a in amendments])
-    if not result.ok:
-        cli._print_diagnostics(result.diagnostics, result.sources)
-        raise cli.UserError(f"{agreement}: {cli._summary(result.diagnostics)}")
-    return result
-
-
-def _pairs(result: api.Result, args: argparse.Namespace) -> list[tuple[int, int]]:
-    """Which versions to compare: every amendment with the version before it, one
-    amendment, or the versions in force on two dates."""
-    from clausec import cli
-    from clausec.backends.english.summaries import version_at
-
-    versions = result.versions or []
-    if len(versions) < 2 and not (args.date_from or args.date_to):
-        raise cli.UserError(f"{result.source.name}: no amendments to compare; to compare "
-                            "two agreements, give both (clausec diff OLD NEW)")
-    if args.amendment:
-        if args.date_from or args.date_to:
-            raise cli.UserError("give --amendment, or --from and --to, not both")
-        names = []
-        for i, (version, _) in enumerate(versions):
-            if version is None or version.amendment is None:
-                continue
-            header = version.amendment
-            stem = Path(header.span.file).stem
-            names.append(header.name)
-            if args.amendment in (header.name, stem, Path(header.span.file).name):
-                return [(i - 1, i)]
-        raise cli.UserError(f"no amendment named {args.amendment!r}; the amendments are: "
-                            f"{', '.join(names) or 'none'}")
-    if args.date_from or args.date_to:
-        i = version_at(versions, args.date_from) if args.date_from else 0
-        j = version_at(versions, args.date_to)
-        if args.date_from and args.date_to and args.date_to < args.date_from:
-            raise cli.UserError("--to is before --from")
-        return [(i, j)]
-    return [(i - 1, i) for i in range(1, len(versions))]
-
-
 __all__ = ["Comparison", "Counterexample", "Finding", "Options", "Outcome", "Side",
            "amendment_comparisons", "changes", "compare", "file_comparison", "render_text",
-           "to_json"]
+           "summary_verdicts", "to_json"]

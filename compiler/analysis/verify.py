@@ -6,14 +6,19 @@ For each invariant of each version (the agreement as signed, then after each ame
    within the time limit of a query); unsat of "assumption and not property" is a
    proof. A model is a candidate counterexample: it becomes a facts dict, is CONFIRMED
    by running the compiled module (a counterexample the compiled code does not fail on
-   is never reported; the disagreement is noted and the search runs), then minimised
-   (optional facts dropped, values simplified) while it still fails.
+   is never reported; the disagreement is noted and the search runs).
 2. Out of reach of an exact translation (business days, datetimes, compounding, ...): z3
    on a translation with the unreachable parts left free proposes candidates (confirmed
-   the same way). Then, and where z3 gave no answer in time, hypothesis searches with
-   the facts strategies of factgen.py, derandomized, for `--examples` examples; a
-   failure it finds is shrunk. "No counterexample in N examples" is a search result,
-   not a proof: `--require-proof` makes it fail the command.
+   the same way). Then, and where z3 gave no answer in time, the counterexample search
+   of search.py (the one `clausec diff` uses: around the constants of the invariant's
+   logic, then factgen's hypothesis strategies, seeded) tries `--examples` examples.
+   "No counterexample in N examples" is a search result, not a proof:
+   `--require-proof` makes it fail the command.
+
+Every counterexample, z3's or the search's, is minimised by search.py's rule (fewest
+facts given, simplest values) while the invariant still fails the same way (is false,
+or raises the same kind of error); a required fact left out has its simplest value
+(smt.simple_value), and the counterexample gives it.
 
 A counterexample is a facts JSON file that `clausec eval NAME --facts FILE --as-of DATE
 --explain` replays; the report prints that command and the explanation tree.
@@ -21,13 +26,10 @@ A counterexample is a facts JSON file that `clausec eval NAME --facts FILE --as-
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -35,10 +37,10 @@ from typing import Any
 import attrs
 
 from clausec import api, ir
+from clausec.analysis import search
 from clausec.passes.check import CheckedProgram, union_of_facts
 from clausec.passes.consolidate import Version
-
-EXIT_OK, EXIT_FAILED = 0, 1
+from clausec.source import write_atomically
 
 
 @attrs.define
@@ -174,10 +176,9 @@ def _verify_one(checker: _Checker, index: int, version: Version | None,
         outcome.seconds = time.perf_counter() - start
         return outcome
     if isinstance(answer, smt.Counterexample):
-        facts = _complete(answer.facts, checker, checked)
-        if checker.failure(index, inv.name, facts) is not None:
+        if _fails(checker, checked, index, inv.name)((answer.facts, ())):
             outcome.status = "failed"
-            outcome.facts = _minimise(facts, checker, checked, index, inv.name)
+            outcome.facts = _minimise(answer.facts, checker, checked, index, inv.name)
             outcome.seconds = time.perf_counter() - start
             return outcome
         outcome.note = ("z3's counterexample does not fail in the compiled code; searched "
@@ -190,13 +191,11 @@ def _verify_one(checker: _Checker, index: int, version: Version | None,
     else:
         outcome.note = f"out of reach of z3: {answer.reason}"
         candidate = smt.candidate(checked, inv, timeout_ms, checker.facts)
-        if candidate is not None:
-            facts = _complete(candidate, checker, checked)
-            if checker.failure(index, inv.name, facts) is not None:
-                outcome.status, outcome.method = "failed", "z3 with free terms, confirmed"
-                outcome.facts = _minimise(facts, checker, checked, index, inv.name)
-                outcome.seconds = time.perf_counter() - start
-                return outcome
+        if candidate is not None and _fails(checker, checked, index, inv.name)((candidate, ())):
+            outcome.status, outcome.method = "failed", "z3 with free terms, confirmed"
+            outcome.facts = _minimise(candidate, checker, checked, index, inv.name)
+            outcome.seconds = time.perf_counter() - start
+            return outcome
     outcome.method = "search"
     found, tried = _search(checker, checked, index, inv.name, examples)
     outcome.examples = tried
@@ -216,69 +215,52 @@ def _json(facts: Mapping[str, Any], checker: _Checker) -> dict[str, Any]:
 
 def _complete(facts: Mapping[str, Any], checker: _Checker, checked: CheckedProgram
               ) -> dict[str, Any]:
-    """A model's facts, with the simplest value for each required fact it leaves free."""
-    from clausec.analysis import factgen
-    out = _json(facts, checker)
-    for name, fact in checker.facts.items():
-        if name not in out and not fact.type.optional and fact.default is None:
-            out[name] = _json({name: factgen.simple_value(fact, checked)}, checker)[name]
-    return out
+    """The facts, with the simplest value for each required fact they leave out."""
+    from clausec.backends import smt
+    return smt.complete(facts, checker.facts, checked.header)
 
 
-def _simpler(fact: ir.Fact, value: Any, checked: CheckedProgram, checker: _Checker
-             ) -> Iterator[Any]:
-    """Simpler values to try in place of `value` (JSON form), simplest first."""
-    from clausec.analysis import factgen
-    yield _json({fact.name: factgen.simple_value(fact, checked)}, checker)[fact.name]
-    if fact.type.kind in ("money", "decimal") and isinstance(value, str):
-        number = Decimal(value)
-        for step in (Decimal(1000), Decimal(1)):
-            yield _json({fact.name: (number / step).to_integral_value() * step},
-                        checker)[fact.name]
-    if isinstance(value, int) and not isinstance(value, bool) and value:
-        yield value // 2
+def _fails(checker: _Checker, checked: CheckedProgram, index: int, name: str,
+           like: str | None = None) -> Callable[[search.Example], bool]:
+    """Whether the invariant fails on an example's facts (completed); with `like` (a
+    failure), whether it fails that way: is false, or raises the same kind of error."""
+    def fails(example: search.Example) -> bool:
+        failure = checker.failure(index, name, _complete(example[0], checker, checked))
+        return failure is not None and (like is None or _way(failure) == _way(like))
+    return fails
 
 
-def _minimise(facts: dict[str, Any], checker: _Checker, checked: CheckedProgram, index: int,
-              name: str) -> dict[str, Any]:
-    """Drop optional facts and simplify values while the invariant still fails."""
-    current = dict(facts)
-    changed = True
-    rounds = 0
-    while changed and rounds < 5:
-        changed, rounds = False, rounds + 1
-        for fact_name in list(current):
-            fact = checker.facts.get(fact_name)
-            if fact is None:
-                continue
-            tries: list[dict[str, Any]] = []
-            if fact.type.optional or fact.default is not None:
-                tries.append({k: v for k, v in current.items() if k != fact_name})
-            for value in _simpler(fact, current[fact_name], checked, checker):
-                if value != current[fact_name]:
-                    tries.append({**current, fact_name: value})
-            for attempt in tries:
-                if checker.failure(index, name, attempt) is not None:
-                    current, changed = attempt, True
-                    break
-    return current
+def _way(failure: str) -> str:
+    return failure.partition(":")[0]  # "is false", "raises ClauseRuntimeError"
+
+
+def _minimise(facts: Mapping[str, Any], checker: _Checker, checked: CheckedProgram,
+              index: int, name: str) -> dict[str, Any]:
+    """Failing facts minimised while they fail the same way (search.minimise), as JSON
+    with every required fact."""
+    first = checker.failure(index, name, _complete(facts, checker, checked))
+    kinds = {n: fact.type.kind for n, fact in checker.facts.items()}
+    data, _ = search.minimise(_fails(checker, checked, index, name, first), (dict(facts), ()),
+                              kinds, search.constants([checked], name))
+    return _json(_complete(data, checker, checked), checker)
 
 
 def _search(checker: _Checker, checked: CheckedProgram, index: int, name: str,
             examples: int) -> tuple[dict[str, Any] | None, int]:
-    """Hypothesis: a (shrunk) facts dict on which the invariant fails, or None, and how
-    many examples were tried."""
-    from clausec.analysis import factgen
+    """search.find: a (minimised) facts dict on which the invariant fails, or None, and
+    how many examples were tried."""
     tried = 0
+    fails = _fails(checker, checked, index, name)
 
-    def fails(facts: dict[str, Any]) -> bool:
+    def test(example: search.Example) -> bool:
         nonlocal tried
         tried += 1
-        return checker.failure(index, name, facts) is not None
+        return fails(example)
 
-    strategy = factgen.facts_strategy(checked, checker.facts)
-    found = factgen.find(strategy, fails, examples, shrink=True)
-    return (None if found is None else _json(found, checker)), min(tried, examples)
+    found = search.find(test, [checked], name, examples)
+    if found is None:
+        return None, min(tried, examples)
+    return _minimise(found[0], checker, checked, index, name), min(tried, examples)
 
 
 def _finish_counterexample(outcome: Outcome, checker: _Checker, index: int, eval_path: str,
@@ -290,145 +272,8 @@ def _finish_counterexample(outcome: Outcome, checker: _Checker, index: int, eval
     filename = f"{outcome.invariant}{suffix}.json"
     target = (out_dir / filename) if out_dir is not None else Path(filename)
     if out_dir is not None:
-        from clausec.cli import write_atomically
         write_atomically(target, json.dumps(outcome.facts, indent=2) + "\n")
         outcome.file = str(target)
     as_of = f" --as-of {outcome.as_of.isoformat()}" if several and outcome.as_of else ""
     outcome.replay = (f"clausec eval {eval_path} {outcome.invariant} --facts {target}"
                       f"{as_of} --explain")
-
-
-# ------------------------------------------------------------------ command line
-
-
-def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "verify", help="prove the invariants of agreements, or find counterexamples",
-        description="Check every invariant of each agreement in every version in force "
-        "(as signed, after each amendment): prove it with z3 where its logic is in reach, "
-        "otherwise search for a counterexample with hypothesis. A counterexample is "
-        "confirmed by the compiled code, minimised, and can be replayed with clausec eval. "
-        "Exit 1 if an invariant fails (or, with --require-proof, is not proved).")
-    p.add_argument("files", nargs="+", metavar="PATH",
-                   help="clause files or folders (an agreement and its amendments)")
-    p.add_argument("--examples", type=_positive, default=200, metavar="N",
-                   help="examples to try when searching (default: 200)")
-    p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
-                   help="time limit of each z3 query (default: 10)")
-    p.add_argument("--counterexamples", metavar="DIR",
-                   help="write each counterexample to DIR/INVARIANT[@DATE].json")
-    p.add_argument("--format", choices=("text", "json"), default="text",
-                   help="the report as text (default) or JSON")
-    p.add_argument("--require-proof", action="store_true",
-                   help="exit 1 when an invariant is only searched, not proved")
-    p.set_defaults(run=run)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def run(args: argparse.Namespace) -> int:
-    from clausec import cli
-    if args.timeout <= 0:
-        raise cli.UserError("--timeout must be more than 0 seconds")
-    out_dir = Path(args.counterexamples) if args.counterexamples else None
-    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
-        raise cli.UserError(f"{out_dir}: not a directory")
-    results = cli._groups(args.files)
-    outcomes: list[Outcome] = []
-    failed_to_compile = False
-    for result in results:
-        if not result.ok:
-            cli._print_diagnostics(result.diagnostics, result.sources)
-            print(f"{result.source.name}: {cli._summary(result.diagnostics)}", file=sys.stderr)
-            failed_to_compile = True
-            continue
-        path = _eval_path(result, args.files)
-        if args.format == "text":
-            _print_heading(result, path)
-        found = verify(result, args.examples, args.timeout, path, out_dir,
-                       _print_outcome if args.format == "text" else None)
-        outcomes += found
-        if args.format == "text" and not found:
-            print("  no invariants")
-    failed = [o for o in outcomes if o.status == "failed"]
-    unproved = [o for o in outcomes if o.status == "passed"] if args.require_proof else []
-    if args.format == "json":
-        print(json.dumps([o.to_dict() for o in outcomes], indent=2))
-    else:
-        for outcome in failed:
-            _print_failure(outcome)
-        _print_totals(outcomes)
-    if failed_to_compile:
-        raise cli.UserError("some agreements did not compile; their invariants were not "
-                            "verified")
-    if unproved:
-        print(f"clausec: --require-proof: {len(unproved)} invariant check"
-              f"{'s' * (len(unproved) != 1)} only searched, not proved:", file=sys.stderr)
-        for outcome in unproved:
-            where = f", {outcome.version}" if outcome.version else ""
-            print(f"  {outcome.agreement}: {outcome.invariant}{where}"
-                  f"{' (' + outcome.note + ')' if outcome.note else ''}", file=sys.stderr)
-    return EXIT_FAILED if failed or unproved else EXIT_OK
-
-
-def _eval_path(result: api.Result, given: list[str]) -> str:
-    """The PATH of `clausec eval` that loads this agreement with its amendments."""
-    agreement = Path(result.source.name)
-    if len(result.sources) == 1:
-        return str(agreement)
-    folder = agreement.parent
-    if len(api.group([folder])) == 1:
-        return str(folder)
-    return str(agreement)
-
-
-def _print_heading(result: api.Result, path: str) -> None:
-    assert result.versions is not None
-    header = result.versions[0][1].header
-    count = len(result.versions)
-    versions = f", {count} versions" if count > 1 else ""
-    print(f"{path}: {header.title}{versions}")
-
-
-def _print_outcome(outcome: Outcome) -> None:
-    where = f", {outcome.version}" if outcome.version else ""
-    title = f" ({outcome.title})" if outcome.title else ""
-    print(f"  {outcome.verdict:<44} {outcome.invariant}{title}{where}  "
-          f"[{outcome.seconds:.2f}s]")
-    if outcome.note and outcome.status != "proved":
-        print(f"  {'':<44} {outcome.note}")
-    sys.stdout.flush()
-
-
-def _print_failure(outcome: Outcome) -> None:
-    where = f", {outcome.version}" if outcome.version else ""
-    print()
-    print(f"FAILED: {outcome.invariant}{where}: {outcome.failure}")
-    print(f"  counterexample ({outcome.method}): "
-          f"{json.dumps(outcome.facts, sort_keys=True)}")
-    if outcome.file:
-        print(f"  written to {outcome.file}")
-    else:
-        print("  (write it to a file with --counterexamples DIR)")
-    print(f"  replay: {outcome.replay}")
-    print()
-    for line in outcome.explanation.rstrip("\n").split("\n"):
-        print(f"    {line}")
-
-
-def _print_totals(outcomes: list[Outcome]) -> None:
-    proved = sum(o.status == "proved" for o in outcomes)
-    passed = sum(o.status == "passed" for o in outcomes)
-    failed = sum(o.status == "failed" for o in outcomes)
-    seconds = sum(o.seconds for o in outcomes)
-    print()
-    print(f"{len(outcomes)} invariant check{'s' * (len(outcomes) != 1)}: {proved} proved, "
-          f"{passed} without counterexample (search), {failed} failed  [{seconds:.2f}s]")

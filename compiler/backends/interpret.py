@@ -64,64 +64,57 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal, localcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import attrs
 
 from clausec import ir
-from clausec.backends.python.codegen import children
 from clausec.backends.python.runtime import (
     Calendar,
     ClauseError,
     MissingFactError,
     Obligation,
     Power,
-    _as_bool,
-    _as_date,
-    _as_datetime,
-    _as_days,
-    _as_decimal,
-    _as_integer,
-    _as_money,
-    _as_party,
-    _as_percent,
-    _as_text,
+    as_bool,
+    as_date,
+    as_datetime,
+    as_days,
+    as_decimal,
+    as_integer,
+    as_money,
+    as_party,
+    as_percent,
+    as_text,
     close_of_business,
 )
 from clausec.backends.python.runtime_eval import (
-    _EXACT,
+    EXACT,
+    At,
     NotInForceError,
     NoValueError,
-    _At,
-    _conflict,
-    _days_between,
-    _div,
-    _earliest,
-    _error,
-    _latest,
-    _moment_part,
-    _pow,
-    _round,
-    _total,
-    _unknown_fact,
-    _unknown_name,
+    conflict,
+    days_between,
+    divide,
+    earliest,
+    exponentiate,
+    latest,
+    located_error,
+    moment_part,
+    round_half_up,
+    total,
+    unknown_fact,
+    unknown_name,
 )
 from clausec.diagnostics import Diagnostics
 from clausec.ir import types as T
+from clausec.ir.visit import LIFTABLE, Visitor, operands
 from clausec.passes import check as check_pass
 from clausec.passes.check import union_of_facts
 from clausec.passes.consolidate import Version
 from clausec.source import SourceFile, Span, snippet
 
-if TYPE_CHECKING:
-    from clausec.api import Result
+__all__ = ["Agreement", "Analysed", "Facts", "Interpreter", "interpret"]
 
-__all__ = ["Agreement", "Facts", "Interpreter", "interpret"]
-
-_DECIMAL_KINDS = frozenset({"decimal", "money", "percent"})
-# Operations that have no value when an operand that may be missing has none, where a
-# missing result is allowed (list items, `is given`): "10 days after X" before X.
-_LIFTABLE = (ir.Binary, ir.Negate, ir.Shift, ir.Duration, ir.CloseOfBusiness, ir.Call)
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
     ">": operator.gt, ">=": operator.ge,
@@ -137,10 +130,10 @@ _COMPUTATION_ERRORS = (ArithmeticError, TypeError, ValueError)
 def _convert(kind: str) -> Callable[..., object]:
     """The runtime's converter of a fact of this kind (as the module's Facts uses it)."""
     converters: dict[str, Callable[..., object]] = {
-        "bool": _as_bool, "integer": _as_integer, "decimal": _as_decimal,
-        "money": _as_money, "percent": _as_percent, "date": _as_date,
-        "datetime": _as_datetime, "days": _as_days, "business_days": _as_days,
-        "party": _as_party, "text": _as_text,
+        "bool": as_bool, "integer": as_integer, "decimal": as_decimal,
+        "money": as_money, "percent": as_percent, "date": as_date,
+        "datetime": as_datetime, "days": as_days, "business_days": as_days,
+        "party": as_party, "text": as_text,
     }
     return converters[kind]
 
@@ -215,7 +208,7 @@ class Interpreter:
                          for name in s.declarations}
         self._lines = {name: s.text.split("\n") for name, s in (sources or {}).items()}
         self._defaults: dict[str, object] = {}
-        self._where: dict[str, tuple[str | None, _At]] = {}
+        self._where: dict[str, tuple[str | None, At]] = {}
 
     def __repr__(self) -> str:
         return f"<Interpreter {self.header.name} {self.label}>"
@@ -236,7 +229,7 @@ class Interpreter:
             return given
         for name in given:
             if name not in self.fact_decls:
-                raise _unknown_fact(str(name), tuple(self.fact_decls))
+                raise unknown_fact(str(name), tuple(self.fact_decls))
         values: dict[str, object] = {}
         for name, fact in self.fact_decls.items():
             value = given.get(name)
@@ -266,7 +259,7 @@ class Interpreter:
             decl = decl.as_condition()
         if isinstance(decl, (ir.Definition, ir.Obligation, ir.Power)):
             run = _Run(self, self.facts(facts))
-            with localcontext(_EXACT):
+            with localcontext(EXACT):
                 if isinstance(decl, ir.Definition):
                     if len(args) != len(decl.params):
                         raise TypeError(f"{name}() takes {len(decl.params)} argument(s) "
@@ -279,7 +272,7 @@ class Interpreter:
                 return run.power(decl)
         if name in self.fact_decls:
             return self.facts(facts)[name]
-        raise _unknown_name(name, self.names + tuple(self.fact_decls))
+        raise unknown_name(name, self.names + tuple(self.fact_decls))
 
     # ---------------------------------------------------------------- helpers
 
@@ -288,7 +281,7 @@ class Interpreter:
         section = self.sections.get(decl.name)
         return section.label if section is not None else decl.section
 
-    def where(self, decl: ir.Declaration | ir.Definition) -> tuple[str | None, _At]:
+    def where(self, decl: ir.Declaration | ir.Definition) -> tuple[str | None, At]:
         """The section label of a declaration and its position, computed once."""
         known = self._where.get(decl.name)
         if known is None:
@@ -296,7 +289,7 @@ class Interpreter:
             known = self._where[decl.name] = (label, self.at(decl.span, label))
         return known
 
-    def at(self, span: Span, section: str | None) -> _At:
+    def at(self, span: Span, section: str | None) -> At:
         return (Path(span.file).name, span.line, span.column, section)
 
     def snippet(self, span: Span, limit: int = 100) -> str:
@@ -312,12 +305,12 @@ class Interpreter:
         if fact.name not in self._defaults:
             assert fact.default is not None
             run = _Run(self, Facts({}))
-            with localcontext(_EXACT):
+            with localcontext(EXACT):
                 self._defaults[fact.name] = run.expr(fact.default, _Frame(fact.section))
         return self._defaults[fact.name]
 
 
-class _Run:
+class _Run(Visitor):
     """One evaluation: the facts, and the values of the definitions computed so far (a
     definition is a pure function of the facts and its arguments, so each is computed
     once per evaluation; an error is remembered like a value)."""
@@ -335,10 +328,10 @@ class _Run:
         operand with no value has no value itself."""
         if id(e) in frame.subst:
             value = frame.subst[id(e)]
-        elif lift and e.type is not None and e.type.optional and isinstance(e, _LIFTABLE):
+        elif lift and e.type is not None and e.type.optional and isinstance(e, LIFTABLE):
             value = self._lifted(e, frame)
         else:
-            value = _NODES[type(e)](self, e, frame)
+            value = self.handler(e)(e, frame)
         # Whether a value may be missing is a matter of type, not of value: the compiled
         # module checks exactly where the type says it may be missing.
         if value is None and strict and self._may_be_missing(e, frame) and \
@@ -365,13 +358,13 @@ class _Run:
         """`e` where an operand may be missing and so may the result: the operands that
         may be missing first (all of them, in source order), no value if one has none,
         otherwise the operation on them (its other operands evaluated as usual)."""
-        maybe = [c for c in children(e) if c.type is not None and c.type.optional]
+        maybe = [c for c in operands(e) if c.type is not None and c.type.optional]
         values = [self.expr(c, frame, strict=False, lift=True) for c in maybe]
         if any(v is None for v in values):
             return None
         subst = {**frame.subst, **{id(c): v for c, v in zip(maybe, values)}}
         inner = _Frame(frame.section, frame.params, subst, lifted=True)
-        return _NODES[type(e)](self, e, inner)
+        return self.handler(e)(e, inner)
 
     def _literal(self, e: ir.Literal, frame: _Frame) -> object:
         return e.value
@@ -394,11 +387,11 @@ class _Run:
             return self.definition(target, tuple(args))
         args = [self.expr(a, frame) for a in e.args]
         if e.name in ("year", "month", "day"):
-            return _moment_part(args[0], e.name)  # type: ignore[arg-type]
+            return moment_part(args[0], e.name)  # type: ignore[arg-type]
         if e.name == "days_between":
-            return _days_between(args[0], args[1])  # type: ignore[arg-type]
+            return days_between(args[0], args[1])  # type: ignore[arg-type]
         assert e.name == "round", e.name
-        return _round(args[0], args[1])  # type: ignore[arg-type]
+        return round_half_up(args[0], args[1])  # type: ignore[arg-type]
 
     def _not(self, e: ir.Not, frame: _Frame) -> object:
         return not self.expr(e.operand, frame)
@@ -428,14 +421,14 @@ class _Run:
         if op == "-" and lk == rk == "date":
             # D1 - D2 is the number of days from D2 to D1 (D2 evaluated first).
             earlier = self.expr(e.right, frame)
-            return _days_between(earlier, self.expr(e.left, frame))  # type: ignore[arg-type]
+            return days_between(earlier, self.expr(e.left, frame))  # type: ignore[arg-type]
         left = self.expr(e.left, frame)
         right = self.expr(e.right, frame)
         at = self.i.at(e.span, frame.section)
         if op == "/":
-            return _div(left, right, at)  # type: ignore[arg-type]
+            return divide(left, right, at)  # type: ignore[arg-type]
         if op == "^":
-            return _pow(left, right, at)  # type: ignore[arg-type]
+            return exponentiate(left, right, at)  # type: ignore[arg-type]
         return _ARITHMETIC[op](left, right)
 
     def _shifted(self, moment: Any, amount: Any, business: bool, backwards: bool) -> object:
@@ -489,13 +482,13 @@ class _Run:
             value = self.expr(item.expr, frame, strict=False, lift=True)
             values.append(_coerce(value, item.expr.type, e.type))
         if e.kind == "total":
-            zero: object = Decimal(0) if _kind(e) in _DECIMAL_KINDS else 0
-            return _total(zero, *values)
+            zero: object = Decimal(0) if _kind(e) in T.DECIMALS else 0
+            return total(zero, *values)
         smallest = e.kind in ("earliest", "least")
         if e.type is not None and not e.type.optional and len(values) > 1:
             # Every item has a value by its type.
             return min(values) if smallest else max(values)  # type: ignore[type-var]
-        return (_earliest if smallest else _latest)(*values)
+        return (earliest if smallest else latest)(*values)
 
     def _truth_list(self, e: ir.ListOp, frame: _Frame) -> bool:
         """all of / any of / none of: items in order, stopping once the answer is known;
@@ -542,14 +535,14 @@ class _Run:
         except ClauseError:
             raise
         except _COMPUTATION_ERRORS as error:
-            raise _error(error, at) from error
+            raise located_error(error, at) from error
 
     def _exceptions(self, d: ir.Definition, params: Mapping[str, object]
                     ) -> tuple[object] | None:
         """The value the exceptions to `d` give it, or None when none applies. Every
         exception's condition is evaluated; two that apply with different values are a
         ConflictError (the contract does not say which decides)."""
-        decided: list[tuple[_At, object]] = []
+        decided: list[tuple[At, object]] = []
         for exc in self.i.exceptions.get(d.name, ()):
             frame = _Frame(self.i.label_of(exc), params)
             if self.expr(exc.condition, frame):
@@ -558,7 +551,7 @@ class _Run:
                 if len(self.i.exceptions[d.name]) == 1:
                     break
         if any(value != decided[0][1] for _, value in decided[1:]):
-            raise _conflict(d.name, decided[0][0], decided[1][0])
+            raise conflict(d.name, decided[0][0], decided[1][0])
         return (decided[0][1],) if decided else None
 
     def obligation(self, o: ir.Obligation) -> Obligation:
@@ -570,7 +563,7 @@ class _Run:
         except ClauseError:
             raise
         except _COMPUTATION_ERRORS as error:
-            raise _error(error, self.i.at(o.span, self.i.label_of(o))) from error
+            raise located_error(error, self.i.at(o.span, self.i.label_of(o))) from error
 
     def power(self, p: ir.Power) -> Power:
         frame = _Frame(self.i.label_of(p))
@@ -595,7 +588,7 @@ class _Run:
         except ClauseError:
             raise
         except _COMPUTATION_ERRORS as error:
-            raise _error(error, self.i.at(p.span, self.i.label_of(p))) from error
+            raise located_error(error, self.i.at(p.span, self.i.label_of(p))) from error
 
     def _duty(self, duty: ir.Duty, frame: _Frame, name: str,
               active: Callable[[], bool]) -> Obligation:
@@ -652,29 +645,11 @@ def _kind(e: ir.Expr) -> str:
 
 def _coerce(value: object, source: T.Type | None, target: T.Type | None) -> object:
     """An integer where a decimal, money or percent is expected is a Decimal (exactly)."""
-    if source and target and source.kind == "integer" and target.kind in _DECIMAL_KINDS:
+    if source and target and source.kind == "integer" and target.kind in T.DECIMALS:
         if value is None and source.optional:
             return None
         return Decimal(value)  # type: ignore[arg-type]
     return value
-
-
-# One function per kind of expression.
-_NODES: dict[type, Callable[[_Run, Any, _Frame], object]] = {
-    ir.Literal: _Run._literal,
-    ir.Name: _Run._name,
-    ir.Call: _Run._call,
-    ir.Not: _Run._not,
-    ir.Negate: _Run._negate,
-    ir.Binary: _Run._binary,
-    ir.Compare: _Run._compare,
-    ir.IsGiven: _Run._isgiven,
-    ir.Duration: _Run._duration,
-    ir.Shift: _Run._shift,
-    ir.CloseOfBusiness: _Run._closeofbusiness,
-    ir.IfThenElse: _Run._ifthenelse,
-    ir.ListOp: _Run._listop,
-}
 
 
 # ------------------------------------------------------------- all versions
@@ -709,7 +684,20 @@ class Agreement:
         return self.versions[-1].facts(given)
 
 
-def interpret(result: Result) -> Agreement:
+class Analysed(Protocol):
+    """What `interpret` reads of an analysis, as `api.Result` has it (the api layer is
+    above this one: it is not imported here)."""
+
+    @property
+    def versions(self) -> Sequence[tuple[Version | None, check_pass.CheckedProgram]] | None:
+        ...
+
+    @property
+    def sources(self) -> Mapping[str, SourceFile]:
+        ...
+
+
+def interpret(result: Analysed) -> Agreement:
     """The interpreted agreement of an `api.Result` without errors (all its versions)."""
     if result.versions is None:
         raise ValueError("the agreement has errors; interpret only what checks")

@@ -71,9 +71,10 @@ import attrs
 import z3  # type: ignore[import-untyped]
 
 from clausec import ir
-from clausec.backends.python.runtime import _MAX_EXPONENT, ClauseRuntimeError
-from clausec.backends.python.runtime_eval import _EMAX, _EMIN, _POWER_DIGITS, _QUOTIENT_DIGITS
+from clausec.backends.python.runtime import MAX_EXPONENT, ClauseRuntimeError
+from clausec.backends.python.runtime_eval import EMAX, EMIN, POWER_DIGITS, QUOTIENT_DIGITS
 from clausec.ir import types as T
+from clausec.ir.visit import LIFTABLE, Visitor, operands
 from clausec.passes.check import CheckedProgram, union_of_facts
 
 # ---------------------------------------------------------------------- results
@@ -119,7 +120,6 @@ class OutOfReachError(Exception):
 
 # ---------------------------------------------------------------------- values
 
-_REAL = frozenset({"decimal", "money", "percent"})
 _INT = frozenset({"integer", "days", "business_days"})
 # The dates Python can represent: arithmetic that leaves them raises OverflowError.
 _MIN_DAY, _MAX_DAY = date.min.toordinal(), date.max.toordinal()
@@ -131,14 +131,14 @@ TRUE, FALSE = z3.BoolVal(True), z3.BoolVal(False)
 # Static bounds on the size of a number (`Translator.size`): (high, low, place) says
 # that its magnitude is below 10**high, at least 10**low unless it is 0, and that it is a
 # multiple of 10**place; inf and -inf where nothing bounds it. A number fact has at most
-# _MAX_EXPONENT digits either side of the point (the Facts class refuses more). An integer
-# fact may have any number of digits, but in proofs it has at most _MAX_EXPONENT, as dates
+# MAX_EXPONENT digits either side of the point (the Facts class refuses more). An integer
+# fact may have any number of digits, but in proofs it has at most MAX_EXPONENT, as dates
 # are within two centuries: far beyond any contract's numbers, and it keeps products and
 # quotients of integer facts within the limits where the code raises.
 Size = tuple[float, float, float]
 _ANY_SIZE: Size = (math.inf, -math.inf, -math.inf)
-_NUMBER_FACT_SIZE: Size = (_MAX_EXPONENT + 1, -_MAX_EXPONENT, -_MAX_EXPONENT)
-_INTEGER_FACT_SIZE: Size = (_MAX_EXPONENT, 0, 0)
+_NUMBER_FACT_SIZE: Size = (MAX_EXPONENT + 1, -MAX_EXPONENT, -MAX_EXPONENT)
+_INTEGER_FACT_SIZE: Size = (MAX_EXPONENT, 0, 0)
 _INTEGER_SIZE: Size = (math.inf, 0, 0)
 _DAY_SIZE: Size = (len(str(date.max.toordinal())), 0, 0)
 # Where an operand of non-linear arithmetic has no static bound that keeps the result
@@ -146,7 +146,7 @@ _DAY_SIZE: Size = (len(str(date.max.toordinal())), 0, 0)
 # result as one that may raise or not beyond that: what the code does is among both.
 _GUARD = 100
 # How far a rounded quotient may be from the exact one: half a unit of its last place.
-_QUOTIENT_ERROR = Fraction(1, 2 * 10 ** _QUOTIENT_DIGITS)
+_QUOTIENT_ERROR = Fraction(1, 2 * 10 ** QUOTIENT_DIGITS)
 # Longer powers are written as products in z3 only up to this exponent.
 _MAX_TRANSLATED_EXPONENT = 32
 
@@ -244,7 +244,7 @@ def _sort(type_: T.Type | None) -> Any:
     kind = (type_ or T.ERROR).kind
     if kind == "bool":
         return z3.BoolSort()
-    if kind in _REAL:
+    if kind in T.DECIMALS:
         return z3.RealSort()
     if kind in _INT or kind == "date":
         return z3.IntSort()
@@ -255,7 +255,7 @@ def _sort(type_: T.Type | None) -> Any:
 
 def _to(value: Any, type_: T.Type | None) -> Any:
     """An Int where a decimal is expected becomes a Real (the generated code's Decimal())."""
-    if (type_ or T.ERROR).kind in _REAL and z3.is_int(value):
+    if (type_ or T.ERROR).kind in T.DECIMALS and z3.is_int(value):
         return z3.ToReal(value)
     return value
 
@@ -387,7 +387,7 @@ def _variable_size(kind: str) -> Size:
         return _INTEGER_FACT_SIZE
     if kind in _INT:
         return _INTEGER_SIZE  # a day count: never in Decimal arithmetic
-    return _NUMBER_FACT_SIZE if kind in _REAL else _ANY_SIZE
+    return _NUMBER_FACT_SIZE if kind in T.DECIMALS else _ANY_SIZE
 
 
 def _integer_range(var: Any) -> Any:
@@ -402,10 +402,10 @@ def _python_value(value: Any, kind: str) -> Any:
         return date.fromordinal(min(max(value.as_long(), _MIN_DAY), _MAX_DAY))
     if kind in _INT:
         return value.as_long()
-    if kind in _REAL:
+    if kind in T.DECIMALS:
         if z3.is_algebraic_value(value):
             # An irrational root (x * x == 2): a candidate close to it, for the code to try.
-            value = value.approx(_QUOTIENT_DIGITS)
+            value = value.approx(QUOTIENT_DIGITS)
         q = _numeral(value)
         assert q is not None
         exact = to_decimal(q)
@@ -440,16 +440,13 @@ def complete(facts: Mapping[str, Any], declared: Mapping[str, ir.Fact], header: 
 
 # ---------------------------------------------------------------- translation
 
-_LIFTABLE = (ir.Binary, ir.Negate, ir.Shift, ir.Duration, ir.CloseOfBusiness, ir.Call)
-
-
 @attrs.define
 class _Env:
     params: dict[str, Sym] = attrs.field(factory=dict)
     subst: dict[int, Sym] = attrs.field(factory=dict)
 
 
-class Translator:
+class Translator(Visitor):
     """One checked program (a version of an agreement) in z3."""
 
     def __init__(self, checked: CheckedProgram, facts: Mapping[str, ir.Fact] | None = None,
@@ -579,7 +576,7 @@ class Translator:
         """As codegen's `expr`: strict uses of a value that may be missing raise."""
         if id(e) in env.subst:
             return env.subst[id(e)]
-        if lift and e.type is not None and e.type.optional and isinstance(e, _LIFTABLE):
+        if lift and e.type is not None and e.type.optional and isinstance(e, LIFTABLE):
             sym = self._lifted(e, env)
         else:
             sym = self._expr(e, env)
@@ -597,21 +594,21 @@ class Translator:
     def _lifted(self, e: ir.Expr, env: _Env) -> Sym:
         """An operation with no value when an operand has none (codegen's `_maybe`)."""
         inner = _Env(env.params, dict(env.subst))
-        operands = []
-        for child in _children(e):
+        lifted = []
+        for child in operands(e):
             if child.type is not None and child.type.optional:
                 sym = self.expr(child, env, strict=False, lift=True)
-                operands.append(sym)
+                lifted.append(sym)
                 inner.subst[id(child)] = Sym(sym.value)
-        present = _and(*[s.present for s in operands])
+        present = _and(*[s.present for s in lifted])
         body = self._expr(e, inner)
         return Sym(body.value, _and(present, body.present),
-                   seq(*[s.err for s in operands], guard(present, body.err)))
+                   seq(*[s.err for s in lifted], guard(present, body.err)))
 
     def _expr(self, e: ir.Expr, env: _Env) -> Sym:
-        method: Callable[[Any, _Env], Sym] = getattr(self, "_" + type(e).__name__.lower())
         try:
-            return method(e, env)
+            sym: Sym = self.handler(e)(e, env)
+            return sym
         except OutOfReachError as error:
             if not self.abstract or isinstance(e, (ir.Name, ir.Literal)):
                 if error.span is None:
@@ -760,7 +757,7 @@ class Translator:
         places = _numeral(args[1].value)
         if places is None:
             raise OutOfReachError("round() to a number of places that is not a constant")
-        if not _EMIN <= places <= _EMAX:  # the code refuses to round there
+        if not EMIN <= places <= EMAX:  # the code refuses to round there
             return failing(FALSE, Sym(_real(0), TRUE, first.err))
         scale = _real(Fraction(10) ** int(places))
         x = _to(args[0].value, T.DECIMAL) * scale
@@ -794,7 +791,7 @@ class Translator:
             return attrs.evolve(both, value=left.value - right.value)
         kind = (e.type or T.ERROR).kind
         lv, rv = _to(left.value, e.type), _to(right.value, e.type)
-        if kind in _REAL:
+        if kind in T.DECIMALS:
             lv, rv = _to(lv, T.DECIMAL), _to(rv, T.DECIMAL)
         if e.op == "+":
             return attrs.evolve(both, value=lv + rv)
@@ -833,7 +830,7 @@ class Translator:
 
         def within(sizes: list[Size]) -> bool:
             (lh, ll, _), (rh, rl, _) = sizes
-            return lh + rh <= _EMAX + 1 and ll + rl >= _EMIN
+            return lh + rh <= EMAX + 1 and ll + rl >= EMIN
 
         safe = self._limits([_to(left, T.DECIMAL), _to(right, T.DECIMAL)], within)
         return failing(z3.Not(self._may_raise(safe, value)), attrs.evolve(both, value=value))
@@ -860,7 +857,7 @@ class Translator:
     def _quotient(self, left: Any, right: Any) -> tuple[Any, Any]:
         """A quotient the code may round (runtime_eval's _div), and where it may raise
         for leaving the limits of numbers. It is exact when it terminates, otherwise
-        rounded half-even to _QUOTIENT_DIGITS digits after the whole-number part: z3
+        rounded half-even to QUOTIENT_DIGITS digits after the whole-number part: z3
         gets a variable for it, within half a unit of that last place of the exact
         quotient, of its sign, equal to it when the quotient terminates within those
         places, and on the grid of that last place from 0.1 up -- every value the code
@@ -874,7 +871,7 @@ class Translator:
             # |x / y| < 10**(xh - yl); rounded, one that is not 0 is at least
             # 10**(xl - yh - 1).
             (xh, xl, _), (yh, yl, _) = sizes
-            return xh - yl <= _EMAX + 1 and xl - yh - 1 >= _EMIN
+            return xh - yl <= EMAX + 1 and xl - yh - 1 >= EMIN
 
         safe = self._limits([x, y], within)
         (xh, xl, _), (yh, yl, _) = self.size(x), self.size(y)
@@ -885,7 +882,7 @@ class Translator:
         magnitude = z3.If(y >= 0, y, -y)
         error = _real(_QUOTIENT_ERROR) * magnitude
         same_sign = z3.Or(z3.And(x > 0, y > 0), z3.And(x < 0, y < 0))
-        places = _real(Fraction(10 ** _QUOTIENT_DIGITS))
+        places = _real(Fraction(10 ** QUOTIENT_DIGITS))
         exact = q * y == x
         self.space.constraints.append(z3.Implies(y != 0, z3.And(
             q * y - x <= error, x - q * y <= error,
@@ -896,7 +893,7 @@ class Translator:
             # for each 0 after the point: from 1E-72 up, it has at most _GUARD places.
             z3.Implies(10 * z3.If(x >= 0, x, -x) >= magnitude,
                        z3.Or(exact, z3.IsInt(q * places))),
-            z3.Implies(z3.If(x >= 0, x, -x) * _real(Fraction(10 ** (_GUARD - _QUOTIENT_DIGITS)))
+            z3.Implies(z3.If(x >= 0, x, -x) * _real(Fraction(10 ** (_GUARD - QUOTIENT_DIGITS)))
                        >= magnitude,
                        z3.Or(exact, z3.IsInt(q * _real(Fraction(10 ** _GUARD))))))))
         self.space.quotients[key] = (q, self._may_raise(safe, q))
@@ -918,7 +915,7 @@ class Translator:
         return attrs.evolve(both, value=_real(power))
 
     def _variable_power(self, base: Any, exponent: int, both: Sym) -> Sym:
-        """X ^ n for a constant n (runtime_eval's _pow): exact up to _POWER_DIGITS
+        """X ^ n for a constant n (runtime_eval's _pow): exact up to POWER_DIGITS
         significant digits, beyond which it raises, as beyond the limits of numbers; a
         negative n divides 1 by the power; 0 ^ n raises for n <= 0."""
         x = _to(base, T.DECIMAL)
@@ -934,8 +931,8 @@ class Translator:
 
         def within(sizes: list[Size]) -> bool:
             ((high, low, place),) = sizes
-            return n * (high - place) <= _POWER_DIGITS and n * high <= _EMAX + 1 and \
-                n * low >= _EMIN
+            return n * (high - place) <= POWER_DIGITS and n * high <= EMAX + 1 and \
+                n * low >= EMIN
 
         safe = self._limits([x], within, places=True)
         raises = self._may_raise(safe, power)
@@ -990,7 +987,7 @@ class Translator:
             items.append(sym)
         errors = _sequence(items)
         if e.kind == "total":
-            zero = _real(0) if (e.type or T.ERROR).kind in _REAL else z3.IntVal(0)
+            zero = _real(0) if (e.type or T.ERROR).kind in T.DECIMALS else z3.IntVal(0)
             total = zero
             for s in items:
                 total = total + _if(s.present, s.value, zero)
@@ -1087,11 +1084,6 @@ def _sequence(syms: Iterable[Sym]) -> Sym:
     return Sym(None, TRUE, seq(*[s.err for s in syms]))
 
 
-def _children(e: ir.Expr) -> list[ir.Expr]:
-    from clausec.backends.python.codegen import children
-    return children(e)
-
-
 _NOWHERE = ("", 0, 0, None)
 
 
@@ -1156,24 +1148,24 @@ def _constant_size(q: Fraction) -> Size:
 def _runtime_divide(a: Fraction, b: Fraction) -> Fraction | None:
     """What the compiled code's _div computes for constants (exact, or rounded by the
     division rule when the quotient does not terminate); None where it raises."""
-    from clausec.backends.python.runtime_eval import _div
+    from clausec.backends.python.runtime_eval import divide
     da, db = to_decimal(a), to_decimal(b)
     if da is None or db is None:
         raise OutOfReachError("a constant that is not a decimal number")
     try:
-        return Fraction(_div(da, db, _NOWHERE))
+        return Fraction(divide(da, db, _NOWHERE))
     except ClauseRuntimeError:
         return None
 
 
 def _runtime_power(base: Fraction, exponent: int) -> Fraction | None:
     """What the compiled code's _pow computes for constants; None where it raises."""
-    from clausec.backends.python.runtime_eval import _pow
+    from clausec.backends.python.runtime_eval import exponentiate
     b = to_decimal(base)
     if b is None:
         raise OutOfReachError("a constant that is not a decimal number")
     try:
-        return Fraction(_pow(b, exponent, _NOWHERE))
+        return Fraction(exponentiate(b, exponent, _NOWHERE))
     except ClauseRuntimeError:
         return None
 
@@ -1198,7 +1190,7 @@ def nice_constraints(space: FactSpace, around: date | None) -> list[Any]:
     out = []
     centre = (around or date(2000, 1, 1)).toordinal()
     for (_, kind), var in space.values.items():
-        if kind in _REAL:
+        if kind in T.DECIMALS:
             step = 10_000 if kind == "percent" else 100
             cents = z3.FreshInt("cents")
             out += [var * step == z3.ToReal(cents), cents <= 10 ** 12, cents >= -10 ** 12]

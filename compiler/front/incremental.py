@@ -91,7 +91,7 @@ class FileFront:
         for i, chunk in enumerate(chunks):
             if chunk.error is not None:
                 following = chunks[i + 1].start_line if i + 1 < len(chunks) else None
-                parser._report(source, chunk.error, diagnostics, following)
+                parser.report_syntax_error(source, chunk.error, diagnostics, following)
         return _gather([c for c in chunks if c.error is None])
 
     def _chunk(self, file: str, start_line: int, text: str) -> Chunk:
@@ -103,7 +103,7 @@ class FileFront:
             start = parser.lark_parser().parse("\n" * (start_line - 1) + text)
         except UnexpectedInput as error:
             return Chunk(start_line, text, (), (), (), error)
-        return _transformed(file, start_line, text, parser._trees(start))
+        return _transformed(file, start_line, text, parser.top_level_trees(start))
 
     def _suffix(self, source: SourceFile, first_failed: Chunk) -> Chunk | None:
         """The text from the first failing chunk to the end, parsed as one chunk, or None
@@ -115,7 +115,7 @@ class FileFront:
         except UnexpectedInput:
             return None
         return _transformed(source.name, first_failed.start_line, text,
-                            parser._trees(start))
+                            parser.top_level_trees(start))
 
 
 def _transformed(file: str, start_line: int, text: str,

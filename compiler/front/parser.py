@@ -24,6 +24,7 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from clausec.diagnostics import Diagnostics, did_you_mean
+from clausec.front import parser_cache
 from clausec.source import SourceFile, Span
 
 _HERE = Path(__file__).resolve().parent
@@ -67,7 +68,8 @@ def grammar_path() -> Path:
 
 @cache
 def lark_parser() -> lark.Lark:
-    return lark.Lark(
+    # Its tables cached on disk (parser_cache.py): building them costs more than a check.
+    return parser_cache.build(
         grammar_path().read_text(encoding="utf-8"),
         parser="lalr",
         lexer="contextual",
@@ -103,7 +105,7 @@ def parse(source: SourceFile, diagnostics: Diagnostics) -> list[lark.Tree[Token]
         return []
     parser = lark_parser()
     try:
-        return limit_nesting(_trees(parser.parse(source.text)), source, diagnostics)
+        return limit_nesting(top_level_trees(parser.parse(source.text)), source, diagnostics)
     except UnexpectedInput:
         pass
     trees: list[lark.Tree[Token]] = []
@@ -111,10 +113,10 @@ def parse(source: SourceFile, diagnostics: Diagnostics) -> list[lark.Tree[Token]
     for i, (start_line, chunk) in enumerate(pieces):
         # Padding with newlines keeps line numbers true to the file.
         try:
-            trees.extend(_trees(parser.parse("\n" * (start_line - 1) + chunk)))
+            trees.extend(top_level_trees(parser.parse("\n" * (start_line - 1) + chunk)))
         except UnexpectedInput as error:
             next_line = pieces[i + 1][0] if i + 1 < len(pieces) else None
-            _report(source, error, diagnostics, next_line)
+            report_syntax_error(source, error, diagnostics, next_line)
     return limit_nesting(trees, source, diagnostics)
 
 
@@ -147,8 +149,33 @@ def code_past_limit(text: str) -> int | None:
     return None
 
 
-def _trees(start: lark.Tree[Token]) -> list[lark.Tree[Token]]:
+def top_level_trees(start: lark.Tree[Token]) -> list[lark.Tree[Token]]:
+    """The declarations of a parse (the trees below the start rule)."""
     return [c for c in start.children if isinstance(c, lark.Tree)]
+
+
+# ---------------------------------------------------------------- headers
+
+# `agreement NAME`, `amendment NAME "Title" amends NAME`, `tests for NAME`. The title is a
+# string as the grammar has it (STRING): escapes such as \" included, or a title with a
+# quote in it would end early and the amendment pass for an agreement. Unrolled (runs of
+# plain characters, then an escape and another run): the alternation `(?:[^"\\\n]|\\.)*`
+# keeps a backtracking state per character, ~190 bytes per byte of a long title, and
+# every command reads every header.
+_HEADER = re.compile(r"^\s*(agreement|amendment|tests\s+for)\s+([A-Za-z_][A-Za-z0-9_]*)"
+                     r"(?:\s+\"[^\"\\\n]*(?:\\.[^\"\\\n]*)*\"\s+amends\s+"
+                     r"([A-Za-z_][A-Za-z0-9_]*))?",
+                     re.MULTILINE)
+
+
+def peek_header(text: str) -> tuple[str, str, str]:
+    """(kind, name, amends) of a clause file's header, read without parsing the file
+    (grouping files into agreements reads every header): kind is "agreement",
+    "amendment", "tests" or "" (no header); amends is "" but for an amendment."""
+    match = _HEADER.search(text)
+    if match is None:
+        return ("", "", "")
+    return (match.group(1).split()[0], match.group(2), match.group(3) or "")
 
 
 # ---------------------------------------------------------------- nesting
@@ -335,8 +362,10 @@ def _expected_list(expected: set[str]) -> str:
     return ", ".join(names)
 
 
-def _report(source: SourceFile, error: UnexpectedInput, diagnostics: Diagnostics,
-            next_chunk_line: int | None = None) -> None:
+def report_syntax_error(source: SourceFile, error: UnexpectedInput, diagnostics: Diagnostics,
+                        next_chunk_line: int | None = None) -> None:
+    """Report a syntax error of lark's in words; `next_chunk_line`: where the next chunk
+    starts, when the error is the end of a chunk that ran into it."""
     line = max(1, getattr(error, "line", 1) or 1)
     column = max(1, getattr(error, "column", 1) or 1)
     if isinstance(error, UnexpectedCharacters):

@@ -58,7 +58,8 @@ def _token_span(file: str, token: Token) -> Span:
                 token.end_column or (token.column or 1) + len(token))
 
 
-def _unquote(token: Token) -> str:
+def unquote(token: Token) -> str:
+    """The text of a STRING or LONG_STRING token: escapes resolved, a text block flush left."""
     text = str(token)
     if text.startswith('"""'):
         return _dedent(text, 3, len(text) - 3)
@@ -230,7 +231,7 @@ class ToIR:
         return ir.Literal(value, text, span=self.span(meta), type=T.money(currency))
 
     def string(self, meta: Any, children: list[Token]) -> ir.Literal:
-        return ir.Literal(_unquote(children[0]), str(children[0]), span=self.span(meta),
+        return ir.Literal(unquote(children[0]), str(children[0]), span=self.span(meta),
                           type=T.TEXT)
 
     def date_literal(self, meta: Any, children: list[Token]) -> ir.Literal:
@@ -402,13 +403,13 @@ class ToIR:
         return ("default", children[0])
 
     def description(self, meta: Any, children: list[Token]) -> tuple[str, str]:
-        return ("description", _unquote(children[0]))
+        return ("description", unquote(children[0]))
 
     def fact(self, meta: Any, children: list[Any]) -> ir.Fact:
         name, term, type_, optional, default, description = children
         return ir.Fact(
             str(name),
-            _unquote(term) if term is not None else None,
+            unquote(term) if term is not None else None,
             type_.maybe(bool(optional) or default is not None),
             default[1] if default else None,
             description[1] if description else None,
@@ -424,23 +425,23 @@ class ToIR:
 
     def definition(self, meta: Any, children: list[Any]) -> ir.Definition:
         name, params, term, type_, expr = children
-        return ir.Definition(str(name), _unquote(term) if term is not None else None,
+        return ir.Definition(str(name), unquote(term) if term is not None else None,
                              params or (), type_, expr, False, None, self.span(meta))
 
     def condition(self, meta: Any, children: list[Any]) -> ir.Definition:
         name, params, term, expr = children
-        return ir.Definition(str(name), _unquote(term) if term is not None else None,
+        return ir.Definition(str(name), unquote(term) if term is not None else None,
                              params or (), T.BOOL, expr, True, None, self.span(meta))
 
     def exception(self, meta: Any, children: list[Any]) -> ir.Exception_:
         name, target, term, value, condition = children
         return ir.Exception_(str(name) if name is not None else "", str(target),
-                             _unquote(term) if term is not None else None, value, condition,
+                             unquote(term) if term is not None else None, value, condition,
                              None, self.span(meta))
 
     def invariant(self, meta: Any, children: list[Any]) -> ir.Invariant:
         name, term, expr, assumption = children
-        return ir.Invariant(str(name), _unquote(term) if term is not None else None, expr,
+        return ir.Invariant(str(name), unquote(term) if term is not None else None, expr,
                             assumption, None, self.span(meta))
 
     def party_holder(self, meta: Any, children: list[Token]) -> ir.Holder:
@@ -454,7 +455,7 @@ class ToIR:
 
     def action(self, meta: Any, children: list[Token]) -> str:
         token = children[0]
-        return _unquote(token) if token.type == "STRING" else str(token)
+        return unquote(token) if token.type == "STRING" else str(token)
 
     def object(self, meta: Any, children: list[Any]) -> ir.Expr:
         return children[0]  # type: ignore[no-any-return]
@@ -481,7 +482,7 @@ class ToIR:
 
     def obligation(self, meta: Any, children: list[Any]) -> ir.Obligation:
         name, term, duty = children
-        return ir.Obligation(str(name), _unquote(term) if term is not None else None, duty,
+        return ir.Obligation(str(name), unquote(term) if term is not None else None, duty,
                              None, self.span(meta))
 
     def consequence(self, meta: Any, children: list[Any]) -> ir.Duty:
@@ -489,18 +490,18 @@ class ToIR:
 
     def power(self, meta: Any, children: list[Any]) -> ir.Power:
         name, term, holder, action, object_, condition, *consequences = children
-        return ir.Power(str(name), _unquote(term) if term is not None else None, holder,
+        return ir.Power(str(name), unquote(term) if term is not None else None, holder,
                         action, object_, condition, tuple(consequences), None, self.span(meta))
 
     # -------------------------------------------------------------- sections
 
     def text(self, meta: Any, children: list[Token]) -> ir.Text:
-        return ir.Text(_unquote(children[0]), self.span(meta))
+        return ir.Text(unquote(children[0]), self.span(meta))
 
     def section(self, meta: Any, children: list[Any]) -> _SectionParts:
         number, heading, *body = children
         parts, decls = _body(str(number), body)
-        section = ir.Section(str(number), _unquote(heading) if heading is not None else None,
+        section = ir.Section(str(number), unquote(heading) if heading is not None else None,
                              parts, self.span(meta))
         return _SectionParts(section, decls)
 
@@ -527,7 +528,7 @@ class ToIR:
     def _operation(self, kind: str, meta: Any, target: ir.Target, heading: Any,
                    body: list[Any]) -> ir.Operation:
         parts, decls = _body(target.sections[0], body)
-        return ir.Operation(kind, target, _unquote(heading) if heading is not None else None,
+        return ir.Operation(kind, target, unquote(heading) if heading is not None else None,
                             parts, decls, self.span(meta))
 
     def replace_op(self, meta: Any, children: list[Any]) -> ir.Operation:
@@ -556,12 +557,12 @@ class ToIR:
         return ("effective", children[0].value)
 
     def governing_law(self, meta: Any, children: list[Token]) -> tuple[str, Any]:
-        return ("governing_law", _unquote(children[0]))
+        return ("governing_law", unquote(children[0]))
 
     def party(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
         name, role, description = children
-        return ("party", ir.Party(str(name), _unquote(role) if role is not None else None,
-                                  _unquote(description) if description is not None else None,
+        return ("party", ir.Party(str(name), unquote(role) if role is not None else None,
+                                  unquote(description) if description is not None else None,
                                   self.span(meta)))
 
     def calendar(self, meta: Any, children: list[Token]) -> tuple[str, Any]:
@@ -578,7 +579,7 @@ class ToIR:
     def time_zone(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
         zone, label = children
         self._zone(str(zone), self.span(meta))
-        return ("time_zone", (str(zone), _unquote(label) if label is not None else None))
+        return ("time_zone", (str(zone), unquote(label) if label is not None else None))
 
     def close_of_business_time(self, meta: Any, children: list[Token]) -> tuple[str, Any]:
         match = re.fullmatch(r"(\d{1,2}):(\d{2})(?: ?([AaPp])\.?[Mm]\.?)?", str(children[0]))
@@ -607,7 +608,7 @@ class ToIR:
             else:
                 fields[key] = value
         return ir.Header(
-            kind=kind, name=str(name), title=_unquote(title), amends=amends,
+            kind=kind, name=str(name), title=unquote(title), amends=amends,
             dated=fields.get("dated"), effective=fields.get("effective"),
             governing_law=fields.get("governing_law"), parties=tuple(parties),
             calendar=fields.get("calendar", "us_federal"), holidays=fields.get("holidays", ()),
@@ -636,7 +637,7 @@ class ToIR:
             self.diagnostics.error(self.span(meta), "a test has one 'as of' date",
                                    "write a test per date", code="test")
         given = [g for i in items if isinstance(i, tuple) for g in i]
-        return ir.ScenarioTest(_unquote(description), as_of[0] if as_of else None,
+        return ir.ScenarioTest(unquote(description), as_of[0] if as_of else None,
                                tuple(given),
                                tuple(i for i in items if isinstance(i, ir.Expectation)),
                                self.span(meta))

@@ -369,12 +369,16 @@ ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth
 ORDINALS_BY_NUMBER = {n: word for word, n in ORDINALS.items()}
 
 
+# What an amendment can do to a section; consolidate.py has one method per kind.
+OPERATION_KINDS = ("add", "append", "delete", "replace")
+
+
 @attrs.frozen
 class Operation:
     """One change an amendment makes: replace, delete, append to, or add a section or part
     of one. The body (for all but delete) is a section body: text and declarations."""
 
-    kind: str  # "replace", "delete", "append", "add"
+    kind: str  # one of OPERATION_KINDS
     target: Target
     heading: str | None
     parts: tuple[Part, ...]

@@ -10,6 +10,9 @@ from __future__ import annotations
 import attrs
 
 NUMERIC = frozenset({"integer", "decimal", "percent"})
+# The kinds whose values are Decimals at run time (z3: reals); an integer where one of
+# them is expected becomes one.
+DECIMALS = frozenset({"decimal", "money", "percent"})
 DURATIONS = frozenset({"days", "business_days"})
 MOMENTS = frozenset({"date", "datetime"})
 

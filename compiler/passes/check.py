@@ -20,6 +20,7 @@ from clausec import ir
 from clausec.diagnostics import Diagnostics, Related, did_you_mean
 from clausec.front.transform import known_zone
 from clausec.ir import types as T
+from clausec.ir.visit import DECLARATIONS, EXPRESSIONS, Visitor
 from clausec.source import Span
 
 # Functions every clause file may call.
@@ -28,8 +29,7 @@ BUILTINS: dict[str, tuple[tuple[frozenset[str], ...], T.Type]] = {
     "month": ((T.MOMENTS,), T.INTEGER),
     "day": ((T.MOMENTS,), T.INTEGER),
     "days_between": ((frozenset({"date"}), frozenset({"date"})), T.INTEGER),
-    "round": ((frozenset({"decimal", "money", "percent", "integer"}), frozenset({"integer"})),
-              T.DECIMAL),
+    "round": ((T.DECIMALS | {"integer"}, frozenset({"integer"})), T.DECIMAL),
 }
 
 # Rules with more atoms than this are left to the run-time conflict check.
@@ -100,7 +100,9 @@ class _DeepTerms(Exception):
 _DIRECT_TERMS = 8
 
 
-class _Checker:
+class _Checker(Visitor):
+    visits = EXPRESSIONS + DECLARATIONS
+
     def __init__(self, program: ir.Program, diagnostics: Diagnostics,
                  removed: Mapping[str, Related], prepare: bool = True):
         self.prepare = prepare  # check each declaration's dependencies first (_prepare)
@@ -180,23 +182,20 @@ class _Checker:
     # --------------------------------------------------------- declarations
 
     def _declaration(self, decl: ir.Declaration) -> None:
-        if isinstance(decl, ir.Fact):
-            self._fact(decl)
-        elif isinstance(decl, ir.Definition):
-            self._definition_type(decl.name)
-        elif isinstance(decl, ir.Exception_):
-            target = self.decls.get(decl.target)
-            if isinstance(target, ir.Definition):
-                self._definition_type(decl.target)  # checks its exceptions too
-            else:
-                self._exception(decl, T.ERROR)
-        elif isinstance(decl, ir.Obligation):
-            self.typed[decl.name] = ir.evolve(decl, duty=self._duty(decl.duty, decl))
-            self.types[decl.name] = T.OBLIGATION
-        elif isinstance(decl, ir.Power):
-            self._power(decl)
-        elif isinstance(decl, ir.Invariant):
-            self._invariant(decl)
+        self.handler(decl)(decl)
+
+    def _definition(self, decl: ir.Definition) -> None:
+        self._definition_type(decl.name)
+
+    def _exception(self, decl: ir.Exception_) -> None:
+        if isinstance(self.decls.get(decl.target), ir.Definition):
+            self._definition_type(decl.target)  # checks its exceptions too
+        else:
+            self._exception_to(decl, T.ERROR)
+
+    def _obligation(self, decl: ir.Obligation) -> None:
+        self.typed[decl.name] = ir.evolve(decl, duty=self._duty(decl.duty, decl))
+        self.types[decl.name] = T.OBLIGATION
 
     def _resolve_type(self, type_: T.Type) -> T.Type:
         if type_.kind == "money" and type_.currency is None:
@@ -311,7 +310,7 @@ class _Checker:
             type_ = inferred
         # Exceptions are part of the term's definition: a cycle through one is a cycle.
         for exc in self.exceptions.get(name, ()):
-            self._exception(exc, type_)
+            self._exception_to(exc, type_)
         self.depth, self.nodes = depth, nodes
         self.visiting.pop()
         self._chain_height(decl, self.below.pop())
@@ -339,7 +338,7 @@ class _Checker:
             self.below[-1] = max(self.below[-1], self.heights.get(name, 0))
         return type_
 
-    def _exception(self, exc: ir.Exception_, target_type: T.Type) -> None:
+    def _exception_to(self, exc: ir.Exception_, target_type: T.Type) -> None:
         target = self.decls.get(exc.target)
         if target is None and exc.target in self.removed:
             why = self.removed[exc.target]
@@ -453,8 +452,7 @@ class _Checker:
         self.depth += 1
         self.nodes += 1
         try:
-            method = getattr(self, "_" + type(expr).__name__.lower())
-            typed: ir.Expr = method(expr, scope, decl)
+            typed: ir.Expr = self.handler(expr)(expr, scope, decl)
         finally:
             self.depth -= 1
         if self.depth == 0 and self.nodes > _MAX_DEPTH:  # else it cannot be that tall

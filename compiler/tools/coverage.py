@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 
 from clausec import ir
-from clausec.backends.python.codegen import children as subexpressions
+from clausec.ir.visit import chain, operands
 from clausec.passes.check import CheckedProgram
 from clausec.source import SourceFile, Span, snippet
 from clausec.tools.testing import Observer, Prepared, version_index
@@ -122,7 +122,7 @@ def _items(expr: ir.Expr, sources: dict[str, SourceFile]) -> Iterator[tuple[Span
             yield item.expr.span, label + _snippet(item.expr.span, sources)
             yield from _items(item.expr, sources)
     elif isinstance(expr, ir.Binary) and expr.op in ("and", "or", "unless"):
-        for operand in _operands(expr):
+        for operand in chain(expr, through_unless=False):
             yield operand.span, _snippet(operand.span, sources)
             yield from _items(operand, sources)
     elif isinstance(expr, ir.Not):
@@ -130,17 +130,6 @@ def _items(expr: ir.Expr, sources: dict[str, SourceFile]) -> Iterator[tuple[Span
     elif isinstance(expr, ir.IfThenElse):
         for part in (expr.condition, expr.then, expr.otherwise):
             yield from _items(part, sources)
-
-
-def _operands(expr: ir.Binary) -> list[ir.Expr]:
-    """`a and b and c` as the three operands it reads as (a chain of one operator)."""
-    out: list[ir.Expr] = []
-    for side in (expr.left, expr.right):
-        if isinstance(side, ir.Binary) and side.op == expr.op and expr.op != "unless":
-            out.extend(_operands(side))
-        else:
-            out.append(side)
-    return out
 
 
 def _snippet(span: Span, sources: dict[str, SourceFile], limit: int = 60) -> str:
@@ -207,7 +196,7 @@ class _Walk:
                 self.expr(expr.condition, children[0])
                 self.expr(expr.then if children[0].value else expr.otherwise, children[1])
         else:
-            shown = [c for c in subexpressions(expr) if not _literal(c)]
+            shown = [c for c in operands(expr) if not _literal(c)]
             for sub, child in zip(shown, children):
                 self.expr(sub, child)
 

@@ -25,22 +25,17 @@ they are read from the gaps between consecutive tokens: a gap holds nothing else
 
 from __future__ import annotations
 
-import argparse
-import difflib
-import os
 import re
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 import lark
 from lark import Token, Tree
 from lark.exceptions import UnexpectedInput
 
 from clausec.diagnostics import CompileError, Diagnostics
-from clausec.source import ReadError, SourceFile, read_bytes
+from clausec.source import SourceFile
 
 MAX_WIDTH = 100
 BLOCK_INDENT = 2
@@ -52,9 +47,9 @@ BODY = 2  # an expression that starts on the line after `=`; a power's `then`
 @cache
 def _lark() -> lark.Lark:
     """The compiler's grammar, keeping the keywords and punctuation in the tree."""
-    from clausec.front import parser
+    from clausec.front import parser, parser_cache
 
-    return lark.Lark(
+    return parser_cache.build(
         parser.grammar_path().read_text(encoding="utf-8"),
         parser="lalr",
         lexer="contextual",
@@ -867,91 +862,3 @@ class _Layout:
 def _column(line: str) -> int:
     """The column after the text of a line (a text block spans several)."""
     return len(line) - (line.rfind("\n") + 1)
-
-
-# ---------------------------------------------------------------- the command
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "fmt", help="lay out clause files in the canonical style",
-        description="Rewrite clause files in the canonical layout (indentation, spacing, "
-        "lists, comments kept). The compiled module never changes: names, numbers, "
-        "strings and text blocks are kept byte for byte. Files with syntax errors (or "
-        "expressions nested too deeply to compile) are "
-        "reported and left untouched.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="clause files or folders")
-    p.add_argument("--check", action="store_true",
-                   help="write nothing; list the files that would change and exit 1 if any")
-    p.add_argument("--diff", action="store_true",
-                   help="write nothing; print the changes as a unified diff")
-    p.set_defaults(run=_run)
-
-
-def _files(paths: Sequence[str]) -> list[Path]:
-    from clausec.cli import UserError
-
-    files: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = sorted(path.rglob("*.clause"))
-            if not found:
-                raise UserError(f"{raw}: no .clause files")
-            files.extend(found)
-        elif path.exists():
-            files.append(path)
-        else:
-            raise UserError(f"{raw}: no such file or folder")
-    return list(dict.fromkeys(files))
-
-
-def _run(args: argparse.Namespace) -> int:
-    from clausec.cli import EXIT_ERRORS, EXIT_OK, UserError, write_atomically
-
-    changed, failed, unchanged = 0, 0, 0
-    for path in _files(args.paths):
-        try:
-            raw = read_bytes(path)
-            original = raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            print(f"{path}: not UTF-8 text (byte {error.start}); left untouched",
-                  file=sys.stderr)
-            failed += 1
-            continue
-        except ReadError as error:
-            print(f"{error}; left untouched", file=sys.stderr)
-            failed += 1
-            continue
-        except OSError as error:
-            raise UserError(f"{path}: cannot read: {error.strerror}") from None
-        try:
-            formatted = format_text(original, str(path))
-        except CompileError as error:
-            for diagnostic in error.diagnostics:
-                print(diagnostic.render(error.sources), file=sys.stderr)
-                print(file=sys.stderr)
-            print(f"{path}: not formatted (errors above)", file=sys.stderr)
-            failed += 1
-            continue
-        if formatted == original:
-            unchanged += 1
-            continue
-        changed += 1
-        if args.diff:
-            sys.stdout.writelines(difflib.unified_diff(
-                original.splitlines(keepends=True), formatted.splitlines(keepends=True),
-                f"{path}", f"{path} (formatted)"))
-        if args.check:
-            print(f"would reformat {path}")
-        elif not args.diff:
-            mode = os.stat(path).st_mode
-            write_atomically(path, formatted)
-            os.chmod(path, mode & 0o7777)
-            print(f"reformatted {path}")
-    verb = "would be reformatted" if args.check or args.diff else "reformatted"
-    print(f"{changed} file{'s' * (changed != 1)} {verb}, {unchanged} unchanged"
-          + (f", {failed} with errors" if failed else ""), file=sys.stderr)
-    if failed or (args.check and changed):
-        return EXIT_ERRORS
-    return EXIT_OK

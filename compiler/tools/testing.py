@@ -9,16 +9,14 @@ or a value of the wrong type is a diagnostic with a caret, not a failure at run 
 `run_test` evaluates the expectations in the compiled module and says, for each one that
 fails, what was expected, what came out, and why (the explanation tree).
 
-Used by `clausec test` (this module's `register`), by `clausec check` (`check_tests`), by
-the pytest plugin and by coverage (coverage.py), which watches the explanations.
+Used by `clausec test` (cli/test.py), by `clausec check` (`check_tests`), by the pytest
+plugin and by coverage (coverage.py), which watches the explanations.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
 import types
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
@@ -88,7 +86,7 @@ def _read_text(path: Path) -> str:
 def tests_for(path: Path) -> str | None:
     """The agreement a file of tests is for, or None when it is no file of tests. Read as
     `api.group` reads headers, so that every file is either grouped or a file of tests."""
-    kind, name, _ = api._peek(path)
+    kind, name, _ = api.peek(path)
     return name if kind == "tests" else None
 
 
@@ -703,97 +701,3 @@ def to_dict(result: TestResult) -> dict[str, object]:
                       "expected": f.expected, "actual": f.actual,
                       "explanation": f.explanation} for f in result.failures],
     }
-
-
-# ------------------------------------------------------------------ the command
-
-
-def register(sub: Any) -> None:
-    """Add `clausec test` to the command line."""
-    p = sub.add_parser("test", help="run the scenario tests of clause files",
-                       description="Run the tests of clause files: `test` blocks in an "
-                       "agreement's files, and files that start with `tests for AGREEMENT` "
-                       "(the agreement is found among the paths given, or beside the file). "
-                       "Exit status 1 when a test fails or a file has errors.")
-    p.add_argument("files", nargs="+", metavar="PATH", help="clause files or folders")
-    p.add_argument("-k", metavar="TEXT", dest="select",
-                   help="run only the tests whose description contains TEXT (any case)")
-    p.add_argument("-v", "--verbose", action="store_true", help="list every test run")
-    p.add_argument("--coverage", action="store_true",
-                   help="report which conditions and items the tests made true and false")
-    p.add_argument("--fail-under", metavar="PERCENT", type=float,
-                   help="fail when the coverage is below PERCENT (implies --coverage)")
-    p.add_argument("--format", choices=("text", "json"), default="text",
-                   help="results as text (default) or JSON")
-    p.set_defaults(run=_run_command)
-
-
-def _run_command(args: argparse.Namespace) -> int:
-    from clausec import cli
-    from clausec.tools import coverage  # cli imports this module's register; coverage is heavy
-
-    for path in args.files:
-        if not Path(path).exists():
-            raise cli.UserError(f"{path}: no such file or folder")
-    found = discover(args.files)
-    diagnostics = list(found.diagnostics)
-    sources = dict(found.sources)
-    prepared = [prepare(suite) for suite in found.suites]
-    for p in prepared:
-        diagnostics.extend(p.diagnostics)
-        sources.update(p.sources)
-    if not prepared and not diagnostics:
-        raise cli.UserError(f"{', '.join(args.files)}: no tests (no `test \"...\" {{ }}` "
-                            "blocks)")
-    errors = [d for d in diagnostics if d.severity == "error"]
-    if errors:
-        if args.format == "json":
-            print(json.dumps({"diagnostics": [d.to_dict() for d in diagnostics]}, indent=2))
-        for d in diagnostics if args.format == "text" else ():
-            print(d.render(sources), file=sys.stderr)
-            print(file=sys.stderr)
-        print(f"clausec: {len(errors)} error{'s' * (len(errors) != 1)}; no tests run",
-              file=sys.stderr)
-        return cli.EXIT_ERRORS
-    measure = args.coverage or args.fail_under is not None  # --fail-under implies it
-    tracker = coverage.Tracker() if measure else None
-    results: list[TestResult] = []
-    for p in prepared:
-        selected = [t for t in p.tests
-                    if not args.select or args.select.lower() in t.test.description.lower()]
-        observer = tracker.observer(p, selected) if tracker is not None and selected else None
-        results.extend(run_test(p, located, observer) for located in selected)
-    report = tracker.report() if tracker is not None else None
-    below = report is not None and args.fail_under is not None \
-        and report.percent < args.fail_under
-    if args.format == "json":
-        out: dict[str, object] = {"tests": [to_dict(r) for r in results],
-                                  "passed": sum(r.passed for r in results),
-                                  "failed": sum(not r.passed for r in results)}
-        if report is not None:
-            out["coverage"] = report.to_dict()
-        print(json.dumps(out, indent=2))
-    else:
-        _print_results(results, args.verbose)
-        if report is not None:
-            print()
-            print(report.render())
-        print(summary_line(results))
-        if below:
-            assert report is not None
-            print(f"coverage {report.percent:.1f}% is below --fail-under {args.fail_under:g}%")
-    failed = any(not r.passed for r in results) or below
-    return cli.EXIT_ERRORS if failed else cli.EXIT_OK
-
-
-def _print_results(results: Sequence[TestResult], verbose: bool) -> None:
-    for result in results:
-        if verbose:
-            status = "ok    " if result.passed else "FAILED"
-            print(f"{status} {result.where}: {result.test.description}")
-    for result in results:
-        if not result.passed:
-            print()
-            print(render_failure(result))
-    if any(not r.passed for r in results) or verbose:
-        print()

@@ -23,7 +23,7 @@ import functools
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 import jinja2
@@ -32,8 +32,6 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from clausec import ir
-from clausec.analysis import semdiff
-from clausec.api import Result
 from clausec.backends.english.wording import (
     Lexicon,
     cite,
@@ -44,9 +42,9 @@ from clausec.backends.english.wording import (
     list_style,
     literal,
 )
-from clausec.backends.python import codegen
 from clausec.backends.python.runtime import Explanation
 from clausec.ir import types as T
+from clausec.ir.visit import operands, shape
 from clausec.passes.check import CheckedProgram
 from clausec.passes.consolidate import Version, amendment_label, long_date
 
@@ -54,6 +52,14 @@ TEMPLATES = Path(__file__).parent / "templates"
 SUFFIXES = {"markdown": "md", "html": "html", "text": "txt"}
 
 # ---------------------------------------------------------------- the context
+
+
+class Result(Protocol):
+    """What a summary reads of an analysed agreement (an api.Result): its versions, the
+    agreement as signed and then after each amendment."""
+
+    @property
+    def versions(self) -> Sequence[tuple[Version | None, CheckedProgram]] | None: ...
 
 
 @attrs.frozen
@@ -144,7 +150,7 @@ class LogicChange:
 
     name: str
     term: str  # the provision's term, as the contract spells it (or "")
-    change: str  # "added", "removed", "changed", "moved"
+    change: str  # "added", "removed", "changed" (its logic), "reworded" (its words), "moved"
     section_before: str
     section_after: str
     before: str
@@ -154,6 +160,29 @@ class LogicChange:
     verdict: str = ""
     # For a result whose own words did not change ("affected"): why it changed anyway.
     because: str = ""
+
+
+@attrs.frozen
+class Verdict:
+    """Whether a result an amendment changed gives the same answers: the semantic diff's
+    finding (analysis/semdiff.py computes them, `summary_verdicts`), given to `render` and
+    `summary` by their caller, one sequence per amendment."""
+
+    name: str
+    term: str
+    change: str  # "changed" (its own logic), "affected" (what it uses), "added", "removed"
+    section_before: str
+    section_after: str
+    words: str  # "equivalent (proved with z3)", "differs: e.g. when ...", or ""
+    because: tuple[str, ...] = ()  # why it counts as changed
+
+
+# The verdicts of one summary: for each amendment in order, its results' verdicts; None
+# when they could not be computed (z3 and hypothesis not installed).
+Verdicts = Sequence[Sequence[Verdict]]
+
+# What the "Same results?" column says of a changed result when there are no verdicts.
+NO_VERDICTS = "not compared: this column needs clausec[verify]"
 
 
 @attrs.frozen
@@ -286,7 +315,7 @@ def _template_lines(error: BaseException, folders: list[Path]
     return found
 
 
-def _english(env: jinja2.Environment, lex: Lexicon) -> Any:
+def english_module(env: jinja2.Environment, lex: Lexicon) -> Any:
     """english.j2 as a module bound to one version's words, for text built outside the
     layout templates (a change's before and after)."""
     return env.get_template("english.j2").make_module({"lex": lex, "values": {}})
@@ -310,9 +339,12 @@ def version_at(versions: Sequence[tuple[Version | None, CheckedProgram]],
 
 
 def summary(result: Result, env: jinja2.Environment, fmt: str,
-            as_of: date | None = None) -> tuple[Summary, Lexicon]:
+            as_of: date | None = None, verdicts: Verdicts | None = None
+            ) -> tuple[Summary, Lexicon]:
     """The context of the summary of an agreement as in force on `as_of` (default: with
-    every amendment), and the lexicon of that version."""
+    every amendment), and the lexicon of that version. `verdicts` fill the "Same results?"
+    column of each amendment's table of what changed; without them (None) it says that
+    it needs clausec[verify]."""
     assert result.versions is not None
     index = version_at(result.versions, as_of)
     version, checked = result.versions[index]
@@ -332,17 +364,18 @@ def summary(result: Result, env: jinja2.Environment, fmt: str,
         powers=tuple(d for d in _in_order(checked, order) if isinstance(d, ir.Power)),
         timeline=tuple(_timeline(result, checked, order)),
         schedule=tuple(_schedule(checked, order)),
-        amendments=tuple(_amendments(result, env, fmt, as_of)),
+        amendments=tuple(_amendments(result, env, fmt, as_of, verdicts)),
     )
     return context, lex
 
 
 def render(result: Result, fmt: str = "markdown", as_of: date | None = None,
-           templates: str | Path | None = None) -> str:
-    """The summary of an agreement in one format (markdown, html or text)."""
+           templates: str | Path | None = None, verdicts: Verdicts | None = None) -> str:
+    """The summary of an agreement in one format (markdown, html or text), with the
+    semantic diff's `verdicts` (see `summary`; semdiff.summary_verdicts computes them)."""
     env = environment(fmt, templates)
     with template_errors(templates):
-        context, lex = summary(result, env, fmt, as_of)
+        context, lex = summary(result, env, fmt, as_of, verdicts)
         template = env.get_template(f"summary.{SUFFIXES[fmt]}.j2")
         text = template.render(summary=context, lex=lex, values={})
     # One blank line at most between blocks, and one newline at the end: templates can
@@ -627,14 +660,14 @@ def word_diff(before: str, after: str) -> tuple[tuple[Segment, ...], ...]:
     return tuple(tuple(p) for p in paragraphs if p)
 
 
-def _comparable(decl: ir.Declaration) -> ir.Declaration:
+def _unplaced(decl: ir.Declaration) -> ir.Declaration:
     return attrs.evolve(decl, section=None)
 
 
 def _logic_changes(env: jinja2.Environment, fmt: str, old: CheckedProgram,
                    new: CheckedProgram) -> Iterator[LogicChange]:
     before, after = old.declarations, new.declarations
-    en_old, en_new = _english(env, Lexicon(old, fmt)), _english(env, Lexicon(new, fmt))
+    en_old, en_new = english_module(env, Lexicon(old, fmt)), english_module(env, Lexicon(new, fmt))
     sentence = env.filters["sentence"]
     order = _section_order(new)
     old_order = _section_order(old)
@@ -643,10 +676,15 @@ def _logic_changes(env: jinja2.Environment, fmt: str, old: CheckedProgram,
         old_order.get(before[n].section, len(old_order)) + 0.5, n))
     for name in names:
         a, b = before.get(name), after.get(name)
-        if a is not None and b is not None and _comparable(a) == _comparable(b):
-            if a.section == b.section:
+        if a is not None and b is not None and shape(a) == shape(b):
+            # The same logic (the diff's meaning, ir.visit.shape): in other words, in
+            # another section, or both.
+            if _unplaced(a) != _unplaced(b):
+                change = "reworded"
+            elif a.section != b.section:
+                change = "moved"
+            else:
                 continue
-            change = "moved"
         else:
             change = "added" if a is None else "removed" if b is None else "changed"
         term = getattr(b if b is not None else a, "term", None) or ""
@@ -659,7 +697,7 @@ def _logic_changes(env: jinja2.Environment, fmt: str, old: CheckedProgram,
 
 
 def _amendments(result: Result, env: jinja2.Environment, fmt: str,
-                as_of: date | None) -> Iterator[AmendmentView]:
+                as_of: date | None, verdicts: Verdicts | None) -> Iterator[AmendmentView]:
     versions = result.versions or []
     for i in range(1, len(versions)):
         version, checked = versions[i]
@@ -681,22 +719,33 @@ def _amendments(result: Result, env: jinja2.Environment, fmt: str,
             as_of is None or (effective is not None and effective <= as_of),
             tuple(redline),
             _with_verdicts(_logic_changes(env, fmt, versions[i - 1][1], checked),
-                           semdiff.for_summary(result)[i - 1]))
+                           None if verdicts is None else verdicts[i - 1],
+                           _results(versions[i - 1][1]) | _results(checked)))
 
 
-def _with_verdicts(logic: Iterator[LogicChange], comparison: semdiff.Comparison
-                   ) -> tuple[LogicChange, ...]:
+def _results(checked: CheckedProgram) -> set[str]:
+    """The names whose answers the semantic diff compares."""
+    return {name for name, decl in checked.declarations.items()
+            if not isinstance(decl, (ir.Fact, ir.Exception_))}
+
+
+def _with_verdicts(logic: Iterator[LogicChange], verdicts: Sequence[Verdict] | None,
+                   results: set[str]) -> tuple[LogicChange, ...]:
     """The table of what changed with the semantic diff's verdicts, and a row for each
-    result that gives other answers only through what it uses (or its exceptions)."""
-    findings = {f.name: f for f in comparison.findings}
-    rows = [attrs.evolve(c, verdict=semdiff.in_words(findings[c.name]))
-            if c.name in findings and c.change == "changed" else c for c in logic]
+    result that gives other answers only through what it uses (or its exceptions).
+    Without verdicts, each changed result says what its column needs."""
+    if verdicts is None:
+        return tuple(attrs.evolve(c, verdict=NO_VERDICTS)
+                     if c.change == "changed" and c.name in results else c for c in logic)
+    found = {v.name: v for v in verdicts}
+    rows = [attrs.evolve(c, verdict=found[c.name].words)
+            if c.name in found and c.change == "changed" else c for c in logic]
     listed = {c.name for c in rows}
-    for f in comparison.results():
-        if f.name not in listed and f.change in ("changed", "affected"):
-            rows.append(LogicChange(f.name, f.term, "affected", f.section_before,
-                                    f.section_after, "", "", semdiff.in_words(f),
-                                    "; ".join(f.because)))
+    for v in verdicts:
+        if v.name not in listed and v.change in ("changed", "affected"):
+            rows.append(LogicChange(v.name, v.term, "affected", v.section_before,
+                                    v.section_after, "", "", v.words,
+                                    "; ".join(v.because)))
     return tuple(rows)
 
 
@@ -779,7 +828,7 @@ def _pairs(e: ir.Expr, x: Explanation, lex: Lexicon) -> list[tuple[ir.Expr, Expl
         if len(kids) != 2:
             return []
         return [(e.condition, kids[0]), (e.then if kids[0].value else e.otherwise, kids[1])]
-    children = [c for c in codegen.children(e) if not _literalish(c)]
+    children = [c for c in operands(e) if not _literalish(c)]
     return list(zip(children, kids)) if len(children) == len(kids) else []
 
 

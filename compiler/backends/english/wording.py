@@ -36,6 +36,7 @@ from clausec.backends.python.runtime import (
     format_value,
 )
 from clausec.ir import types as T
+from clausec.ir.visit import chain
 from clausec.passes.check import CheckedProgram
 
 FORMATS = ("markdown", "html", "text")
@@ -553,20 +554,6 @@ class Lexicon:
 
 _VALUE_KINDS = frozenset({"bool", "integer", "decimal", "money", "percent", "date",
                           "datetime", "days", "business_days", "party", "text"})
-
-
-def chain(node: ir.Binary) -> list[ir.Expr]:
-    """The operands of `A and B and C` (a left-nested chain of one logical operator), so
-    that three or more read as a list rather than as "either either A or B or C"."""
-    operands: list[ir.Expr] = []
-    stack: list[ir.Expr] = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, ir.Binary) and current.op == node.op:
-            stack.extend([current.right, current.left])
-        else:
-            operands.append(current)
-    return operands
 
 
 def kind_of(node: object) -> str:

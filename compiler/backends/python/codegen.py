@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -30,9 +30,10 @@ from pathlib import Path
 import attrs
 
 from clausec import ir
-from clausec.backends.python.runtime import _printable
-from clausec.backends.python.runtime_eval import _EXACT
+from clausec.backends.python.runtime import printable
+from clausec.backends.python.runtime_eval import EXACT
 from clausec.ir import types as T
+from clausec.ir.visit import DECLARATIONS, EXPRESSIONS, LIFTABLE, Visitor, operands
 from clausec.passes.check import CheckedProgram, union_of_facts
 from clausec.passes.consolidate import Version, long_date
 from clausec.source import SourceFile, Span, snippet
@@ -60,10 +61,6 @@ _CONVERTERS = {
     "datetime": "_as_datetime", "days": "_as_days", "business_days": "_as_days",
     "party": "_as_party", "text": "_as_text",
 }
-
-_DECIMAL_KINDS = frozenset({"decimal", "money", "percent"})
-# Operations whose result is missing when an operand is (see _Generator._lifted).
-_LIFTABLE = (ir.Binary, ir.Negate, ir.Shift, ir.Duration, ir.CloseOfBusiness, ir.Call)
 
 
 def converter_name(kind: str) -> str:
@@ -100,7 +97,7 @@ def comment_text(text: str) -> str:
     and other unprintable character escaped (a newline in a file name would otherwise end
     the comment, and the rest of the name would run as code). The runtime shows names in
     messages with the same function."""
-    return _printable(text)
+    return printable(text)
 
 
 def _comment(text: str) -> str:
@@ -135,9 +132,13 @@ def prelude() -> str:
         tree = ast.parse(source)
         for node in tree.body:
             span = range(node.lineno - 1, (node.end_lineno or node.lineno))
-            if isinstance(node, ast.ImportFrom):
+            if "# prelude: skip" in lines[node.lineno - 1]:
+                # Not the module's: runtime_eval's import of runtime (one module once
+                # pasted), the public names the compiler imports the helpers by.
                 drop.update(span)
-                if node.module == "__future__" or "# prelude: skip" in lines[node.lineno - 1]:
+            elif isinstance(node, ast.ImportFrom):
+                drop.update(span)
+                if node.module == "__future__":
                     continue
                 names = imports.setdefault(node.module or "", set())
                 names.update(a.name if a.asname is None else f"{a.name} as {a.asname}"
@@ -195,7 +196,9 @@ class _Ctx:
     lifted: bool = False  # substituted values are known to be present
 
 
-class _Generator:
+class _Generator(Visitor):
+    visits = EXPRESSIONS + DECLARATIONS
+
     def __init__(self, versions: list[tuple[Version | None, CheckedProgram]],
                  sources: dict[str, SourceFile]):
         self.versions = versions
@@ -263,7 +266,7 @@ class _Generator:
         operation on a missing value has no value instead."""
         if id(e) in ctx.subst:
             code = ctx.subst[id(e)]
-        elif lift and e.type is not None and e.type.optional and isinstance(e, _LIFTABLE):
+        elif lift and e.type is not None and e.type.optional and isinstance(e, LIFTABLE):
             code = self._lifted(e, ctx)
         else:
             code = self._expr(e, ctx)
@@ -283,7 +286,7 @@ class _Generator:
         no value if one of them has none ("10 days after X" before X happened)."""
         inner = _Ctx(ctx.section, dict(ctx.subst), ctx.params)
         names, args = [], []
-        for i, child in enumerate(c for c in children(e) if c.type and c.type.optional):
+        for i, child in enumerate(c for c in operands(e) if c.type and c.type.optional):
             inner.subst[id(child)] = f"t{i}"
             names.append(f"t{i}")
             args.append(self.expr(child, ctx, strict=False, lift=True))
@@ -293,13 +296,13 @@ class _Generator:
 
     def coerce(self, code: str, value: T.Type | None, target: T.Type | None) -> str:
         """An integer where a decimal is expected becomes a Decimal (exact, and typed)."""
-        if value and target and value.kind == "integer" and target.kind in _DECIMAL_KINDS:
+        if value and target and value.kind == "integer" and target.kind in T.DECIMALS:
             return f"_maybe(Decimal, {code})" if value.optional else f"Decimal({code})"
         return code
 
     def _expr(self, e: ir.Expr, ctx: _Ctx) -> str:
-        method: Callable[[ir.Expr, _Ctx], str] = getattr(self, "_" + type(e).__name__.lower())
-        return method(e, ctx)
+        code: str = self.handler(e)(e, ctx)
+        return code
 
     def _literal(self, e: ir.Literal, ctx: _Ctx) -> str:
         v = e.value
@@ -377,8 +380,8 @@ class _Generator:
             # A negative amount is a constant: computed here, it cannot be rounded by the
             # context of whoever runs the code (a fact's default is computed in Facts(),
             # outside any guarded function). minus() in _EXACT is what `-x` gives there.
-            return self.const(f"Decimal({str(_EXACT.minus(operand.value))!r})")
-        if (e.type or T.ERROR).kind in _DECIMAL_KINDS:
+            return self.const(f"Decimal({str(EXACT.minus(operand.value))!r})")
+        if (e.type or T.ERROR).kind in T.DECIMALS:
             self.decimal_ops = True
         return f"(-{self.expr(operand, ctx)})"
 
@@ -402,7 +405,7 @@ class _Generator:
             return f"_div({left}, {right}, {self.at(e.span, ctx.section)})"
         if e.op == "^":
             return f"_pow({left}, {right}, {self.at(e.span, ctx.section)})"
-        if (e.type or T.ERROR).kind in _DECIMAL_KINDS:
+        if (e.type or T.ERROR).kind in T.DECIMALS:
             self.decimal_ops = True  # the function guards its decimal context (_guarded)
         return f"({left} {e.op} {right})"
 
@@ -476,7 +479,7 @@ class _Generator:
                 code = f"{code} if {self.expr(item.when, ctx)} else None"
             parts.append(code)
         if e.kind == "total":
-            zero = self.const("Decimal(0)") if (e.type or T.ERROR).kind in _DECIMAL_KINDS \
+            zero = self.const("Decimal(0)") if (e.type or T.ERROR).kind in T.DECIMALS \
                 else "0"
             return f"_total({zero}{''.join(', ' + p for p in parts)})"
         if e.type is not None and not e.type.optional and len(parts) > 1:
@@ -530,7 +533,7 @@ class _Generator:
             if e.kind in ("all", "any", "none"):
                 return f"_x_items({label!r}, {e.kind!r}, {at}, {listed})"
             if e.kind == "total":
-                zero = self.const("Decimal(0)") if kind in _DECIMAL_KINDS else "0"
+                zero = self.const("Decimal(0)") if kind in T.DECIMALS else "0"
                 pick = f"lambda *v: _total({zero}, *v)"
             else:
                 pick = "_earliest" if e.kind in ("earliest", "least") else "_latest"
@@ -540,7 +543,7 @@ class _Generator:
                     f" lambda: {self.xexpr(e.then, ctx)}, "
                     f"lambda: {self.xexpr(e.otherwise, ctx)}{money})")
         # Everything else: computed from all of its children, by the fast code itself.
-        parts = children(e)
+        parts = operands(e)
         inner = _Ctx(ctx.section, dict(ctx.subst), ctx.params)
         names = []
         for i, child in enumerate(parts):
@@ -632,16 +635,9 @@ class _Generator:
                 yield ""
             evaluators, explainers = [], []
             for d in checked.program.declarations:
-                if isinstance(d, ir.Definition):
-                    yield from self._definition(d)
-                elif isinstance(d, ir.Obligation):
-                    yield from self._obligation(d)
-                elif isinstance(d, ir.Power):
-                    yield from self._power(d)
-                elif isinstance(d, ir.Invariant):
-                    yield from self._definition(d.as_condition(), "Invariant")
-                else:
-                    continue
+                if isinstance(d, (ir.Fact, ir.Exception_)):
+                    continue  # facts are the Facts class; exceptions are in their terms
+                yield from self.handler(d)(d)
                 evaluators.append(f"    {d.name!r}: {self.fn(d.name)},")
                 explainers.append(f"    {d.name!r}: _explain_{d.name}{self.suffix},")
             sections = {s.number: (s.heading, s.text) for s in checked.program.sections}
@@ -897,6 +893,15 @@ class _Generator:
                    f"{(part.type or T.ERROR).kind!r}, {self.at(part.span, ctx.section)}, "
                    "str(missing.message)))")
 
+    def _invariant(self, i: ir.Invariant) -> Iterator[str]:
+        return self._definition(i.as_condition(), "Invariant")
+
+    def _fact(self, f: ir.Fact) -> Iterator[str]:
+        return iter(())  # a field of the Facts class, written once for every version
+
+    def _exception(self, e: ir.Exception_) -> Iterator[str]:
+        return iter(())  # compiled into the definition it is an exception to
+
     def _power(self, p: ir.Power) -> Iterator[str]:
         ctx = _Ctx(self.label_of(p))
         at = self.at(p.span, self.label_of(p))
@@ -1013,27 +1018,8 @@ def _size(e: ir.Expr) -> int:
         return 1 + sum(_size(i.expr) + (_size(i.when) if i.when else 0) for i in e.items)
     if isinstance(e, ir.IfThenElse):
         return 1 + _size(e.condition) + _size(e.then) + _size(e.otherwise)
-    return 1 + sum(_size(c) for c in children(e))
+    return 1 + sum(_size(c) for c in operands(e))
 
 
 def _calendar_name(name: str) -> str:
     return {"us_federal": "us_federal", "weekends_only": "none"}.get(name, "us_federal")
-
-
-def children(e: ir.Expr) -> list[ir.Expr]:
-    """The direct subexpressions of an expression, in source order."""
-    if isinstance(e, ir.Call):
-        return list(e.args)
-    if isinstance(e, (ir.Not, ir.Negate)):
-        return [e.operand]
-    if isinstance(e, (ir.Binary, ir.Compare)):
-        return [e.left, e.right]
-    if isinstance(e, ir.IsGiven):
-        return [e.operand]
-    if isinstance(e, ir.Duration):
-        return [e.amount]
-    if isinstance(e, ir.Shift):
-        return [e.amount, e.base]
-    if isinstance(e, ir.CloseOfBusiness):
-        return [e.day]
-    return []

@@ -12,6 +12,13 @@ It provides:
 
 Everything here is deterministic and leaves global state alone: in
 particular no code here reads or changes the thread's decimal context.
+
+Generated modules call the helpers by their private names (``_as_money``), which keep
+out of the way of a clause's names and of the module's API. The compiler's modules that
+compute what a generated module computes (the interpreter, the z3 translator, codegen)
+import them by the public names at the end of the file (``as_money``), each line marked
+``# prelude: skip``: codegen leaves those lines out of the prelude, so they are not in
+any generated module. (No comment stands beside them: comments are pasted.)
 """
 
 from __future__ import annotations
@@ -886,3 +893,17 @@ class Explanation:
                 return node
             stack.extend(reversed(node.children))
         return None
+
+
+MAX_EXPONENT: Final = _MAX_EXPONENT  # prelude: skip
+printable = _printable  # prelude: skip
+as_bool = _as_bool  # prelude: skip
+as_integer = _as_integer  # prelude: skip
+as_decimal = _as_decimal  # prelude: skip
+as_money = _as_money  # prelude: skip
+as_percent = _as_percent  # prelude: skip
+as_date = _as_date  # prelude: skip
+as_datetime = _as_datetime  # prelude: skip
+as_days = _as_days  # prelude: skip
+as_text = _as_text  # prelude: skip
+as_party = _as_party  # prelude: skip

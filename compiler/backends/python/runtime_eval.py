@@ -4,6 +4,9 @@ Like runtime.py, this source is pasted into every generated module, after runtim
 the import from runtime.py below is dropped then, since the names are already there.
 Positions (`_At`) are (clause file, line, column, section) of the clause construct a
 helper evaluates, so that every run-time error points back to the clause file.
+
+As in runtime.py, the public names at the end of the file (``divide`` for ``_div``) are
+the compiler's, and are not pasted (``# prelude: skip``).
 """
 
 from __future__ import annotations
@@ -496,3 +499,23 @@ def _version_at(versions: Sequence[Version], day: date) -> Version:
         if version.effective is not None and version.effective <= day:
             chosen = version
     return chosen
+
+
+EXACT: Final = _EXACT  # prelude: skip
+EMAX: Final = _EMAX  # prelude: skip
+EMIN: Final = _EMIN  # prelude: skip
+POWER_DIGITS: Final = _POWER_DIGITS  # prelude: skip
+QUOTIENT_DIGITS: Final = _QUOTIENT_DIGITS  # prelude: skip
+At = _At  # prelude: skip
+located_error = _error  # prelude: skip
+divide = _div  # prelude: skip
+exponentiate = _pow  # prelude: skip
+round_half_up = _round  # prelude: skip
+earliest = _earliest  # prelude: skip
+latest = _latest  # prelude: skip
+total = _total  # prelude: skip
+days_between = _days_between  # prelude: skip
+moment_part = _moment_part  # prelude: skip
+unknown_fact = _unknown_fact  # prelude: skip
+unknown_name = _unknown_name  # prelude: skip
+conflict = _conflict  # prelude: skip

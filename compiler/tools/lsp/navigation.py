@@ -195,7 +195,7 @@ class _Walker:
             self.targets(tree)
         heading = next((_string(c) for c in tree.children
                         if isinstance(c, Token) and c.type == "STRING"), None)
-        text = "\n\n".join(transform._unquote(t)
+        text = "\n\n".join(transform.unquote(t)
                            for item in tree.children if isinstance(item, lark.Tree)
                            and item.data == "text" for t in item.children
                            if isinstance(t, Token))

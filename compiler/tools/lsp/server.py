@@ -16,7 +16,6 @@ says too. What the server keeps is bounded (workspace.py).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import functools
 import inspect
@@ -46,23 +45,6 @@ TOKEN_MODIFIERS = ["declaration", "readonly"]
 _NUMBERS = {"INT", "DECIMAL", "PERCENT", "MONEY", "ISO_DATE", "LONG_DATE", "DATETIME",
             "TIME_OF_DAY"}
 _SECTION_WORDS = {"section", "sections"}
-
-
-def register(sub: Any) -> None:
-    p = sub.add_parser("lsp", help="run the language server (for editors)",
-                       description="Run the Clause language server over standard input and "
-                       "output (the Language Server Protocol): diagnostics, hover, go to "
-                       "definition, references, completion, outline, rename, formatting, "
-                       "semantic tokens.")
-    p.add_argument("--stdio", action="store_true",
-                   help="talk over standard input and output (the default and only way)")
-    p.set_defaults(run=_run)
-
-
-def _run(args: argparse.Namespace) -> int:
-    server = build_server()
-    server.start_io()
-    return 0
 
 
 # ======================================================== what the features answer
@@ -203,7 +185,7 @@ def _meaning(ws: Workspace, group: Group, file: Path, symbol: Symbol
             continue
         type_ = checked.types.get(symbol.name)
         env = summarize.environment("markdown")
-        words = summarize._english(env, english.Lexicon(checked, "markdown"))
+        words = summarize.english_module(env, english.Lexicon(checked, "markdown"))
         try:
             sentence = env.filters["sentence"](words.node(decl))
         except Exception:  # noqa: BLE001 - a half-checked declaration may not read

@@ -17,7 +17,6 @@ most GOOD_RESULTS agreements.
 from __future__ import annotations
 
 import os
-import re
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +27,7 @@ import attrs
 from clausec import api
 from clausec.diagnostics import Diagnostic, Diagnostics
 from clausec.front.incremental import FileFront
+from clausec.front.parser import peek_header
 from clausec.source import SourceFile, read_text
 from clausec.tools.lsp import navigation
 
@@ -63,18 +63,6 @@ class LRU(OrderedDict[K, V]):
         self.move_to_end(key)
         while len(self) > self.size:
             self.popitem(last=False)
-
-_HEADER = re.compile(r"^\s*(agreement|amendment|tests\s+for)\s+([A-Za-z_][A-Za-z0-9_]*)"
-                     r"(?:\s+\"[^\"]*\"\s+amends\s+([A-Za-z_][A-Za-z0-9_]*))?", re.MULTILINE)
-
-
-def peek(text: str) -> tuple[str, str, str]:
-    """(kind, name, amends) of a clause file's header: kind is agreement, amendment,
-    tests or ""; read without parsing, like `api.group` does."""
-    match = _HEADER.search(text)
-    if match is None:
-        return ("", "", "")
-    return (match.group(1).split()[0], match.group(2), match.group(3) or "")
 
 
 @attrs.frozen
@@ -154,7 +142,7 @@ class Workspace:
 
     def group(self, path: Path) -> Group:
         files = self.clause_files(path)
-        headers = {f: peek(self.text(f) or "") for f in files}
+        headers = {f: peek_header(self.text(f) or "") for f in files}
         kind, name, amends = headers[path]
         if kind in ("amendment", "tests"):
             target = amends if kind == "amendment" else name

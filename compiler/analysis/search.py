@@ -1,0 +1,372 @@
+"""The counterexample search of `clausec verify` and `clausec diff`, and how an example it
+(or z3) finds is made small.
+
+Both commands ask a question of one name that the compiled module answers for given
+facts: does the invariant fail (verify), do the two versions give different answers
+(diff). An example is (facts, arguments): the facts by clause name, as Python values,
+and the arguments of a parametrised term (none for an invariant). The caller's `test`
+or `accept` answers the question for an example; nothing here evaluates a clause.
+
+Searching (`find`). The inputs are the facts the name depends on (through the names it
+uses, transitively, in each program given) and its parameters (`inputs`). Nine tenths of
+the examples are drawn around the constants of that logic (`constants`: the amounts,
+percentages, counts and dates the clauses state, one step either side, the dates a day
+count away from a stated date, and the agreement's own dates): first nothing given,
+then each input alone at each of its values, then mixtures of those and of values at
+random. The last tenth come from factgen's hypothesis strategies, without shrinking.
+Both are drawn from `seed`, so a search is reproducible.
+
+Minimising (`minimise`), one rule for every counterexample, searched or z3's:
+1. leave out each fact, in name order, where the example is still accepted without it:
+   the fewest facts given (what a fact left out means is the caller's: the diff
+   evaluates without it, verify gives a required fact its simplest value);
+2. then give each fact left, in name order, the first of its simpler values (`simpler`,
+   simplest first) with which the example is still accepted:
+   - a number: 0, 1, itself rounded down to one or two significant digits, 10, 100,
+     and an amount rounded to a whole number, never one of greater magnitude; a
+     percentage: 0%, 50%, 100%, itself in whole percents or to a tenth of a percent,
+     where that is smaller or shorter to write;
+   - a date: the nearest of the logic's own dates (a deadline, the agreement's date, a
+     day either side), unless it is one already; a moment: the same moment to the hour,
+     or to the minute;
+   - a text: ""; a yes/no or a party stays as it is (neither value is simpler);
+3. then the arguments in the same way.
+One pass: every value tried costs an evaluation. The values are those a reader takes in
+at a glance, and a date is simplest at an edge of the logic, where a reader can check it
+against the clause (hypothesis's shrinking, which verify used, moves values towards its
+strategies' defaults instead, and only where a search found them).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, cast
+
+import attrs
+
+from clausec import ir
+from clausec.passes.check import CheckedProgram, union_of_facts
+
+Example = tuple[dict[str, Any], tuple[Any, ...]]
+Pools = Mapping[str, Sequence[Any]]
+
+
+# ------------------------------------------------------------------ inputs
+
+
+@attrs.frozen
+class Input:
+    """A fact (or a parameter) the search gives a value: its kind, and whether it may be
+    left out (an optional fact, or one with a default)."""
+
+    name: str
+    kind: str
+    optional: bool
+    currency: str = "USD"
+    parties: tuple[str, ...] = ()
+    is_param: bool = False
+
+
+def uses(checked: CheckedProgram, name: str) -> set[str]:
+    """The names the declaration `name` (and its exceptions) uses directly."""
+    decl = checked.declarations[name]
+    used = ir.names_used(decl)
+    for exception in checked.exceptions.get(name, ()):
+        used |= ir.names_used(exception)
+    if isinstance(decl, ir.Definition):
+        used -= {p.name for p in decl.params}
+    return (used & set(checked.declarations)) - {name}
+
+
+def _relevant(programs: Sequence[CheckedProgram], name: str) -> set[str]:
+    """Every name `name` depends on, in any of the programs (transitively)."""
+    found: set[str] = set()
+    for checked in programs:
+        seen: set[str] = set()
+        stack = [name]
+        while stack:
+            current = stack.pop()
+            if current in seen or current not in checked.declarations:
+                continue
+            seen.add(current)
+            stack.extend(uses(checked, current))
+        found |= seen
+    return found
+
+
+def inputs(programs: Sequence[CheckedProgram], name: str) -> list[Input]:
+    """The facts the name depends on in any of the programs, and its parameters (those
+    of the last program)."""
+    relevant = _relevant(programs, name)
+    found: dict[str, Input] = {}
+    for checked in programs:
+        parties = tuple(p.name for p in checked.header.parties)
+        currency = checked.header.currency
+        for fact in sorted(relevant):
+            decl = checked.declarations.get(fact)
+            if isinstance(decl, ir.Fact) and fact not in found:
+                found[fact] = Input(fact, decl.type.kind,
+                                    decl.type.optional or decl.default is not None,
+                                    decl.type.currency or currency, parties)
+    params: list[Input] = []
+    decl = programs[-1].declarations.get(name)
+    if isinstance(decl, ir.Definition):
+        header = programs[-1].header
+        params = [Input(p.name, p.type.kind, False, p.type.currency or header.currency,
+                        tuple(x.name for x in header.parties), is_param=True)
+                  for p in decl.params]
+    return [found[k] for k in sorted(found)] + params
+
+
+def constants(programs: Sequence[CheckedProgram], name: str) -> dict[str, list[Any]]:
+    """The literals of the logic `name` depends on (in every program), by kind, with the
+    values just around them: where thresholds and deadlines put their edges."""
+    relevant = _relevant(programs, name)
+    literals: list[ir.Literal] = []
+    for checked in programs:
+        for dep in sorted(relevant):
+            decl = checked.declarations.get(dep)
+            if decl is None:
+                continue
+            literals.extend(_literals([decl, *checked.exceptions.get(dep, ())]))
+    pools: dict[str, set[Any]] = {}
+    days = sorted({lit.value for lit in literals if type(lit.value) is int
+                   and 0 < lit.value <= 400})
+    for lit in literals:
+        value, kind = lit.value, (lit.type.kind if lit.type else "")
+        if isinstance(value, (bool, str)):
+            continue
+        if isinstance(value, datetime):
+            pools.setdefault("datetime", set()).update(
+                value + timedelta(seconds=s) for s in (-1, 0, 1))
+        elif isinstance(value, date):
+            near = {value + timedelta(days=d) for n in [0, 1, *days] for d in (-n, n)}
+            pools.setdefault("date", set()).update(near)
+        elif isinstance(value, int):
+            pools.setdefault("integer", set()).update({value - 1, value, value + 1})
+            pools.setdefault("days", set()).update({max(value + d, 0) for d in (-1, 0, 1)})
+        elif isinstance(value, Decimal):
+            step = {"percent": Decimal("0.0001"), "money": Decimal("0.01")}.get(
+                kind, Decimal("0.01"))
+            pools.setdefault(kind or "decimal", set()).update(
+                {value - step, value, value + step})
+    for checked in programs:  # the agreement's own dates read better than random ones
+        header = checked.header
+        pools.setdefault("date", set()).update(d for d in (header.dated, header.effective)
+                                                if d is not None)
+    pools["datetime"] = pools.get("datetime", set()) | _moments(programs[-1].header,
+                                                               pools["date"])
+    pools["business_days"] = pools.get("days", set())
+    return {k: sorted(v) for k, v in sorted(pools.items())}
+
+
+def _moments(header: ir.Header, days: Iterable[date]) -> set[datetime]:
+    """The moments where "close of business on D" flips, on the dates of the logic: a
+    minute before and at close of business, and midnight, in the agreement's time zone."""
+    from zoneinfo import ZoneInfo
+
+    if not header.time_zone:
+        return set()
+    zone = ZoneInfo(header.time_zone)
+    hour, minute = (int(x) for x in header.close_of_business.split(":"))
+    close = datetime(2000, 1, 1, hour, minute)
+    times = [(close - timedelta(minutes=1)).time(), close.time(), datetime.min.time()]
+    return {datetime.combine(d, t, tzinfo=zone) for d in days for t in times}
+
+
+def _literals(node: object) -> Iterator[ir.Literal]:
+    return (n for n in ir.walk(node) if isinstance(n, ir.Literal))
+
+
+def fact_decls(programs: Sequence[CheckedProgram]) -> dict[str, ir.Fact]:
+    """The facts as the compiled Facts class has them, and the parameters of the terms as
+    facts (so that factgen and smt.facts_json take them)."""
+    decls = union_of_facts(list(programs))
+    for checked in programs:
+        for decl in checked.program.declarations:
+            if isinstance(decl, ir.Definition):
+                for p in decl.params:
+                    decls.setdefault(p.name, ir.Fact(p.name, None, p.type, None, None, None,
+                                                     p.span))
+    return decls
+
+
+# ------------------------------------------------------------------ searching
+
+
+def find(test: Callable[[Example], bool], programs: Sequence[CheckedProgram], name: str,
+         examples: int, seed: int = 0, *, targeted_only: bool = False) -> Example | None:
+    """The first of `examples` examples for `name` that `test` takes, or None: around the
+    logic's constants (nine tenths, or all with `targeted_only`), then from factgen's
+    hypothesis strategies. `programs`: the versions the name is evaluated in."""
+    wanted = inputs(programs, name)
+    pools = constants(programs, name)
+    targeted = 0
+    # Hypothesis costs some 20 ms an example with twenty facts, the own generator a
+    # fraction of one: most of the budget goes to the latter.
+    share = 0 if targeted_only else examples // 10
+    for example in _targeted(wanted, pools, seed, examples - share):
+        targeted += 1
+        if test(example):
+            return example
+    if targeted_only:
+        return None
+    return _random_search(programs, wanted, test, examples - targeted, seed)
+
+
+def _random_search(programs: Sequence[CheckedProgram], wanted: Sequence[Input],
+                   test: Callable[[Example], bool], count: int, seed: int
+                   ) -> Example | None:
+    """factgen's hypothesis strategies for the facts (and arguments) the result depends
+    on, seeded; no shrinking: `minimise` reads better and costs less."""
+    from hypothesis import strategies as st
+
+    from clausec.analysis import factgen
+
+    if count <= 0:
+        return None
+    checked = programs[-1]
+    decls = fact_decls(programs)
+    facts = {i.name: decls[i.name] for i in wanted if not i.is_param}
+    params = [factgen.value_strategy(decls[i.name], checked) for i in wanted if i.is_param]
+    strategy = st.tuples(factgen.facts_strategy(checked, facts), st.tuples(*params))
+    found = factgen.find(strategy, lambda x: test((dict(x[0]), tuple(x[1]))), count,
+                         seed=seed)
+    if found is None:
+        return None
+    data, args = found
+    return dict(data), tuple(args)
+
+
+def _targeted(wanted: Sequence[Input], pools: Pools, seed: int, count: int
+              ) -> Iterator[Example]:
+    """Facts drawn around the logic's constants (and the simplest values): nothing given
+    first, then each fact given alone, then mixtures of those and of values at random."""
+    rng = random.Random(seed)
+    choices = {i.name: _choices(i, pools) for i in wanted}
+
+    def build(picked: Mapping[str, Any]) -> Example:
+        data = {i.name: picked.get(i.name) for i in wanted if not i.is_param}
+        args = tuple(picked.get(i.name, choices[i.name][-1]) for i in wanted if i.is_param)
+        return {k: v for k, v in data.items() if v is not None}, args
+
+    singles = [(i.name, value) for i in wanted for value in choices[i.name]]
+    examples = [build({})] + [build({name: value}) for name, value in singles]
+    yield from examples[:count]
+    for _ in range(count - len(examples)):
+        yield build({i.name: rng.choice(choices[i.name]) if rng.random() < 0.5
+                     else _random_value(i, pools, rng) for i in wanted})
+
+
+def _random_value(i: Input, pools: Pools, rng: random.Random) -> Any:
+    """A value of a fact's kind, far from the constants as often as near them."""
+    if i.optional and rng.random() < 0.2:
+        return None
+    kind = i.kind
+    if kind == "bool":
+        return rng.random() < 0.5
+    if kind == "integer":
+        return rng.choice([rng.randint(-10, 100), rng.randint(0, 10**6),
+                           rng.randint(0, 10**9)])
+    if kind in ("money", "decimal"):
+        return Decimal(rng.choice([rng.randint(0, 10**4), rng.randint(0, 10**11)])) / 100
+    if kind == "percent":
+        return Decimal(rng.randint(0, 20_000)) / 10_000
+    if kind in ("days", "business_days"):
+        return rng.randint(0, 60)
+    if kind in ("date", "datetime"):
+        day = rng.choice(pools.get("date") or [date(2000, 1, 1)]) + \
+            timedelta(days=rng.randint(-800, 800))
+        if kind == "date":
+            return day
+        zone = next((d.tzinfo for d in pools.get("datetime", ())), None)
+        return datetime(day.year, day.month, day.day, rng.randint(0, 23),
+                        rng.choice((0, 15, 30, 59)), tzinfo=zone) if zone else None
+    if kind == "party" and i.parties:
+        return rng.choice(i.parties)
+    return None if i.optional else ""
+
+
+def _choices(i: Input, pools: Pools) -> list[Any]:
+    simple: list[Any] = cast("dict[str, list[Any]]", {
+        "bool": [True, False], "integer": [0, 1], "decimal": [Decimal(0), Decimal(1)],
+        "money": [Decimal(0), Decimal(1)], "percent": [Decimal(0), Decimal(1)],
+        "days": [0, 1], "business_days": [0, 1], "party": list(i.parties),
+        "text": [""],
+    }).get(i.kind, [])
+    pool = list(pools.get(i.kind, ()))
+    if i.kind == "money":
+        pool += list(pools.get("decimal", ()))
+    values = list(dict.fromkeys([*simple, *pool]))
+    if i.optional:
+        values.insert(0, None)
+    return values or [None]
+
+
+# --------------------------------------------------------------- minimising
+
+
+def simpler(kind: str, value: Any, pools: Pools) -> list[Any]:
+    """Simpler values to try instead of `value` (of this kind), simplest first."""
+    if isinstance(value, bool) or value is None:
+        return []
+    if isinstance(value, str):
+        return [""] if kind == "text" and value else []
+    if type(value) is date:
+        if value in pools.get("date", ()):
+            return []  # already at an edge of the logic
+        near = sorted(pools.get("date", ()), key=lambda d: (abs((d - value).days), d))
+        return [d for d in near[:12] if d != value]
+    if isinstance(value, int):
+        return [v for v in dict.fromkeys([0, 1, _round(value, 1), _round(value, 2), 10, 100])
+                if abs(v) < abs(value)]
+    if isinstance(value, Decimal):
+        whole = value.to_integral_value()
+        tries = [Decimal(0), Decimal(1), Decimal(_round(int(whole), 1)),
+                 Decimal(_round(int(whole), 2)), whole]
+        if kind == "percent":
+            tries = [Decimal(0), Decimal("0.5"), Decimal(1),
+                     (value * 100).to_integral_value() / 100,
+                     (value * 1000).to_integral_value() / 1000]
+        return [v for v in dict.fromkeys(tries) if v != value and abs(v) <= abs(value)
+                or (kind == "percent" and v != value and len(str(v)) < len(str(value)))]
+    if isinstance(value, datetime):
+        hour = value.replace(minute=0, second=0, microsecond=0)
+        minute = value.replace(second=0, microsecond=0)
+        return [v for v in dict.fromkeys([hour, minute]) if v != value]
+    return []
+
+
+def _round(n: int, digits: int) -> int:
+    """n rounded down to `digits` significant digits: 123456 -> 100000 (1), 120000 (2)."""
+    size = len(str(abs(n)))
+    unit: int = 10 ** max(size - digits, 0)
+    return (abs(n) // unit) * unit * (1 if n >= 0 else -1)
+
+
+def minimise(accept: Callable[[Example], bool], example: Example,
+             kinds: Mapping[str, str], pools: Pools) -> Example:
+    """Fewest facts given, then simplest values, keeping what `accept` takes (the rule of
+    the module's docstring). `kinds`: the facts' kinds by name; `pools`: `constants`."""
+    data, args = example
+    data = {k: v for k, v in data.items() if v is not None}
+    for name in sorted(data):
+        trial = {k: v for k, v in data.items() if k != name}
+        if accept((trial, args)):
+            data = trial
+    for name in sorted(data):
+        for value in simpler(kinds.get(name, ""), data[name], pools):
+            trial = {**data, name: value}
+            if accept((trial, args)):
+                data = trial
+                break
+    for i, arg in enumerate(args):
+        for value in simpler("", arg, pools):
+            trial_args = (*args[:i], value, *args[i + 1:])
+            if accept((data, trial_args)):
+                args = trial_args
+                break
+    return data, args

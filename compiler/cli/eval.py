@@ -1,0 +1,107 @@
+"""`clausec eval`: a term, condition, obligation or power on the facts of a JSON file, and
+(with --explain) why, as a tree and in words."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from clausec import api, ir
+from clausec.backends.english import summaries
+from clausec.backends.python import codegen
+from clausec.cli.common import EXIT_OK, UserError, analyse, load_facts
+from clausec.ir import types as T
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _evaluate(args)
+    except RecursionError:
+        # The compiled module calls a term inside the one it defines, and explains it
+        # inside that one's explanation: a chain of terms of the length check allows
+        # fits Python's stack, unless the caller already stands deep in it.
+        doing = "explain" if args.explain else "evaluate"
+        raise UserError(f"{args.name}: defined through too long a chain of terms to {doing} "
+                        "here") from None
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    result = analyse(args.file)
+    assert result.versions is not None
+    module = api.module_from_source(api.generate(result), result.source.name)
+    version = module.at(args.as_of) if args.as_of else module.VERSIONS[-1]
+    checked = result.versions[module.VERSIONS.index(version)][1]
+    decls = checked.declarations
+    facts_data = load_facts(args.facts)
+    try:
+        facts = module.Facts.from_dict(facts_data)
+        target = decls.get(args.name)
+        call_args = _arguments(target, args.args, module)
+        value = version.evaluate(args.name, facts, *call_args)
+        explanation = version.explain(args.name, facts, *call_args) if args.explain else None
+    except module.ClauseError as error:
+        raise UserError(str(error)) from None
+    except TypeError as error:
+        raise UserError(f"{args.name}: {error}") from None
+    kind = _kind(target, checked.types.get(args.name))
+    currency = checked.header.currency
+    if value is None:
+        text = "no value"
+    else:
+        text = module.format_value(value, kind, currency) if kind else str(value)
+    label = "as originally signed" if version.label == "original" else version.label
+    # The same reasons in words: which conditions decided, with their sections.
+    why = summaries.render_explanation(checked, label, args.name, explanation, value) \
+        if explanation is not None else ""
+    if args.format == "json":
+        out: dict[str, Any] = {"name": args.name, "value": text, "kind": kind,
+                               "version": version.label}
+        if explanation is not None:
+            out["explanation"] = explanation.to_dict()
+            # One sentence per entry, unwrapped: for programs, not terminals.
+            out["why"] = [" ".join(p.split()) for p in why.split("\n\n") if p.strip()]
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"{args.name}{_call_suffix(args.args)} = {text}")
+        if len(module.VERSIONS) > 1:
+            print(f"(the agreement {label})")
+        if explanation is not None:
+            print()
+            print(explanation.render())
+            print()
+            print("Why, in words:")
+            print()
+            print(why, end="")
+    return EXIT_OK
+
+
+def _kind(target: ir.Declaration | None, type_: T.Type | None) -> str:
+    if isinstance(target, ir.Obligation):
+        return "obligation"
+    if isinstance(target, ir.Power):
+        return "power"
+    return type_.kind if type_ is not None and type_.kind != "error" else ""
+
+
+def _call_suffix(args: Sequence[str]) -> str:
+    return f"({', '.join(args)})" if args else ""
+
+
+def _arguments(target: ir.Declaration | None, raw: Sequence[str], module: Any) -> list[Any]:
+    params = target.params if isinstance(target, ir.Definition) else ()
+    if len(raw) != len(params):
+        names = ", ".join(p.name for p in params) or "no arguments"
+        raise UserError(f"{getattr(target, 'name', 'this name')} takes {len(params)} "
+                        f"argument(s) ({names}), got {len(raw)}")
+    converted = []
+    for value, param in zip(raw, params):
+        converter = getattr(module, codegen.converter_name(param.type.kind))
+        extra: tuple[Any, ...] = ()
+        if param.type.kind == "party":
+            extra = (module._PARTY_NAMES,)
+        elif param.type.kind == "money":
+            extra = (param.type.currency or module.AGREEMENT["currency"],)
+        converted.append(converter(param.name, value, *extra))
+    return converted
