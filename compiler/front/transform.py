@@ -325,10 +325,16 @@ class ToIR:
         return ir.IsGiven(children[0], negated=True, span=self.span(meta))
 
     def days(self, meta: Any, children: list[Any]) -> ir.Duration:
-        return ir.Duration(children[0], business=False, span=self.span(meta))
+        return ir.Duration(children[0], "days", span=self.span(meta))
 
     def business_days(self, meta: Any, children: list[Any]) -> ir.Duration:
-        return ir.Duration(children[0], business=True, span=self.span(meta))
+        return ir.Duration(children[0], "business_days", span=self.span(meta))
+
+    def months(self, meta: Any, children: list[Any]) -> ir.Duration:
+        return ir.Duration(children[0], "months", span=self.span(meta))
+
+    def years(self, meta: Any, children: list[Any]) -> ir.Duration:
+        return ir.Duration(children[0], "years", span=self.span(meta))
 
     def after_(self, meta: Any, children: list[Any]) -> ir.Shift:
         return ir.Shift(children[0], children[1], "after", span=self.span(meta))
@@ -387,6 +393,9 @@ class ToIR:
 
     def business_days_type(self, meta: Any, _: list[Any]) -> T.Type:
         return T.BUSINESS_DAYS
+
+    def months_type(self, meta: Any, _: list[Any]) -> T.Type:
+        return T.MONTHS
 
     def party_type(self, meta: Any, _: list[Any]) -> T.Type:
         return T.PARTY

@@ -81,10 +81,19 @@ class IsGiven(Expr):
 
 @attrs.frozen
 class Duration(Expr):
-    """`10 days`, `2 business days`."""
+    """`10 days`, `2 business days`, `3 months`, `1 year`: an amount of one of UNITS."""
 
     amount: Expr
-    business: bool
+    unit: str  # one of DURATION_UNITS
+
+    @property
+    def business(self) -> bool:
+        return self.unit == "business_days"
+
+
+# The units of a duration, as the contract counts them. A year is twelve months (so a
+# year after February 29 is February 28, as twelve months after it is).
+DURATION_UNITS = ("days", "business_days", "months", "years")
 
 
 @attrs.frozen

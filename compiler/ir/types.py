@@ -13,7 +13,7 @@ NUMERIC = frozenset({"integer", "decimal", "percent"})
 # The kinds whose values are Decimals at run time (z3: reals); an integer where one of
 # them is expected becomes one.
 DECIMALS = frozenset({"decimal", "money", "percent"})
-DURATIONS = frozenset({"days", "business_days"})
+DURATIONS = frozenset({"days", "business_days", "months"})
 MOMENTS = frozenset({"date", "datetime"})
 
 # How a type is spelt in clause files, diagnostics and summaries.
@@ -27,6 +27,7 @@ SPELLING = {
     "datetime": "datetime",
     "days": "days",
     "business_days": "business days",
+    "months": "months",
     "party": "party",
     "text": "text",
     "obligation": "obligation",
@@ -66,6 +67,7 @@ DATE = Type("date")
 DATETIME = Type("datetime")
 DAYS = Type("days")
 BUSINESS_DAYS = Type("business_days")
+MONTHS = Type("months")  # a number of calendar months; "N years" is 12 × N of them
 PARTY = Type("party")
 TEXT = Type("text")
 OBLIGATION = Type("obligation")

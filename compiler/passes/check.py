@@ -575,7 +575,7 @@ class _Checker(Visitor):
                 decl: ir.Declaration) -> ir.Expr:
         operand = self._expr(expr.operand, scope, decl)
         type_ = operand.type or T.ERROR
-        if type_.kind not in T.NUMERIC | {"money", "days", "business_days", "error"}:
+        if type_.kind not in T.NUMERIC | {"money", "days", "business_days", "months", "error"}:
             self.d.error(expr.span, f"cannot negate {type_}", code="type")
             type_ = T.ERROR
         return self._typed(expr, type_, operand=operand)
@@ -658,9 +658,10 @@ class _Checker(Visitor):
                   decl: ir.Declaration) -> ir.Expr:
         amount = self._expr(expr.amount, scope, decl)
         if (amount.type or T.ERROR).kind not in ("integer", "error"):
-            self.d.error(amount.span, f"a number of days must be a whole number, not "
+            unit = "months or years" if expr.unit in ("months", "years") else "days"
+            self.d.error(amount.span, f"a number of {unit} must be a whole number, not "
                          f"{amount.type}", code="type")
-        type_ = T.BUSINESS_DAYS if expr.business else T.DAYS
+        type_ = {"days": T.DAYS, "business_days": T.BUSINESS_DAYS}.get(expr.unit, T.MONTHS)
         return self._typed(expr, type_.maybe((amount.type or T.ERROR).optional), amount=amount)
 
     def _shift(self, expr: ir.Shift, scope: Mapping[str, T.Type],

@@ -278,7 +278,9 @@ def constant(expr: ir.Expr, header: ir.Header
         return None, "only a number or an amount can be negative"
     if isinstance(expr, ir.Duration) and isinstance(expr.amount, ir.Literal) \
             and isinstance(expr.amount.value, int) and not isinstance(expr.amount.value, bool):
-        return expr.amount.value, T.BUSINESS_DAYS if expr.business else T.DAYS
+        months = 12 if expr.unit == "years" else 1
+        return expr.amount.value * months, \
+            {"days": T.DAYS, "business_days": T.BUSINESS_DAYS}.get(expr.unit, T.MONTHS)
     if isinstance(expr, ir.Name):
         if expr.name in {p.name for p in header.parties}:
             return expr.name, T.PARTY
@@ -683,7 +685,7 @@ def _expectation_text(expectation: ir.Expectation) -> str:
     if isinstance(value, ir.Name):
         text = value.name
     elif isinstance(value, ir.Duration) and isinstance(value.amount, ir.Literal):
-        text = f"{value.amount.text} {'business ' if value.business else ''}days"
+        text = f"{value.amount.text} {value.unit.replace('_', ' ')}"
     return f"expect {probe} = {text}"
 
 
