@@ -85,6 +85,9 @@ class Duration(Expr):
 
     amount: Expr
     unit: str  # one of DURATION_UNITS
+    # Business days of a named calendar ("2 new_york_banks business days"); None: the
+    # agreement's calendar.
+    calendar: str | None = None
 
     @property
     def business(self) -> bool:
@@ -346,6 +349,7 @@ class Header:
     close_of_business: str  # "17:00"
     currency: str
     span: Span = attrs.field(eq=False)
+    calendar_span: Span | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen

@@ -41,11 +41,14 @@ class Type:
     kind: str
     currency: str | None = None  # money only
     optional: bool = False  # may have no value (an optional fact, an "earlier of" of nothing)
+    calendar: str | None = None  # business days only: whose (None until checked: the agreement's)
 
     def __str__(self) -> str:
         name = SPELLING[self.kind]
         if self.kind == "money" and self.currency:
             name = f"money {self.currency}"
+        if self.kind == "business_days" and self.calendar:
+            name = f"{self.calendar} business days"
         return name + (" (optional)" if self.optional else "")
 
     def required(self) -> Type:

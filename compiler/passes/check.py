@@ -21,6 +21,7 @@ from clausec.diagnostics import Diagnostics, Related, did_you_mean
 from clausec.front.transform import known_zone
 from clausec.ir import types as T
 from clausec.ir.visit import DECLARATIONS, EXPRESSIONS, Visitor
+from clausec.passes import calendars
 from clausec.source import Span
 
 # Functions every clause file may call.
@@ -128,6 +129,7 @@ class _Checker(Visitor):
 
     def run(self) -> CheckedProgram:
         self._collect()
+        self._known_calendar(self.header.calendar, self.header.calendar_span or self.header.span)
         # Facts first: definitions anywhere in the file may use them.
         for decl in sorted(self.program.declarations, key=lambda d: not isinstance(d, ir.Fact)):
             if self.decls.get(decl.name) is decl:
@@ -200,9 +202,20 @@ class _Checker(Visitor):
     def _resolve_type(self, type_: T.Type) -> T.Type:
         if type_.kind == "money" and type_.currency is None:
             return ir.evolve(type_, currency=self.header.currency)
+        if type_.kind == "business_days" and type_.calendar is None:
+            return ir.evolve(type_, calendar=self.header.calendar)
         return type_
 
+    def _known_calendar(self, name: str, span: Span) -> None:
+        if calendars.calendar_info(name) is None:
+            closest = calendars.closest(name)
+            self.d.error(span, f"unknown calendar {name!r}",
+                         f"did you mean {closest}?" if closest else "the calendars are "
+                         + ", ".join(calendars.names()), code="name")
+
     def _fact(self, fact: ir.Fact) -> None:
+        if fact.type.calendar is not None:
+            self._known_calendar(fact.type.calendar, fact.span)
         type_ = self._resolve_type(fact.type)
         default = None
         if fact.default is not None:
@@ -662,6 +675,9 @@ class _Checker(Visitor):
             self.d.error(amount.span, f"a number of {unit} must be a whole number, not "
                          f"{amount.type}", code="type")
         type_ = {"days": T.DAYS, "business_days": T.BUSINESS_DAYS}.get(expr.unit, T.MONTHS)
+        if expr.calendar is not None:
+            self._known_calendar(expr.calendar, expr.span)
+        type_ = self._resolve_type(ir.evolve(type_, calendar=expr.calendar))
         return self._typed(expr, type_.maybe((amount.type or T.ERROR).optional), amount=amount)
 
     def _shift(self, expr: ir.Shift, scope: Mapping[str, T.Type],
