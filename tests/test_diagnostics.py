@@ -607,6 +607,153 @@ def test_unknown_calendar(tmp_path, diagnostics_of):
     assert error.message == "unknown calendar 'lunar'"
 
 
+def test_unknown_calendar_in_the_header_suggests_the_nearest(tmp_path, diagnostics_of):
+    text = """
+        agreement demo "Demo" {
+          calendar new_york_bank
+        }
+        define x = 1
+    """
+    error = only_error(diagnostics_of(tmp_path, text))
+    assert error.message == "unknown calendar 'new_york_bank'"
+    assert "new_york_banks" in (error.hint or "")
+    assert error.code == "name"
+    assert (error.span.line, error.span.column) == (2, column_of(text, "new_york_bank"))
+
+
+def test_every_built_in_calendar_is_a_header_calendar(tmp_path, diagnostics_of):
+    from clausec.passes import calendars
+
+    for name in calendars.names():
+        found = errors(diagnostics_of(tmp_path, f"""
+            agreement demo "Demo" {{
+              calendar {name}
+            }}
+            fact d: date
+            define x: date = 2 business days after d
+        """))
+        assert found == [], (name, [d.message for d in found])
+
+
+def test_unknown_calendar_of_business_days(tmp_path, diagnostics_of):
+    text = """
+        fact d: date
+        define x: date = 2 business days in nyce after d
+    """
+    error = only_error(diagnostics_of(tmp_path, text))
+    assert error.message == "unknown calendar 'nyce'"
+    assert "nyse" in (error.hint or "")
+    assert error.span.line == 2
+
+
+def test_unknown_calendar_of_a_fact_type(tmp_path, diagnostics_of):
+    text = """
+        fact d: date
+        fact lag: business days in targett
+        define x: date = lag after d
+    """
+    error = only_error(diagnostics_of(tmp_path, text))
+    assert error.message == "unknown calendar 'targett'"
+    assert "target" in (error.hint or "")
+    assert error.span.line == 2
+
+
+def test_an_unknown_calendar_with_no_near_name_lists_them(tmp_path, diagnostics_of):
+    error = only_error(diagnostics_of(tmp_path, """
+        fact d: date
+        define x: date = 2 business days in zzz after d
+    """))
+    assert error.message == "unknown calendar 'zzz'"
+    assert "new_york_banks" in (error.hint or "") and "weekends_only" in (error.hint or "")
+
+
+@pytest.mark.parametrize("amount", ["2.5", "10%", "$3"])
+def test_months_must_be_a_whole_number(tmp_path, diagnostics_of, amount):
+    text = f"""
+        fact d: date
+        define x: date = {amount} months after d
+    """
+    error = only_error(diagnostics_of(tmp_path, text))
+    assert error.message.startswith("a number of months or years must be a whole number")
+    assert error.code == "type"
+    assert (error.span.line, error.span.column) == (2, column_of(text, amount))
+
+
+def test_years_must_be_a_whole_number(tmp_path, diagnostics_of):
+    error = only_error(diagnostics_of(tmp_path, """
+        fact d: date
+        define x: date = d + 1.5 years
+    """))
+    assert error.message == "a number of months or years must be a whole number, not decimal"
+
+
+def test_months_after_something_that_is_not_a_date(tmp_path, diagnostics_of):
+    text = """
+        define x: date = 3 months after 5
+    """
+    error = only_error(diagnostics_of(tmp_path, text))
+    assert error.message == "'after' needs a date after it, not integer"
+    assert error.code == "type"
+
+
+@pytest.mark.parametrize(("expr", "message"), [
+    ("3 months + 2 days", "cannot add months and days"),
+    ("1 year - 5 business days", "cannot subtract us_federal business days from months"),
+    ("2 days + 1 month", "cannot add days and months"),
+    ("2 business days in nyse + 2 business days",
+     "cannot add nyse business days and us_federal business days"),
+    ("2 business days in nyse - 1 business day in target",
+     "cannot subtract target business days from nyse business days"),
+])
+def test_durations_of_different_kinds_do_not_add(tmp_path, diagnostics_of, expr, message):
+    text = f"""
+        fact d: date
+        define x: date = d + ({expr})
+    """
+    found = errors(diagnostics_of(tmp_path, text))
+    assert [d.message for d in found] == [message]
+    assert found[0].code == "type"
+
+
+@pytest.mark.parametrize(("expr", "message"), [
+    ("3 months < 90 days", "cannot compare months with days ('<')"),
+    ("2 business days in nyse == 2 business days",
+     "cannot compare nyse business days with us_federal business days ('==')"),
+])
+def test_durations_of_different_kinds_do_not_compare(tmp_path, diagnostics_of, expr, message):
+    error = only_error(diagnostics_of(tmp_path, f"""
+        condition c = {expr}
+    """))
+    assert error.message == message
+
+
+def test_durations_of_the_same_kind_add(tmp_path, diagnostics_of):
+    found = diagnostics_of(tmp_path, """
+        agreement demo "Demo" {
+          calendar nyse
+        }
+        fact d: date
+        fact notice: months default 3 months
+        fact lag: business days in nyse default 1 business day
+        define a: date = d + (1 year + 6 months) + 2 days
+        define b: date = d + (2 business days in nyse + 2 business days + lag)
+        define c: date = (notice + 1 year) after d
+        define e: date = 2 business days in london_banks after (1 business day in target after d)
+        condition f = 1 year == 12 months and notice > 2 months
+    """)
+    assert errors(found) == []
+
+
+def test_a_business_days_fact_of_another_calendar_is_its_own_type(tmp_path, diagnostics_of):
+    text = """
+        fact lag: business days in nyse
+        define x: business days = lag
+    """
+    error = only_error(diagnostics_of(tmp_path, text))
+    assert error.message == ("'x' is declared us_federal business days but its value is "
+                             "nyse business days")
+
+
 # ---------------------------------------------------------------- warnings
 
 

@@ -1,7 +1,10 @@
 """Differential tests: the compiled module and the interpreter (clausec.interpret) agree.
 
 Hypothesis generates whole clause programs -- an agreement header (calendar, holidays,
-time zone, close of business), facts of every type (optional, with defaults), defined
+time zone, close of business), facts of every type (optional, with defaults; months, and
+business days of the agreement's calendar and of another built-in one), shifts of dates
+by days, business days (in the agreement's calendar or in a named one), months and years,
+dates now and then beyond the years the built-in calendars know (an error), defined
 terms that use facts and earlier terms, conditions, parametrised terms and their calls,
 exceptions (some of which may conflict at run time), obligations with deadlines and
 conditions, powers with consequences, invariants -- and for each program many sets of
@@ -47,8 +50,13 @@ SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
 FACT_SETS = 20
 
 KINDS = ("bool", "integer", "decimal", "money", "percent", "date", "datetime", "days",
-         "business_days", "party", "text")
+         "business_days", "named_business_days", "months", "party", "text")
+# "named_business_days": business days in the calendar a program names (Gen.named).
 SPELLING = {"business_days": "business days"}
+DURATION_KINDS = ("days", "business_days", "named_business_days", "months")
+CALENDARS = ("us_federal", "weekends_only", "new_york_banks", "us_government_securities",
+             "nyse", "target", "london_banks")  # passes/calendars.py: every built-in one
+FIRST_YEAR, LAST_YEAR = 1999, 2099  # the years the built-in calendars' tables cover
 NUMERIC = ("integer", "decimal", "percent")
 ZONES = ("America/New_York", "America/Los_Angeles", "Europe/London", "Asia/Tokyo", "UTC")
 PARTIES = ("buyer", "seller", "agent")
@@ -59,7 +67,8 @@ WORDS = {"==": ["==", "is"], "!=": ["!=", "is not"], "<": ["<", "is less than", 
 # Names a clause may use that Python, the runtime or the module use too (the module
 # renames them: `class_`, `min_`).
 ODD_NAMES = ("class", "min", "max", "Decimal", "facts", "at", "self", "lambda", "evaluate",
-             "Facts", "match", "str", "Obligation", "VERSIONS", "date", "unknown", "name")
+             "Facts", "match", "str", "Obligation", "VERSIONS", "date", "unknown", "name",
+             "add_months", "Calendar", "roll", "Period")
 LABELS = [("(a)", "(b)", "(c)", "(d)"), ("(i)", "(ii)", "(iii)", "(iv)"),
           ("(A)", "(B)", "(C)", "(D)"), ("(1)", "(2)", "(3)", "(4)"), ("", "", "", "")]
 
@@ -93,12 +102,13 @@ class Program:
 class Gen:
     """Well-typed clause expressions over the names declared so far."""
 
-    def __init__(self, draw: st.DrawFn, zone: str) -> None:
+    def __init__(self, draw: st.DrawFn, zone: str, named: str = "nyse") -> None:
         self.draw = draw
         self.zone = zone
+        self.named = named  # the calendar of "named_business_days"
         self.names: dict[str, list[str]] = {k: [] for k in KINDS}
         self.small: list[str] = []  # integer names whose values are small
-        self.small_durations: list[str] = []  # days and business days facts (small)
+        self.small_durations: list[str] = []  # facts of DURATION_KINDS (small)
         self.callables: list[Callable_] = []
 
     def pick(self, options: list[Any]) -> Any:
@@ -124,10 +134,10 @@ class Gen:
         if kind == "percent":
             return self.pick(["7.5%", "15%", "0.25%", "100%", "3%"])
         if kind == "date":
-            day = d(st.dates(date(1998, 1, 1), date(2030, 12, 31)))
+            day = d(dates())
             return self.pick([day.isoformat(), f"{day:%B} {day.day}, {day.year}"])
         if kind == "datetime":
-            day = d(st.dates(date(1998, 1, 1), date(2030, 12, 31)))
+            day = d(dates())
             hour, minute = d(st.integers(0, 23)), d(st.integers(0, 59))
             zone = self.pick(["", " America/Los_Angeles", " UTC", " Asia/Tokyo"])
             clock = f"{hour % 12 or 12}:{minute:02d} {'PM' if hour >= 12 else 'AM'}"
@@ -136,6 +146,11 @@ class Gen:
             return f"{d(st.integers(0, 40))} days"
         if kind == "business_days":
             return f"{d(st.integers(0, 25))} business days"
+        if kind == "named_business_days":
+            return f"{d(st.integers(0, 25))} business days in {self.named}"
+        if kind == "months":
+            return self.pick([f"{d(st.integers(0, 40))} months", "1 month", "1 year",
+                              f"{d(st.integers(0, 5))} years"])
         if kind == "party":
             return self.pick(list(PARTIES))
         assert kind == "text"
@@ -162,16 +177,19 @@ class Gen:
                     f"else {self.small_int(depth - 1)})")
         return f"({self.small_int(depth - 1)} + {self.small_int(depth - 1)})"
 
-    def duration(self, business: bool | None = None) -> str:
-        """A number of days (or business days) small enough to shift a date by."""
-        if business is None:
-            business = self.chance()
-        kind = "business_days" if business else "days"
+    def duration(self) -> str:
+        """A number of days, business days (of the agreement's calendar or the named
+        one), months or years small enough to shift a date by."""
+        unit = self.pick([*DURATION_KINDS, "years"])
+        kind = "months" if unit == "years" else unit
         names = [n for n in self.names[kind] if n in self.small_durations]
         if names and self.chance(3):
             return self.pick(names)
-        unit = self.pick(["business days", "business day"] if business else ["days", "day"])
-        return f"({self.small_int()} {unit})"
+        words = {"days": ["days", "day"], "business_days": ["business days", "business day"],
+                 "named_business_days": [f"business days in {self.named}",
+                                         f"business day in {self.named}"],
+                 "months": ["months", "month"], "years": ["years", "year"]}[unit]
+        return f"({self.small_int()} {self.pick(words)})"
 
     # ---- expressions
 
@@ -262,6 +280,21 @@ class Gen:
                 lambda: f"({e('business_days', sub)} + {e('business_days', sub)})",
                 lambda: f"({self.small_int()} business days)",
             ]
+        if kind == "named_business_days":
+            out += [
+                lambda: f"({e(kind, sub)} {self.pick(['+', '-'])} {e(kind, sub)})",
+                lambda: f"({self.small_int()} business days in {self.named})",
+                lambda: f"({self.small_int()} * {e(kind, sub)})",
+            ]
+        if kind == "months":
+            out += [
+                lambda: f"({e('months', sub)} {self.pick(['+', '-'])} {e('months', sub)})",
+                lambda: f"({self.small_int()} * {e('months', sub)})",
+                lambda: f"({e('months', sub)} * {self.small_int()})",
+                lambda: f"({e('integer', sub)} {self.pick(['months', 'years'])})",
+                lambda: f"({self.small_int()} {self.pick(['month', 'year'])})",
+                lambda: f"(-{e('months', sub)})",
+            ]
         return out
 
     def atom(self, kind: str, depth: int) -> str:
@@ -270,7 +303,7 @@ class Gen:
 
     def comparison(self, depth: int) -> str:
         family = self.pick(["numeric", "money", "date", "datetime", "days", "business_days",
-                            "equality"])
+                            "named_business_days", "months", "equality"])
         if family == "numeric":
             left, right = self.pick(NUMERIC), self.pick(NUMERIC)
         elif family == "equality":
@@ -325,17 +358,32 @@ class Gen:
         return f"{c.name}({', '.join(args)})"
 
 
-def _fact_value_kind(kind: str) -> str:
+def _fact_value_kind(kind: str, named: str = "nyse") -> str:
+    """How a type of kind `kind` is written (business days of the calendar `named`)."""
+    if kind == "named_business_days":
+        return f"business days in {named}"
     return SPELLING.get(kind, kind)
+
+
+def dates() -> st.SearchStrategy[date]:
+    """Dates of facts and literals: mostly 1999 to 2030; now and then before or after the
+    years the built-in calendars know (FIRST_YEAR to LAST_YEAR), where counting business
+    days in one of them is an error (the same in both)."""
+    inside = st.dates(date(FIRST_YEAR, 1, 1), date(2030, 12, 31))
+    late = st.dates(date(LAST_YEAR - 2, 1, 1), date(LAST_YEAR + 10, 12, 31))
+    early = st.dates(date(FIRST_YEAR - 8, 1, 1), date(FIRST_YEAR, 2, 28))
+    return st.integers(0, 19).flatmap(lambda i: late if i == 0 else early if i == 1
+                                      else inside)
 
 
 @st.composite
 def programs(draw: st.DrawFn) -> Program:
     zone = draw(st.sampled_from(ZONES))
-    gen = Gen(draw, zone)
+    named = draw(st.sampled_from(CALENDARS))
+    gen = Gen(draw, zone, named)
     header = ['agreement gen "Generated Agreement" {', "  dated 2004-01-01"]
     header += [f'  party {p} "{p.title()}"' for p in PARTIES]
-    calendar = draw(st.sampled_from(["", "us_federal", "weekends_only"]))
+    calendar = draw(st.sampled_from(["", "", *CALENDARS]))
     if calendar:
         header.append(f"  calendar {calendar}")
     holidays = draw(st.lists(st.dates(date(2003, 1, 1), date(2006, 12, 31)), max_size=4))
@@ -355,9 +403,10 @@ def programs(draw: st.DrawFn) -> Program:
                 name = odd_names.pop()  # a name Python or the module uses itself
             mode = draw(st.sampled_from(["required", "required", "optional", "default"]))
             default = gen.literal(kind) if mode == "default" else None
-            small = kind in ("integer", "days", "business_days") and (i == 0 or kind != "integer")
+            small = (kind == "integer" or kind in DURATION_KINDS) and \
+                (i == 0 or kind != "integer")
             facts.append(FactSpec(name, kind, mode == "optional", default, small))
-            spelled = f"fact {name}: {_fact_value_kind(kind)}"
+            spelled = f"fact {name}: {_fact_value_kind(kind, named)}"
             if mode == "optional":
                 spelled += " optional"
             if default is not None:
@@ -380,7 +429,7 @@ def programs(draw: st.DrawFn) -> Program:
         if draw(st.integers(0, 4)) == 0:
             # A parametrised term: its parameters are names in its body only.
             params = draw(st.lists(st.sampled_from(["integer", "decimal", "money", "date",
-                                                    "bool", "percent"]),
+                                                    "bool", "percent", "months"]),
                                    min_size=1, max_size=2))
             pnames = [f"p{counter}_{j}" for j in range(len(params))]
             taken = sorted({n for names in gen.names.values() for n in names})
@@ -398,12 +447,12 @@ def programs(draw: st.DrawFn) -> Program:
             body = gen.expr(kind, 3)
             gen.names, gen.small = saved, saved_small
             name = f"q{counter}"
-            spelled_params = ", ".join(f"{n}: {_fact_value_kind(k)}"
+            spelled_params = ", ".join(f"{n}: {_fact_value_kind(k, named)}"
                                        for n, k in zip(pnames, params))
             if kind == "bool" and draw(st.booleans()):
                 block.append(f"condition {name}({spelled_params}) = {body}")
             else:
-                block.append(f"define {name}({spelled_params}): {_fact_value_kind(kind)} "
+                block.append(f"define {name}({spelled_params}): {_fact_value_kind(kind, named)} "
                              f"= {body}")
             gen.callables.append(Callable_(name, params, kind))
         else:
@@ -414,7 +463,7 @@ def programs(draw: st.DrawFn) -> Program:
             if kind == "bool" and draw(st.booleans()):
                 block.append(f'condition {name} "Term {counter}" = {body}')
             else:
-                declared = f": {_fact_value_kind(kind)}" if draw(st.booleans()) else ""
+                declared = f": {_fact_value_kind(kind, named)}" if draw(st.booleans()) else ""
                 if kind == "integer" and declared and draw(st.booleans()):
                     declared = ": decimal"  # an integer value for a decimal term
                     kind = "decimal"
@@ -498,11 +547,11 @@ def value_of(kind: str, small: bool = False) -> st.SearchStrategy[Any]:
     if kind == "percent":
         return st.one_of(_scaled(0, 2 * 10**4, 4), st.sampled_from(["7.5%", "0%", "120%"]))
     if kind == "date":
-        return st.dates(date(1998, 1, 1), date(2030, 12, 31))
+        return dates()
     if kind == "datetime":
         return st.datetimes(datetime(1998, 1, 1), datetime(2030, 12, 31),
                             timezones=st.sampled_from([ZoneInfo(z) for z in ZONES]))
-    if kind in ("days", "business_days"):
+    if kind in DURATION_KINDS:
         return st.integers(0, 40)
     if kind == "party":
         return st.sampled_from(PARTIES)
@@ -878,7 +927,9 @@ def test_the_generators_decimal_lists_are_decimals(data: st.DataObject) -> None:
     gen = Gen(data.draw, "UTC")
     gen.names["integer"], gen.names["decimal"] = ["i"], ["d"]
     items = gen.choose_list("decimal", 1, ["least", "greatest", "total"], mix=["integer"])
-    text = ('agreement gen "Generated Agreement" {\n  dated 2004-01-01\n}\n'
+    # A time zone, as the generated programs have one: a guard may compare datetimes
+    # written without a zone.
+    text = ('agreement gen "Generated Agreement" {\n  dated 2004-01-01\n  time zone UTC\n}\n'
             "fact i: integer\nfact d: decimal\nfact b: bool\n"
             f"define t = {items}\nexception e to t = 1.5 when b\n")
     result = api.analyse(SourceFile("gen.clause", text))

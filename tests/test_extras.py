@@ -1,4 +1,5 @@
-"""The optional extras (pyproject.toml): the core needs lark, attrs and jinja2 only;
+"""The optional extras (pyproject.toml): the core needs lark, attrs, jinja2 and holidays
+(the built-in business-day calendars, computed when compiling) only;
 `clausec[verify]` brings z3 and hypothesis (verify, diff, the "Same results?" column of
 summaries), `clausec[lsp]` brings pygls (the language server).
 
@@ -214,7 +215,7 @@ def test_no_module_outside_the_cli_imports_it():
 def test_the_extras_of_the_package():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     names = [d.split(">")[0].split("=")[0].split("[")[0] for d in project["dependencies"]]
-    assert names == ["lark", "attrs", "jinja2"]
+    assert names == ["lark", "attrs", "jinja2", "holidays"]
     extras = project["optional-dependencies"]
     assert sorted(d.split(">")[0] for d in extras["verify"]) == ["hypothesis", "z3-solver"]
     assert [d.split(">")[0] for d in extras["lsp"]] == ["pygls"]

@@ -124,7 +124,8 @@ def test_the_golden_sample_of_every_construct() -> None:
     for construct in ("invariant", "tests for", "test \"", "as of", "given {", "expect",
                       "raises", "exception", "power", "obligation", "replace clause",
                       "delete sections", "append to", "add section", "amendment",
-                      "holidays [", "close of business", "text \"\"\""):
+                      "holidays [", "close of business", "text \"\"\"", ": months",
+                      "5 years after", "1 month", "business days in nyse", "day in target"):
         assert construct in expected, construct
 
 
@@ -229,6 +230,35 @@ def test_spacing_of_calls_parameters_probes_and_unary_minus() -> None:
            'test "t" { expect f ( 1 ) . due raises MissingFactError }\n'
     assert fmt(text) == ('define f(y: integer): money = round(x * 2, 2) + -y\n'
                          'test "t" {\n  expect f(1).due raises MissingFactError\n}\n')
+
+
+def test_months_years_and_calendars() -> None:
+    text = """
+fact notice :months   default 3   months
+fact lag: business   days  in
+   nyse default 2 business days   in   nyse
+define a: date = 3 months  after x
+define b: date = x+1 year - 2 business days in nyse
+define c: date = 2 business
+  days in nyse after x
+obligation pay: buyer must pay to seller within 12   month after x
+"""
+    out = fmt(text)
+    assert out == """fact notice: months default 3 months
+fact lag: business days in nyse default 2 business days in nyse
+define a: date = 3 months after x
+define b: date = x + 1 year - 2 business days in nyse
+define c: date = 2 business days in nyse after x
+obligation pay: buyer must pay to seller within 12 month after x
+"""
+    assert fmt(out) == out
+    assert program_of(out) == program_of(text.lstrip("\n"))
+    # A line too long breaks around `after`, never inside a duration.
+    long = ("define settlement_date: date = 2 business days in us_government_securities "
+            "after the_closing_date_of_the_transaction_as_defined\n")
+    out = fmt(long)
+    assert "business days in us_government_securities" in out
+    assert fmt(out) == out
 
 
 def test_blank_lines_are_kept_but_never_more_than_one() -> None:
@@ -395,7 +425,13 @@ LEAVES = st.sampled_from([
     ["2004-01-02"], ["March 1, 2004"], ['"a # b"'], ["2004-01-02 5:00 PM"], ["27_037_814"],
 ])
 TYPES = st.sampled_from([["money"], ["money", "USD"], ["date"], ["bool"], ["integer"],
-                         ["business", "days"], ["percent"], ["text"], ["party"]])
+                         ["business", "days"], ["percent"], ["text"], ["party"], ["months"],
+                         ["business", "days", "in", "nyse"]])
+# Every way of writing a duration after its amount.
+UNITS = st.sampled_from([["day"], ["days"], ["business", "day"], ["business", "days"],
+                         ["business", "days", "in", "new_york_banks"],
+                         ["business", "day", "in", "target"], ["month"], ["months"],
+                         ["year"], ["years"]])
 LABELS = st.sampled_from(["(a)", "(ii)", "(B)", "(1)"])
 
 
@@ -425,7 +461,7 @@ def _expressions() -> st.SearchStrategy[list[str]]:
             atom.map(lambda a: ["not", *a]),
             atom.map(lambda a: ["-", *a]),
             atom.map(lambda a: [*a, "is", "not", "given"]),
-            atom.map(lambda a: [*a, "business", "days"]),
+            st.tuples(atom, UNITS).map(lambda t: [*t[0], *t[1]]),
             atom.map(lambda a: ["close", "of", "business", "on", *a]),
             st.tuples(atom, atom, atom).map(
                 lambda t: ["if", *t[0], "then", *t[1], "else", *t[2]]),
@@ -451,7 +487,10 @@ HOLDER = st.sampled_from([["buyer"], ["either", "party"], ["buyer", "and", "sell
 DUTY = st.tuples(HOLDER, st.sampled_from([["pay"], ['"give notice"']]),
                  st.lists(EXPR, max_size=1), st.lists(st.just(["to", "seller"]), max_size=1),
                  st.lists(st.sampled_from([["by", "d"], ["on", "2004-01-01"],
-                                           ["within", "2", "business", "days", "after", "d"]]),
+                                           ["within", "2", "business", "days", "after", "d"],
+                                           ["within", "3", "months", "after", "d"],
+                                           ["within", "1", "business", "day", "in", "nyse",
+                                            "after", "d"]]),
                           max_size=1), WHEN).map(
     lambda t: [*t[0], "must", *t[1], *(t[2][0] if t[2] else []), *(t[3][0] if t[3] else []),
                *(t[4][0] if t[4] else []), *t[5]])

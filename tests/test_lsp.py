@@ -451,6 +451,112 @@ async def test_semantic_tokens(client: LanguageClient, workspace: Path) -> None:
                                              {"readonly"})
 
 
+# ------------------------------------------------------- months, years and calendars
+
+LOAN = ("loan", "loan.clause")
+LOAN_TEXT = (REPO / "tests" / "data" / "time_units.clause").read_text() + """
+define payment_month "the payment month": integer = month(closing_on)
+define misspelt: date = 2 business days in nyce after closing_on
+"""
+
+
+@on_module_loop
+async def test_calendars_hover_complete_and_highlight(client: LanguageClient,
+                                                      workspace: Path) -> None:
+    from clausec.passes import calendars
+
+    path(workspace, LOAN).parent.mkdir(exist_ok=True)
+    path(workspace, LOAN).write_text(LOAN_TEXT)
+    u = uri(workspace, LOAN)
+    text = open_doc(client, workspace, LOAN)
+    await until(lambda: u in client.diagnostics)
+    # The misspelt calendar is reported as `check` reports it, with the nearest name.
+    assert any("unknown calendar 'nyce'" in d.message and "nyse" in d.message
+               for d in client.diagnostics[u])
+
+    async def hover_at(needle: str, offset: int) -> str:
+        found = await client.text_document_hover_async(lsp.HoverParams(
+            lsp.TextDocumentIdentifier(u), position_of(text, needle, offset=offset)))
+        assert found is not None, needle
+        return found.contents.value  # type: ignore[union-attr]
+
+    # A calendar after `business days in`: what it is, where its dates come from, the years.
+    value = await hover_at("in new_york_banks after", len("in new_"))
+    assert "**calendar** `new_york_banks`" in value
+    assert "Days on which commercial banks in New York are closed" in value
+    assert "holidays.financial_holidays('XFED')" in value
+    assert "1999–2099" in value and "error" in value
+    # In a fact's type, and in the header.
+    value = await hover_at("business days in new_york_banks\n", len("business days in n"))
+    assert "**calendar** `new_york_banks`" in value
+    value = await hover_at("calendar us_federal", len("calendar us_"))
+    assert "U.S. federal legal public holidays" in value
+    assert "holidays.country_holidays('US')" in value
+    assert "every year" in value  # computed by rule, not from a table of years
+    # A name that is no calendar: the nearest that is.
+    value = await hover_at("in nyce", len("in ny"))
+    assert "not a built-in calendar" in value and "`nyse`" in value
+    # Every use of a calendar in the file.
+    found = await client.text_document_references_async(lsp.ReferenceParams(
+        text_document=lsp.TextDocumentIdentifier(u),
+        position=position_of(text, "in new_york_banks after", offset=len("in new_")),
+        context=lsp.ReferenceContext(include_declaration=True)))
+    assert found is not None and len(found) == 3
+    for f in found:
+        line = text.split("\n")[f.range.start.line]
+        assert line[f.range.start.character:f.range.end.character] == "new_york_banks"
+
+    # Completion after `business days in` (and `business day in`, and the header's
+    # `calendar`): the calendars, with what each is.
+    for typed in ("define q: date = 2 business days in ", "define q: date = 1 business day in n",
+                  "fact f: business days in "):
+        change_doc(client, u, text + typed)
+        result = await client.text_document_completion_async(lsp.CompletionParams(
+            lsp.TextDocumentIdentifier(u),
+            lsp.Position(len((text + typed).split("\n")) - 1, len(typed))))
+        assert isinstance(result, lsp.CompletionList)
+        items = {i.label: i for i in result.items}
+        assert set(items) == set(calendars.names()), typed
+        nyse = items["nyse"]
+        assert nyse.kind == lsp.CompletionItemKind.Constant
+        assert nyse.detail == "calendar New York Stock Exchange calendar"
+        assert isinstance(nyse.documentation, lsp.MarkupContent)
+        assert "New York Stock Exchange trading holidays" in nyse.documentation.value
+    # Elsewhere the new keywords are offered with the others.
+    typed = "define q: date = 3 "
+    change_doc(client, u, text + typed)
+    result = await client.text_document_completion_async(lsp.CompletionParams(
+        lsp.TextDocumentIdentifier(u),
+        lsp.Position(len((text + typed).split("\n")) - 1, len(typed))))
+    assert isinstance(result, lsp.CompletionList)
+    items = {i.label: i for i in result.items}
+    for word in ("month", "months", "year", "years", "in"):
+        assert items[word].kind == lsp.CompletionItemKind.Keyword
+    change_doc(client, u, text)
+
+    # Semantic tokens: the new words are keywords; `month(...)` is the built-in function.
+    result = await client.text_document_semantic_tokens_full_async(lsp.SemanticTokensParams(
+        lsp.TextDocumentIdentifier(u)))
+    assert result is not None
+    provider = _initialized[0].capabilities.semantic_tokens_provider
+    assert isinstance(provider, lsp.SemanticTokensOptions)
+    tokens = decode(result.data, provider.legend, text)
+
+    def at(needle: str, offset: int) -> tuple[str, str, set[str]]:
+        p = position_of(text, needle, offset=offset)
+        return tokens[(p.line, p.character)]
+
+    assert at("5 years after", 2) == ("years", "keyword", set())
+    assert at("+ 1 month\n", 4) == ("month", "keyword", set())
+    assert at("12 months before", 3) == ("months", "keyword", set())
+    assert at("1 year after", 2) == ("year", "keyword", set())
+    assert at(": months default", 2) == ("months", "keyword", set())
+    assert at("in new_york_banks after", 0) == ("in", "keyword", set())
+    assert at("month(closing_on)", 0) == ("month", "function", {"defaultLibrary"})
+    assert at("fact closing_on", 5) == ("closing_on", "variable", {"declaration", "readonly"})
+    close_doc(client, u)
+
+
 # ------------------------------------------------------------------ robustness
 
 SEED = (SEEDS / "patent_purchase" / "amendment_2004_03_31.clause").read_text()

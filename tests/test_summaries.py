@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden"
 EXAMPLES = ROOT / "clauses" / "examples" / "summaries"
 FIXTURE = ROOT / "tests" / "data" / "all_constructs.clause"
+TIME_UNITS = ROOT / "tests" / "data" / "time_units.clause"
 PATENT = ROOT / "clauses" / "patent_purchase"
 RIGHTS = ROOT / "clauses" / "rights_agreement"
 UPDATE = os.environ.get("CLAUSEC_UPDATE_GOLDEN") == "1"
@@ -118,6 +119,7 @@ def table_widths_are_consistent(markdown: str) -> None:
 # checked byte for byte by test_shipped_examples_are_what_the_command_writes below.
 CASES = [
     ("all_constructs", FIXTURE, None),
+    ("time_units", TIME_UNITS, None),
     ("patent_purchase.as_of_2004-03-01", PATENT, "2004-03-01"),
     ("rights_agreement.as_of_2003-12-01", RIGHTS, "2003-12-01"),
 ]
@@ -234,6 +236,130 @@ def test_amendment_redline_and_logic_changes(patent_markdown):
     assert "means the date of this Amendment" in changed
 
 
+@pytest.fixture(scope="module")
+def time_units_text() -> str:
+    return " ".join(summarize.render(analysed(TIME_UNITS), "text").split())
+
+
+@pytest.mark.parametrize("sentence", [
+    # months and years, in words up to ten, as contracts write them
+    "“Maturity Date” means five years after the Closing Date.",
+    "“First Payment Date” means one month after the Closing Date.",
+    "“Review Date” means 12 months before the Maturity Date.",
+    "“Reset Date” means six months before the Maturity Date.",
+    "“First Anniversary” means one year after the Closing Date.",
+    "“Notice Deadline” means the Notice Period before the Maturity Date.",
+    # business days of a calendar other than the agreement's name it; the agreement's own
+    # read as they always have
+    ("“Settlement Date” means two business days in the New York banks' calendar after the "
+     "Closing Date."),
+    ("“Pricing Date” means one business day in the New York Stock Exchange calendar before "
+     "the Closing Date."),
+    "“Cure Date” means the Cure Period after the Closing Date.",
+    "Borrower must repay to Lender the Principal within three months after the Maturity Date.",
+    # the facts, in words
+    "“Notice Period”: a number of months, three months unless given.",
+    "“Cure Period”: a number of business days, five business days unless given.",
+    ("“Settlement Lag”: a number of business days in the New York banks' calendar, two "
+     "business days in the New York banks' calendar unless given."),
+    # the overview says what a business day is in every calendar the agreement counts in
+    ("Business days: every day but Saturday, Sunday and U.S. federal holidays (as observed); "
+     "in the New York banks' calendar, every day but Saturday, Sunday and Federal Reserve "
+     "holidays (when New York banks close); in the New York Stock Exchange calendar, every day "
+     "but Saturday, Sunday and New York Stock Exchange holidays"),
+    # the schedule of dates that run from events
+    "- “Maturity Date”: five years after the Closing Date (Section 1)",
+    ("- “Settlement Date”: two business days in the New York banks' calendar after the Closing "
+     "Date (Section 2)"),
+])
+def test_months_years_and_calendars_in_words(time_units_text, sentence):
+    assert sentence in time_units_text
+
+
+def test_the_agreements_calendar_is_not_named(tmp_path, write_clause):
+    """Business days of the header's calendar read "business days", whichever calendar it
+    is; those of another name theirs."""
+    path = write_clause(tmp_path, """
+        agreement x "X" {
+          dated 2024-01-01
+          calendar nyse
+        }
+        fact trade_on "Trade Date": date
+        fact lag "Lag": business days in london_banks
+        fact grace "Grace Period": business days
+        section 1 {
+          define settles "Settlement Date": date = 2 business days after trade_on
+          define also "Other Date": date = 2 business days in nyse after trade_on
+          define federal "Federal Date": date = 1 business day in us_federal before trade_on
+          define euro "Euro Date": date = 3 business days in target after trade_on
+          define sifma "SIFMA Date": date = 10 business days in us_government_securities after trade_on
+          define plain "Plain Date": date = 4 business days in weekends_only after trade_on
+          define later "Later Date": date = lag after (grace after trade_on)
+        }
+        """)
+    text = " ".join(summarize.render(analysed(path), "text").split())
+    for sentence in (
+            "“Settlement Date” means two business days after the Trade Date.",
+            "“Other Date” means two business days after the Trade Date.",
+            ("“Federal Date” means one business day in the U.S. federal holiday calendar "
+             "before the Trade Date."),
+            ("“Euro Date” means three business days in the TARGET (euro payments) calendar "
+             "after the Trade Date."),
+            ("“SIFMA Date” means ten business days in the U.S. government securities (SIFMA) "
+             "calendar after the Trade Date."),
+            ("“Plain Date” means four business days in the weekends-only calendar after the "
+             "Trade Date."),
+            "“Lag”: a number of business days in the London banks' calendar.",
+            "“Grace Period”: a number of business days.",
+            ("Business days: every day but Saturday, Sunday and New York Stock Exchange "
+             "holidays; in the London banks' calendar, every day but Saturday, Sunday and bank "
+             "holidays in England and Wales; in the U.S. federal holiday calendar,"),
+            "in the weekends-only calendar, every day but Saturday and Sunday"):
+        assert sentence in text, sentence
+
+
+def test_an_amendment_that_changes_a_calendar_changes_the_logic(tmp_path, write_clause):
+    """A fact of business days in another calendar is another fact, not the same one
+    reworded; what uses it gives other results."""
+    write_clause(tmp_path, """
+        agreement base "Base" { dated 2024-01-01 }
+        fact d: date
+        section 1 {
+          fact lag "Lag": business days in nyse
+          define s "Settlement Date": date = lag after d
+          define t "Trade Date": date = 2 business days in nyse after d
+        }
+        """, "base.clause")
+    write_clause(tmp_path, """
+        amendment first "First Amendment" amends base {
+          dated 2024-06-01
+          effective 2024-06-01
+        }
+        replace section 1 {
+          fact lag "Lag": business days in target
+          define s "Settlement Date": date = lag after d
+          define t "Trade Date": date = 2 business days in target after d
+        }
+        """, "first.clause")
+    text = " ".join(summarize.render(analysed(tmp_path), "text").split())
+    assert ("Lag (lag): changed before: “Lag”: a number of business days in the New York "
+            "Stock Exchange calendar. after: “Lag”: a number of business days in the TARGET "
+            "(euro payments) calendar.") in text
+    assert ("Trade Date (t): changed before: “Trade Date” means two business days in the New "
+            "York Stock Exchange calendar after “d”. after: “Trade Date” means two business "
+            "days in the TARGET (euro payments) calendar after “d”.") in text
+
+
+def test_every_calendar_has_words():
+    from clausec.passes import calendars
+
+    assert set(english.CALENDAR_WORDS) == set(calendars.names())
+    for name in calendars.names():
+        assert english.calendar_name(name).endswith("calendar")
+        assert english.business_days_of(name).startswith("every day but Saturday")
+    assert english.calendar_name("moon_base") == "moon base calendar"  # never a KeyError
+
+
 def test_as_of_shows_the_version_in_force():
     before = summarize.render(analysed(PATENT), "markdown", date(2004, 3, 1))
     assert "as in force on **March 1, 2004** (as originally signed)" in before
@@ -291,6 +417,32 @@ def test_explain_says_why_in_english(capsys, tmp_path):
     assert "There is no Requisite Board Approval (Section 2.3 of the Amendment to Patent " \
            "Purchase Agreement of March 31, 2004) because (a) there has been no unanimous " \
            "approval" in out
+
+
+def test_explain_months_and_calendars_in_english(capsys, tmp_path):
+    """`eval --explain` of dates computed by months, years and a named calendar: the
+    sentences of the summary, with the values the module computed."""
+    facts = tmp_path / "facts.json"
+    facts.write_text('{"closing_on": "2024-01-31", "principal": "1000"}', encoding="utf-8")
+    said = {}
+    for term in ("notice_deadline", "first_payment", "settlement_date", "maturity"):
+        code = main(["eval", str(TIME_UNITS), term, "--facts", str(facts), "--explain",
+                     "--format", "text"])
+        captured = capsys.readouterr()
+        assert code == 0, captured.err
+        said[term] = " ".join(captured.out.split())
+    # January 31 + 1 month: the end-of-month rule (2024 is a leap year).
+    assert ("The First Payment Date is February 29, 2024 (Section 1): it is one month after "
+            "the Closing Date (January 31, 2024).") in said["first_payment"]
+    assert ("The Maturity Date is January 31, 2029 (Section 1): it is five years after the "
+            "Closing Date (January 31, 2024).") in said["maturity"]
+    # The Notice Period, a fact of months, shown as eval prints it.
+    assert ("The Notice Deadline is October 31, 2028 (Section 1): it is the Notice Period "
+            "(3 months) before the Maturity Date (January 31, 2029).") in said["notice_deadline"]
+    # Wednesday, January 31, 2024 + two New York bank business days: Friday, February 2.
+    assert ("The Settlement Date is February 2, 2024 (Section 2): it is two business days in "
+            "the New York banks' calendar after the Closing Date (January 31, 2024).") in \
+        said["settlement_date"]
 
 
 def test_explain_json_carries_the_words(capsys):
@@ -366,6 +518,13 @@ def test_values_in_words():
     assert english.days(2, True) == "two business days"
     assert english.days(1, False) == "one day"
     assert english.days(30, False) == "30 days"
+    assert english.duration(3, "months") == "three months"
+    assert english.duration(1, "months") == "one month"
+    assert english.duration(12, "months") == "12 months"
+    assert english.duration(1, "years") == "one year"
+    assert english.duration(5, "years") == "five years"
+    assert english.duration(2, "business_days") == "two business days"
+    assert english.unit_words("years") == "years" and english.unit_words("months", 1) == "month"
     assert english.integer(27_037_814) == "27,037,814" and english.integer(2005) == "2005"
     from decimal import Decimal
 
@@ -742,6 +901,7 @@ fact rate: percent default 10%
 fact count "the {n3} count": integer default 3
 fact moment: datetime optional
 fact memo "a memo": text default "x"
+fact notice "the notice period": months default 2 months
 """
 HEADER = """agreement gen "Generated {n4} Agreement" {{
   dated March 30, 2004
@@ -795,6 +955,10 @@ def _expr(kind: str, depth: int) -> st.SearchStrategy[str]:
             sub.map(lambda x: f"10 days after ( {x} )"),
             sub.map(lambda x: f"2 business days before ( {x} )"),
             sub.map(lambda x: f"( {x} ) + 3 days"),
+            sub.map(lambda x: f"3 months after ( {x} )"),
+            sub.map(lambda x: f"( {x} ) - 1 year"),
+            sub.map(lambda x: f"notice after ( {x} )"),
+            sub.map(lambda x: f"2 business days in nyse before ( {x} )"),
             st.tuples(st.sampled_from(["earlier", "later"]), sub, sub, b).map(
                 lambda p: f"{p[0]} of [{p[1]}, {p[2]} when {p[3]}]"),
         ],

@@ -136,6 +136,20 @@ SAMPLE_TOKENS = [
     ("default 2 business days", "business days", "keyword.other.unit.clause"),
     ("moment: datetime default 2004-01-02 9:30 AM", "2004-01-02 9:30 AM",
      "constant.numeric.datetime.clause"),
+    ("term: months default 5 years", "months", "support.type.clause"),
+    ("term: months default 5 years", "years", "keyword.other.unit.clause"),
+    ("lag: business days in new_york_banks", "business days", "support.type.clause"),
+    ("in new_york_banks default", "in", "keyword.other.unit.clause"),
+    ("lag: business days in new_york_banks", "new_york_banks",
+     "support.constant.calendar.clause"),
+    ("in nyse\n", "in", "keyword.other.unit.clause"),
+    ("default 2 business days in nyse", "nyse", "support.constant.calendar.clause"),
+    ("1 year after signed_on + 1 month - 3 months", "year", "keyword.other.unit.clause"),
+    ("1 year after signed_on + 1 month - 3 months", "month", "keyword.other.unit.clause"),
+    ("signed_on + 1 month - 3 months", "months", "keyword.other.unit.clause"),
+    ("1 business day in target", "day", "keyword.other.unit.clause"),
+    ("in target before", "in", "keyword.other.unit.clause"),
+    ("1 business day in target", "target", "support.constant.calendar.clause"),
     ("section 2.1(a)", "section", "storage.type.section.clause"),
     ("section 2.1(a)", "2.1(a)", "constant.other.section.clause"),
     ('"Definitions" {', "{", "punctuation.section.block.begin.clause"),
@@ -272,6 +286,20 @@ def test_unclosed_header_ends_at_next_declaration() -> None:
     assert not has(scopes[start], "meta.header.clause")
     assert_scoped(text, "section 1", "section", "storage.type.section.clause")
     assert_scoped(text, "fact g", "g", "variable.other.fact.clause")
+
+
+def test_month_and_year_are_builtins_before_a_parenthesis_and_units_after_a_number() -> None:
+    text = "define m = month(d) + year(d)\ndefine e: date = 2 months after d + 1 year\n"
+    assert_scoped(text, "month(d)", "month", "support.function.builtin.clause")
+    assert_scoped(text, "year(d)", "year", "support.function.builtin.clause")
+    assert_scoped(text, "2 months after", "months", "keyword.other.unit.clause")
+    assert_scoped(text, "d + 1 year", "year", "keyword.other.unit.clause")
+
+
+def test_a_calendar_name_on_the_next_line_is_still_a_name() -> None:
+    text = "define e: date = 2 business days in\n  nyse after d\n"
+    assert_scoped(text, "in\n", "in", "keyword.other.unit.clause")
+    assert_scoped(text, "  nyse after", "nyse", "variable.other.clause")
 
 
 def test_party_outside_header_is_not_a_party_declaration() -> None:

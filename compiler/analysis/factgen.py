@@ -146,6 +146,8 @@ def value_strategy(fact: ir.Fact, checked: CheckedProgram,
         return _datetime(marks, checked.header.time_zone)
     if kind in ("days", "business_days"):
         return st.integers(min_value=0, max_value=60)
+    if kind == "months":
+        return st.integers(min_value=0, max_value=36)
     if kind == "party":
         return st.sampled_from([p.name for p in checked.header.parties] or ["party"])
     return st.one_of(st.just(""), st.sampled_from(marks.texts or ("",)),

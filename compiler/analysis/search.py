@@ -160,6 +160,7 @@ def constants(programs: Sequence[CheckedProgram], name: str) -> dict[str, list[A
     pools["datetime"] = pools.get("datetime", set()) | _moments(programs[-1].header,
                                                                pools["date"])
     pools["business_days"] = pools.get("days", set())
+    pools["months"] = pools.get("days", set())
     return {k: sorted(v) for k, v in sorted(pools.items())}
 
 
@@ -277,6 +278,8 @@ def _random_value(i: Input, pools: Pools, rng: random.Random) -> Any:
         return Decimal(rng.randint(0, 20_000)) / 10_000
     if kind in ("days", "business_days"):
         return rng.randint(0, 60)
+    if kind == "months":
+        return rng.randint(0, 36)
     if kind in ("date", "datetime"):
         day = rng.choice(pools.get("date") or [date(2000, 1, 1)]) + \
             timedelta(days=rng.randint(-800, 800))
@@ -294,7 +297,8 @@ def _choices(i: Input, pools: Pools) -> list[Any]:
     simple: list[Any] = cast("dict[str, list[Any]]", {
         "bool": [True, False], "integer": [0, 1], "decimal": [Decimal(0), Decimal(1)],
         "money": [Decimal(0), Decimal(1)], "percent": [Decimal(0), Decimal(1)],
-        "days": [0, 1], "business_days": [0, 1], "party": list(i.parties),
+        "days": [0, 1], "business_days": [0, 1], "months": [0, 1, 12],
+        "party": list(i.parties),
         "text": [""],
     }).get(i.kind, [])
     pool = list(pools.get(i.kind, ()))

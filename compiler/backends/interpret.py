@@ -43,9 +43,12 @@ Semantics, in brief (the compiled module is the reference; see the README):
   integer where a decimal, money or percent is expected becomes a Decimal. Division,
   powers and rounding are the runtime's `_div`, `_pow` and `_round` (the README's
   division rule, exact powers up to 10,000 digits, round half up).
-- Dates shift by calendar days or by the agreement's business days (its calendar and
-  holidays: the runtime's `Calendar`); `close of business on D` is the runtime's
-  `close_of_business` in the agreement's time zone.
+- Dates shift by calendar days, by months (the end-of-month rule: runtime_periods'
+  `add_months`; a year is twelve months), or by business days of a calendar: the
+  agreement's (its calendar and holidays) or one a provision names, each the runtime's
+  `Calendar` as the compiled module builds it (a built-in calendar from its embedded
+  table, which raises for a day outside its years); `close of business on D` is the
+  runtime's `close_of_business` in the agreement's time zone.
 - A value that may be missing (an optional fact, a list with guards, an "earlier of"
   of events that have not happened) raises `MissingFactError` (a fact) or `NoValueError`
   (anything else) where a value is needed. In the items of earlier/later/lesser/greater/
@@ -59,6 +62,7 @@ Semantics, in brief (the compiled module is the reference; see the README):
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
@@ -82,6 +86,7 @@ from clausec.backends.python.runtime import (
     as_decimal,
     as_integer,
     as_money,
+    as_months,
     as_party,
     as_percent,
     as_text,
@@ -105,9 +110,11 @@ from clausec.backends.python.runtime_eval import (
     unknown_fact,
     unknown_name,
 )
+from clausec.backends.python.runtime_periods import add_months, decode_holiday_table
 from clausec.diagnostics import Diagnostics
 from clausec.ir import types as T
 from clausec.ir.visit import LIFTABLE, Visitor, operands
+from clausec.passes import calendars
 from clausec.passes import check as check_pass
 from clausec.passes.check import union_of_facts
 from clausec.passes.consolidate import Version
@@ -133,9 +140,20 @@ def _convert(kind: str) -> Callable[..., object]:
         "bool": as_bool, "integer": as_integer, "decimal": as_decimal,
         "money": as_money, "percent": as_percent, "date": as_date,
         "datetime": as_datetime, "days": as_days, "business_days": as_days,
-        "party": as_party, "text": as_text,
+        "months": as_months, "party": as_party, "text": as_text,
     }
     return converters[kind]
+
+
+@functools.cache
+def calendar(name: str, extra_holidays: tuple[date, ...] = ()) -> Calendar:
+    """The runtime's Calendar of the built-in calendar `name`, with `extra_holidays`, as
+    the compiled module builds it (codegen: `_CALENDAR`, `_CALENDAR_<name>`): by rule, or
+    from the table the module embeds (decoded once here too; Calendars are immutable)."""
+    if name in calendars.RULE_BASED:
+        return Calendar(holidays=calendars.RULE_BASED[name], extra_holidays=extra_holidays)
+    table = decode_holiday_table(calendars.embedded_table(name))
+    return Calendar(holidays=name, extra_holidays=extra_holidays, table=table)
 
 
 @attrs.frozen
@@ -201,9 +219,10 @@ class Interpreter:
         self.party_names = tuple(parties if parties is not None
                                  else (p.name for p in checked.header.parties))
         self.roles = {p.name: p.display for p in checked.header.parties}
-        self.calendar = Calendar(
-            holidays={"weekends_only": "none"}.get(checked.header.calendar, "us_federal"),
-            extra_holidays=checked.header.holidays)
+        # The agreement's own calendar, with the holidays its header adds; the others
+        # (business days in CAL), built when first counted in.
+        self.calendar = calendar(checked.header.calendar, checked.header.holidays)
+        self._calendars: dict[str, Calendar] = {checked.header.calendar: self.calendar}
         self.sections = {name: s for s in checked.program.sections
                          for name in s.declarations}
         self._lines = {name: s.text.split("\n") for name, s in (sources or {}).items()}
@@ -299,6 +318,16 @@ class Interpreter:
 
     def role(self, party: str) -> str:
         return self.roles.get(party, party)
+
+    def calendar_of(self, name: str | None) -> Calendar:
+        """The calendar business days of calendar `name` count in (None: the
+        agreement's)."""
+        if name is None:
+            return self.calendar
+        found = self._calendars.get(name)
+        if found is None:
+            found = self._calendars[name] = calendar(name)
+        return found
 
     def _default(self, fact: ir.Fact) -> object:
         """A fact's default (a literal, checked to be one), evaluated once."""
@@ -411,13 +440,11 @@ class _Run(Visitor):
         lk, rk = _kind(e.left), _kind(e.right)
         if op in ("+", "-") and lk in T.MOMENTS and rk in T.DURATIONS:
             moment = self.expr(e.left, frame)
-            return self._shifted(moment, self.expr(e.right, frame), rk == "business_days",
-                                 op == "-")
+            return self._shifted(moment, self.expr(e.right, frame), e.right.type, op == "-")
         if op == "+" and lk in T.DURATIONS and rk in T.MOMENTS:
             # `10 days + D`: the date is evaluated first, as in `D + 10 days`.
             moment = self.expr(e.right, frame)
-            return self._shifted(moment, self.expr(e.left, frame), lk == "business_days",
-                                 False)
+            return self._shifted(moment, self.expr(e.left, frame), e.left.type, False)
         if op == "-" and lk == rk == "date":
             # D1 - D2 is the number of days from D2 to D1 (D2 evaluated first).
             earlier = self.expr(e.right, frame)
@@ -431,10 +458,16 @@ class _Run(Visitor):
             return exponentiate(left, right, at)  # type: ignore[arg-type]
         return _ARITHMETIC[op](left, right)
 
-    def _shifted(self, moment: Any, amount: Any, business: bool, backwards: bool) -> object:
+    def _shifted(self, moment: Any, amount: Any, unit: T.Type | None,
+                 backwards: bool) -> object:
+        """`moment` shifted by `amount` of the duration type `unit`."""
         count = -amount if backwards else amount
-        if business:
-            return self.i.calendar.add_business_days(moment, count)
+        kind = (unit or T.ERROR).kind
+        if kind == "months":
+            return add_months(moment, count)
+        if kind == "business_days":
+            counted_in = self.i.calendar_of((unit or T.ERROR).calendar)
+            return counted_in.add_business_days(moment, count)
         return self.i.calendar.add_days(moment, count)
 
     def _compare(self, e: ir.Compare, frame: _Frame) -> object:
@@ -452,13 +485,14 @@ class _Run(Visitor):
         return value is None if e.negated else value is not None
 
     def _duration(self, e: ir.Duration, frame: _Frame) -> object:
-        return self.expr(e.amount, frame)  # a number of days is an int
+        # A number of days, business days or months is an int; a year is twelve months.
+        amount = self.expr(e.amount, frame)
+        return 12 * amount if e.unit == "years" else amount  # type: ignore[operator]
 
     def _shift(self, e: ir.Shift, frame: _Frame) -> object:
         moment = self.expr(e.base, frame)
         amount = self.expr(e.amount, frame)
-        return self._shifted(moment, amount, _kind(e.amount) == "business_days",
-                             e.direction == "before")
+        return self._shifted(moment, amount, e.amount.type, e.direction == "before")
 
     def _closeofbusiness(self, e: ir.CloseOfBusiness, frame: _Frame) -> object:
         day = self.expr(e.day, frame)
@@ -622,8 +656,7 @@ class _Run(Visitor):
         if deadline.kind == "within" and deadline.after is not None:
             start = self.expr(deadline.after, frame)
             amount = self.expr(deadline.expr, frame)
-            return self._shifted(start, amount, _kind(deadline.expr) == "business_days",
-                                 False)
+            return self._shifted(start, amount, deadline.expr.type, False)
         return self.expr(deadline.expr, frame)
 
     @staticmethod

@@ -10,7 +10,7 @@ The translation follows the generated code (codegen.py) construct by construct, 
   fact may be missing, an "earlier of" of nothing has none), and what evaluating it
   raises (`err`: nothing, MissingFactError, NoValueError, or another error), in the
   order the code raises them;
-- booleans are z3 Bools; integers and day counts Ints; decimals, money and percentages
+- booleans are z3 Bools; integers, day counts and month counts Ints; decimals, money and percentages
   Reals (the compiled code's + - * are exact at any size); dates Ints (their ordinal day
   number); parties and text Strings;
 - a quotient is exact in the code when it terminates, and otherwise rounded half-even to
@@ -31,7 +31,8 @@ The translation follows the generated code (codegen.py) construct by construct, 
   a term are an if-then-else chain (two that apply with different values raise, as
   `ConflictError` does), definitions are inlined with their arguments.
 
-Out of reach (`OutOfReach`): business-day shifts, datetimes and close of business,
+Out of reach (`OutOfReach`): business-day shifts (of any calendar), shifts by months or
+years (the end-of-month rule), datetimes and close of business,
 `month/day` of a date that is not a constant, `^` with an exponent that is not a
 constant (or beyond 32 for a base that is not). `Translator(..., abstract=True)` replaces
 those by fresh unconstrained variables instead: good only for finding candidate
@@ -120,7 +121,8 @@ class OutOfReachError(Exception):
 
 # ---------------------------------------------------------------------- values
 
-_INT = frozenset({"integer", "days", "business_days"})
+_INT = frozenset({"integer", "days", "business_days", "months"})
+_COUNTS = frozenset({"days", "business_days", "months"})  # facts of these kinds are 0 or more
 # The dates Python can represent: arithmetic that leaves them raises OverflowError.
 _MIN_DAY, _MAX_DAY = date.min.toordinal(), date.max.toordinal()
 # The dates facts range over in proofs: a contract's events are not in the year 9999 (where
@@ -335,7 +337,7 @@ class FactSpace:
             self.sizes[var.get_id()] = _variable_size(param.type.kind)
             if param.type.kind == "date":
                 self.constraints.append(z3.And(var >= FIRST_FACT_DAY, var <= LAST_FACT_DAY))
-            elif param.type.kind in ("days", "business_days"):
+            elif param.type.kind in _COUNTS:
                 self.constraints.append(var >= 0)
             elif param.type.kind == "integer":
                 self.constraints.append(_integer_range(var))
@@ -357,7 +359,7 @@ class FactSpace:
             self.sizes[var.get_id()] = _variable_size(kind)
             if kind == "date":
                 self.constraints.append(z3.And(var >= FIRST_FACT_DAY, var <= LAST_FACT_DAY))
-            elif kind in ("days", "business_days"):
+            elif kind in _COUNTS:
                 self.constraints.append(var >= 0)
             elif kind == "integer":
                 self.constraints.append(_integer_range(var))
@@ -420,7 +422,8 @@ def simple_value(fact: ir.Fact, header: ir.Header) -> Any:
     day = header.dated or header.effective or date(2000, 1, 1)
     simple: dict[str, Any] = {
         "bool": False, "integer": 0, "decimal": Decimal(0), "money": Decimal(0),
-        "percent": Decimal(0), "date": day, "days": 0, "business_days": 0, "text": "",
+        "percent": Decimal(0), "date": day, "days": 0, "business_days": 0, "months": 0,
+        "text": "",
         "datetime": datetime.combine(day, datetime.min.time(),
                                      tzinfo=ZoneInfo(header.time_zone or "UTC")),
         "party": header.parties[0].name if header.parties else "",
@@ -816,6 +819,13 @@ class Translator(Visitor):
             # holidays, is close enough for z3 to aim near a real counterexample.
             self.abstracted.append("business-day arithmetic (approximated)")
             amount = amount + 2 * (amount / 5)
+        elif amount_kind == "months":
+            if not self.abstract:
+                raise OutOfReachError("month arithmetic (months and years after a date, "
+                                      "with the end-of-month rule)")
+            # A candidate only, as above: a month of 30.44 days on average.
+            self.abstracted.append("month arithmetic (approximated)")
+            amount = amount * 3044 / 100
         day = base - amount if backwards else base + amount
         in_range = z3.And(day >= _MIN_DAY, day <= _MAX_DAY)
         return failing(in_range, attrs.evolve(both, value=day))
@@ -956,7 +966,10 @@ class Translator(Visitor):
         return Sym(z3.Not(s.present) if e.negated else s.present, TRUE, s.err)
 
     def _duration(self, e: ir.Duration, env: _Env) -> Sym:
-        return self.expr(e.amount, env)
+        amount = self.expr(e.amount, env)
+        if e.unit == "years":  # twelve months (Python's ints: no limit to raise at)
+            return attrs.evolve(amount, value=amount.value * 12)
+        return amount
 
     def _shift(self, e: ir.Shift, env: _Env) -> Sym:
         amount, base = self.expr(e.amount, env), self.expr(e.base, env)

@@ -192,7 +192,8 @@ MAX_NESTING = 20
 EXPRESSION_RULES = frozenset({
     "if_then_else", "unless", "or_", "and_", "not_", "compare", "compare_words",
     "is_given", "is_not_given", "after_", "before_", "add", "sub", "mul", "div", "pow_",
-    "neg", "days", "business_days", "call", "list_op", "close_of_business", "atom",
+    "neg", "days", "business_days", "calendar_business_days", "months", "years", "call",
+    "list_op", "close_of_business", "atom",
 })
 # A left operand of one of these families continues its parent's chain.
 CHAIN_FAMILIES = {"add": "sum", "sub": "sum", "mul": "product", "div": "product",

@@ -104,7 +104,9 @@ def arithmetic(op: str, a: Type, b: Type) -> Type | None:
             result = a
         elif op == "+" and ak in DURATIONS and bk in MOMENTS:
             result = b
-        elif ak == bk and ak in DURATIONS:
+        elif ak == bk and ak in DURATIONS and a.calendar == b.calendar:
+            # Days add to days, months to months, and business days of one calendar to
+            # business days of the same calendar: no other sum counts anything.
             result = a
         elif op == "-" and ak == bk == "date":
             result = DAYS
@@ -138,7 +140,7 @@ def comparable(op: str, a: Type, b: Type) -> bool:
         return True
     if ak == bk == "money":
         return a.currency == b.currency
-    if ak != bk:
+    if ak != bk or a.calendar != b.calendar:  # business days of two calendars: not one count
         return False
     if op in ("==", "!="):
         return ak not in ("obligation", "power")

@@ -143,7 +143,7 @@ def shape(node: object) -> object:
     if isinstance(node, (tuple, list)):
         return tuple(shape(n) for n in node)
     if isinstance(node, Type):
-        return (node.kind, node.currency, node.optional)
+        return (node.kind, node.currency, node.optional, node.calendar)
     if attrs.has(type(node)):
         cls = cast("type[attrs.AttrsInstance]", type(node))
         return (cls.__name__, *(shape(getattr(node, f.name)) for f in attrs.fields(cls)

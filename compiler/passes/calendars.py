@@ -127,6 +127,13 @@ _CALENDARS: Final[dict[str, tuple[CalendarInfo, _Source]]] = {
 }
 
 
+# The built-in calendars the runtime knows by rule (runtime.py, ``Calendar``), by the name
+# of the runtime's holiday set: their days are the same as their tables' in every year
+# the tables cover, and the rules need no table and know every year. Every other
+# calendar reaches a generated module as its ``embedded_table``.
+RULE_BASED: Final = {"us_federal": "us_federal", "weekends_only": "none"}
+
+
 def names() -> tuple[str, ...]:
     """The names of the built-in calendars, in alphabetical order."""
     return tuple(sorted(_CALENDARS))

@@ -235,6 +235,10 @@ class _Checker(Visitor):
     def _scope(self, params: Iterable[ir.Parameter]) -> dict[str, T.Type]:
         scope: dict[str, T.Type] = {}
         for p in params:
+            if p.name.startswith("_"):
+                # As other names: the generated module's own names start with "_".
+                self.d.error(p.span, f"'{p.name}': names may not start with '_'",
+                             f"call it '{p.name.lstrip('_') or 'value'}'", code="name")
             if p.name in scope:
                 self.d.error(p.span, f"parameter '{p.name}' is declared twice", code="duplicate")
             scope[p.name] = self._resolve_type(p.type)

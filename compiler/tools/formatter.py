@@ -8,6 +8,8 @@ The layout (the style of the seed contracts):
   (like gofmt) and gets a canonical indentation: 4 more for a continuation, 2 more for an
   expression that starts on the line after `=` and for `then` of a power, an `and` or
   `or` right under `when` aligned on the `when`;
+- a type of several words (`business days in nyse`, `money USD`) and a duration
+  (`2 business days in nyse`, `3 months`) are never broken inside;
 - a bracketed list (`all of [...]`, `holidays [...]`) is on one line, or one item per
   line with a trailing separator when the author wrote it over several lines or it does
   not fit in 100 columns; a long `and` / `or` / `unless` / `if` chain that does not fit
@@ -237,8 +239,9 @@ _CHAINS = {"or_": "or_", "and_": "and_", "add": "sum", "sub": "sum"}
 _EXPRESSIONS = {
     "if_then_else", "unless", "or_", "and_", "not_", "compare", "compare_words", "is_given",
     "is_not_given", "after_", "before_", "add", "sub", "mul", "div", "pow_", "neg", "days",
-    "business_days", "name", "call", "atom", "list_op", "close_of_business", "true", "false",
-    "integer", "decimal", "percent", "money", "datetime", "string",
+    "business_days", "calendar_business_days", "months", "years", "name", "call", "atom",
+    "list_op", "close_of_business", "true", "false", "integer", "decimal", "percent", "money",
+    "datetime", "string",
 }
 _WORD_OPS = {"at_least", "at_most", "more_than", "less_than", "before", "after",
              "on_or_before", "on_or_after", "is_not", "is_equal"}
@@ -471,6 +474,18 @@ class _Printer:
                 self.pieces[index].indent = _Indent("col", 0, starts[0])
             self.chains.append(_Chain(starts[0], len(self.pieces) - 1, starts[1:]))
         self.ctx, self.can_break = saved
+
+    def _type(self, node: Tree[Token]) -> None:
+        """`business days in nyse`, `money USD`: a type of several words is one unit, on
+        one line (a line may break before it, never inside it)."""
+        first = len(self.pieces)
+        for child in node.children:
+            if isinstance(child, Token):
+                index = self.emit(child)
+                if index > first:
+                    self.pieces[index].can_break = False
+
+    rule_business_days_type = rule_calendar_business_days_type = rule_money_type = _type
 
     def rule_holidays(self, node: Tree[Token]) -> None:
         keyword, open_, *items, close = node.children

@@ -279,8 +279,10 @@ def constant(expr: ir.Expr, header: ir.Header
     if isinstance(expr, ir.Duration) and isinstance(expr.amount, ir.Literal) \
             and isinstance(expr.amount.value, int) and not isinstance(expr.amount.value, bool):
         months = 12 if expr.unit == "years" else 1
-        return expr.amount.value * months, \
-            {"days": T.DAYS, "business_days": T.BUSINESS_DAYS}.get(expr.unit, T.MONTHS)
+        type_ = {"days": T.DAYS, "business_days": T.BUSINESS_DAYS}.get(expr.unit, T.MONTHS)
+        if expr.business:  # of the calendar it names, or the agreement's (as check.py has it)
+            type_ = attrs.evolve(type_, calendar=expr.calendar or header.calendar)
+        return expr.amount.value * months, type_
     if isinstance(expr, ir.Name):
         if expr.name in {p.name for p in header.parties}:
             return expr.name, T.PARTY
@@ -471,9 +473,12 @@ def _example(type_: T.Type) -> str | None:
     examples = {"bool": "true or false", "integer": "42", "decimal": "2.5",
                 "money": "$900,000", "percent": "7.5%", "date": "2004-03-31",
                 "datetime": "2011-06-14 5:00 PM America/New_York", "days": "10 days",
-                "business_days": "2 business days", "party": "a party's name",
+                "business_days": "2 business days", "months": "3 months or 1 year",
+                "party": "a party's name",
                 "text": '"text"'}
     example = examples.get(type_.kind)
+    if type_.kind == "business_days" and type_.calendar:
+        example = f"2 business days in {type_.calendar}"
     return f"write {type_.required()} like {example}" if example else None
 
 

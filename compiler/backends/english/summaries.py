@@ -34,6 +34,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from clausec import ir
 from clausec.backends.english.wording import (
     Lexicon,
+    business_days_of,
+    calendar_name,
     cite,
     cite_item,
     filters,
@@ -512,17 +514,32 @@ def _overview(result: Result, checked: CheckedProgram,
         if values:
             amounts.append(Amount(decl.name, decl, tuple(dict.fromkeys(values)),
                                   _label(checked, decl.section)))
-    if header.calendar == "weekends_only":
-        business = "every day but Saturday and Sunday"
-    else:
-        business = "every day but Saturday, Sunday and U.S. federal holidays (as observed)"
+    business = business_days_of(header.calendar)
     if header.holidays:
         business += ", and not " + ", ".join(long_date(d) for d in header.holidays)
+    for name in _other_calendars(checked):
+        business += f"; in the {calendar_name(name)}, {business_days_of(name)}"
     hour, minute = (int(p) for p in header.close_of_business.split(":"))
     close = f"{hour % 12 or 12}:{minute:02d} {'A.M.' if hour < 12 else 'P.M.'}"
     zone = header.time_zone_label or header.time_zone
     return Overview(header.parties, tuple(dates), header.governing_law, business, zone,
                     close, header.currency, tuple(amounts))
+
+
+def _other_calendars(checked: CheckedProgram) -> list[str]:
+    """The calendars other than the agreement's that provisions and facts count business
+    days in, in the order they first appear."""
+    found: list[tuple[tuple[str, int, int], str]] = []
+    for decl in checked.program.declarations:
+        if isinstance(decl, ir.Fact) and decl.type.calendar:
+            found.append(((decl.span.file, decl.span.line, decl.span.column),
+                          decl.type.calendar))
+        for node in ir.walk(decl):
+            if isinstance(node, ir.Duration) and node.calendar:
+                found.append(((node.span.file, node.span.line, node.span.column),
+                              node.calendar))
+    ordered = dict.fromkeys(name for _, name in sorted(found))
+    return [name for name in ordered if name != checked.header.calendar]
 
 
 # ---------------------------------------------------------------- timeline
@@ -660,6 +677,15 @@ def word_diff(before: str, after: str) -> tuple[tuple[Segment, ...], ...]:
     return tuple(tuple(p) for p in paragraphs if p)
 
 
+def _logic(decl: ir.Declaration) -> object:
+    """What a declaration's logic is (ir.visit.shape), a fact's type included: `shape`
+    leaves out the types of expressions, and with them the field of a fact that holds its
+    type (a fact of business days in another calendar is another fact)."""
+    if isinstance(decl, ir.Fact):
+        return (shape(decl), shape(decl.type))
+    return shape(decl)
+
+
 def _unplaced(decl: ir.Declaration) -> ir.Declaration:
     return attrs.evolve(decl, section=None)
 
@@ -676,7 +702,7 @@ def _logic_changes(env: jinja2.Environment, fmt: str, old: CheckedProgram,
         old_order.get(before[n].section, len(old_order)) + 0.5, n))
     for name in names:
         a, b = before.get(name), after.get(name)
-        if a is not None and b is not None and shape(a) == shape(b):
+        if a is not None and b is not None and _logic(a) == _logic(b):
             # The same logic (the diff's meaning, ir.visit.shape): in other words, in
             # another section, or both.
             if _unplaced(a) != _unplaced(b):

@@ -246,8 +246,53 @@ def number_words(n: int) -> str:
 
 def days(n: int, business: bool) -> str:
     """"two business days", "one day", "30 days"."""
-    unit = "business day" if business else "day"
-    return f"{number_words(n)} {unit}" + ("" if abs(n) == 1 else "s")
+    return duration(n, "business_days" if business else "days")
+
+
+# The words of each unit of a duration (ir.DURATION_UNITS), singular.
+_UNITS = {"days": "day", "business_days": "business day", "months": "month", "years": "year"}
+
+
+def unit_words(unit: str, count: int | None = None) -> str:
+    """"days", "business days", "months", "years"; singular for a count of one."""
+    word = _UNITS.get(unit, humanise(unit))
+    return word if count is not None and abs(count) == 1 else word + "s"
+
+
+def duration(n: int, unit: str) -> str:
+    """"two business days", "one day", "three months", "one year", "12 months"."""
+    return f"{number_words(n)} {unit_words(unit, n)}"
+
+
+# How a summary names a built-in business-day calendar (passes/calendars.py) after "in
+# the": "two business days in the New York banks' calendar", and what closes its days.
+CALENDAR_WORDS = {
+    "us_federal": ("U.S. federal holiday calendar", "U.S. federal holidays (as observed)"),
+    "new_york_banks": ("New York banks' calendar",
+                       "Federal Reserve holidays (when New York banks close)"),
+    "us_government_securities": ("U.S. government securities (SIFMA) calendar",
+                                 ("the full-day closes of the U.S. government securities "
+                                  "market that SIFMA recommends")),
+    "nyse": ("New York Stock Exchange calendar", "New York Stock Exchange holidays"),
+    "target": ("TARGET (euro payments) calendar", "TARGET closing days for euro payments"),
+    "london_banks": ("London banks' calendar", "bank holidays in England and Wales"),
+    "weekends_only": ("weekends-only calendar", ""),
+}
+
+
+def calendar_name(name: str) -> str:
+    """"New York banks' calendar": a calendar as a noun, after "the"."""
+    words = CALENDAR_WORDS.get(name)
+    return words[0] if words else f"{humanise(name)} calendar"
+
+
+def business_days_of(name: str) -> str:
+    """"every day but Saturday, Sunday and New York Stock Exchange holidays": which days
+    are business days in a calendar."""
+    words = CALENDAR_WORDS.get(name)
+    closed = words[1] if words else f"the holidays of the {humanise(name)} calendar"
+    return f"every day but Saturday, Sunday and {closed}" if closed else \
+        "every day but Saturday and Sunday"
 
 
 def join(items: Iterable[str], last: str = "and", separator: str = ", ") -> str:
@@ -414,15 +459,21 @@ def literal(value: object, type_: T.Type | None, time_zone: str | None = None,
     return str(value)
 
 
-def type_words(type_: T.Type) -> str:
-    """"an amount of money", "a date": what kind of value a fact is, in words."""
+def type_words(type_: T.Type, calendar: str | None = None) -> str:
+    """"an amount of money", "a date": what kind of value a fact is, in words. Business
+    days of a calendar other than `calendar` (the agreement's) name theirs: "a number of
+    business days in the New York Stock Exchange calendar"."""
     words = {
         "bool": "yes or no", "integer": "a whole number", "decimal": "a number",
         "money": "an amount of money", "percent": "a percentage", "date": "a date",
         "datetime": "a date and time", "days": "a number of days",
-        "business_days": "a number of business days", "party": "a party", "text": "a text",
+        "business_days": "a number of business days", "months": "a number of months",
+        "party": "a party", "text": "a text",
     }
-    return words.get(type_.kind, str(type_))
+    out = words.get(type_.kind, str(type_))
+    if type_.kind == "business_days" and type_.calendar and type_.calendar != calendar:
+        out += f" in the {calendar_name(type_.calendar)}"
+    return out
 
 
 # ------------------------------------------------------------------ lexicon
@@ -540,12 +591,24 @@ class Lexicon:
     def value_text(self, value: object, kind: str, currency: str = "USD") -> Any:
         """A computed value (from an explanation), formatted as `eval` prints it."""
         if kind in ("money", "percent", "date", "datetime", "days", "business_days",
-                    "decimal"):
+                    "months", "decimal"):
             return self.esc(format_value(value, kind, currency))
         if isinstance(value, int) and not isinstance(value, bool):
             return self.esc(integer(value))
         return self.esc(format_value(value, kind if kind in _VALUE_KINDS else "text",
                                      currency))
+
+    def calendar(self, name: str | None) -> Any:
+        """After a number of business days: "" for the agreement's calendar (the default),
+        else the calendar they are counted in ("in the New York banks' calendar")."""
+        if name is None or name == self.header.calendar:
+            return self.esc("")
+        return self.esc(f"in the {calendar_name(name)}")
+
+    def type_words(self, type_: T.Type) -> Any:
+        """What kind of value a fact is ("a number of months"), with the calendar of
+        business days when it is not the agreement's."""
+        return self.esc(type_words(type_, self.header.calendar))
 
     def section_of(self, name: str) -> str | None:
         decl = self.declarations.get(name)
@@ -553,7 +616,7 @@ class Lexicon:
 
 
 _VALUE_KINDS = frozenset({"bool", "integer", "decimal", "money", "percent", "date",
-                          "datetime", "days", "business_days", "party", "text"})
+                          "datetime", "days", "business_days", "months", "party", "text"})
 
 
 def kind_of(node: object) -> str:
@@ -581,7 +644,8 @@ def filters(fmt: str = "text") -> dict[str, Callable[..., Any]]:
         "kind": kind_of, "squash": squash, "sentence": sentence, "capital": capital,
         "the": keeping(the), "indefinite": keeping(indefinite), "plural": plural,
         "holds": lambda text, *a: _keep(text, holds(text, *a)),
-        "days_words": days, "number_words": number_words, "join_words": join_words,
+        "days_words": days, "duration_words": duration, "unit_words": unit_words,
+        "number_words": number_words, "join_words": join_words,
         "list_style": list_style, "item_label": item_label, "cite": keeping(cite),
         "cite_item": lambda section, label: _keep(section, cite_item(section, label)),
         "wrap": wrap, "humanise": humanise, "key": id, "type_words": type_words,

@@ -1,8 +1,14 @@
 """Pass 5: typed IR to a standalone Python module.
 
-The module starts with the runtime prelude (runtime.py and runtime_eval.py, pasted
-verbatim, so that it imports nothing but the standard library), then has:
+The module starts with the runtime prelude (runtime.py, runtime_eval.py and
+runtime_periods.py, pasted verbatim, so that it imports nothing but the standard
+library), then has:
 
+- one `Calendar` per business-day calendar the agreement counts in (any version):
+  `_CALENDAR`, the agreement's own (its header's calendar and holidays), and
+  `_CALENDAR_<name>` for each other calendar a provision or fact names; the holidays of
+  a built-in calendar other than the rule-based us_federal and weekends_only are
+  embedded as a table (passes/calendars.py computes it), decoded once at import;
 - `Facts`, a frozen class that validates every input;
 - one function per definition and condition, one per obligation and power, each with
   the clause's section, line and contract text in its docstring;
@@ -34,12 +40,13 @@ from clausec.backends.python.runtime import printable
 from clausec.backends.python.runtime_eval import EXACT
 from clausec.ir import types as T
 from clausec.ir.visit import DECLARATIONS, EXPRESSIONS, LIFTABLE, Visitor, operands
+from clausec.passes import calendars
 from clausec.passes.check import CheckedProgram, union_of_facts
 from clausec.passes.consolidate import Version, long_date
 from clausec.source import SourceFile, Span, snippet
 
 _HERE = Path(__file__).resolve().parent
-_PRELUDE_FILES = ("runtime.py", "runtime_eval.py")
+_PRELUDE_FILES = ("runtime.py", "runtime_eval.py", "runtime_periods.py")
 
 # Names the prelude and the module define: a clause name equal to one gets a trailing _.
 # The names the module defines itself, beside the prelude's (see _reserved).
@@ -51,15 +58,15 @@ _MODULE_NAMES = frozenset({
 _PY_TYPES = {
     "bool": "bool", "integer": "int", "decimal": "Decimal", "money": "Decimal",
     "percent": "Decimal", "date": "date", "datetime": "datetime", "days": "int",
-    "business_days": "int", "party": "str", "text": "str", "obligation": "Obligation",
-    "power": "Power", "error": "object",
+    "business_days": "int", "months": "int", "party": "str", "text": "str",
+    "obligation": "Obligation", "power": "Power", "error": "object",
 }
 
 _CONVERTERS = {
     "bool": "_as_bool", "integer": "_as_integer", "decimal": "_as_decimal",
     "money": "_as_money", "percent": "_as_percent", "date": "_as_date",
     "datetime": "_as_datetime", "days": "_as_days", "business_days": "_as_days",
-    "party": "_as_party", "text": "_as_text",
+    "months": "_as_months", "party": "_as_party", "text": "_as_text",
 }
 
 
@@ -120,8 +127,12 @@ def _doc(text: str) -> str:
 
 
 @cache
-def prelude() -> str:
-    """runtime.py and runtime_eval.py as one block: imports merged, docstrings dropped."""
+def prelude(for_functions: bool = True) -> str:
+    """runtime.py, runtime_eval.py and runtime_periods.py as one block: imports merged,
+    docstrings dropped. The names the runtime imports only for generated functions to
+    use (marked `# noqa: F401` there: the decimal context's getcontext and setcontext)
+    are left out unless `for_functions`: a module none of whose functions uses them
+    would import them for nothing."""
     imports: dict[str, set[str]] = {}
     plain: set[str] = set()
     bodies: list[str] = []
@@ -142,7 +153,8 @@ def prelude() -> str:
                     continue
                 names = imports.setdefault(node.module or "", set())
                 names.update(a.name if a.asname is None else f"{a.name} as {a.asname}"
-                             for a in node.names)
+                             for a in node.names if for_functions
+                             or "# noqa: F401" not in lines[a.lineno - 1])
             elif isinstance(node, ast.Import):
                 drop.update(span)
                 plain.update(a.name for a in node.names)
@@ -210,6 +222,10 @@ class _Generator(Visitor):
         self.parties = {p.name: p for p in main.header.parties}
         self.facts = union_of_facts([c for _, c in versions])
         self.decimal_ops = False  # whether the function being written does Decimal arithmetic
+        self.guards_context = False  # whether some function switches the decimal context
+        # The calendars other than the agreement's that some version counts business days
+        # in (each becomes a Calendar of the module: _CALENDAR_<name>).
+        self.calendars: set[str] = set()
         self._use(0)
 
     def _use(self, index: int) -> None:
@@ -396,9 +412,9 @@ class _Generator(Visitor):
         if e.op == "unless":
             return f"({left} and not {right})"
         if e.op in ("+", "-") and lk in T.MOMENTS and rk in T.DURATIONS:
-            return self._shift_code(left, right, rk == "business_days", e.op == "-")
+            return self._shift_code(left, right, e.right.type, e.op == "-")
         if e.op == "+" and lk in T.DURATIONS and rk in T.MOMENTS:
-            return self._shift_code(right, left, lk == "business_days", False)
+            return self._shift_code(right, left, e.left.type, False)
         if e.op == "-" and lk == rk == "date":
             return f"_days_between({right}, {left})"
         if e.op == "/":
@@ -409,10 +425,27 @@ class _Generator(Visitor):
             self.decimal_ops = True  # the function guards its decimal context (_guarded)
         return f"({left} {e.op} {right})"
 
-    def _shift_code(self, base: str, amount: str, business: bool, backwards: bool) -> str:
+    def _shift_code(self, base: str, amount: str, unit: T.Type | None, backwards: bool) -> str:
+        """`base` shifted by `amount` of the duration type `unit`: calendar days, months
+        (the end-of-month rule: runtime_periods' add_months), or business days of the
+        duration's calendar."""
         amount = f"-{amount}" if backwards else amount
-        method = "add_business_days" if business else "add_days"
-        return f"_CALENDAR.{method}({base}, {amount})"
+        kind = (unit or T.ERROR).kind
+        if kind == "months":
+            return f"add_months({base}, {amount})"
+        if kind == "business_days":
+            calendar = self.calendar((unit or T.ERROR).calendar)
+            return f"{calendar}.add_business_days({base}, {amount})"
+        return f"_CALENDAR.add_days({base}, {amount})"
+
+    def calendar(self, name: str | None) -> str:
+        """The module's Calendar of the calendar `name` (None: the agreement's own)."""
+        if name is None or name == self.c.header.calendar:
+            return "_CALENDAR"  # with the holidays the header adds
+        # Checked to be a built-in calendar, so an identifier: nothing else reaches here.
+        assert calendars.calendar_info(name) is not None and name.isidentifier(), name
+        self.calendars.add(name)
+        return f"_CALENDAR_{name}"
 
     def _compare(self, e: ir.Compare, ctx: _Ctx) -> str:
         for side, other in ((e.right, e.left), (e.left, e.right)):
@@ -429,12 +462,18 @@ class _Generator(Visitor):
         return f"({self.expr(e.operand, ctx, strict=False, lift=True)} {test})"
 
     def _duration(self, e: ir.Duration, ctx: _Ctx) -> str:
-        return self.expr(e.amount, ctx)
+        # A number of days, business days or months is an int; a year is twelve months.
+        amount = e.amount
+        if e.unit != "years":
+            return self.expr(amount, ctx)
+        if isinstance(amount, ir.Literal) and type(amount.value) is int and \
+                id(amount) not in ctx.subst:
+            return str(12 * amount.value)
+        return f"(12 * {self.expr(amount, ctx)})"
 
     def _shift(self, e: ir.Shift, ctx: _Ctx) -> str:
-        business = (e.amount.type or T.ERROR).kind == "business_days"
-        return self._shift_code(self.expr(e.base, ctx), self.expr(e.amount, ctx), business,
-                                e.direction == "before")
+        return self._shift_code(self.expr(e.base, ctx), self.expr(e.amount, ctx),
+                                e.amount.type, e.direction == "before")
 
     def _closeofbusiness(self, e: ir.CloseOfBusiness, ctx: _Ctx) -> str:
         return (f"close_of_business({self.expr(e.day, ctx)}, "
@@ -569,13 +608,16 @@ class _Generator(Visitor):
             "",
             "from __future__ import annotations",
             "",
-            prelude(),
+            prelude(self.guards_context),
             "",
             _comment(f"---- {self.file} " + "-" * max(4, 70 - len(comment_text(self.file)))),
             "",
             f"_FILE: Final = {self.file!r}",
-            (f"_CALENDAR: Final = Calendar(holidays={_calendar_name(header.calendar)!r}, "
-             f"extra_holidays=({''.join(self._date_code(d) + ', ' for d in header.holidays)}))"),
+            *self._calendar_code("_CALENDAR", header.calendar, header.holidays),
+        ]
+        for name in sorted(self.calendars):
+            out += self._calendar_code(f"_CALENDAR_{name}", name, ())
+        out += [
             f"_PARTY_NAMES: Final = {tuple(self.parties)!r}",
         ]
         out += self._metadata()
@@ -585,6 +627,34 @@ class _Generator(Visitor):
                 for (file, line, col, section), name in self.positions.items()]
         out += ["", "", body_text]
         return "\n".join(out).rstrip("\n") + "\n"
+
+    def _calendar_code(self, variable: str, name: str, extra: tuple[date, ...]) -> list[str]:
+        """The definition of the module's Calendar `variable`: calendar `name` with the
+        holidays `extra`. A calendar the runtime knows by rule is its holiday set's name;
+        any other brings its holidays, as a table decoded once at import."""
+        arguments = f"holidays={calendars.RULE_BASED.get(name, name)!r}"
+        if variable == "_CALENDAR":  # the agreement's own: the header may add holidays
+            arguments += \
+                f", extra_holidays=({''.join(self._date_code(d) + ', ' for d in extra)})"
+        if name in calendars.RULE_BASED:
+            return [f"{variable}: Final = Calendar({arguments})"]
+        info = calendars.calendar_info(name)
+        assert info is not None, name
+        lines = [_comment(f"The weekdays the {name} calendar closes, {info.first_year} to "
+                          f"{info.last_year}"),
+                 _comment("(it knows no other years: counting into them is an error)."),
+                 f"{variable}: Final = Calendar({arguments}, table=decode_holiday_table("]
+        # Whole years per line (the table is "YYYY:MMDD,...;YYYY:..."), at most ~90 wide.
+        piece = ""
+        for year in calendars.embedded_table(name).split(";"):
+            entry = year if not piece else ";" + year
+            if piece and len(piece) + len(entry) > 84:
+                lines.append(f"    {piece + ';'!r}")
+                piece = year
+            else:
+                piece += entry
+        lines.append(f"    {piece!r}))")
+        return lines
 
     def _date_code(self, d: date) -> str:
         return f"date({d.year}, {d.month}, {d.day})"
@@ -738,6 +808,7 @@ class _Generator(Visitor):
         context could round differently from the module's own, the call is made again in
         the module's context (cheaper than a context method for every operation)."""
         if self.decimal_ops:
+            self.guards_context = True
             # Inline, not a helper call: this runs on every evaluation. The module's own
             # context is made the thread's for the call, and back after it; a call made
             # from inside another (the context is already _EXACT) skips the switch.
@@ -832,9 +903,8 @@ class _Generator(Visitor):
             deadline_word = "on" if duty.deadline.kind == "on" else "by"
             dl = duty.deadline
             if dl.kind == "within" and dl.after is not None:
-                business = (dl.expr.type or T.ERROR).kind == "business_days"
                 shifted = self._shift_code(self.expr(dl.after, ctx), self.expr(dl.expr, ctx),
-                                           business, False)
+                                           dl.expr.type, False)
                 due = f"_soft(lambda: {shifted})"
             else:
                 due = f"_soft(lambda: {self.expr(dl.expr, ctx)})"
@@ -1020,6 +1090,3 @@ def _size(e: ir.Expr) -> int:
         return 1 + _size(e.condition) + _size(e.then) + _size(e.otherwise)
     return 1 + sum(_size(c) for c in operands(e))
 
-
-def _calendar_name(name: str) -> str:
-    return {"us_federal": "us_federal", "weekends_only": "none"}.get(name, "us_federal")

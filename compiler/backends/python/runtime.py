@@ -5,7 +5,8 @@ module, so it uses the standard library only and never imports clausec.
 It provides:
 
 * the exceptions a generated module raises (``ClauseError`` and subclasses);
-* a business-day ``Calendar`` with observed U.S. federal holidays;
+* a business-day ``Calendar``: observed U.S. federal holidays by rule, or a built-in
+  calendar's holidays from a table the compiler embeds (decoded by runtime_periods.py);
 * converters that validate input facts (``_as_money`` and friends);
 * formatting of values for explanations and messages;
 * the result records ``Obligation``, ``Power`` and ``Explanation``.
@@ -254,24 +255,33 @@ def _with_date(original: date, new_day: date) -> date:
     return new_day
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Calendar:
     """Which days are business days.
 
-    ``holidays`` names a holiday set ("us_federal" or "none"),
-    ``extra_holidays`` adds dates, ``weekend`` lists ``date.weekday()``
-    numbers (Monday is 0).
+    ``holidays`` names a holiday set: "us_federal" (the rules of the U.S. federal
+    holidays, any year) or "none" (weekends only). A built-in calendar known from a
+    table instead has its name there and its ``table``: the years the table covers and
+    the weekdays it closes in them (``decode_holiday_table`` of the text the compiler
+    embeds). A table knows nothing of other years, so asking about a day outside them
+    raises ValueError, naming the calendar, the day and the years: never a guess.
+    ``extra_holidays`` adds dates, ``weekend`` lists ``date.weekday()`` numbers
+    (Monday is 0).
     """
 
     holidays: str = "us_federal"
     extra_holidays: tuple[date, ...] = ()
     weekend: tuple[int, ...] = (5, 6)
+    table: tuple[range, frozenset[date]] | None = None
 
     def __post_init__(self) -> None:
-        if self.holidays not in _HOLIDAY_SETS:
+        if self.table is not None:
+            self._check_table(self.table)
+        elif self.holidays not in _HOLIDAY_SETS:
             raise ValueError(
                 f"unknown holiday calendar {self.holidays!r}; "
-                f"expected one of {', '.join(map(repr, _HOLIDAY_SETS))}"
+                f"expected one of {', '.join(map(repr, _HOLIDAY_SETS))}, "
+                "or a calendar with a holiday table"
             )
         extra: list[date] = []
         for d in self.extra_holidays:
@@ -290,12 +300,51 @@ class Calendar:
         object.__setattr__(self, "extra_holidays", tuple(extra))
         object.__setattr__(self, "weekend", tuple(weekend))
 
+    def _check_table(self, table: object) -> None:
+        if not isinstance(self.holidays, str) or not self.holidays:
+            raise ValueError("a calendar with a holiday table needs a name")
+        if not isinstance(table, tuple) or len(table) != 2:
+            raise TypeError("a holiday table is a pair (range of years, frozenset of dates)")
+        years, closed = table
+        if not isinstance(years, range) or years.step != 1 or not years:
+            raise TypeError(f"the years of a holiday table must be a range of years, "
+                            f"not {years!r}")
+        if not isinstance(closed, frozenset) or \
+                not all(isinstance(d, date) and not isinstance(d, datetime) for d in closed):
+            raise TypeError("the holidays of a holiday table must be a frozenset of dates")
+        if any(d.year not in years for d in closed):
+            raise ValueError(f"a holiday of the {self.holidays} calendar is outside the "
+                             f"years its table covers")
+
+    @property
+    def years(self) -> range | None:
+        """The years whose holidays the calendar knows: None for the rule-based sets
+        ("us_federal", "none"), which know every year."""
+        return self.table[0] if self.table is not None else None
+
+    def __repr__(self) -> str:
+        years = self.years
+        table = f", table=<years {years[0]} to {years[-1]}>" if years is not None else ""
+        return (f"Calendar(holidays={self.holidays!r}, extra_holidays={self.extra_holidays!r}, "
+                f"weekend={self.weekend!r}{table})")
+
     def is_business_day(self, d: date) -> bool:
-        """Whether ``d`` is neither a weekend day nor a holiday."""
+        """Whether ``d`` is neither a weekend day nor a holiday.
+
+        ValueError for a day outside the years of a table calendar.
+        """
         day = _date_part(d)
+        if self.table is not None:
+            years, closed = self.table
+            if day.year not in years:
+                raise ValueError(f"the {self.holidays} calendar covers {years[0]} to "
+                                 f"{years[-1]}; {day.isoformat()} is outside it")
+            if day in closed:
+                return False
         if day.weekday() in self.weekend or day in self.extra_holidays:
             return False
-        return not (self.holidays == "us_federal" and day in us_federal_holidays(day.year))
+        return not (self.holidays == "us_federal" and self.table is None
+                    and day in us_federal_holidays(day.year))
 
     @overload
     def add_business_days(self, d: datetime, n: int) -> datetime: ...
@@ -304,7 +353,9 @@ class Calendar:
     def add_business_days(self, d: date, n: int) -> date:
         """The n-th business day after ``d`` (before it if n < 0); ``d`` itself if n == 0.
 
-        ``d`` need not be a business day. A datetime keeps its time and tzinfo.
+        ``d`` need not be a business day. A datetime keeps its time and tzinfo. Every
+        day counted must be one the calendar knows: ValueError, naming the first that
+        is not, when the count steps outside the years of a table calendar.
         """
         step = timedelta(days=1 if n > 0 else -1)
         remaining = abs(n)
@@ -389,6 +440,7 @@ _EXPECT_DATETIME: Final = (
     'such as "2011-06-14T17:00:00-04:00")'
 )
 _EXPECT_DAYS: Final = "a number of days (an int, 0 or more)"
+_EXPECT_MONTHS: Final = "a number of months (an int, 0 or more)"
 _EXPECT_TEXT: Final = "text (a str)"
 
 
@@ -558,20 +610,31 @@ def _as_datetime(fact: str, value: object) -> datetime:
     return moment
 
 
-def _as_days(fact: str, value: object) -> int:
-    """A day-count fact: an int (or string of digits), 0 or more."""
+def _as_count(fact: str, value: object, expected: str, unit: str) -> int:
+    """A count of days or months: an int (or string of digits), 0 or more."""
     if isinstance(value, str) and _INTEGER_RE.fullmatch(value.strip()):
         try:
-            days: object = int(value.strip().replace(",", ""))
+            count: object = int(value.strip().replace(",", ""))
         except ValueError:
-            days = value
+            count = value
     else:
-        days = value
-    if isinstance(days, int) and not isinstance(days, bool):
-        if days < 0:
-            raise _fact_error(fact, _EXPECT_DAYS, value, " — a count of days cannot be negative")
-        return int(days)
-    raise _fact_error(fact, _EXPECT_DAYS, value)
+        count = value
+    if isinstance(count, int) and not isinstance(count, bool):
+        if count < 0:
+            raise _fact_error(fact, expected, value, f" — a count of {unit} cannot be negative")
+        return int(count)
+    raise _fact_error(fact, expected, value)
+
+
+def _as_days(fact: str, value: object) -> int:
+    """A day-count fact (days or business days): an int (or string of digits), 0 or more."""
+    return _as_count(fact, value, _EXPECT_DAYS, "days")
+
+
+def _as_months(fact: str, value: object) -> int:
+    """A month-count fact: an int (or string of digits), 0 or more. (A number of years
+    is given in months: 2 years is 24.)"""
+    return _as_count(fact, value, _EXPECT_MONTHS, "months")
 
 
 def _as_text(fact: str, value: object) -> str:
@@ -609,7 +672,7 @@ _MONTHS: Final = (
 _KINDS: Final = frozenset(
     {
         "bool", "integer", "decimal", "money", "percent", "date", "datetime",
-        "days", "business_days", "party", "text", "obligation", "power",
+        "days", "business_days", "months", "party", "text", "obligation", "power",
     }
 )  # fmt: skip
 
@@ -713,6 +776,11 @@ def format_days(n: int, business: bool) -> str:
     return f"{n} {unit}" if abs(n) == 1 else f"{n} {unit}s"
 
 
+def format_months(n: int) -> str:
+    """``"1 month"``, ``"3 months"``, ``"-2 months"``."""
+    return f"{n} month" if abs(n) == 1 else f"{n} months"
+
+
 def format_value(value: object, kind: str, currency: str = "USD") -> str:
     """Format ``value`` of the given kind for explanations and messages.
 
@@ -735,6 +803,8 @@ def format_value(value: object, kind: str, currency: str = "USD") -> str:
             return _plain_decimal(Decimal(value))
         if kind in ("days", "business_days") and isinstance(value, int):
             return format_days(value, kind == "business_days")
+        if kind == "months" and isinstance(value, int):
+            return format_months(value)
     if kind in ("date", "datetime"):
         if isinstance(value, datetime):
             return format_datetime(value)
@@ -905,5 +975,6 @@ as_percent = _as_percent  # prelude: skip
 as_date = _as_date  # prelude: skip
 as_datetime = _as_datetime  # prelude: skip
 as_days = _as_days  # prelude: skip
+as_months = _as_months  # prelude: skip
 as_text = _as_text  # prelude: skip
 as_party = _as_party  # prelude: skip

@@ -734,6 +734,14 @@ def decode_holidays(text: str) -> frozenset[date]:
     return _holiday_table(text)[1]
 
 
+def decode_holiday_table(text: str) -> tuple[range, frozenset[date]]:
+    """The years an embedded holiday table covers and its holidays, from one reading:
+    what ``Calendar(name, table=...)`` (runtime.py) takes. A generated module decodes
+    each calendar it embeds once, when it is imported.
+    """
+    return _holiday_table(text)
+
+
 def decode_holiday_years(text: str) -> range:
     """The years an embedded holiday table covers (``range(2024, 2027)`` above).
 

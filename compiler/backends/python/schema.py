@@ -25,6 +25,8 @@ _KINDS: dict[str, dict[str, Any]] = {
                  "$comment": "with a UTC offset: 2011-06-14T17:00:00-04:00"},
     "days": {"type": "integer", "minimum": 0},
     "business_days": {"type": "integer", "minimum": 0},
+    "months": {"type": "integer", "minimum": 0,
+               "$comment": "a number of months (a number of years times 12)"},
     "text": {"type": "string"},
 }
 
@@ -35,14 +37,15 @@ def _json_default(expr: ir.Expr, kind: str) -> Any:
         value = _json_default(expr.operand, kind)
         return f"-{value}" if isinstance(value, str) else -value
     if isinstance(expr, ir.Duration):
-        return _json_default(expr.amount, "integer")
+        amount = _json_default(expr.amount, "integer")
+        return 12 * amount if expr.unit == "years" else amount  # a year is twelve months
     if isinstance(expr, ir.Name):  # a party
         return expr.name
     assert isinstance(expr, ir.Literal)
     value = expr.value
     if kind == "percent":
         return f"{value * 100:f}".rstrip("0").rstrip(".") + "%"  # type: ignore[operator]
-    if kind in ("bool", "integer", "days", "business_days"):
+    if kind in ("bool", "integer", "days", "business_days", "months"):
         return value
     if kind in ("date", "datetime"):
         return value.isoformat()  # type: ignore[union-attr]

@@ -70,12 +70,22 @@ def section_key(file: str, number: str) -> str:
     return f"section:{file}#{number}"
 
 
+def calendar_key(name: str) -> str:
+    """A built-in business-day calendar (`calendar nyse`, `2 business days in nyse`): one
+    namespace for every file, since the calendars are the compiler's, not a file's."""
+    return f"calendar:{name}"
+
+
+# Parse-tree rules whose last NAME names a calendar.
+_CALENDAR_RULES = ("calendar", "calendar_business_days", "calendar_business_days_type")
+
+
 @attrs.frozen
 class Occurrence:
     key: str
     text: str  # the name or the section number as written
     role: Role
-    kind: str  # fact, definition, ..., party, section
+    kind: str  # fact, definition, ..., party, section, calendar
     range: Range
 
 
@@ -166,6 +176,8 @@ class _Walker:
         names = _tokens(tree, "NAME")
         children = []
         for item in tree.children:
+            if isinstance(item, lark.Tree) and item.data == "calendar":
+                self.calendar(item)
             if isinstance(item, lark.Tree) and item.data == "party":
                 party = _tokens(item, "NAME")
                 if party:
@@ -240,11 +252,19 @@ class _Walker:
         yield Symbol(str(declared), kind, title, tree_range(tree), token_range(declared),
                      section, text)
 
+    def calendar(self, tree: lark.Tree[Token]) -> None:
+        names = _tokens(tree, "NAME")
+        if names:
+            self.add(calendar_key(names[-1]), names[-1], "ref", "calendar")
+
     def expressions(self, tree: lark.Tree[Token], params: set[str]) -> None:
-        """References inside a declaration or a test: names, calls, parties, probes."""
+        """References inside a declaration or a test: names, calls, parties, probes, and
+        the calendars business days are counted in."""
         for sub in tree.iter_subtrees():
             data = sub.data
             first = sub.children[0] if sub.children else None
+            if data in _CALENDAR_RULES:
+                self.calendar(sub)
             if data in ("name", "call", "given_fact", "probe", "party_holder") and \
                     isinstance(first, Token) and first.type == "NAME":
                 if str(first) not in params:

@@ -41,7 +41,8 @@ BUILTINS = frozenset({"year", "month", "day", "days_between", "round"})
 
 TOKEN_TYPES = ["keyword", "string", "number", "comment", "namespace", "function", "variable",
                "enumMember", "parameter"]
-TOKEN_MODIFIERS = ["declaration", "readonly"]
+TOKEN_MODIFIERS = ["declaration", "readonly", "defaultLibrary"]
+_DEFAULT_LIBRARY = 4  # the bit of "defaultLibrary": a built-in function
 _NUMBERS = {"INT", "DECIMAL", "PERCENT", "MONEY", "ISO_DATE", "LONG_DATE", "DATETIME",
             "TIME_OF_DAY"}
 _SECTION_WORDS = {"section", "sections"}
@@ -120,6 +121,8 @@ def hover(ws: Workspace, path: Path, line: int, character: int) -> str | None:
     occurrence = ws.index(path, group).at(line, character)
     if occurrence is None:
         return None
+    if occurrence.kind == "calendar":
+        return calendar_hover(occurrence.text)
     found = declarations_of(ws, group, occurrence.key)
     found.sort(key=lambda item: item[0] != path)
     if not found:
@@ -131,6 +134,32 @@ def hover(ws: Workspace, path: Path, line: int, character: int) -> str | None:
     if symbol is None:
         return f"**{declared.kind}** `{declared.text}`"
     return _term_hover(ws, group, file, symbol)
+
+
+def calendar_hover(name: str) -> str:
+    """Markdown: what a built-in calendar is, where its holidays come from, and the years
+    it knows (or, for a name that is none, the nearest one)."""
+    from clausec.backends.english.wording import calendar_name
+    from clausec.passes import calendars
+
+    info = calendars.calendar_info(name)
+    if info is None:
+        closest = calendars.closest(name)
+        return f"**calendar** `{name}`: not a built-in calendar" + (
+            f"; did you mean `{closest}`?" if closest else
+            "; the calendars are " + ", ".join(f"`{n}`" for n in calendars.names()))
+    if info.name in calendars.RULE_BASED:
+        years = "every year (a generated module computes these holidays by rule)"
+    else:
+        years = (f"{info.first_year}–{info.last_year} (counting business days outside them "
+                 f"is an error)")
+    out = [f"**calendar** `{info.name}` — the {calendar_name(info.name)}", "",
+           info.description, "",
+           ("*Source:* none (no holidays)" if info.source == "none" else
+            f"*Source:* the `holidays` package, {info.source}") + f" · *Years:* {years}"]
+    if info.notes:
+        out += ["", info.notes]
+    return "\n".join(out)
 
 
 def _section_hover(number: str, symbol: Symbol | None) -> str:
@@ -199,6 +228,10 @@ _SECTION_CONTEXT = re.compile(
     r"(?:\bsections?\s+(?:[0-9A-Za-z.()]+\s*(?:,|\band\b)\s*)*)[0-9A-Za-z.()]*\Z")
 
 
+# After `business days in` (or `business day in`) and the header's `calendar`: a calendar.
+_CALENDAR_CONTEXT = re.compile(r"(?:\bbusiness\s+days?\s+in|\bcalendar)\s+[A-Za-z0-9_]*\Z")
+
+
 @functools.cache
 def _keywords() -> tuple[str, ...]:
     return tuple(sorted(parser.keywords()))
@@ -206,10 +239,16 @@ def _keywords() -> tuple[str, ...]:
 
 def completion(ws: Workspace, path: Path, line: int, character: int
                ) -> list[tuple[str, str, str]]:
-    """(label, kind, detail): section numbers after `section`, else names and keywords."""
+    """(label, kind, detail): section numbers after `section`, calendars after `business
+    days in` and `calendar`, else names and keywords."""
     text = ws.text(path) or ""
     lines = text.split("\n")
     prefix = lines[line][:character] if line < len(lines) else ""
+    if _CALENDAR_CONTEXT.search(prefix):
+        from clausec.backends.english.wording import calendar_name
+        from clausec.passes import calendars
+
+        return [(name, "calendar", calendar_name(name)) for name in calendars.names()]
     group = ws.group(path)
     indexes = list(ws.indexes(group))
     if _SECTION_CONTEXT.search(prefix):
@@ -331,6 +370,12 @@ def semantic_tokens(ws: Workspace, path: Path) -> list[int]:
 def _classify(lexeme: navigation.Lexeme, at: dict[tuple[int, int], Occurrence],
               kinds: dict[str, str], section_context: bool) -> tuple[str | None, int]:
     t = lexeme.type
+    occurrence = at.get((lexeme.range.line, lexeme.range.character))
+    if t == "KEYWORD" and occurrence is not None and occurrence.key.startswith("name:"):
+        # The parser read a keyword as a name: a built-in call (`month(d)`, `day(d)`).
+        if lexeme.text in BUILTINS:
+            return "function", _DEFAULT_LIBRARY
+        t = "NAME"
     if t == "KEYWORD":
         return "keyword", 0
     if t == "COMMENT":
@@ -343,7 +388,6 @@ def _classify(lexeme: navigation.Lexeme, at: dict[tuple[int, int], Occurrence],
         return "number", 0
     if t != "NAME":
         return None, 0
-    occurrence = at.get((lexeme.range.line, lexeme.range.character))
     key = navigation.name_key(lexeme.text)
     kind = kinds.get(key)
     if kind is None:
@@ -828,6 +872,7 @@ def build_server() -> Any:
         "section": lsp.CompletionItemKind.Module, "fact": lsp.CompletionItemKind.Variable,
         "party": lsp.CompletionItemKind.EnumMember, "keyword": lsp.CompletionItemKind.Keyword,
         "obligation": lsp.CompletionItemKind.Event, "power": lsp.CompletionItemKind.Event,
+        "calendar": lsp.CompletionItemKind.Constant,
     }
 
     @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
@@ -840,6 +885,8 @@ def build_server() -> Any:
         items = [lsp.CompletionItem(
             label=label, kind=completion_kinds.get(kind, lsp.CompletionItemKind.Function),
             detail=f"{kind} {detail}".strip() if kind != "keyword" else "keyword",
+            documentation=lsp.MarkupContent(lsp.MarkupKind.Markdown, calendar_hover(label))
+            if kind == "calendar" else None,
             sort_text=("1" if kind == "keyword" else "0") + label)
             for label, kind, detail in found]
         return lsp.CompletionList(is_incomplete=False, items=items)
