@@ -487,7 +487,7 @@ class _Run(Visitor):
     def _duration(self, e: ir.Duration, frame: _Frame) -> object:
         # A number of days, business days or months is an int; a year is twelve months.
         amount = self.expr(e.amount, frame)
-        return 12 * amount if e.unit == "years" else amount  # type: ignore[operator]
+        return amount * e.per_unit if e.per_unit != 1 else amount  # type: ignore[operator]
 
     def _shift(self, e: ir.Shift, frame: _Frame) -> object:
         moment = self.expr(e.base, frame)

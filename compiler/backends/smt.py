@@ -710,27 +710,27 @@ class Translator(Visitor):
             if top.get_id() in sizes:
                 stack.pop()
                 continue
-            operands = _size_operands(top)
-            pending = [t for t in operands if t.get_id() not in sizes]
+            terms = _size_operands(top)
+            pending = [t for t in terms if t.get_id() not in sizes]
             if pending:
                 stack += pending
                 continue
             stack.pop()
-            sizes[top.get_id()] = _size_of(top, [sizes[t.get_id()] for t in operands])
+            sizes[top.get_id()] = _size_of(top, [sizes[t.get_id()] for t in terms])
             self.space.alive.append(top)
         return sizes[term.get_id()]
 
-    def _limits(self, operands: Sequence[Any], within: Callable[[list[Size]], bool],
+    def _limits(self, terms: Sequence[Any], within: Callable[[list[Size]], bool],
                 places: bool = False) -> Any:
-        """Where the code's result of an operation on `operands` surely stays within the
+        """Where the code's result of an operation on `terms` surely stays within the
         limits of numbers (`within` says whether sizes of operands keep it there): TRUE
         if their static sizes do; otherwise where each is bounded by 10**_GUARD (with
         `places`, in its number of decimal places too)."""
-        sizes = [self.size(t) for t in operands]
+        sizes = [self.size(t) for t in terms]
         if within(sizes):
             return TRUE
         guards, bounded = [], []
-        for term, (high, low, place) in zip(operands, sizes):
+        for term, (high, low, place) in zip(terms, sizes):
             big = _real(Fraction(10 ** _GUARD)) if z3.is_real(term) else z3.IntVal(10 ** _GUARD)
             if high > _GUARD:
                 guards += [term < big, term > -big]
@@ -967,8 +967,8 @@ class Translator(Visitor):
 
     def _duration(self, e: ir.Duration, env: _Env) -> Sym:
         amount = self.expr(e.amount, env)
-        if e.unit == "years":  # twelve months (Python's ints: no limit to raise at)
-            return attrs.evolve(amount, value=amount.value * 12)
+        if e.per_unit != 1:  # a year is twelve months (Python's ints: no limit to raise at)
+            return attrs.evolve(amount, value=amount.value * e.per_unit)
         return amount
 
     def _shift(self, e: ir.Shift, env: _Env) -> Sym:

@@ -85,13 +85,19 @@ class Duration(Expr):
 
     amount: Expr
     unit: str  # one of DURATION_UNITS
-    # Business days of a named calendar ("2 new_york_banks business days"); None: the
+    # Business days of a named calendar ("2 business days in new_york_banks"); None: the
     # agreement's calendar.
     calendar: str | None = None
 
     @property
     def business(self) -> bool:
         return self.unit == "business_days"
+
+    @property
+    def per_unit(self) -> int:
+        """How many of its type's units one of this duration's units is: a year is twelve
+        months (the only unit that is not its type's own)."""
+        return 12 if self.unit == "years" else 1
 
 
 # The units of a duration, as the contract counts them. A year is twelve months (so a

@@ -75,6 +75,9 @@ PARTY = Type("party")
 TEXT = Type("text")
 OBLIGATION = Type("obligation")
 POWER = Type("power")
+# The type of a duration written in each unit (ir.DURATION_UNITS).
+DURATION_TYPES = {"days": DAYS, "business_days": BUSINESS_DAYS, "months": MONTHS,
+                  "years": MONTHS}
 # The type of an expression that already has an error: compatible with everything, so
 # that one mistake is reported once, not at every use.
 ERROR = Type("error")

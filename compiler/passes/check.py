@@ -678,7 +678,7 @@ class _Checker(Visitor):
             unit = "months or years" if expr.unit in ("months", "years") else "days"
             self.d.error(amount.span, f"a number of {unit} must be a whole number, not "
                          f"{amount.type}", code="type")
-        type_ = {"days": T.DAYS, "business_days": T.BUSINESS_DAYS}.get(expr.unit, T.MONTHS)
+        type_ = T.DURATION_TYPES[expr.unit]
         if expr.calendar is not None:
             self._known_calendar(expr.calendar, expr.span)
         type_ = self._resolve_type(ir.evolve(type_, calendar=expr.calendar))

@@ -278,11 +278,10 @@ def constant(expr: ir.Expr, header: ir.Header
         return None, "only a number or an amount can be negative"
     if isinstance(expr, ir.Duration) and isinstance(expr.amount, ir.Literal) \
             and isinstance(expr.amount.value, int) and not isinstance(expr.amount.value, bool):
-        months = 12 if expr.unit == "years" else 1
-        type_ = {"days": T.DAYS, "business_days": T.BUSINESS_DAYS}.get(expr.unit, T.MONTHS)
+        type_ = T.DURATION_TYPES[expr.unit]
         if expr.business:  # of the calendar it names, or the agreement's (as check.py has it)
             type_ = attrs.evolve(type_, calendar=expr.calendar or header.calendar)
-        return expr.amount.value * months, type_
+        return expr.amount.value * expr.per_unit, type_
     if isinstance(expr, ir.Name):
         if expr.name in {p.name for p in header.parties}:
             return expr.name, T.PARTY

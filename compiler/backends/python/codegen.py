@@ -464,12 +464,12 @@ class _Generator(Visitor):
     def _duration(self, e: ir.Duration, ctx: _Ctx) -> str:
         # A number of days, business days or months is an int; a year is twelve months.
         amount = e.amount
-        if e.unit != "years":
+        if e.per_unit == 1:
             return self.expr(amount, ctx)
         if isinstance(amount, ir.Literal) and type(amount.value) is int and \
                 id(amount) not in ctx.subst:
-            return str(12 * amount.value)
-        return f"(12 * {self.expr(amount, ctx)})"
+            return str(e.per_unit * amount.value)
+        return f"({e.per_unit} * {self.expr(amount, ctx)})"
 
     def _shift(self, e: ir.Shift, ctx: _Ctx) -> str:
         return self._shift_code(self.expr(e.base, ctx), self.expr(e.amount, ctx),

@@ -38,7 +38,7 @@ def _json_default(expr: ir.Expr, kind: str) -> Any:
         return f"-{value}" if isinstance(value, str) else -value
     if isinstance(expr, ir.Duration):
         amount = _json_default(expr.amount, "integer")
-        return 12 * amount if expr.unit == "years" else amount  # a year is twelve months
+        return amount * expr.per_unit
     if isinstance(expr, ir.Name):  # a party
         return expr.name
     assert isinstance(expr, ir.Literal)
