@@ -1,7 +1,8 @@
 """clausec: a compiler for contract clauses.
 
-Pipeline, one module per pass: parser (text -> parse tree) -> transform (tree -> IR,
-ir.py) -> check (names, types, cycles, conflicts) -> codegen (IR -> Python).
+The pipeline is the package's folders: front/ (parser: text -> parse tree; transform:
+tree -> IR, ir/) -> passes/ (consolidate the amendments, then check names, types, cycles
+and conflicts of each version) -> backends/ (Python, English, z3, the interpreter).
 
 The API below is imported when first used: `import clausec` (and the command line, which
 imports the package first) costs nothing of the pipeline until it runs.

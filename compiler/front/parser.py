@@ -1,4 +1,4 @@
-"""Pass 1: text to parse tree, with every syntax error of a file reported.
+"""The front end, parsing: text to parse tree, with every syntax error of a file reported.
 
 The grammar lives in `grammar/clause.lark`. Lark's LALR parser stops at the first
 error, so on failure the file is cut into top-level chunks (a line that starts at

@@ -1,4 +1,4 @@
-"""Pass 2: parse tree to IR.
+"""The front end, transforming: parse tree to IR.
 
 `ToIR` turns each rule into the IR node of the same name (ir.py), bottom up and without
 recursion: a chain of one operator (`a + b + ... + z`) is as deep a tree as it is long.

@@ -1,4 +1,4 @@
-"""Pass 3: names, types, cycles and conflicts.
+"""Checking: names, types, cycles and conflicts (after consolidation, on each version).
 
 `check` resolves every name, infers the type of every expression (returning the IR
 with `type` filled in), orders definitions so that each comes after what it uses,

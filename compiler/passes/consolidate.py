@@ -1,4 +1,4 @@
-"""Pass 4: an agreement and its amendments, consolidated as in force at each date.
+"""Consolidation: an agreement and its amendments, consolidated as in force at each date.
 
 Amendments apply in effective-date order. Each one yields a new version of the
 agreement: its sections (words and logic together) and its declarations. Every

@@ -1,4 +1,4 @@
-"""Pass 6: summaries and explanations, in plain English, from the compiled logic.
+"""The English backend: summaries and explanations, in plain English, from the compiled logic.
 
 `summary(result, ...)` builds the template context of an agreement as in force on a
 date (its overview, every section's logic, glossary, obligations, timeline, and each

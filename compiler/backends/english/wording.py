@@ -1,4 +1,4 @@
-"""Pass 6, words: how names, values and propositions read in English.
+"""The English backend's words: how names, values and propositions read in English.
 
 The English of every IR node kind lives in one jinja2 macro each
 (templates/english.j2); this module holds what those macros cannot say well in a

@@ -1,4 +1,4 @@
-"""Pass 5: typed IR to a standalone Python module.
+"""The Python backend: checked IR to a standalone Python module.
 
 The module starts with the runtime prelude (runtime.py, runtime_eval.py and
 runtime_periods.py, pasted verbatim, so that it imports nothing but the standard
