@@ -29,10 +29,12 @@ PACKAGE = Path(__file__).resolve().parents[1] / "compiler"
 LAYERS = ["source", "ir", "front", "passes", "backends", "api", "analysis", "tools", "cli"]
 RANK = {name: i for i, name in enumerate(LAYERS)} | {"diagnostics": 0}
 
-# The runtime is pasted into every generated module in two halves (runtime, then
-# runtime_eval): the second's import of the first is dropped there (`# prelude: skip`),
-# so the two are one module and share private names.
-ONE_MODULE = {("clausec.backends.python.runtime_eval", "clausec.backends.python.runtime")}
+# The runtime is pasted into every generated module in parts (runtime, runtime_eval,
+# runtime_periods, runtime_time): the later parts' imports of the earlier are dropped
+# there (`# prelude: skip`), so they are one module and share private names.
+_RUNTIME = "clausec.backends.python.runtime"
+ONE_MODULE = {(f"{_RUNTIME}_eval", _RUNTIME), (f"{_RUNTIME}_time", _RUNTIME),
+              (f"{_RUNTIME}_time", f"{_RUNTIME}_eval"), (f"{_RUNTIME}_time", f"{_RUNTIME}_periods")}
 
 KNOWN: set[str] = set()
 

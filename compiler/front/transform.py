@@ -38,6 +38,15 @@ _WORD_OPS = {
 }
 
 
+# The rules naming a unit or basis of periods, as the words they stand for.
+_PERIOD_UNIT_RULES = {"month_unit": "month", "quarter_unit": "quarter",
+                      "half_year_unit": "half_year", "year_unit": "year"}
+_PERIOD_BASES = {"calendar_basis": "calendar", "fiscal_basis": "fiscal",
+                 "contract_basis": "contract"}
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
 def known_zone(name: str) -> ZoneInfo | None:
     """The time zone of an IANA name, or None (a lookup can fail in several ways: unknown
     key, a directory of zones, a malformed name)."""
@@ -349,6 +358,73 @@ class ToIR:
     def close_of_business(self, meta: Any, children: list[Any]) -> ir.CloseOfBusiness:
         return ir.CloseOfBusiness(children[0], span=self.span(meta))
 
+    # -------------------------------------------------------------- periods
+
+    def calendar_family(self, meta: Any, children: list[Any]) -> str:
+        return f"calendar_{children[0]}"
+
+    def named_family(self, meta: Any, children: list[Token]) -> str:
+        return str(children[0])
+
+    def containing(self, meta: Any, children: list[Any]) -> ir.PeriodOf:
+        return ir.PeriodOf(children[0], children[1], span=self.span(meta))
+
+    def first_period(self, meta: Any, children: list[Any]) -> ir.FirstPeriod:
+        return ir.FirstPeriod(children[0], span=self.span(meta))
+
+    def _period_op(op: str) -> Any:  # type: ignore[misc]  # a factory of rule methods
+        def method(self: ToIR, meta: Any, children: list[Any]) -> ir.PeriodOp:
+            return ir.PeriodOp(op, children[0], span=self.span(meta))
+        return method
+
+    period_start = _period_op("start")
+    period_end = _period_op("end")
+    next_period = _period_op("next")
+    previous_period = _period_op("previous")
+    period_number = _period_op("number")
+
+    def last_business_day(self, meta: Any, children: list[Any]) -> ir.BusinessDayOf:
+        period, calendar = children
+        return ir.BusinessDayOf("last", period, str(calendar) if calendar else None,
+                                span=self.span(meta))
+
+    def first_business_day(self, meta: Any, children: list[Any]) -> ir.BusinessDayOf:
+        period, calendar = children
+        return ir.BusinessDayOf("first", period, str(calendar) if calendar else None,
+                                span=self.span(meta))
+
+    def recurrence(self, meta: Any, children: list[Any]) -> ir.Range:
+        family, variable, (kind, start, end, count) = children
+        return ir.Range(family, str(variable), kind, start, end, count, span=self.span(meta))
+
+    def range_until(self, meta: Any, children: list[Any]) -> tuple[Any, ...]:
+        return ("until", children[0], children[1], None)
+
+    def range_through(self, meta: Any, children: list[Any]) -> tuple[Any, ...]:
+        return ("through", children[0], children[1], None)
+
+    def range_open(self, meta: Any, children: list[Any]) -> tuple[Any, ...]:
+        return ("open", children[0], None, None)
+
+    def range_ending(self, meta: Any, children: list[Any]) -> tuple[Any, ...]:
+        count, end = children
+        n = int(str(count).replace("_", ""))
+        if not 1 <= n <= 10_000:
+            self.diagnostics.error(self.tspan(count), f"a run of {n} periods",
+                                   "the number of periods must be 1 to 10,000", code="range")
+            n = 1
+        return ("ending", None, end, n)
+
+    def each(self, meta: Any, children: list[Any]) -> ir.Each:
+        kind, body, range_, when = children
+        return ir.Each(kind, body, range_, when, span=self.span(meta))
+
+    def field(self, meta: Any, children: list[Any]) -> ir.Field:
+        return ir.Field(children[0], str(children[1]), span=self.span(meta))
+
+    def late(self, meta: Any, children: list[Any]) -> ir.Late:
+        return ir.Late(children[0], children[1], span=self.span(meta))
+
     def if_then_else(self, meta: Any, children: list[Any]) -> ir.IfThenElse:
         return ir.IfThenElse(children[0], children[1], children[2], span=self.span(meta))
 
@@ -366,6 +442,10 @@ class ToIR:
             return _WORD_OPS[data]
         if data in ("all", "any", "none", "earliest", "latest", "least", "greatest", "total"):
             return str(data)
+        if data in _PERIOD_UNIT_RULES:
+            return _PERIOD_UNIT_RULES[data]
+        if data in _PERIOD_BASES:
+            return _PERIOD_BASES[data]
         return lark.Tree(data, children, meta)
 
     # ---------------------------------------------------------------- types
@@ -404,6 +484,13 @@ class ToIR:
     def months_type(self, meta: Any, _: list[Any]) -> T.Type:
         return T.MONTHS
 
+    def calendar_period_type(self, meta: Any, children: list[Any]) -> T.Type:
+        return T.period(f"calendar_{children[0]}")
+
+    def named_type(self, meta: Any, children: list[Token]) -> T.Type:
+        # Resolved by the checker: the name of a period family.
+        return T.Type("named", family=str(children[0]))
+
     def party_type(self, meta: Any, _: list[Any]) -> T.Type:
         return T.PARTY
 
@@ -421,8 +508,11 @@ class ToIR:
     def description(self, meta: Any, children: list[Token]) -> tuple[str, str]:
         return ("description", unquote(children[0]))
 
+    def per(self, meta: Any, children: list[Any]) -> str:
+        return children[0]  # type: ignore[no-any-return]
+
     def fact(self, meta: Any, children: list[Any]) -> ir.Fact:
-        name, term, type_, optional, default, description = children
+        name, term, type_, per, optional, default, description = children
         return ir.Fact(
             str(name),
             unquote(term) if term is not None else None,
@@ -431,7 +521,35 @@ class ToIR:
             description[1] if description else None,
             None,
             self.span(meta),
+            per,
         )
+
+    def periods(self, meta: Any, children: list[Any]) -> ir.PeriodFamily:
+        name, term, basis, unit, beginning, start = children
+        first_month = 1
+        if beginning is not None:
+            month, day, token = beginning
+            first_month = _MONTHS.index(month) + 1
+            if day not in (None, 1):
+                self.diagnostics.error(self.tspan(token), f"a fiscal year beginning on "
+                                       f"{month} {day}", "fiscal years begin on the first "
+                                       f"day of a month: write 'beginning {month} 1'",
+                                       code="period")
+            if basis != "fiscal":
+                self.diagnostics.error(self.tspan(token), f"{basis} years begin in January"
+                                       if basis == "calendar" else
+                                       "contract periods begin on their 'from' date",
+                                       "only fiscal periods take 'beginning MONTH 1'",
+                                       code="period")
+        return ir.PeriodFamily(str(name), unquote(term) if term is not None else None,
+                               basis, unit, first_month, start, None, self.span(meta))
+
+    def beginning(self, meta: Any, children: list[Token]) -> tuple[str, int | None, Token]:
+        month, day = children
+        return (str(month), int(str(day)) if day is not None else None, month)
+
+    def commencing(self, meta: Any, children: list[Any]) -> ir.Expr:
+        return children[0]  # type: ignore[no-any-return]
 
     def parameters(self, meta: Any, children: list[Any]) -> tuple[ir.Parameter, ...]:
         return tuple(children)
@@ -491,23 +609,36 @@ class ToIR:
     def deadline_within(self, meta: Any, children: list[Any]) -> ir.Deadline:
         return ir.Deadline("within", children[0], children[1], span=self.span(meta))
 
+    def promptly(self, meta: Any, _: list[Any]) -> str:
+        return "promptly"
+
+    def practicable(self, meta: Any, _: list[Any]) -> str:
+        return "as soon as reasonably practicable"
+
+    def performed(self, meta: Any, children: list[Any]) -> tuple[str, ir.Expr]:
+        return ("performed", children[0])
+
     def duty(self, meta: Any, children: list[Any]) -> ir.Duty:
-        holder, action, object_, beneficiary, deadline, condition = children
+        holder, action, object_, beneficiary, standard, deadline, performed, condition = \
+            children
         return ir.Duty(holder, action, object_, beneficiary[0] if beneficiary else None,
-                       deadline, condition, self.span(meta))
+                       deadline, condition, self.span(meta), standard,
+                       performed[1] if performed else None)
 
     def obligation(self, meta: Any, children: list[Any]) -> ir.Obligation:
-        name, term, duty = children
+        name, term, recurrence, duty = children
         return ir.Obligation(str(name), unquote(term) if term is not None else None, duty,
-                             None, self.span(meta))
+                             None, self.span(meta), recurrence)
 
     def consequence(self, meta: Any, children: list[Any]) -> ir.Duty:
         return children[0]  # type: ignore[no-any-return]
 
     def power(self, meta: Any, children: list[Any]) -> ir.Power:
-        name, term, holder, action, object_, condition, *consequences = children
+        name, term, recurrence, holder, action, object_, window, condition, *consequences = \
+            children
         return ir.Power(str(name), unquote(term) if term is not None else None, holder,
-                        action, object_, condition, tuple(consequences), None, self.span(meta))
+                        action, object_, condition, tuple(consequences), None, self.span(meta),
+                        recurrence, window)
 
     # -------------------------------------------------------------- sections
 
@@ -664,7 +795,8 @@ class ToIR:
         return tuple(children)
 
     def given_fact(self, meta: Any, children: list[Any]) -> ir.GivenFact:
-        return ir.GivenFact(str(children[0]), children[1], self.span(meta))
+        name, key, value = children
+        return ir.GivenFact(str(name), value, self.span(meta), key)
 
     def arguments(self, meta: Any, children: list[Any]) -> tuple[ir.Expr, ...]:
         return tuple(c for c in children if c is not None)

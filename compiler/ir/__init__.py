@@ -142,6 +142,93 @@ class ListOp(Expr):
     items: tuple[Item, ...]
 
 
+# ---------------------------------------------------------------------- periods
+# A period family is named by a string: "calendar_quarter" (one of CALENDAR_FAMILIES,
+# which need no declaration) or the name of a `periods` declaration.
+
+
+@attrs.frozen
+class PeriodOf(Expr):
+    """`royalty_quarter containing D`: the period of a family that contains a date."""
+
+    family: str
+    day: Expr
+
+
+@attrs.frozen
+class FirstPeriod(Expr):
+    """`first royalty_quarter`: the first period of a family that has a start."""
+
+    family: str
+
+
+@attrs.frozen
+class PeriodOp(Expr):
+    """`start of P`, `end of P`, `next P`, `previous P`, `number of P`."""
+
+    op: str  # one of PERIOD_OPS
+    operand: Expr
+
+
+PERIOD_OPS = ("start", "end", "next", "previous", "number")
+
+
+@attrs.frozen
+class BusinessDayOf(Expr):
+    """`last business day of P` (`first ...`), in a named calendar or the agreement's."""
+
+    which: str  # "first" or "last"
+    period: Expr
+    calendar: str | None = None
+
+
+@attrs.frozen
+class Range:
+    """Which periods a recurring duty or an aggregate runs over:
+    `for each royalty_quarter q from A until B` (kind "until"), `... from A through B`,
+    `... from A` ("open"), `... in the 4 ending with B` ("ending")."""
+
+    family: str
+    variable: str
+    kind: str  # one of RANGE_KINDS
+    start: Expr | None  # A: a date or a period of the family (None for "ending")
+    end: Expr | None  # B (None for "open")
+    count: int | None = None  # N, for "ending"
+    span: Span = attrs.field(kw_only=True, eq=False)
+
+
+RANGE_KINDS = ("until", "through", "open", "ending")
+
+
+@attrs.frozen
+class Each(Expr):
+    """`sum of [royalties(q) for each royalty_quarter q from A through B when C]`."""
+
+    kind: str  # as ListOp.kind
+    body: Expr
+    range: Range
+    when: Expr | None = None
+
+
+@attrs.frozen
+class Field(Expr):
+    """`access_fee(q).due`: a field of an obligation (one of OBLIGATION_FIELDS)."""
+
+    operand: Expr
+    field: str
+
+
+OBLIGATION_FIELDS = ("due", "amount", "performed_on", "active")
+
+
+@attrs.frozen
+class Late(Expr):
+    """`access_fee(q) is late on D`: in effect, due before D, and not performed by then."""
+
+    operand: Expr
+    on: Expr
+
+
 # ----------------------------------------------------------------- declarations
 
 
@@ -163,6 +250,35 @@ class Fact:
     description: str | None
     section: str | None
     span: Span = attrs.field(eq=False)
+    per: str | None = None  # a series: one value per period of this family
+
+
+@attrs.frozen
+class PeriodFamily:
+    """`periods royalty_quarter "royalty quarter" = calendar quarters from D`."""
+
+    name: str
+    term: str | None
+    basis: str  # "calendar", "fiscal" or "contract"
+    unit: str  # one of PERIOD_UNITS
+    first_month: int  # the month a fiscal year begins in (1 otherwise)
+    start: Expr | None  # `from D`: the first (stub or contract) period starts on D
+    section: str | None
+    span: Span = attrs.field(eq=False)
+
+    @property
+    def display(self) -> str:
+        return self.term or self.name.replace("_", " ")
+
+
+PERIOD_UNITS = ("month", "quarter", "half_year", "year")
+# The families that need no declaration: "calendar quarter" is `calendar_quarter`.
+CALENDAR_FAMILIES = {f"calendar_{unit}": unit for unit in PERIOD_UNITS}
+
+
+def family_display(family: str) -> str:
+    """How a family is named in messages and summaries: "calendar quarter"."""
+    return family.replace("_", " ").replace("half year", "half-year")
 
 
 @attrs.frozen
@@ -218,6 +334,9 @@ class Duty:
     deadline: Deadline | None
     condition: Expr | None
     span: Span = attrs.field(eq=False)
+    # "promptly", "as soon as reasonably practicable": a standard the deadline bounds.
+    standard: str | None = None
+    performed: Expr | None = None  # `performed on D`: when it was done
 
 
 @attrs.frozen
@@ -227,6 +346,7 @@ class Obligation:
     duty: Duty
     section: str | None
     span: Span = attrs.field(eq=False)
+    recurrence: Range | None = None  # one instance per period of the range
 
 
 @attrs.frozen
@@ -242,6 +362,8 @@ class Power:
     consequences: tuple[Duty, ...]
     section: str | None
     span: Span = attrs.field(eq=False)
+    recurrence: Range | None = None
+    window: Deadline | None = None  # "may terminate within 6 months after X": when it closes
 
 
 @attrs.frozen
@@ -268,7 +390,7 @@ class Invariant:
         return Definition(self.name, self.term, (), BOOL, expr, True, self.section, self.span)
 
 
-Declaration = Fact | Definition | Exception_ | Obligation | Power | Invariant
+Declaration = Fact | Definition | Exception_ | Obligation | Power | Invariant | PeriodFamily
 
 
 # ------------------------------------------------------------------- structure
@@ -439,6 +561,7 @@ class GivenFact:
     name: str
     value: Expr
     span: Span = attrs.field(eq=False)
+    key: Expr | None = None  # the period of a series: `royalties["2009-Q1"] = ...`
 
 
 @attrs.frozen

@@ -30,6 +30,7 @@ SPELLING = {
     "months": "months",
     "party": "party",
     "text": "text",
+    "period": "period",
     "obligation": "obligation",
     "power": "power",
     "error": "an erroneous value",
@@ -42,6 +43,7 @@ class Type:
     currency: str | None = None  # money only
     optional: bool = False  # may have no value (an optional fact, an "earlier of" of nothing)
     calendar: str | None = None  # business days only: whose (None until checked: the agreement's)
+    family: str | None = None  # periods only: of which family ("calendar_quarter")
 
     def __str__(self) -> str:
         name = SPELLING[self.kind]
@@ -49,6 +51,8 @@ class Type:
             name = f"money {self.currency}"
         if self.kind == "business_days" and self.calendar:
             name = f"{self.calendar} business days"
+        if self.kind == "period" and self.family:
+            name = self.family.replace("_", " ")
         return name + (" (optional)" if self.optional else "")
 
     def required(self) -> Type:
@@ -85,6 +89,10 @@ ERROR = Type("error")
 
 def money(currency: str) -> Type:
     return Type("money", currency)
+
+
+def period(family: str) -> Type:
+    return Type("period", family=family)
 
 
 def _numeric_join(a: Type, b: Type) -> Type:
@@ -145,9 +153,11 @@ def comparable(op: str, a: Type, b: Type) -> bool:
         return a.currency == b.currency
     if ak != bk or a.calendar != b.calendar:  # business days of two calendars: not one count
         return False
+    if a.family != b.family:  # a calendar quarter is not a fiscal quarter
+        return False
     if op in ("==", "!="):
         return ak not in ("obligation", "power")
-    return ak in MOMENTS or ak in DURATIONS
+    return ak in MOMENTS or ak in DURATIONS or ak == "period"
 
 
 def join(a: Type, b: Type) -> Type | None:

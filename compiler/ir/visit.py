@@ -41,7 +41,8 @@ DECLARATIONS: tuple[type, ...] = tuple(sorted(get_args(ir.Declaration), key=lamb
 # Operations computed from all their operands, so that an operand with no value gives the
 # operation no value where the contract allows it ("10 days after X" before X happened).
 LIFTABLE: tuple[type[ir.Expr], ...] = (ir.Binary, ir.Negate, ir.Shift, ir.Duration,
-                                       ir.CloseOfBusiness, ir.Call)
+                                       ir.CloseOfBusiness, ir.Call, ir.PeriodOf, ir.PeriodOp,
+                                       ir.BusinessDayOf)
 
 
 def kind(node_class: type) -> str:
@@ -92,7 +93,22 @@ def operands(e: ir.Expr) -> list[ir.Expr]:
         return [e.amount, e.base]
     if isinstance(e, ir.CloseOfBusiness):
         return [e.day]
+    if isinstance(e, ir.PeriodOf):
+        return [e.day]
+    if isinstance(e, (ir.PeriodOp, ir.Field)):
+        return [e.operand]
+    if isinstance(e, ir.BusinessDayOf):
+        return [e.period]
+    if isinstance(e, ir.Late):
+        return [e.operand, e.on]
+    if isinstance(e, ir.Each):
+        return bounds(e.range)
     return []
+
+
+def bounds(r: ir.Range) -> list[ir.Expr]:
+    """The expressions that bound a range of periods, in source order."""
+    return [x for x in (r.start, r.end) if x is not None]
 
 
 def subexpressions(e: ir.Expr) -> list[ir.Expr]:
@@ -101,6 +117,8 @@ def subexpressions(e: ir.Expr) -> list[ir.Expr]:
         return [e.condition, e.then, e.otherwise]
     if isinstance(e, ir.ListOp):
         return [x for item in e.items for x in (item.expr, item.when) if x is not None]
+    if isinstance(e, ir.Each):
+        return [*bounds(e.range), e.body, *([e.when] if e.when is not None else [])]
     return operands(e)
 
 
@@ -143,7 +161,7 @@ def shape(node: object) -> object:
     if isinstance(node, (tuple, list)):
         return tuple(shape(n) for n in node)
     if isinstance(node, Type):
-        return (node.kind, node.currency, node.optional, node.calendar)
+        return (node.kind, node.currency, node.optional, node.calendar, node.family)
     if attrs.has(type(node)):
         cls = cast("type[attrs.AttrsInstance]", type(node))
         return (cls.__name__, *(shape(getattr(node, f.name)) for f in attrs.fields(cls)

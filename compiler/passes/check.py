@@ -20,7 +20,7 @@ from clausec import ir
 from clausec.diagnostics import Diagnostics, Related, did_you_mean
 from clausec.front.transform import known_zone
 from clausec.ir import types as T
-from clausec.ir.visit import DECLARATIONS, EXPRESSIONS, Visitor
+from clausec.ir.visit import DECLARATIONS, EXPRESSIONS, Visitor, subexpressions
 from clausec.passes import calendars
 from clausec.source import Span
 
@@ -124,6 +124,8 @@ class _Checker(Visitor):
         self.heights: dict[str, int] = {}  # see _definition_type
         self.below: list[int] = []  # the tallest term used by each term being checked
         self.references: dict[str, list[str]] = {}  # see _uses
+        self.checking: set[str] = set()  # obligations and powers being checked
+        self.reported: set[tuple[str, Span]] = set()  # unknown families, once each
 
     # ------------------------------------------------------------------ run
 
@@ -196,15 +198,84 @@ class _Checker(Visitor):
             self._exception_to(decl, T.ERROR)
 
     def _obligation(self, decl: ir.Obligation) -> None:
-        self.typed[decl.name] = ir.evolve(decl, duty=self._duty(decl.duty, decl))
-        self.types[decl.name] = T.OBLIGATION
+        self._obligation_typed(decl.name)
 
-    def _resolve_type(self, type_: T.Type) -> T.Type:
+    def _obligation_typed(self, name: str) -> ir.Obligation | ir.Power | None:
+        """An obligation or power, checked first if it is not yet: a term may use its
+        fields (`access_fee(q).amount`) before the file declares it."""
+        done = self.typed.get(name)
+        if isinstance(done, (ir.Obligation, ir.Power)):
+            return done
+        decl = self.decls.get(name)
+        if not isinstance(decl, (ir.Obligation, ir.Power)) or name in self.checking:
+            return None  # a duty whose own terms use its fields: reported where used
+        self.checking.add(name)
+        try:
+            scope, recurrence = self._recurrence(decl.recurrence, decl)
+            if isinstance(decl, ir.Obligation):
+                typed: ir.Obligation | ir.Power = ir.evolve(
+                    decl, recurrence=recurrence, duty=self._duty(decl.duty, decl, scope))
+                self.types[name] = T.OBLIGATION
+            else:
+                typed = self._power_typed(decl, scope, recurrence)
+                self.types[name] = T.POWER
+        finally:
+            self.checking.discard(name)
+        self.typed[name] = typed
+        return typed
+
+    def _recurrence(self, recurrence: ir.Range | None,
+                    decl: ir.Declaration) -> tuple[dict[str, T.Type], ir.Range | None]:
+        if recurrence is None:
+            return {}, None
+        checked = self._range(recurrence, {}, decl)
+        return {recurrence.variable: T.period(recurrence.family)}, checked
+
+    def _resolve_type(self, type_: T.Type, span: Span | None = None) -> T.Type:
         if type_.kind == "money" and type_.currency is None:
             return ir.evolve(type_, currency=self.header.currency)
         if type_.kind == "business_days" and type_.calendar is None:
             return ir.evolve(type_, calendar=self.header.calendar)
+        if type_.kind == "named":
+            name = type_.family or ""
+            if self._family(name, span) is None:
+                return T.ERROR
+            return T.period(name).maybe(type_.optional)
         return type_
+
+    def _family(self, name: str, span: Span | None) -> ir.PeriodFamily | str | None:
+        """The family of periods `name` names: a declaration, or the unit of a calendar
+        family; None (reported at `span`) when there is none."""
+        if name in ir.CALENDAR_FAMILIES:
+            return ir.CALENDAR_FAMILIES[name]
+        decl = self.decls.get(name)
+        if isinstance(decl, ir.PeriodFamily):
+            return decl
+        if span is not None and (name, span) not in self.reported:
+            self.reported.add((name, span))
+            families = [n for n, d in self.decls.items() if isinstance(d, ir.PeriodFamily)]
+            self.d.error(span, f"'{name}' is not a family of periods",
+                         did_you_mean(name, families + ["calendar_quarter"]) or
+                         "declare it: periods NAME = calendar quarters (or fiscal years "
+                         "beginning April 1, contract years from D ...), or use calendar "
+                         "month, calendar quarter or calendar year", code="name")
+        return None
+
+    def _periodfamily(self, decl: ir.PeriodFamily) -> None:
+        start = None
+        if decl.start is not None:
+            start = self._expr(decl.start, {}, decl)
+            if (start.type or T.ERROR).kind not in ("date", "error"):
+                self.d.error(start.span, f"periods start from a date, not {start.type}",
+                             code="type")
+        elif decl.basis == "contract":
+            self.d.error(decl.span, "contract periods count from a date",
+                         f"write: periods {decl.name} = contract {decl.unit.replace('_', ' ')}s "
+                         "from commencement_date", code="period")
+        if decl.basis == "fiscal" and decl.unit == "month":
+            self.d.error(decl.span, "fiscal months are calendar months",
+                         "write: calendar months", code="period")
+        self.typed[decl.name] = ir.evolve(decl, start=start)
 
     def _known_calendar(self, name: str, span: Span) -> None:
         if calendars.calendar_info(name) is None:
@@ -216,7 +287,9 @@ class _Checker(Visitor):
     def _fact(self, fact: ir.Fact) -> None:
         if fact.type.calendar is not None:
             self._known_calendar(fact.type.calendar, fact.span)
-        type_ = self._resolve_type(fact.type)
+        if fact.per is not None:
+            self._family(fact.per, fact.span)
+        type_ = self._resolve_type(fact.type, fact.span)
         default = None
         if fact.default is not None:
             default = self._expr(fact.default, {}, fact)
@@ -241,7 +314,7 @@ class _Checker(Visitor):
                              f"call it '{p.name.lstrip('_') or 'value'}'", code="name")
             if p.name in scope:
                 self.d.error(p.span, f"parameter '{p.name}' is declared twice", code="duplicate")
-            scope[p.name] = self._resolve_type(p.type)
+            scope[p.name] = self._resolve_type(p.type, p.span)
         return scope
 
     def _prepare(self, decl: ir.Declaration) -> None:
@@ -314,7 +387,9 @@ class _Checker(Visitor):
         # Its expression is a root of its own.
         depth, nodes, self.depth, self.nodes = self.depth, self.nodes, 0, 0
         params = tuple(ir.evolve(p, type=self._resolve_type(p.type)) for p in decl.params)
-        expr = self._expr(decl.expr, self._scope(params), decl)
+        expr = self._expr(decl.expr, self._scope(decl.params), decl)
+        if any(isinstance(n, ir.Call) and n.name == name for n in ir.walk(expr)):
+            self._recursion(decl, expr)
         inferred = expr.type or T.ERROR
         declared = self._resolve_type(decl.declared_type) if decl.declared_type else None
         if declared is not None:
@@ -381,23 +456,32 @@ class _Checker(Visitor):
                          related=[Related(target.span, f"'{exc.target}' is defined here")])
         self.typed[exc.name] = ir.evolve(exc, value=value, condition=condition)
 
-    def _duty(self, duty: ir.Duty, decl: ir.Declaration) -> ir.Duty:
+    def _duty(self, duty: ir.Duty, decl: ir.Declaration,
+              scope: Mapping[str, T.Type]) -> ir.Duty:
         self._holder(duty.holder)
         if duty.beneficiary is not None:
             self._party(duty.beneficiary, duty.span)
-        object_ = self._expr(duty.object, {}, decl) if duty.object is not None else None
+        object_ = self._expr(duty.object, scope, decl) if duty.object is not None else None
         deadline = None
         if duty.deadline is not None:
-            deadline = self._deadline(duty.deadline, decl)
+            deadline = self._deadline(duty.deadline, decl, scope)
+        performed = None
+        if duty.performed is not None:
+            performed = self._expr(duty.performed, scope, decl)
+            if (performed.type or T.ERROR).kind not in T.MOMENTS | {"error"}:
+                self.d.error(performed.span, "'performed on' needs a date, not "
+                             f"{performed.type}", code="type")
         condition = None
         if duty.condition is not None:
-            condition = self._bool(duty.condition, {}, decl, "an obligation's condition")
-        return ir.evolve(duty, object=object_, deadline=deadline, condition=condition)
+            condition = self._bool(duty.condition, scope, decl, "an obligation's condition")
+        return ir.evolve(duty, object=object_, deadline=deadline, condition=condition,
+                         performed=performed)
 
-    def _deadline(self, deadline: ir.Deadline, decl: ir.Declaration) -> ir.Deadline:
+    def _deadline(self, deadline: ir.Deadline, decl: ir.Declaration,
+                  scope: Mapping[str, T.Type]) -> ir.Deadline:
         if deadline.kind == "within":
-            amount = self._expr(deadline.expr, {}, decl)
-            after = self._expr(deadline.after, {}, decl) if deadline.after else None
+            amount = self._expr(deadline.expr, scope, decl)
+            after = self._expr(deadline.after, scope, decl) if deadline.after else None
             if (amount.type or T.ERROR).kind not in T.DURATIONS | {"error"}:
                 self.d.error(amount.span, f"'within' needs a number of days, not {amount.type}",
                              "write e.g. 'within 2 business days after breach_date'",
@@ -406,22 +490,26 @@ class _Checker(Visitor):
                 self.d.error(after.span, f"'within ... after' needs a date, not {after.type}",
                              code="type")
             return ir.evolve(deadline, expr=amount, after=after)
-        expr = self._expr(deadline.expr, {}, decl)
+        expr = self._expr(deadline.expr, scope, decl)
         if (expr.type or T.ERROR).kind not in T.MOMENTS | {"error"}:
             self.d.error(expr.span, f"a deadline must be a date or datetime, not {expr.type}",
                          code="type")
         return ir.evolve(deadline, expr=expr)
 
     def _power(self, power: ir.Power) -> None:
+        self._obligation_typed(power.name)
+
+    def _power_typed(self, power: ir.Power, scope: Mapping[str, T.Type],
+                     recurrence: ir.Range | None) -> ir.Power:
         self._holder(power.holder)
-        object_ = self._expr(power.object, {}, power) if power.object is not None else None
+        object_ = self._expr(power.object, scope, power) if power.object is not None else None
+        window = self._deadline(power.window, power, scope) if power.window else None
         condition = None
         if power.condition is not None:
-            condition = self._bool(power.condition, {}, power, "a power's condition")
-        consequences = tuple(self._duty(c, power) for c in power.consequences)
-        self.types[power.name] = T.POWER
-        self.typed[power.name] = ir.evolve(power, object=object_, condition=condition,
-                                              consequences=consequences)
+            condition = self._bool(power.condition, scope, power, "a power's condition")
+        consequences = tuple(self._duty(c, power, scope) for c in power.consequences)
+        return ir.evolve(power, object=object_, condition=condition, window=window,
+                         consequences=consequences, recurrence=recurrence)
 
     def _invariant(self, invariant: ir.Invariant) -> None:
         expr = self._bool(invariant.expr, {}, invariant, "an invariant")
@@ -533,7 +621,21 @@ class _Checker(Visitor):
             return self._typed(expr, T.ERROR)
         self.used.add(name)
         if isinstance(target, ir.Fact):
+            if target.per is not None:
+                self.d.error(expr.span, f"'{name}' has a value per "
+                             f"{ir.family_display(target.per)}",
+                             f"write {name}(p) for its value for period p", code="type")
+                return self._typed(expr, T.ERROR)
             return self._typed(expr, self.types.get(name, T.ERROR))
+        if isinstance(target, (ir.Obligation, ir.Power)):
+            if target.recurrence is not None:
+                self.d.error(expr.span, f"'{name}' recurs for each "
+                             f"{ir.family_display(target.recurrence.family)}",
+                             f"write {name}({target.recurrence.variable}) for one instance",
+                             code="type")
+                return self._typed(expr, T.ERROR)
+            return self._typed(expr, T.OBLIGATION if isinstance(target, ir.Obligation)
+                               else T.POWER)
         if isinstance(target, ir.Definition):
             type_ = self._used(name)
             if target.params:
@@ -541,14 +643,26 @@ class _Checker(Visitor):
                 self.d.error(expr.span, f"'{name}' takes parameters", f"write {name}({args})",
                              code="type")
             return self._typed(expr, type_)
-        kind = type(target).__name__.lower().rstrip("_")
-        self.d.error(expr.span, f"'{name}' is an {kind}, not a value", code="type")
+        kind = {ir.PeriodFamily: "a family of periods", ir.Invariant: "an invariant",
+                ir.Exception_: "an exception"}.get(type(target), "a declaration")
+        self.d.error(expr.span, f"'{name}' is {kind}, not a value", code="type")
         return self._typed(expr, T.ERROR)
 
     def _call(self, expr: ir.Call, scope: Mapping[str, T.Type],
               decl: ir.Declaration) -> ir.Expr:
         args = tuple(self._expr(a, scope, decl) for a in expr.args)
         target = self.decls.get(expr.name)
+        if isinstance(target, ir.Fact) and target.per is not None:
+            self.used.add(expr.name)
+            self._arguments(expr, args, (T.period(target.per),), target.span)
+            return self._typed(expr, self.types.get(expr.name, T.ERROR), args=args)
+        if isinstance(target, (ir.Obligation, ir.Power)) and target.recurrence is not None:
+            self._arguments(expr, args, (T.period(target.recurrence.family),), target.span)
+            type_ = T.OBLIGATION if isinstance(target, ir.Obligation) else T.POWER
+            return self._typed(expr, type_, args=args)
+        if isinstance(target, ir.Definition) and self.visiting and \
+                self.visiting[-1] == expr.name and decl is target:
+            return self._recursive_call(expr, args, target, scope)
         if isinstance(target, ir.Definition):
             self.used.add(expr.name)
             type_ = self._used(expr.name)
@@ -582,6 +696,223 @@ class _Checker(Visitor):
         self.d.error(expr.span, f"'{expr.name}' is not a defined term with parameters "
                      "nor a built-in function", hint, code="name")
         return self._typed(expr, T.ERROR, args=args)
+
+    def _arguments(self, expr: ir.Call, args: tuple[ir.Expr, ...],
+                   wanted: tuple[T.Type, ...], declared: Span) -> None:
+        if len(args) != len(wanted):
+            self.d.error(expr.span, f"'{expr.name}' takes {len(wanted)} argument(s), "
+                         f"not {len(args)}", code="type",
+                         related=[Related(declared, f"'{expr.name}' is declared here")])
+        for arg, want in zip(args, wanted):
+            if not T.assignable(arg.type or T.ERROR, want):
+                self.d.error(arg.span, f"'{expr.name}' takes a {want}, not {arg.type}",
+                             f"write {expr.name}({ir.family_display(want.family or '')} "
+                             "containing D) for the period containing date D"
+                             if want.kind == "period" else None, code="type")
+
+    def _recursive_call(self, expr: ir.Call, args: tuple[ir.Expr, ...],
+                        target: ir.Definition, scope: Mapping[str, T.Type]) -> ir.Expr:
+        """A definition's use of its own value for an earlier period. The arguments are
+        checked here; that the recursion ends (each use one period back, under a guard
+        that stops it) is checked once the whole definition is typed (_recursion)."""
+        if target.declared_type is None:
+            self.d.error(expr.span, f"'{expr.name}' uses its own value, so its type must be "
+                         "declared", f"write define {expr.name}(...): TYPE = ...",
+                         code="cycle")
+            return self._typed(expr, T.ERROR, args=args)
+        self._arguments(expr, args, tuple(scope.get(p.name, T.ERROR) for p in target.params),
+                        target.span)
+        return self._typed(expr, self._resolve_type(target.declared_type), args=args)
+
+    def _recursion(self, decl: ir.Definition, expr: ir.Expr) -> None:
+        """Report each use of `decl`'s own value that might not end: it must be one period
+        back (`previous p` for a period parameter p, the other arguments unchanged) and
+        under a guard `p is after B` (or `on or after`), B not depending on p, so that each
+        step goes back one period and the steps stop at B."""
+        params = [p.name for p in decl.params]
+        stack: list[tuple[ir.Expr, frozenset[str]]] = [(expr, frozenset())]
+        while stack:
+            node, bounded = stack.pop()
+            if isinstance(node, ir.Call) and node.name == decl.name:
+                problem = _recursion_problem(node, params, decl, bounded)
+                if problem:
+                    message, hint = problem
+                    self.d.error(node.span, message, hint, code="cycle")
+            if isinstance(node, ir.IfThenElse):
+                stack.append((node.condition, bounded))
+                stack.append((node.then, bounded | _lower_bounded(node.condition, True)))
+                stack.append((node.otherwise, bounded | _lower_bounded(node.condition, False)))
+                continue
+            stack.extend((child, bounded) for child in subexpressions(node))
+
+    # -------------------------------------------------------------- periods
+
+    def _period(self, expr: ir.Expr, scope: Mapping[str, T.Type], decl: ir.Declaration,
+                what: str) -> ir.Expr:
+        typed = self._expr(expr, scope, decl)
+        if (typed.type or T.ERROR).kind not in ("period", "error"):
+            self.d.error(typed.span, f"{what} needs a period, not {typed.type}",
+                         "such as: calendar quarter containing D", code="type")
+        return typed
+
+    def _periodof(self, expr: ir.PeriodOf, scope: Mapping[str, T.Type],
+                  decl: ir.Declaration) -> ir.Expr:
+        day = self._expr(expr.day, scope, decl)
+        found = self._family(expr.family, expr.span)
+        if (day.type or T.ERROR).kind not in T.MOMENTS | {"error"}:
+            self.d.error(day.span, f"'containing' needs a date, not {day.type}", code="type")
+        type_ = T.period(expr.family).maybe((day.type or T.ERROR).optional) \
+            if found is not None else T.ERROR
+        return self._typed(expr, type_, day=day)
+
+    def _firstperiod(self, expr: ir.FirstPeriod, scope: Mapping[str, T.Type],
+                     decl: ir.Declaration) -> ir.Expr:
+        found = self._family(expr.family, expr.span)
+        if found is None:
+            return self._typed(expr, T.ERROR)
+        if not isinstance(found, ir.PeriodFamily) or found.start is None:
+            self.d.error(expr.span, f"the {ir.family_display(expr.family)}s have no first "
+                         "period", "declare a family with a start: periods NAME = "
+                         "calendar quarters from D", code="period")
+        return self._typed(expr, T.period(expr.family))
+
+    def _periodop(self, expr: ir.PeriodOp, scope: Mapping[str, T.Type],
+                  decl: ir.Declaration) -> ir.Expr:
+        operand = self._period(expr.operand, scope, decl, f"'{_PERIOD_WORDS[expr.op]}'")
+        type_ = operand.type or T.ERROR
+        optional = type_.optional
+        if type_.kind == "error":
+            result = T.ERROR
+        elif expr.op in ("start", "end"):
+            result = T.DATE.maybe(optional)
+        elif expr.op == "number":
+            result = T.INTEGER.maybe(optional)
+        else:
+            result = type_
+        return self._typed(expr, result, operand=operand)
+
+    def _businessdayof(self, expr: ir.BusinessDayOf, scope: Mapping[str, T.Type],
+                       decl: ir.Declaration) -> ir.Expr:
+        period = self._period(expr.period, scope, decl, f"'{expr.which} business day of'")
+        if expr.calendar is not None:
+            self._known_calendar(expr.calendar, expr.span)
+        optional = (period.type or T.ERROR).optional
+        return self._typed(expr, T.DATE.maybe(optional), period=period)
+
+    def _range(self, r: ir.Range, scope: Mapping[str, T.Type],
+               decl: ir.Declaration) -> ir.Range:
+        found = self._family(r.family, r.span)
+        if r.variable in scope or r.variable in self.decls or r.variable in self.parties:
+            self.d.error(r.span, f"'{r.variable}' is already a name here",
+                         "call the period something else", code="duplicate")
+        bounds = []
+        for bound in (r.start, r.end):
+            if bound is None:
+                bounds.append(None)
+                continue
+            typed = self._expr(bound, scope, decl)
+            type_ = typed.type or T.ERROR
+            if found is not None and type_.kind not in ("date", "error") and \
+                    not (type_.kind == "period" and type_.family == r.family):
+                self.d.error(typed.span, f"a range of {ir.family_display(r.family)}s is "
+                             f"bounded by dates or {ir.family_display(r.family)}s, not "
+                             f"{type_.required()}", code="type")
+            bounds.append(typed)
+        return ir.evolve(r, start=bounds[0], end=bounds[1])
+
+    def _each(self, expr: ir.Each, scope: Mapping[str, T.Type],
+              decl: ir.Declaration) -> ir.Expr:
+        r = self._range(expr.range, scope, decl)
+        if r.kind == "open":
+            self.d.error(r.span, f"'{_list_words(expr.kind)}' needs the last period",
+                         "write: from A through B, from A until B, or in the N ending with B",
+                         code="range")
+        inner = {**scope, r.variable: T.period(r.family)}
+        body = self._expr(expr.body, inner, decl)
+        when = self._bool(expr.when, inner, decl, "'when'") if expr.when is not None else None
+        type_ = body.type or T.ERROR
+        if type_.kind == "error":
+            result = T.ERROR
+        elif expr.kind in ("all", "any", "none"):
+            if type_.kind != "bool":
+                self.d.error(body.span, f"the items of '{expr.kind} of' must be true or "
+                             f"false, not {type_}", code="type")
+            result = T.BOOL
+        else:
+            allowed = T.MOMENTS if expr.kind in ("earliest", "latest") else \
+                T.NUMERIC | {"money"}
+            if type_.kind not in allowed:
+                what = "dates" if allowed is T.MOMENTS else "numbers or amounts"
+                self.d.error(body.span, f"the items of '{_list_words(expr.kind)}' must be "
+                             f"{what}, not {type_.required()}", code="type")
+                result = T.ERROR
+            elif expr.kind == "total":
+                result = type_.required()  # a missing item is an error, not a zero
+            else:
+                result = type_.maybe()  # over no periods, there is none
+        return self._typed(expr, result, body=body, range=r, when=when)
+
+    def _duty_target(self, operand: ir.Expr) -> ir.Obligation | None:
+        """The obligation `operand` (a name or an instance `x(q)`) is one of, checked."""
+        if isinstance(operand, (ir.Name, ir.Call)):
+            found = self._obligation_typed(operand.name)
+            if isinstance(found, ir.Obligation):
+                return found
+        return None
+
+    def _field(self, expr: ir.Field, scope: Mapping[str, T.Type],
+               decl: ir.Declaration) -> ir.Expr:
+        operand = self._expr(expr.operand, scope, decl)
+        if (operand.type or T.ERROR).kind == "error":
+            return self._typed(expr, T.ERROR, operand=operand)
+        target = self._duty_target(operand)
+        if target is None:
+            self.d.error(operand.span, f"'.{expr.field}' is a field of an obligation",
+                         "write e.g. access_fee(q).due", code="type")
+            return self._typed(expr, T.ERROR, operand=operand)
+        if expr.field not in ir.OBLIGATION_FIELDS:
+            self.d.error(expr.span, f"an obligation has no field '{expr.field}'",
+                         did_you_mean(expr.field, ir.OBLIGATION_FIELDS) or
+                         "its fields are " + ", ".join(ir.OBLIGATION_FIELDS), code="name")
+            return self._typed(expr, T.ERROR, operand=operand)
+        duty = target.duty
+        type_: T.Type = T.ERROR
+        if expr.field == "active":
+            type_ = T.BOOL
+        elif expr.field == "due":
+            type_ = _deadline_type(duty)
+        elif expr.field == "amount":
+            if duty.object is None:
+                self.d.error(expr.span, f"'{target.name}' has no amount",
+                             "its duty names no object", code="type")
+            else:
+                type_ = (duty.object.type or T.ERROR).maybe()  # unknown until it applies
+        elif self._performed(target, expr.span):
+            type_ = (duty.performed.type or T.ERROR).maybe() if duty.performed else T.ERROR
+        return self._typed(expr, type_, operand=operand)
+
+    def _performed(self, target: ir.Obligation, span: Span) -> bool:
+        if target.duty.performed is not None:
+            return True
+        self.d.error(span, f"'{target.name}' does not say when it was performed",
+                     f"add 'performed on D' to its duty (a date fact, often one per period)",
+                     code="type", related=[Related(target.span, "the obligation")])
+        return False
+
+    def _late(self, expr: ir.Late, scope: Mapping[str, T.Type],
+              decl: ir.Declaration) -> ir.Expr:
+        operand = self._expr(expr.operand, scope, decl)
+        on = self._expr(expr.on, scope, decl)
+        if (on.type or T.ERROR).kind not in ("date", "error"):
+            self.d.error(on.span, f"'is late on' needs a date, not {on.type}", code="type")
+        if (operand.type or T.ERROR).kind != "error":
+            target = self._duty_target(operand)
+            if target is None:
+                self.d.error(operand.span, "only an obligation can be late",
+                             code="type")
+            else:
+                self._performed(target, expr.span)
+        return self._typed(expr, T.BOOL, operand=operand, on=on)
 
     def _not(self, expr: ir.Not, scope: Mapping[str, T.Type],
              decl: ir.Declaration) -> ir.Expr:
@@ -826,6 +1157,68 @@ class _Checker(Visitor):
                                code="unused")
 
 
+_PERIOD_WORDS = {"start": "start of", "end": "end of", "next": "next",
+                 "previous": "previous", "number": "number of"}
+
+
+def _deadline_type(duty: ir.Duty) -> T.Type:
+    """The type of a duty's due date: that of its deadline's date (optional: a duty may
+    have none, or one counted from an event that has not happened)."""
+    deadline = duty.deadline
+    if deadline is None:
+        return T.DATE.maybe()
+    moment = deadline.after if deadline.kind == "within" else deadline.expr
+    kind = (moment.type or T.ERROR).kind if moment is not None else "date"
+    return (T.DATETIME if kind == "datetime" else T.DATE).maybe()
+
+
+def _lower_bounded(condition: ir.Expr, holds: bool) -> frozenset[str]:
+    """The names p for which `condition` (or, if not `holds`, its negation) implies
+    `p > B` or `p >= B` for a B that does not mention p."""
+    if isinstance(condition, ir.Not):
+        return _lower_bounded(condition.operand, not holds)
+    if isinstance(condition, ir.Binary) and condition.op in ("and", "or"):
+        if (condition.op == "and") == holds:  # both sides hold
+            return _lower_bounded(condition.left, holds) | _lower_bounded(condition.right, holds)
+        return _lower_bounded(condition.left, holds) & _lower_bounded(condition.right, holds)
+    if not isinstance(condition, ir.Compare):
+        return frozenset()
+    found = set()
+    below, above = (">", ">="), ("<", "<=")
+    for name_side, other, lower_ops in ((condition.left, condition.right, below),
+                                        (condition.right, condition.left, above)):
+        if not isinstance(name_side, ir.Name):
+            continue
+        op_bounds = condition.op in lower_ops if holds else \
+            condition.op in (above if lower_ops is below else below)
+        if op_bounds and name_side.name not in ir.names_used(other):
+            found.add(name_side.name)
+    return frozenset(found)
+
+
+def _recursion_problem(call: ir.Call, params: list[str], decl: ir.Definition,
+                       bounded: frozenset[str]) -> tuple[str, str] | None:
+    """Why this use of `decl`'s own value might not end, or None."""
+    hint = (f"use {decl.name}(previous p) for a period parameter p, under "
+            f"'if p is after B then ... else ...' so that the steps back stop at B")
+    stepped = [i for i, arg in enumerate(call.args)
+               if isinstance(arg, ir.PeriodOp) and arg.op == "previous"
+               and isinstance(arg.operand, ir.Name) and i < len(params)
+               and arg.operand.name == params[i]]
+    same = [i for i, arg in enumerate(call.args)
+            if isinstance(arg, ir.Name) and i < len(params) and arg.name == params[i]]
+    if len(stepped) != 1 or len(stepped) + len(same) != len(params):
+        return (f"'{decl.name}' is defined by itself, and the compiler cannot see that "
+                "this ends", hint)
+    param = params[stepped[0]]
+    if param not in bounded:
+        return (f"'{decl.name}({', '.join(params)})' uses its value for the period before "
+                f"'{param}' with nothing to stop the steps back",
+                f"guard it: if {param} is after FIRST then ... {decl.name}(previous "
+                f"{param}) ... else ...")
+    return None
+
+
 def _is_constant(expr: ir.Expr) -> bool:
     """A value fixed in the clause file: a literal, a negated literal, a number of days, a
     party."""
@@ -891,9 +1284,13 @@ _PARTS: dict[type, tuple[str, ...]] = {
     ir.IfThenElse: ("condition", "then", "otherwise"), ir.Shift: ("amount", "base"),
     ir.Not: ("operand",), ir.Negate: ("operand",), ir.IsGiven: ("operand",),
     ir.Duration: ("amount",), ir.CloseOfBusiness: ("day",), ir.Fact: ("default",),
-    ir.Duty: ("object", "deadline", "condition"), ir.Deadline: ("expr", "after"),
-    ir.Obligation: ("duty",), ir.Power: ("object", "condition", "consequences"),
-    ir.Invariant: ("expr", "assumption"),
+    ir.Duty: ("object", "deadline", "performed", "condition"),
+    ir.Deadline: ("expr", "after"), ir.Obligation: ("recurrence", "duty"),
+    ir.Power: ("recurrence", "object", "window", "condition", "consequences"),
+    ir.Invariant: ("expr", "assumption"), ir.PeriodFamily: ("start",),
+    ir.PeriodOf: ("day",), ir.FirstPeriod: (), ir.PeriodOp: ("operand",),
+    ir.BusinessDayOf: ("period",), ir.Range: ("start", "end"),
+    ir.Each: ("range", "body", "when"), ir.Field: ("operand",), ir.Late: ("operand", "on"),
 }
 
 
@@ -928,27 +1325,6 @@ def _references(node: object, scope: Iterable[str] | Mapping[str, object],
     return found
 
 
-def _subexpressions(expr: ir.Expr) -> list[ir.Expr]:
-    """The operands of an expression, and the values and conditions of a list's items."""
-    if isinstance(expr, ir.ListOp):
-        return [e for i in expr.items for e in (i.when, i.expr) if e is not None]
-    if isinstance(expr, ir.IfThenElse):
-        return [expr.condition, expr.then, expr.otherwise]
-    if isinstance(expr, (ir.Binary, ir.Compare)):
-        return [expr.left, expr.right]
-    if isinstance(expr, ir.Shift):
-        return [expr.amount, expr.base]
-    if isinstance(expr, (ir.Not, ir.Negate, ir.IsGiven)):
-        return [expr.operand]
-    if isinstance(expr, ir.Duration):
-        return [expr.amount]
-    if isinstance(expr, ir.CloseOfBusiness):
-        return [expr.day]
-    if isinstance(expr, ir.Call):
-        return list(expr.args)
-    return []
-
-
 def _too_tall(expr: ir.Expr) -> tuple[ir.Expr, int] | None:
     """Where `expr` is deeper than _MAX_DEPTH: the first node (in source order) past the
     limit, or the chain of one operator it lies in (`a - b - c ...`) when the chain is what
@@ -966,7 +1342,7 @@ def _too_tall(expr: ir.Expr) -> tuple[ir.Expr, int] | None:
             while isinstance(operand, ir.Binary) and _CHAIN_FAMILY.get(operand.op) == family:
                 operand, length = operand.left, length + 1
             return top, length
-        for index, child in reversed(list(enumerate(_subexpressions(node)))):
+        for index, child in reversed(list(enumerate(subexpressions(node)))):
             own = _CHAIN_FAMILY.get(child.op) if isinstance(child, ir.Binary) else None
             if index == 0 and own is not None and own == family:
                 stack.append((child, depth + 1, own, top, run + 1))  # the chain goes on

@@ -319,12 +319,28 @@ class _TestChecker:
 
     def _given(self, fact: ir.GivenFact, header: ir.Header,
                seen: dict[str, ir.GivenFact]) -> None:
-        if fact.name in seen:
-            self.d.error(fact.span, f"'{fact.name}' is given twice in this test",
-                         code="test")
+        key = fact.name if fact.key is None else f"{fact.name}[{constant(fact.key, header)[0]}]"
+        if key in seen:
+            self.d.error(fact.span, f"'{key}' is given twice in this test", code="test")
             return
-        seen[fact.name] = fact
+        seen[key] = fact
         declared = self.facts.get(fact.name)
+        if declared is not None and (fact.key is None) != (declared.per is None):
+            if fact.key is None:
+                self.d.error(fact.span, f"'{fact.name}' has a value per "
+                             f"{ir.family_display(declared.per or '')}",
+                             f"give one period at a time: {fact.name}[\"2009-Q1\"] = ... "
+                             f"or {fact.name}[2009-03-31] = ...", code="test")
+            else:
+                self.d.error(fact.span, f"'{fact.name}' has one value, not one per period",
+                             f"write {fact.name} = ...", code="test")
+            return
+        if fact.key is not None:
+            _, key_type = constant(fact.key, header)
+            if not isinstance(key_type, T.Type) or key_type.kind not in ("date", "text"):
+                self.d.error(fact.key.span, "a period is named by a date inside it "
+                             "(2009-03-31) or by its label (\"2009-Q1\")", code="test")
+                return
         if declared is None:
             self.d.error(fact.span, f"'{fact.name}' is not a fact of the agreement",
                          did_you_mean(fact.name, self.facts) or
@@ -389,7 +405,7 @@ class _TestChecker:
     def _probe_type(self, probe: ir.Probe, decl: ir.Declaration,
                     checked: CheckedProgram, raises: bool) -> T.Type | None:
         """The type of what the probe looks at, or None after reporting why it is wrong."""
-        params = decl.params if isinstance(decl, ir.Definition) else ()
+        params = parameters(decl)
         if len(probe.args) != len(params):
             wanted = ", ".join(p.name for p in params)
             self.d.error(probe.span, f"'{probe.name}' takes {len(params)} argument(s)"
@@ -404,6 +420,12 @@ class _TestChecker:
             if not isinstance(type_, T.Type):
                 self.d.error(arg.span, type_, code="test")
                 ok = False
+            elif want.kind == "period":
+                if type_.kind not in ("date", "text"):
+                    self.d.error(arg.span, f"'{param.name}' of '{probe.name}' is a "
+                                 f"{want}: name it by a date inside it (2009-03-31) or by "
+                                 "its label (\"2009-Q1\")", code="test")
+                    ok = False
             elif not T.assignable(type_, want.required()):
                 self.d.error(arg.span, f"'{param.name}' of '{probe.name}' is {want}, not "
                              f"{type_}", _example(want), code="test")
@@ -441,6 +463,17 @@ class _TestChecker:
         return type_
 
 
+def parameters(decl: ir.Declaration) -> tuple[ir.Parameter, ...]:
+    """What a probe of `decl` takes: a term's parameters, or the period of one instance of
+    a recurring obligation or power."""
+    if isinstance(decl, ir.Definition):
+        return decl.params
+    if isinstance(decl, (ir.Obligation, ir.Power)) and decl.recurrence is not None:
+        r = decl.recurrence
+        return (ir.Parameter(r.variable, T.period(r.family), r.span),)
+    return ()
+
+
 def field_types(decl: ir.Declaration, header: ir.Header) -> dict[str, T.Type] | None:
     """The type of each field a test may look at, for an obligation or a power."""
     if isinstance(decl, ir.Power):
@@ -457,8 +490,12 @@ def field_types(decl: ir.Declaration, header: ir.Header) -> dict[str, T.Type] | 
     object_ = duty.object.type if duty.object is not None and duty.object.type else T.TEXT
     if object_.kind == "money" and object_.currency is None:
         object_ = T.money(header.currency)
-    return {"obligor": T.PARTY, "action": T.TEXT, "object": object_,
-            "beneficiary": T.PARTY, "due": due, "active": T.BOOL, "section": T.TEXT}
+    performed = T.DATE
+    if duty.performed is not None and duty.performed.type is not None:
+        performed = duty.performed.type.required()
+    return {"obligor": T.PARTY, "action": T.TEXT, "object": object_, "amount": object_,
+            "beneficiary": T.PARTY, "due": due, "active": T.BOOL, "section": T.TEXT,
+            "performed_on": performed}
 
 
 def _comparable(value: T.Type, result: T.Type) -> bool:
@@ -532,8 +569,7 @@ def run_test(prepared: Prepared, located: Located, observer: Observer | None = N
     label = describe_version(versions, index)
     failures: list[Failure] = []
     try:
-        facts: object = module.Facts.from_dict(
-            {g.name: constant(g.value, header)[0] for g in test.given})
+        facts: object = module.Facts.from_dict(given_facts(test, header))
         facts_error: Exception | None = None
     except module.ClauseError as error:
         facts, facts_error = None, error
@@ -545,6 +581,22 @@ def run_test(prepared: Prepared, located: Located, observer: Observer | None = N
             args = tuple(constant(a, header)[0] for a in expectation.probe.args)
             observer(index, expectation.probe.name, args, facts)
     return TestResult(test, located.file, label, tuple(failures), len(test.expectations))
+
+
+def given_facts(test: ir.ScenarioTest, header: ir.Header) -> dict[str, object]:
+    """The facts a test gives, as `Facts.from_dict` takes them: a series as a mapping from
+    the name of each period (a date inside it, or its label) to its value."""
+    facts: dict[str, object] = {}
+    for g in test.given:
+        value = constant(g.value, header)[0]
+        if g.key is None:
+            facts[g.name] = value
+            continue
+        key = constant(g.key, header)[0]
+        series = facts.setdefault(g.name, {})
+        if isinstance(series, dict):
+            series[key.isoformat() if isinstance(key, date) else str(key)] = value
+    return facts
 
 
 def _expect(module: Any, version: Any, checked: CheckedProgram,

@@ -1,8 +1,8 @@
 """The Python backend: checked IR to a standalone Python module.
 
-The module starts with the runtime prelude (runtime.py, runtime_eval.py and
-runtime_periods.py, pasted verbatim, so that it imports nothing but the standard
-library), then has:
+The module starts with the runtime prelude (runtime.py, runtime_eval.py,
+runtime_periods.py and runtime_time.py, pasted verbatim, so that it imports nothing but
+the standard library), then has:
 
 - one `Calendar` per business-day calendar the agreement counts in (any version):
   `_CALENDAR`, the agreement's own (its header's calendar and holidays), and
@@ -46,20 +46,20 @@ from clausec.passes.consolidate import Version, long_date
 from clausec.source import SourceFile, Span, snippet
 
 _HERE = Path(__file__).resolve().parent
-_PRELUDE_FILES = ("runtime.py", "runtime_eval.py", "runtime_periods.py")
+_PRELUDE_FILES = ("runtime.py", "runtime_eval.py", "runtime_periods.py", "runtime_time.py")
 
 # Names the prelude and the module define: a clause name equal to one gets a trailing _.
 # The names the module defines itself, beside the prelude's (see _reserved).
 _MODULE_NAMES = frozenset({
     "Facts", "explain", "evaluate", "SECTIONS", "PARTIES", "AGREEMENT", "FACT_TYPES",
-    "at", "VERSIONS", "AMENDMENTS", "facts", "annotations", "self", "cls",
+    "at", "VERSIONS", "AMENDMENTS", "facts", "annotations", "self", "cls", "agenda",
 })
 
 _PY_TYPES = {
     "bool": "bool", "integer": "int", "decimal": "Decimal", "money": "Decimal",
     "percent": "Decimal", "date": "date", "datetime": "datetime", "days": "int",
     "business_days": "int", "months": "int", "party": "str", "text": "str",
-    "obligation": "Obligation", "power": "Power", "error": "object",
+    "obligation": "Obligation", "power": "Power", "period": "Period", "error": "object",
 }
 
 _CONVERTERS = {
@@ -226,6 +226,7 @@ class _Generator(Visitor):
         # The calendars other than the agreement's that some version counts business days
         # in (each becomes a Calendar of the module: _CALENDAR_<name>).
         self.calendars: set[str] = set()
+        self.recursing: str | None = None  # the definition being written, if recursive
         self._use(0)
 
     def _use(self, index: int) -> None:
@@ -366,6 +367,15 @@ class _Generator(Visitor):
 
     def _call(self, e: ir.Call, ctx: _Ctx) -> str:
         target = self.decls.get(e.name)
+        if isinstance(target, ir.Fact):  # a series: its value for one period
+            period = self.expr(e.args[0], ctx)
+            family = self.family(target.per or "")
+            series = f"facts.{py_name(e.name)}"
+            if self.facts[e.name].type.optional:
+                return f"_series_get({series}, {family}, {period})"
+            return f"{series}.value({family}, {period}, {self.at(e.span, ctx.section)})"
+        if isinstance(target, (ir.Obligation, ir.Power)):  # one instance of a recurring one
+            return f"{self.fn(e.name)}(facts, {self.expr(e.args[0], ctx)})"
         if isinstance(target, ir.Definition):
             params = self.decls[e.name].params  # type: ignore[union-attr]
             args = [self.coerce(self.expr(a, ctx), a.type, p.type)
@@ -527,6 +537,62 @@ class _Generator(Visitor):
         helper = "_earliest" if e.kind in ("earliest", "least") else "_latest"
         return f"{helper}({', '.join(parts)})"
 
+    # -------------------------------------------------------------- periods
+
+    def family(self, name: str) -> str:
+        """Code for the Frequency of a period family: a constant for a calendar family,
+        else a call of the family's function (its start may be a fact)."""
+        if name in ir.CALENDAR_FAMILIES:
+            return self.const(f"Frequency.calendar({ir.CALENDAR_FAMILIES[name]!r})")
+        return f"{self.fn(name)}(facts)"
+
+    def _periodof(self, e: ir.PeriodOf, ctx: _Ctx) -> str:
+        return f"{self.family(e.family)}.containing({self.expr(e.day, ctx)})"
+
+    def _firstperiod(self, e: ir.FirstPeriod, ctx: _Ctx) -> str:
+        return f"{self.family(e.family)}.first()"
+
+    def _periodop(self, e: ir.PeriodOp, ctx: _Ctx) -> str:
+        operand = self.expr(e.operand, ctx)
+        return f"{operand}.{_PERIOD_CODE[e.op]}"
+
+    def _businessdayof(self, e: ir.BusinessDayOf, ctx: _Ctx) -> str:
+        return (f"{e.which}_business_day({self.expr(e.period, ctx)}, "
+                f"{self.calendar(e.calendar)}.is_business_day)")
+
+    def range_code(self, r: ir.Range, ctx: _Ctx, strict: bool = True) -> str:
+        """The arguments that describe a range to the runtime: family, kind, start, end,
+        count. Where not `strict`, a bound with no value is None (an open end)."""
+        bound = [self.expr(b, ctx, strict=strict, lift=not strict) if b is not None
+                 else "None" for b in (r.start, r.end)]
+        return f"{self.family(r.family)}, {r.kind!r}, {bound[0]}, {bound[1]}, {r.count!r}"
+
+    def _each(self, e: ir.Each, ctx: _Ctx) -> str:
+        inner = attrs.evolve(ctx, params=ctx.params | {e.range.variable})
+        var = py_name(e.range.variable)
+        body = self.coerce(self.expr(e.body, inner), e.body.type, e.type)
+        when = f" if {self.expr(e.when, inner)}" if e.when is not None else ""
+        items = f"({body} for {var} in _range({self.range_code(e.range, ctx)}){when})"
+        if e.kind == "all":
+            return f"all{items}"
+        if e.kind == "any":
+            return f"any{items}"
+        if e.kind == "none":
+            return f"(not any{items})"
+        if e.kind == "total":
+            zero = self.const("Decimal(0)") if (e.type or T.ERROR).kind in T.DECIMALS \
+                else "0"
+            return f"_total({zero}, *{items})"
+        helper = "_earliest" if e.kind in ("earliest", "least") else "_latest"
+        return f"{helper}(*{items})"
+
+    def _field(self, e: ir.Field, ctx: _Ctx) -> str:
+        name = "object" if e.field == "amount" else e.field
+        return f"{self.expr(e.operand, ctx)}.{name}"
+
+    def _late(self, e: ir.Late, ctx: _Ctx) -> str:
+        return f"_late({self.expr(e.operand, ctx)}, {self.expr(e.on, ctx)})"
+
     # ---------------------------------------------------- explain expressions
 
     def xexpr(self, e: ir.Expr, ctx: _Ctx) -> str:
@@ -552,6 +618,11 @@ class _Generator(Visitor):
                    f"{note!r})"
         if isinstance(e, ir.Name):  # a parameter
             return f"_x_leaf({label!r}, {py_name(e.name)}, {kind!r}, None, 'parameter')"
+        if isinstance(e, ir.Call) and e.name == self.recursing:
+            # Its value for the period before: explained on its own, not here (a chain
+            # of periods would nest as deep as it is long).
+            return (f"_x_leaf({label!r}, {self.expr(e, ctx, strict=False)}, {kind!r}, {at}, "
+                    f"'carried from the period before: explain it on its own'{money})")
         if isinstance(e, ir.Call) and isinstance(self.decls.get(e.name), ir.Definition):
             params = self.decls[e.name].params  # type: ignore[union-attr]
             args = [self.coerce(self.expr(a, ctx), a.type, p.type)
@@ -711,6 +782,7 @@ class _Generator(Visitor):
                 evaluators.append(f"    {d.name!r}: {self.fn(d.name)},")
                 explainers.append(f"    {d.name!r}: _explain_{d.name}{self.suffix},")
             sections = {s.number: (s.heading, s.text) for s in checked.program.sections}
+            yield from self._instances(checked)
             yield f"_EVALUATORS{self.suffix}: Final[dict[str, Callable[..., Any]]] = {{"
             yield from evaluators
             yield "}"
@@ -740,7 +812,9 @@ class _Generator(Visitor):
         yield "    " + _doc("\n".join(doc)).replace("\n", "\n    ")
         yield ""
         for f in facts:
-            yield f"    {py_name(f.name)}: {self.pytype(f.type)}"
+            pytype = self.pytype(f.type) if f.per is None else \
+                "Series | None" if f.type.optional and f.default is None else "Series"
+            yield f"    {py_name(f.name)}: {pytype}"
         params = "".join(f"{py_name(f.name)}: object = None, " for f in facts)
         yield ""
         star = "*, " if facts else ""
@@ -763,7 +837,16 @@ class _Generator(Visitor):
                 extra = f", {self.currency(f.type)!r}"
             elif kind == "party":
                 extra = ", _PARTY_NAMES"
-            if f.default is not None:
+            if f.per is not None:
+                # One value per period: each converted as a fact of its own type.
+                item = f"lambda v: {conv}({f.name!r}, v{extra})"
+                default = self.expr(f.default, _Ctx(f.section)) if f.default else "None"
+                value = f"_as_series({f.name!r}, {arg}, {item}, {default})"
+                if f.default is None:
+                    value = (f"None if {arg} is None else {value}" if f.type.optional else
+                             f"_as_series({f.name!r}, {{}} if {arg} is None else {arg}, "
+                             f"{item})")
+            elif f.default is not None:
                 default = self.expr(f.default, _Ctx(f.section))
                 value = f"{conv}({f.name!r}, {default} if {arg} is None else {arg}{extra})"
             elif f.type.optional:
@@ -837,9 +920,26 @@ class _Generator(Visitor):
         term = f"{d.term} ({d.name})" if d.term else d.name
         kind = kind or ("Condition" if d.is_condition else "Definition")
         where = f", Section {d.section}" if d.section else ""
+        recursive = any(isinstance(n, ir.Call) and n.name == d.name for n in ir.walk(d.expr))
+        self.recursing = d.name if recursive else None
         yield _comment(self._where(d))
-        yield f"def {name}(facts: Facts{params}) -> {ret}:"
-        yield self._docstring(d, f"{kind}: {term}{where}.")
+        if recursive:
+            # The value for a period is computed from the one before: the function below
+            # remembers values, and computes earlier ones first (runtime_time._recursive).
+            position = next(i for i, p in enumerate(d.params) if p.type.kind == "period")
+            yield f"def {name}(facts: Facts{params}) -> {ret}:"
+            yield self._docstring(d, f"{kind}: {term}{where}.")
+            yield from self._period_arguments(d.params)
+            yield (f"    return _recursive(facts, {name!r}, _{name}_step, ({args[2:]},), "
+                   f"{position})")
+            yield ""
+            yield ""
+            yield f"def _{name}_step(facts: Facts{params}) -> {ret}:"
+            yield f'    """One period of {name}, from the periods before it."""'
+        else:
+            yield f"def {name}(facts: Facts{params}) -> {ret}:"
+            yield self._docstring(d, f"{kind}: {term}{where}.")
+            yield from self._period_arguments(d.params)
         body: list[str] = []
         exceptions = self.c.exceptions.get(d.name, ())
         if len(exceptions) == 1:
@@ -864,7 +964,8 @@ class _Generator(Visitor):
             body.append("    return decided[0][1]")
         value = self.expr(d.expr, ctx, strict=not (d.declared_type or T.ERROR).optional)
         body.append(f"return {self.coerce(value, d.expr.type, d.declared_type)}")
-        yield from self._guarded(body, at, f"{name}(facts{args})")
+        step = f"_{name}_step" if recursive else name
+        yield from self._guarded(body, at, f"{step}(facts{args})")
         yield ""
         yield ""
         # The explanation.
@@ -877,6 +978,7 @@ class _Generator(Visitor):
             label = (f"{d.name!r} + '(' + ', '.join(str(a) for a in ({args[2:]},)) + ')'"
                      + (f" + {' (' + d.term + ')'!r}" if d.term else ""))
         yield f"def _explain_{d.name}{self.suffix}(facts: Facts{params}) -> Explanation:"
+        yield from self._period_arguments(d.params)
         yield f"    _result = {name}(facts{args})"
         general = f"lambda: {self.xexpr(d.expr, ctx)}"
         excs = []
@@ -890,7 +992,41 @@ class _Generator(Visitor):
         yield ""
         yield ""
 
-    def _duty_code(self, duty: ir.Duty, ctx: _Ctx, name: str, active: str) -> str:
+    def _period_arguments(self, params: tuple[ir.Parameter, ...]) -> Iterator[str]:
+        """Lines that turn period arguments given as dates or labels into periods."""
+        for p in params:
+            if p.type.kind == "period":
+                name = py_name(p.name)
+                yield (f"    {name} = _period_of({self.family(p.type.family or '')}, {name}, "
+                       f"{p.name!r})")
+
+    def _periodfamily(self, f: ir.PeriodFamily) -> Iterator[str]:
+        """A family's Frequency, a function of the facts (its start may be one)."""
+        ctx = _Ctx(self.label_of(f))
+        at = self.at(f.span, self.label_of(f))
+        name = self.fn(f.name)
+        start = self.expr(f.start, ctx) if f.start is not None else "None"
+        if f.basis == "contract":
+            build = f"Frequency.contract({f.unit!r}, commencement={start})"
+        elif f.basis == "fiscal":
+            build = (f"Frequency.fiscal({f.unit!r}, first_month={f.first_month}, "
+                     f"commencement={start})")
+        else:
+            build = f"Frequency.calendar({f.unit!r}, commencement={start})"
+        yield _comment(self._where(f))
+        yield f"def {name}(facts: Facts) -> Frequency:"
+        yield self._docstring(f, f"Periods: {f.display} ({f.name}).")
+        yield from self._guarded([f"return {build}"], at, f"{name}(facts)")
+        yield ""
+        yield ""
+        yield f"def _explain_{f.name}{self.suffix}(facts: Facts) -> Explanation:"
+        yield (f"    return _x_leaf({f.name!r}, {name}(facts), 'text', {at}, "
+               "'periods')")
+        yield ""
+        yield ""
+
+    def _duty_code(self, duty: ir.Duty, ctx: _Ctx, name: str, active: str,
+                   period: str = "None") -> str:
         obj, kind = "None", ""
         cur = self.c.header.currency
         if duty.object is not None:
@@ -901,21 +1037,39 @@ class _Generator(Visitor):
         due, due_text, deadline_word = "None", "", "by"
         if duty.deadline is not None:
             deadline_word = "on" if duty.deadline.kind == "on" else "by"
-            dl = duty.deadline
-            if dl.kind == "within" and dl.after is not None:
-                shifted = self._shift_code(self.expr(dl.after, ctx), self.expr(dl.expr, ctx),
-                                           dl.expr.type, False)
-                due = f"_soft(lambda: {shifted})"
-            else:
-                due = f"_soft(lambda: {self.expr(dl.expr, ctx)})"
-            due_text = self.snippet(dl.span, 200)
+            due = f"_soft(lambda: {self._deadline_code(duty.deadline, ctx)})"
+            due_text = self.snippet(duty.deadline.span, 200)
         holder = self._holders(duty.holder)
         obligor = " and ".join(holder) if duty.holder.kind == "joint" else holder[0]
         beneficiary = repr(self.role(duty.beneficiary)) if duty.beneficiary else "None"
+        extra = ""
+        if duty.performed is not None:
+            extra += f", performed_on=_soft(lambda: {self.expr(duty.performed, ctx)})"
+        if period != "None":
+            extra += f", period={period}"
+        if duty.standard is not None:
+            extra += f", standard={duty.standard!r}"
         return (f"Obligation(name={name!r}, section={ctx.section!r}, obligor={obligor!r}, "
                 f"action={duty.action!r}, object={obj}, object_kind={kind!r}, "
                 f"beneficiary={beneficiary}, due={due}, due_text={due_text!r}, "
-                f"active={active}, currency={cur!r}, deadline={deadline_word!r})")
+                f"active={active}, currency={cur!r}, deadline={deadline_word!r}{extra})")
+
+    def _recurring(self, decl: ir.Obligation | ir.Power) -> tuple[_Ctx, str, str]:
+        """For an obligation or power: its context, the parameter of its function, and
+        the test that an instance is in its range (or "True")."""
+        r = decl.recurrence
+        if r is None:
+            return _Ctx(self.label_of(decl)), "", "True"
+        ctx = _Ctx(self.label_of(decl), params=frozenset({r.variable}))
+        var = py_name(r.variable)
+        return (ctx, f", {var}: Period",
+                f"_in_range({self.range_code(r, _Ctx(self.label_of(decl)), False)}, {var})")
+
+    def _deadline_code(self, dl: ir.Deadline, ctx: _Ctx) -> str:
+        if dl.kind == "within" and dl.after is not None:
+            return self._shift_code(self.expr(dl.after, ctx), self.expr(dl.expr, ctx),
+                                    dl.expr.type, False)
+        return self.expr(dl.expr, ctx)
 
     def _holders(self, holder: ir.Holder) -> tuple[str, ...]:
         if holder.kind == "either":
@@ -923,22 +1077,28 @@ class _Generator(Visitor):
         return tuple(self.role(p) for p in holder.parties)
 
     def _obligation(self, o: ir.Obligation) -> Iterator[str]:
-        ctx = _Ctx(self.label_of(o))
+        ctx, param, in_range = self._recurring(o)
+        args = param.split(":")[0]
         at = self.at(o.span, self.label_of(o))
         term = f"{o.term} ({o.name})" if o.term else o.name
         yield _comment(self._where(o))
-        yield f"def {self.fn(o.name)}(facts: Facts) -> Obligation:"
+        yield f"def {self.fn(o.name)}(facts: Facts{param}) -> Obligation:"
         yield self._docstring(o, f"Obligation: {term}"
                               + (f", Section {o.section}." if o.section else "."))
+        yield from self._instance_argument(o)
         condition = o.duty.condition
         active = self.expr(condition, ctx) if condition is not None else "True"
+        if in_range != "True":
+            active = f"{in_range} and {active}" if active != "True" else in_range
+        period = f"{args[2:]}.label" if args else "None"
         body = [f"active = {active}",
-                f"return {self._duty_code(o.duty, ctx, o.name, 'active')}"]
-        yield from self._guarded(body, at, f"{self.fn(o.name)}(facts)")
+                f"return {self._duty_code(o.duty, ctx, o.name, 'active', period)}"]
+        yield from self._guarded(body, at, f"{self.fn(o.name)}(facts{args})")
         yield ""
         yield ""
-        yield f"def _explain_{o.name}{self.suffix}(facts: Facts) -> Explanation:"
-        yield f"    _result = {self.fn(o.name)}(facts)"
+        yield f"def _explain_{o.name}{self.suffix}(facts: Facts{param}) -> Explanation:"
+        yield from self._instance_argument(o)
+        yield f"    _result = {self.fn(o.name)}(facts{args})"
         yield "    children: list[Explanation] = []"
         yield from self._duty_explain(o.duty, ctx)
         yield (f"    return Explanation(label={o.name!r}, value=_result, kind='obligation', "
@@ -947,6 +1107,12 @@ class _Generator(Visitor):
                "children=tuple(children))")
         yield ""
         yield ""
+
+    def _instance_argument(self, decl: ir.Obligation | ir.Power) -> Iterator[str]:
+        if decl.recurrence is not None:
+            r = decl.recurrence
+            yield from self._period_arguments(
+                (ir.Parameter(r.variable, T.period(r.family), r.span),))
 
     def _duty_explain(self, duty: ir.Duty, ctx: _Ctx) -> Iterator[str]:
         if duty.condition is not None:
@@ -973,14 +1139,18 @@ class _Generator(Visitor):
         return iter(())  # compiled into the definition it is an exception to
 
     def _power(self, p: ir.Power) -> Iterator[str]:
-        ctx = _Ctx(self.label_of(p))
+        ctx, param, in_range = self._recurring(p)
+        args = param.split(":")[0]
         at = self.at(p.span, self.label_of(p))
         term = f"{p.term} ({p.name})" if p.term else p.name
         yield _comment(self._where(p))
-        yield f"def {self.fn(p.name)}(facts: Facts) -> Power:"
+        yield f"def {self.fn(p.name)}(facts: Facts{param}) -> Power:"
         yield self._docstring(p, f"Power: {term}"
                               + (f", Section {p.section}." if p.section else "."))
+        yield from self._instance_argument(p)
         available = self.expr(p.condition, ctx) if p.condition is not None else "True"
+        if in_range != "True":
+            available = f"{in_range} and {available}" if available != "True" else in_range
         body = [f"available = {available}"]
         consequences = []
         for i, duty in enumerate(p.consequences):
@@ -991,16 +1161,22 @@ class _Generator(Visitor):
         action = p.action
         if p.object is not None:
             action += " " + self.snippet(p.object.span)
+        extra = ""
+        if p.window is not None:
+            extra += f", closes=_soft(lambda: {self._deadline_code(p.window, ctx)})"
+        if args:
+            extra += f", period={args[2:]}.label"
         body.append(f"return Power(name={p.name!r}, section={p.section!r}, "
                     f"holders={self._holders(p.holder)!r}, action={action!r}, "
                     f"available=available, consequences=("
                     + "".join(c + ", " for c in consequences) + ")"
-                    + (", joint=True" if p.holder.kind == "joint" else "") + ")")
-        yield from self._guarded(body, at, f"{self.fn(p.name)}(facts)")
+                    + (", joint=True" if p.holder.kind == "joint" else "") + extra + ")")
+        yield from self._guarded(body, at, f"{self.fn(p.name)}(facts{args})")
         yield ""
         yield ""
-        yield f"def _explain_{p.name}{self.suffix}(facts: Facts) -> Explanation:"
-        yield f"    _result = {self.fn(p.name)}(facts)"
+        yield f"def _explain_{p.name}{self.suffix}(facts: Facts{param}) -> Explanation:"
+        yield from self._instance_argument(p)
+        yield f"    _result = {self.fn(p.name)}(facts{args})"
         yield "    children: list[Explanation] = []"
         if p.condition is not None:
             yield f"    children.append({self.xexpr(p.condition, ctx)})"
@@ -1008,6 +1184,30 @@ class _Generator(Visitor):
                f"section={ctx.section!r}, file={Path(p.span.file).name!r}, "
                f"line={p.span.line}, "
                "children=tuple(children))")
+        yield ""
+        yield ""
+
+    def _instances(self, checked: CheckedProgram) -> Iterator[str]:
+        """The function the agenda asks for this version's obligation instances and power
+        windows that may fall in a window of dates."""
+        yield (f"def _instances{self.suffix}(facts: Facts, start: date, end: date"
+               ") -> Iterator[Callable[[], Obligation | Power]]:")
+        yield '    """Every obligation instance and power of this version that may fall due'
+        yield '    from `start` to `end` (the agenda keeps those that do)."""'
+        duties = [d for d in checked.program.declarations
+                  if isinstance(d, (ir.Obligation, ir.Power))]
+        if not duties:
+            yield "    return iter(())"
+        for d in duties:
+            if d.recurrence is None:
+                yield f"    yield functools.partial({self.fn(d.name)}, facts)"
+                continue
+            r = d.recurrence
+            ctx = _Ctx(self.label_of(d))
+            var = py_name(r.variable)
+            yield (f"    for {var} in _agenda_periods({self.range_code(r, ctx, False)}, "
+                   "(start, end)):")
+            yield f"        yield functools.partial({self.fn(d.name)}, facts, {var})"
         yield ""
         yield ""
 
@@ -1025,7 +1225,8 @@ class _Generator(Visitor):
                 if version is not None and version.effective else "None"
             absent = dict(sorted(version.absent.items())) if version is not None else {}
             yield (f"    Version({label!r}, {effective}, _EVALUATORS{suffix}, "
-                   f"_EXPLAINERS{suffix}, SECTIONS{suffix}, {absent!r}, _FACTS),")
+                   f"_EXPLAINERS{suffix}, SECTIONS{suffix}, {absent!r}, _FACTS, "
+                   f"_instances{suffix}),")
         yield ")"
         yield ""
         yield ""
@@ -1039,6 +1240,14 @@ class _Generator(Visitor):
         yield '    """The value of a term, condition, obligation, power or fact, by name, in the'
         yield '    agreement as in force now (its latest version)."""'
         yield "    return VERSIONS[-1].evaluate(name, facts, *args)"
+        yield ""
+        yield ""
+        yield "def agenda(facts: Facts, start: date, end: date) -> Agenda:"
+        yield '    """Every obligation instance due, and every power window closing, from `start`'
+        yield '    to `end` (both included), in date order, each evaluated in the version of the'
+        yield '    agreement in force on its own date; `.undetermined` says what needs facts'
+        yield '    not given."""'
+        yield "    return _agenda(VERSIONS, facts, start, end)"
         yield ""
         yield ""
         yield "def explain(name: str, facts: Facts, *args: object) -> Explanation:"
@@ -1061,6 +1270,10 @@ class _Generator(Visitor):
         yield "def __getattr__(name: str) -> object:"
         yield '    """A provision not in force now says who removed it, and when."""'
         yield "    return getattr(VERSIONS[-1], name)"
+
+
+_PERIOD_CODE = {"start": "start", "end": "end", "next": "next()", "previous": "previous()",
+                "number": "number"}
 
 
 def _group(code: str) -> str:

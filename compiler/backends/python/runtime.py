@@ -673,6 +673,7 @@ _KINDS: Final = frozenset(
     {
         "bool", "integer", "decimal", "money", "percent", "date", "datetime",
         "days", "business_days", "months", "party", "text", "obligation", "power",
+        "period",
     }
 )  # fmt: skip
 
@@ -844,6 +845,9 @@ class Obligation:
     active: bool  # whether its condition holds
     currency: str = "USD"  # how a money object is shown
     deadline: str = "by"  # "by" (on or before) or "on" (on that very day)
+    performed_on: date | datetime | None = None  # when it was done (`performed on`)
+    period: str | None = None  # the period of a recurring obligation's instance
+    standard: str | None = None  # "promptly": the standard its deadline bounds
 
     def __str__(self) -> str:
         """``"Purchaser must pay $1,800,000.00 to Seller by March 30, 2004 (Section 3.4)"``."""
@@ -855,12 +859,17 @@ class Obligation:
     def duty(self) -> str:
         """``"Purchaser must pay $1,800,000.00 to Seller by March 30, 2004"``."""
         words = [f"{self.obligor} must {self.action}"]
-        if self.object_kind:
+        if self.object_kind and self.object is None:
+            words.append("an amount not yet known")
+        elif self.object_kind:
             words.append(format_value(self.object, self.object_kind, self.currency))
         elif self.object is not None:
             words.append(str(self.object))
         if self.beneficiary:
             words.append(f"to {self.beneficiary}")
+        if self.standard:
+            words.append(self.standard + (", and in any event" if self.due or self.due_text
+                                          else ""))
         if self.due is not None:
             kind = "datetime" if isinstance(self.due, datetime) else "date"
             words.append(f"{self.deadline} {format_value(self.due, kind)}")
@@ -880,6 +889,8 @@ class Power:
     available: bool
     consequences: tuple[Obligation, ...] = ()
     joint: bool = False  # all holders together ("by mutual written consent"), not any one
+    closes: date | datetime | None = None  # the last day of its window, if it has one
+    period: str | None = None  # the period of a recurring power's instance
 
 
     def __str__(self) -> str:

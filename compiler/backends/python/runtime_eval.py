@@ -439,9 +439,12 @@ class Version:
                  evaluators: dict[str, Callable[..., Any]],
                  explainers: dict[str, Callable[..., Explanation]],
                  sections: dict[str, tuple[str | None, str]],
-                 absent: dict[str, str], facts: dict[str, tuple[str, str]]) -> None:
+                 absent: dict[str, str], facts: dict[str, tuple[str, str]],
+                 instances: Callable[..., Any] | None = None) -> None:
         self.label = label
         self.effective = effective
+        # (facts, start, end) -> the obligations and powers that may fall due then
+        self.instances: Callable[..., Any] = instances or (lambda facts, start, end: ())
         self.sections = sections
         self._evaluators = evaluators
         self._explainers = explainers
