@@ -38,6 +38,7 @@ from clausec.backends.python.codegen import py_name
 from clausec.front.parser import keywords
 from clausec.passes.check import BUILTINS
 from clausec.source import SourceFile
+from clausec.tools import testing
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "data" / "all_constructs.clause"
@@ -130,10 +131,17 @@ def _tool(name: str) -> list[str]:
 
 def _sample_facts(module: ModuleType) -> dict[str, object]:
     """A value of the right kind for every fact of a module (from FACT_TYPES)."""
+    return _sample_facts_of(module.FACT_TYPES, list(module._PARTY_NAMES))
+
+
+def _sample_facts_of(fact_types: dict[str, str], parties: list[str]) -> dict[str, object]:
     values: dict[str, object] = {}
-    parties = list(module._PARTY_NAMES)
-    for name, spelled in module.FACT_TYPES.items():
+    for name, spelled in fact_types.items():
         kind = spelled.replace(" (optional)", "")
+        if " per " in kind:  # a series: one value, for the period containing a date
+            single = _sample_facts_of({name: kind.split(" per ")[0]}, parties)[name]
+            values[name] = {"2010-06-30": single}
+            continue
         if kind.endswith("business days"):  # "new_york_banks business days"
             kind = "business days"
         if kind.startswith("money"):
@@ -242,10 +250,10 @@ _RUNNER = textwrap.dedent("""
     m = importlib.import_module(sys.argv[2])
     facts = m.Facts.from_dict(json.loads(sys.argv[3]))
     ran = 0
-    for name in json.loads(sys.argv[4]):
+    for name, args in json.loads(sys.argv[4]):
         try:
-            m.evaluate(name, facts)
-            str(m.explain(name, facts))
+            m.evaluate(name, facts, *args)
+            str(m.explain(name, facts, *args))
         except m.ClauseError:
             pass
         ran += 1
@@ -265,9 +273,11 @@ def test_generated_module_runs_alone_in_isolated_mode(unit: Unit, tmp_path: Path
     (empty / f"{module_name}.py").write_text(code, encoding="utf-8")
     module = _load_code(code, str(unit.agreement))
     facts = _sample_facts(module)
-    names = [d.name for d in unit.checked().program.declarations
-             if isinstance(d, (ir.Obligation, ir.Power))
-             or (isinstance(d, ir.Definition) and not d.params)]
+    # Each term, obligation and power; one that takes periods, for those containing a date.
+    names = [(d.name, ["2010-06-30"] * len(testing.parameters(d)))
+             for d in unit.checked().program.declarations
+             if isinstance(d, (ir.Obligation, ir.Power, ir.Definition))
+             and all(p.type.kind == "period" for p in testing.parameters(d))]
     run = subprocess.run(
         [sys.executable, "-I", "-c", _RUNNER, str(empty), module_name, json.dumps(facts),
          json.dumps(names)],

@@ -120,7 +120,9 @@ def test_syntax_error_rendering_has_line_and_caret(tmp_path, write_clause, capsy
 ])
 def test_misspelt_keyword_did_you_mean(tmp_path, diagnostics_of, text, wrong, right):
     error = only_error(diagnostics_of(tmp_path, text))
-    assert error.message.startswith(f"unexpected '{wrong}'")
+    # A misspelt keyword is a syntax error; a misspelt type is a name, checked against the
+    # types and the agreement's families of periods.
+    assert error.message.startswith((f"unexpected '{wrong}'", f"unknown type '{wrong}'"))
     assert error.span.line == line_of(text, wrong)
     assert error.span.column == column_of(text, wrong)
     assert error.hint == f"did you mean '{right}'?"
@@ -917,7 +919,7 @@ def test_check_json_format_syntax_error(tmp_path, write_clause, capsys):
     assert entry["severity"] == "error"
     assert (entry["line"], entry["column"]) == (1, 13)
     assert entry["hint"] == "did you mean 'money'?"
-    assert entry["message"].startswith("unexpected 'mony'")
+    assert entry["message"] == "unknown type 'mony'"
 
 
 def test_the_excerpt_of_a_long_line_is_a_window_around_the_caret(tmp_path, capsys):

@@ -369,13 +369,14 @@ def _expected_scope(token: lark.Token) -> Callable[[Scopes], bool]:
         "COMPARE_OP": "keyword.operator.comparison.clause",
         "ORDINAL": "keyword.other.ordinal.clause",
         "EQUAL": "keyword.operator.assignment.clause",
+        "MONTH_NAME": "constant.other.month.clause",
     }
     if token.type in by_terminal:
         scope = by_terminal[token.type]
         return lambda stack: has(stack, scope)
     if token.type == "NAME":
         return _last_is_not_keyword
-    if token.value in parser.keywords():
+    if token.value in parser.keywords() or _PHRASE.fullmatch(token.value):
         return lambda stack: stack[-1].startswith(KEYWORD_FAMILIES)
     if token.value in "+-*/^":
         return lambda stack: has(stack, "keyword.operator.arithmetic")
@@ -383,11 +384,16 @@ def _expected_scope(token: lark.Token) -> Callable[[Scopes], bool]:
     return lambda stack: has(stack, "punctuation")
 
 
-@pytest.mark.parametrize("path", CORPUS, ids=_file_id)
-def test_agrees_with_lark_lexer(path: Path) -> None:
+# A keyword of several words lexed as one token (`start of`, `last business day of`).
+_PHRASE = re.compile(r"[a-z]+(?:[ \t]+[a-z]+)+")
+
+
+@pytest.mark.parametrize("path", [*CORPUS, None],
+                         ids=lambda p: _file_id(p) if p else "time_sample")
+def test_agrees_with_lark_lexer(path: Path | None) -> None:
     """Every token Lark reads gets the matching scope on every character; what Lark skips
     (comments, whitespace) is whitespace or a comment."""
-    text = read(path)
+    text = read(path) if path else TIME_SAMPLE
     scopes = scopes_by_char(text)
     covered = [False] * len(text)
     disagreements = []
@@ -413,14 +419,123 @@ def test_agrees_with_lark_lexer(path: Path) -> None:
 
 def test_every_token_kind_is_exercised() -> None:
     """The agreement test above sees every terminal of the language somewhere."""
-    seen = {token.type for path in CORPUS for token in _lark_tokens(read(path))}
+    texts = [*(read(path) for path in CORPUS), TIME_SAMPLE]
+    seen = {token.type for text in texts for token in _lark_tokens(text)}
     named = {"NAME", "STRING", "LONG_STRING", "SECTION_NUMBER", "LABEL", "INT", "DECIMAL",
              "PERCENT", "MONEY", "CURRENCY_CODE", "ISO_DATE", "LONG_DATE", "DATETIME",
              "TIME_OF_DAY", "TZ_NAME", "COMPARE_OP", "ORDINAL"}
     assert named <= seen, named - seen
-    seen_values = {token.value for path in CORPUS for token in _lark_tokens(read(path))}
+    seen_values = {token.value for text in texts for token in _lark_tokens(text)}
     missing = parser.keywords() - seen_values
     assert not missing, missing
+
+
+# ---------------------------------------------------------------- periods and time --
+
+TIME_SAMPLE = """\
+agreement lic "Licence" {
+  party licensor "Licensor"
+  party licensee "Licensee"
+}
+
+section 4 "Payments" {
+  periods royalty_quarter "royalty quarter" = calendar quarters from commencement_date
+  periods fiscal_year "fiscal year" = fiscal years beginning April 1
+  periods contract_half = contract half years from commencement_date
+  fact commencement_date: date
+  fact royalties "royalties": money per royalty_quarter
+  fact paid_on: date per calendar month optional
+  define monthly(m: calendar month): money = $1
+  define total(q: royalty_quarter): money =
+    sum of [monthly(m) for each calendar month m from start of q through end of q]
+  define ttm(q: fiscal_year): money =
+    sum of [total(x) for each royalty_quarter x in the 4 ending with end of q
+            when number of x is at least 2]
+  define due: date = last business day of (calendar month containing commencement_date) in nyse
+  define other: date = first business day of next (previous royalty_quarter containing d)
+  obligation statement "the statement"
+      for each royalty_quarter q from commencement_date until first royalty_quarter:
+    licensee must provide "a statement" to licensor promptly, but in any event
+      within 30 days after end of q performed on paid_on(calendar month containing end of q)
+  obligation report for each calendar year y from commencement_date:
+    licensee must report as soon as reasonably practicable and in any event by end of y
+  condition overdue = any of [statement(q) is late on d
+                              for each royalty_quarter q from commencement_date through d]
+  define statement_due: date = statement(first royalty_quarter).due
+}
+
+test "t" {
+  given { royalties["2009-Q1"] = $1 }
+}
+"""
+
+TIME_TOKENS = [
+    ("periods royalty_quarter", "periods", "storage.type.periods.clause"),
+    ("periods royalty_quarter", "royalty_quarter", "entity.name.type.periods.clause"),
+    ("= calendar quarters from", "calendar quarters", "keyword.other"),
+    ("= calendar quarters from", "from", "keyword.other.period.clause"),
+    ("fiscal years beginning April 1", "fiscal", "keyword.other.period.clause"),
+    ("fiscal years beginning April 1", "beginning", "keyword.other.period.clause"),
+    ("fiscal years beginning April 1", "April", "constant.other.month.clause"),
+    ("fiscal years beginning April 1", "1", "constant.numeric.integer.clause"),
+    ("contract half years", "contract", "keyword.other.period.clause"),
+    ("contract half years", "half", "keyword.other.unit.clause"),
+    ("money per royalty_quarter", "per", "storage.modifier.per.clause"),
+    ("money per royalty_quarter", "royalty_quarter", "entity.name.type.periods.clause"),
+    ("date per calendar month optional", "calendar month", "support.type.period.clause"),
+    ("(m: calendar month)", "calendar month", "support.type.clause"),
+    ("for each calendar month m", "for each", "keyword.other.period.clause"),
+    ("for each calendar month m", "calendar month", "support.type.period.clause"),
+    ("for each calendar month m", "m", "variable.parameter.period.clause"),
+    ("for each royalty_quarter x", "royalty_quarter", "entity.name.type.periods.clause"),
+    ("for each royalty_quarter x", "x", "variable.parameter.period.clause"),
+    ("from start of q through end of q", "start of", "keyword.other.period.clause"),
+    ("from start of q through end of q", "through", "keyword.other.period.clause"),
+    ("from start of q through end of q", "end of", "keyword.other.period.clause"),
+    ("in the 4 ending with", "ending", "keyword.other.period.clause"),
+    ("in the 4 ending with", "with", "keyword.other.period.clause"),
+    ("when number of x", "number of", "keyword.other.period.clause"),
+    ("last business day of (", "last business day of", "keyword.other.period.clause"),
+    ("first business day of next", "first business day of", "keyword.other.period.clause"),
+    ("first business day of next", "next", "keyword.other.period.clause"),
+    ("(previous royalty_quarter containing d)", "previous", "keyword.other.period.clause"),
+    ("(previous royalty_quarter containing d)", "containing", "keyword.other.period.clause"),
+    ("until first royalty_quarter", "until", "keyword.other.period.clause"),
+    ("until first royalty_quarter", "first", "keyword.other.period.clause"),
+    ("promptly, but in any event", "promptly", "keyword.other.standard.clause"),
+    ("promptly, but in any event", "but in any event", "keyword.other.standard.clause"),
+    ("performed on paid_on", "performed on", "keyword.other.performed.clause"),
+    ("as soon as reasonably practicable", "as soon as reasonably practicable",
+     "keyword.other.standard.clause"),
+    ("and in any event by", "in any event", "keyword.other.standard.clause"),
+    ("statement(q) is late on d", "is late on", "keyword.operator.word"),
+    ("statement(first royalty_quarter).due", ".", "punctuation.accessor.dot.clause"),
+    ("statement(first royalty_quarter).due", "due", "variable.other.property.clause"),
+    ('royalties["2009-Q1"]', "[", "punctuation.section.brackets.begin.clause"),
+]
+
+
+@pytest.mark.parametrize(("context", "token", "scope"), TIME_TOKENS,
+                         ids=[f"{token}@{context}" for context, token, _ in TIME_TOKENS])
+def test_time_token_scope(context: str, token: str, scope: str) -> None:
+    assert_scoped(TIME_SAMPLE, context, token, scope)
+
+
+def test_time_sample_every_character_is_scoped() -> None:
+    scopes = scopes_by_char(TIME_SAMPLE)
+    leftovers = [(offset, TIME_SAMPLE[offset], scopes[offset])
+                 for offset in range(len(TIME_SAMPLE))
+                 if not TIME_SAMPLE[offset].isspace() and (
+                     len(scopes[offset]) < 2
+                     or any(s.startswith("invalid.") for s in scopes[offset]))]
+    assert not leftovers, leftovers[:10]
+
+
+def test_start_end_and_number_alone_are_names() -> None:
+    """`start`, `end` and `number` are keywords only before `of`."""
+    text = "define x: date = start + end_date + number\n"
+    for name in ("start", "number"):
+        assert_scoped(text, name, name, "variable.other.clause")
 
 
 # ------------------------------------------------------------ the grammars in step --

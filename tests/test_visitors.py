@@ -93,7 +93,12 @@ def _sample(cls: type) -> tuple[object, list[ir.Expr]]:
         if field.name in ("span", "type") or field.default is not attrs.NOTHING and \
                 "Expr" not in annotation:
             continue
-        if "tuple[Item" in annotation:
+        if annotation == "Range":
+            # `for each calendar quarter q from START through END`: its bounds are
+            # subexpressions where the range is written (after the item of an Each).
+            values[field.name] = ir.Range("calendar_quarter", "q", "through", literal(),
+                                          literal(), span=SPAN)
+        elif "tuple[Item" in annotation:
             first = ir.Item("(a)", literal(), literal(), span=SPAN)
             values[field.name] = (first, ir.Item("(b)", literal(), None, span=SPAN))
         elif "tuple[Expr" in annotation:

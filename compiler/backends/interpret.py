@@ -65,7 +65,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any, Protocol
@@ -110,7 +110,21 @@ from clausec.backends.python.runtime_eval import (
     unknown_fact,
     unknown_name,
 )
-from clausec.backends.python.runtime_periods import add_months, decode_holiday_table
+from clausec.backends.python.runtime_periods import (
+    Frequency,
+    Period,
+    add_months,
+    decode_holiday_table,
+    first_business_day,
+    last_business_day,
+)
+from clausec.backends.python.runtime_time import (
+    MAX_PERIODS,
+    Series,
+    as_series,
+    period_of,
+    periods_in_range,
+)
 from clausec.diagnostics import Diagnostics
 from clausec.ir import types as T
 from clausec.ir.visit import LIFTABLE, Visitor, operands
@@ -132,6 +146,9 @@ _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
 # Python errors of a computation (a date past year 9999, an undefined decimal operation):
 # reported as ClauseRuntimeError at the provision, as the compiled module reports them.
 _COMPUTATION_ERRORS = (ArithmeticError, TypeError, ValueError)
+# How far a definition of the previous period is computed back before its earlier values
+# are computed first (see _Run._warm).
+_STEP = 32
 
 
 def _convert(kind: str) -> Callable[..., object]:
@@ -228,6 +245,13 @@ class Interpreter:
         self._lines = {name: s.text.split("\n") for name, s in (sources or {}).items()}
         self._defaults: dict[str, object] = {}
         self._where: dict[str, tuple[str | None, At]] = {}
+        # The definitions that use their own value for an earlier period, with the
+        # position of their period parameter.
+        self.recursive: dict[str, int] = {
+            d.name: next(i for i, p in enumerate(d.params) if p.type.kind == "period")
+            for d in self.decls.values()
+            if isinstance(d, ir.Definition) and any(p.type.kind == "period" for p in d.params)
+            and any(isinstance(n, ir.Call) and n.name == d.name for n in ir.walk(d.expr))}
 
     def __repr__(self) -> str:
         return f"<Interpreter {self.header.name} {self.label}>"
@@ -239,7 +263,8 @@ class Interpreter:
         """What `evaluate` answers for, besides facts: terms, conditions, invariants,
         obligations and powers, in file order."""
         return tuple(d.name for d in self.checked.program.declarations
-                     if isinstance(d, (ir.Definition, ir.Invariant, ir.Obligation, ir.Power)))
+                     if isinstance(d, (ir.Definition, ir.Invariant, ir.Obligation, ir.Power,
+                                       ir.PeriodFamily)))
 
     def facts(self, given: Mapping[str, object] | Facts) -> Facts:
         """`given` validated and converted as the compiled module's `Facts(**given)`:
@@ -258,7 +283,9 @@ class Interpreter:
                 extra = (fact.type.currency or self.header.currency,)
             elif fact.type.kind == "party":
                 extra = (self.party_names,)
-            if fact.default is not None:
+            if fact.per is not None:
+                values[name] = self._series(fact, value, convert, extra)
+            elif fact.default is not None:
                 values[name] = convert(name, self._default(fact) if value is None else value,
                                        *extra)
             elif fact.type.optional:
@@ -266,6 +293,18 @@ class Interpreter:
             else:
                 values[name] = convert(name, value, *extra)
         return Facts(values)
+
+    def _series(self, fact: ir.Fact, value: object, convert: Callable[..., object],
+                extra: tuple[object, ...]) -> Series | None:
+        """A series fact's values (one per period, each converted as a fact of its type):
+        a series not given is empty (each period it is asked for is then missing), or
+        None where it is optional and has no default. A default stands for every period
+        with no value of its own, as written in the clause file."""
+        if value is None and fact.type.optional and fact.default is None:
+            return None
+        default = self._default(fact) if fact.default is not None else None
+        return as_series(fact.name, {} if value is None else value,
+                         lambda item: convert(fact.name, item, *extra), default)
 
     def evaluate(self, name: str, facts: Mapping[str, object] | Facts,
                  *args: object) -> object:
@@ -276,7 +315,7 @@ class Interpreter:
         decl = self.decls.get(name)
         if isinstance(decl, ir.Invariant):
             decl = decl.as_condition()
-        if isinstance(decl, (ir.Definition, ir.Obligation, ir.Power)):
+        if isinstance(decl, (ir.Definition, ir.Obligation, ir.Power, ir.PeriodFamily)):
             run = _Run(self, self.facts(facts))
             with localcontext(EXACT):
                 if isinstance(decl, ir.Definition):
@@ -284,11 +323,17 @@ class Interpreter:
                         raise TypeError(f"{name}() takes {len(decl.params)} argument(s) "
                                         f"after the facts, not {len(args)}")
                     return run.definition(decl, args)
-                if args:
-                    raise TypeError(f"{name}() takes no arguments after the facts")
+                if isinstance(decl, ir.PeriodFamily):
+                    if args:
+                        raise TypeError(f"{name}() takes no arguments after the facts")
+                    return run.frequency(name)
+                wanted = 0 if decl.recurrence is None else 1
+                if len(args) != wanted:
+                    raise TypeError(f"{name}() takes {wanted} argument(s) after the facts, "
+                                    f"not {len(args)}")
                 if isinstance(decl, ir.Obligation):
-                    return run.obligation(decl)
-                return run.power(decl)
+                    return run.obligation(decl, *args)
+                return run.power(decl, *args)
         if name in self.fact_decls:
             return self.facts(facts)[name]
         raise unknown_name(name, self.names + tuple(self.fact_decls))
@@ -348,6 +393,9 @@ class _Run(Visitor):
         self.i = interpreter
         self.facts = facts.values
         self.memo: dict[tuple[object, ...], tuple[bool, object]] = {}
+        self.families: dict[str, Frequency] = {}
+        self.warming: set[str] = set()  # recursive definitions whose earlier values are
+        # being computed first (see _warm)
 
     # ------------------------------------------------------------ expressions
 
@@ -406,10 +454,20 @@ class _Run(Visitor):
             return self.facts[e.name]
         if isinstance(target, ir.Definition):
             return self.definition(target, ())
+        if isinstance(target, ir.Obligation):
+            return self.obligation(target)
+        if isinstance(target, ir.Power):
+            return self.power(target)
         return e.name  # a party stands for its name
 
     def _call(self, e: ir.Call, frame: _Frame) -> object:
         target = self.i.decls.get(e.name)
+        if isinstance(target, ir.Fact):  # a series: its value for one period
+            return self._series_value(e, target, frame)
+        if isinstance(target, ir.Obligation):  # an instance of a recurring obligation
+            return self.obligation(target, self.expr(e.args[0], frame))
+        if isinstance(target, ir.Power):
+            return self.power(target, self.expr(e.args[0], frame))
         if isinstance(target, ir.Definition):
             args = [_coerce(self.expr(a, frame), a.type, p.type)
                     for a, p in zip(e.args, target.params)]
@@ -537,14 +595,194 @@ class _Run(Visitor):
                 return e.kind == "any"
         return e.kind != "any"
 
+    # ---------------------------------------------------------------- periods
+
+    def frequency(self, name: str) -> Frequency:
+        """The periods of family `name`: a calendar family, or a declared one (its start
+        evaluated on these facts; an error in building it is reported at the family)."""
+        unit = ir.CALENDAR_FAMILIES.get(name)
+        if unit is not None:
+            return Frequency.calendar(unit)
+        known = self.families.get(name)
+        if known is not None:
+            return known
+        family = self.i.decls[name]
+        assert isinstance(family, ir.PeriodFamily), name
+        label, at = self.i.where(family)
+        try:
+            start = None if family.start is None else self.expr(family.start, _Frame(label))
+            if family.basis == "contract":
+                built = Frequency.contract(family.unit, commencement=start)  # type: ignore[arg-type]
+            elif family.basis == "fiscal":
+                built = Frequency.fiscal(family.unit, first_month=family.first_month,
+                                         commencement=start)  # type: ignore[arg-type]
+            else:
+                built = Frequency.calendar(family.unit, commencement=start)  # type: ignore[arg-type]
+        except ClauseError:
+            raise
+        except _COMPUTATION_ERRORS as error:
+            raise located_error(error, at) from error
+        self.families[name] = built
+        return built
+
+    def _periodof(self, e: ir.PeriodOf, frame: _Frame) -> object:
+        frequency = self.frequency(e.family)
+        return frequency.containing(self.expr(e.day, frame))  # type: ignore[arg-type]
+
+    def _firstperiod(self, e: ir.FirstPeriod, frame: _Frame) -> object:
+        return self.frequency(e.family).first()
+
+    def _periodop(self, e: ir.PeriodOp, frame: _Frame) -> object:
+        period: Period = self.expr(e.operand, frame)  # type: ignore[assignment]
+        if e.op == "start":
+            return period.start
+        if e.op == "end":
+            return period.end
+        if e.op == "next":
+            return period.next()
+        if e.op == "previous":
+            return period.previous()
+        assert e.op == "number", e.op
+        return period.number
+
+    def _businessdayof(self, e: ir.BusinessDayOf, frame: _Frame) -> object:
+        period: Period = self.expr(e.period, frame)  # type: ignore[assignment]
+        is_open = self.i.calendar_of(e.calendar).is_business_day
+        if e.which == "first":
+            return first_business_day(period, is_open)
+        return last_business_day(period, is_open)
+
+    def _bounds(self, r: ir.Range, frame: _Frame, strict: bool
+                ) -> tuple[Frequency, object, object]:
+        """A range's family and bounds, in that order. Where not `strict`, a bound with no
+        value is None (the range of a recurring duty: not yet started, or open)."""
+        frequency = self.frequency(r.family)
+        start, end = (None if b is None else self.expr(b, frame, strict=strict,
+                                                        lift=not strict)
+                      for b in (r.start, r.end))
+        return frequency, start, end
+
+    def _each(self, e: ir.Each, frame: _Frame) -> object:
+        r = e.range
+        frequency, start, end = self._bounds(r, frame, True)
+        periods = periods_in_range(frequency, r.kind, start, end, r.count)
+        truth = e.kind in ("all", "any", "none")
+        values: list[object] = []
+        for period in periods:
+            inner = _Frame(frame.section, {**frame.params, r.variable: period}, frame.subst,
+                           frame.lifted)
+            # A period counts only when its condition holds, evaluated before its item.
+            if e.when is not None and not self.expr(e.when, inner):
+                continue
+            value = self.expr(e.body, inner)
+            if truth:
+                if e.kind == "all" and not value:
+                    return False
+                if e.kind != "all" and value:
+                    return e.kind == "any"
+                continue
+            values.append(_coerce(value, e.body.type, e.type))
+        if truth:
+            return e.kind != "any"
+        if e.kind == "total":
+            zero: object = Decimal(0) if _kind(e) in T.DECIMALS else 0
+            return total(zero, *values)
+        return (earliest if e.kind in ("earliest", "least") else latest)(*values)
+
+    def _in_range(self, r: ir.Range, frame: _Frame, period: Period) -> bool:
+        """Whether `period` is one of the range of a recurring obligation or power. A
+        range that starts on an event that has not happened has no periods; one whose end
+        has no value (or that has none) has no last period."""
+        frequency, start, end = self._bounds(r, frame, False)
+        if r.kind == "ending":
+            last = period_of(frequency, end, "the last period")
+            assert r.count is not None
+            return last.index - r.count < period.index <= last.index
+        if start is None:
+            return False
+        if isinstance(start, Period):
+            first = period_of(frequency, start, "the first period")
+        elif isinstance(start, date):
+            day = _plain(start)
+            if frequency.commencement is not None and day < frequency.commencement:
+                first = frequency.first()
+            else:
+                first = frequency.containing(day)
+        else:
+            raise TypeError(f"a range starts at a date or a period, not "
+                            f"{type(start).__name__}")
+        if period.index < first.index:
+            return False
+        if r.kind == "open" or end is None:
+            return True
+        if isinstance(end, Period):
+            last_index = period_of(frequency, end, "the last period").index
+            if r.kind != "through":
+                last_index -= 1
+        elif isinstance(end, date):
+            day = _plain(end)
+            if frequency.commencement is not None and day < frequency.commencement:
+                last_index = 0
+            else:
+                containing = frequency.containing(day)
+                last_index = containing.index
+                if r.kind == "until" and containing.start == day:
+                    last_index -= 1  # "until B": the periods that start before B
+        else:
+            raise TypeError(f"a range ends at a date or a period, not {type(end).__name__}")
+        return period.index <= last_index
+
+    def _series_value(self, e: ir.Call, fact: ir.Fact, frame: _Frame) -> object:
+        """A series fact's value for the period `e` names: None where the clause allows
+        none (an optional series), else the value, the default, or MissingFactError
+        naming the fact and the period."""
+        frequency = self.frequency(fact.per or "")
+        period: Period = self.expr(e.args[0], frame)  # type: ignore[assignment]
+        series: Series | None = self.facts[e.name]  # type: ignore[assignment]
+        if e.type is not None and e.type.optional:
+            return None if series is None else series.get(frequency, period)
+        at = self.i.at(e.span, frame.section)
+        if series is None:  # required here, but not in every version
+            raise MissingFactError(f"{e.name}[{period.label}]", file=at[0], line=at[1],
+                                   column=at[2], section=at[3])
+        return series.value(frequency, period, at)
+
+    def _field(self, e: ir.Field, frame: _Frame) -> object:
+        duty: Obligation = self.expr(e.operand, frame)  # type: ignore[assignment]
+        if e.field == "due":
+            return duty.due
+        if e.field == "amount":
+            return duty.object
+        if e.field == "performed_on":
+            return duty.performed_on
+        assert e.field == "active", e.field
+        return duty.active
+
+    def _late(self, e: ir.Late, frame: _Frame) -> object:
+        duty: Obligation = self.expr(e.operand, frame)  # type: ignore[assignment]
+        day = _plain(self.expr(e.on, frame))  # type: ignore[arg-type]
+        # In effect, due before the day, and not performed on or before its due date.
+        if not duty.active or duty.due is None:
+            return False
+        due = _plain(duty.due)
+        if due >= day:
+            return False
+        return duty.performed_on is None or _plain(duty.performed_on) > due
+
     # ----------------------------------------------------------- declarations
 
     def definition(self, d: ir.Definition, args: tuple[object, ...]) -> object:
+        if args:
+            # Period arguments may be given as a date in the period or its label.
+            args = tuple(period_of(self.frequency(p.type.family or ""), a, p.name)
+                         if p.type.kind == "period" else a for p, a in zip(d.params, args))
         # Arguments by type and spelling: 1, Decimal("1.0") and True are equal in Python
         # but may give different results.
         key = (d.name, *[(type(a), repr(a)) for a in args]) if args else (d.name,)
         known = self.memo.get(key)
         if known is None:
+            if d.name in self.i.recursive and d.name not in self.warming:
+                self._warm(d, args)
             try:
                 known = (True, self._definition(d, args))
             except ClauseError as error:
@@ -554,6 +792,36 @@ class _Run(Visitor):
         if not ok:
             raise value  # type: ignore[misc]
         return value
+
+    def _warm(self, d: ir.Definition, args: tuple[object, ...]) -> None:
+        """Before a definition that uses its value for the previous period is computed
+        for period n, compute it for n - 32, n - 64, ... (oldest first, each remembered):
+        no computation then goes more than 32 periods deep, however long the chain."""
+        position = self.i.recursive[d.name]
+        period = args[position]
+        if not isinstance(period, Period):
+            return
+        earlier: list[tuple[object, ...]] = []
+        index = period.index - _STEP
+        while len(earlier) * _STEP < MAX_PERIODS:
+            try:
+                before = period.frequency.period(index)
+            except ValueError:
+                break  # before the family's first period, or year 1
+            shifted = (*args[:position], before, *args[position + 1:])
+            if (d.name, *[(type(a), repr(a)) for a in shifted]) in self.memo:
+                break
+            earlier.append(shifted)
+            index -= _STEP
+        self.warming.add(d.name)
+        try:
+            for shifted in reversed(earlier):
+                try:
+                    self.definition(d, shifted)
+                except Exception:  # noqa: S112 - remembered; raised again if needed
+                    continue
+        finally:
+            self.warming.discard(d.name)
 
     def _definition(self, d: ir.Definition, args: tuple[object, ...]) -> object:
         params = {p.name: a for p, a in zip(d.params, args)} if args else _NOTHING
@@ -588,22 +856,39 @@ class _Run(Visitor):
             raise conflict(d.name, decided[0][0], decided[1][0])
         return (decided[0][1],) if decided else None
 
-    def obligation(self, o: ir.Obligation) -> Obligation:
-        frame = _Frame(self.i.label_of(o))
+    def _instance(self, decl: ir.Obligation | ir.Power, args: tuple[object, ...]
+                  ) -> tuple[_Frame, Period | None]:
+        """Where a provision is evaluated: for an instance of a recurring one, with its
+        period (given as a period, a date in it or its label)."""
+        r = decl.recurrence
+        if r is None:
+            return _Frame(self.i.label_of(decl)), None
+        period = period_of(self.frequency(r.family), args[0], r.variable)
+        return _Frame(self.i.label_of(decl), {r.variable: period}), period
+
+    def _applies(self, decl: ir.Obligation | ir.Power, condition: ir.Expr | None,
+                 frame: _Frame, period: Period | None) -> bool:
+        """Whether an instance is in its range (first) and its condition holds."""
+        if decl.recurrence is not None and period is not None and \
+                not self._in_range(decl.recurrence, _Frame(frame.section), period):
+            return False
+        return bool(self.expr(condition, frame)) if condition is not None else True
+
+    def obligation(self, o: ir.Obligation, *args: object) -> Obligation:
+        frame, period = self._instance(o, args)
         try:
-            condition = o.duty.condition
-            active = bool(self.expr(condition, frame)) if condition is not None else True
-            return self._duty(o.duty, frame, o.name, lambda: active)
+            active = self._applies(o, o.duty.condition, frame, period)
+            return self._duty(o.duty, frame, o.name, lambda: active,
+                              period.label if period is not None else None)
         except ClauseError:
             raise
         except _COMPUTATION_ERRORS as error:
             raise located_error(error, self.i.at(o.span, self.i.label_of(o))) from error
 
-    def power(self, p: ir.Power) -> Power:
-        frame = _Frame(self.i.label_of(p))
+    def power(self, p: ir.Power, *args: object) -> Power:
+        frame, period = self._instance(p, args)
         try:
-            available = bool(self.expr(p.condition, frame)) if p.condition is not None \
-                else True
+            available = self._applies(p, p.condition, frame, period)
             consequences = []
             for index, duty in enumerate(p.consequences):
                 # A consequence's own condition counts only when the power is available;
@@ -616,16 +901,20 @@ class _Run(Visitor):
             action = p.action
             if p.object is not None:
                 action += " " + self.i.snippet(p.object.span)
+            window = p.window
+            closes = None if window is None else self._soft(lambda: self._due(window, frame))
             return Power(name=p.name, section=p.section, holders=self._holders(p.holder),
                          action=action, available=available,
-                         consequences=tuple(consequences), joint=p.holder.kind == "joint")
+                         consequences=tuple(consequences), joint=p.holder.kind == "joint",
+                         closes=closes,  # type: ignore[arg-type]
+                         period=period.label if period is not None else None)
         except ClauseError:
             raise
         except _COMPUTATION_ERRORS as error:
             raise located_error(error, self.i.at(p.span, self.i.label_of(p))) from error
 
     def _duty(self, duty: ir.Duty, frame: _Frame, name: str,
-              active: Callable[[], bool]) -> Obligation:
+              active: Callable[[], bool], period: str | None = None) -> Obligation:
         # The amount and the due date are unknown (None) until the facts they need are
         # given: an obligation is still described before its condition is met.
         obj: object = None
@@ -646,11 +935,16 @@ class _Run(Visitor):
         holders = self._holders(duty.holder)
         obligor = " and ".join(holders) if duty.holder.kind == "joint" else holders[0]
         beneficiary = self.i.role(duty.beneficiary) if duty.beneficiary else None
+        applies = active()
+        performed = duty.performed
+        performed_on = None if performed is None else \
+            self._soft(lambda: self.expr(performed, frame))
         return Obligation(name=name, section=frame.section, obligor=obligor,
                           action=duty.action, object=obj, object_kind=kind,
                           beneficiary=beneficiary, due=due,  # type: ignore[arg-type]
-                          due_text=due_text, active=active(), currency=currency,
-                          deadline=word)
+                          due_text=due_text, active=applies, currency=currency,
+                          deadline=word, performed_on=performed_on,  # type: ignore[arg-type]
+                          period=period, standard=duty.standard)
 
     def _due(self, deadline: ir.Deadline, frame: _Frame) -> object:
         if deadline.kind == "within" and deadline.after is not None:
@@ -670,6 +964,11 @@ class _Run(Visitor):
         if holder.kind == "either":
             return tuple(p.display for p in self.i.header.parties) or ("Either party",)
         return tuple(self.i.role(p) for p in holder.parties)
+
+
+def _plain(value: date) -> date:
+    """The day of a date or a date and time."""
+    return value.date() if isinstance(value, datetime) else value
 
 
 def _kind(e: ir.Expr) -> str:

@@ -32,7 +32,10 @@ The translation follows the generated code (codegen.py) construct by construct, 
   `ConflictError` does), definitions are inlined with their arguments.
 
 Out of reach (`OutOfReach`): business-day shifts (of any calendar), shifts by months or
-years (the end-of-month rule), datetimes and close of business,
+years (the end-of-month rule), datetimes and close of business, periods (`containing`,
+`first`, `start of`, `next`..., business days of a period), values per period (series
+facts), aggregates over ranges of periods, recurring obligations and powers, and the
+fields and lateness of obligations,
 `month/day` of a date that is not a constant, `^` with an exponent that is not a
 constant (or beyond 32 for a base that is not). `Translator(..., abstract=True)` replaces
 those by fresh unconstrained variables instead: good only for finding candidate
@@ -252,7 +255,15 @@ def _sort(type_: T.Type | None) -> Any:
         return z3.IntSort()
     if kind in ("party", "text"):
         return z3.StringSort()
+    if kind == "period":
+        raise OutOfReachError(_PERIODS)
     raise OutOfReachError(f"values of type {type_} are not translated")
+
+
+# Why the constructs of contracts that run over time are out of reach.
+_PERIODS = "periods (their dates, stubs, fiscal years and the end-of-month rule)"
+_SERIES = "values per period (series facts)"
+_RECURRING = "recurring obligations and powers (one instance per period)"
 
 
 def _to(value: Any, type_: T.Type | None) -> Any:
@@ -428,6 +439,8 @@ def simple_value(fact: ir.Fact, header: ir.Header) -> Any:
                                      tzinfo=ZoneInfo(header.time_zone or "UTC")),
         "party": header.parties[0].name if header.parties else "",
     }
+    if fact.per is not None:
+        return {}  # a series with no values: each period it is asked for is missing
     return simple[fact.type.kind]
 
 
@@ -488,6 +501,8 @@ class Translator(Visitor):
     # ----------------------------------------------------------- declarations
 
     def fact(self, decl: ir.Fact) -> Sym:
+        if decl.per is not None:
+            raise OutOfReachError(_SERIES)
         fact = self.facts.get(decl.name, decl)
         return self.space.fact(decl, fact.type.optional)
 
@@ -613,11 +628,14 @@ class Translator(Visitor):
             sym: Sym = self.handler(e)(e, env)
             return sym
         except OutOfReachError as error:
+            if error.span is None:
+                error.span = e.span
             if not self.abstract or isinstance(e, (ir.Name, ir.Literal)):
-                if error.span is None:
-                    error.span = e.span
                 raise
-            return self._free(e, error.reason)
+            try:
+                return self._free(e, error.reason)
+            except OutOfReachError:
+                raise error from None  # a value with no sort (a period): left to its user
 
     def _free(self, e: ir.Expr, reason: str) -> Sym:
         """A fresh variable for an expression out of reach (abstract mode only)."""
@@ -657,6 +675,10 @@ class Translator(Visitor):
 
     def _call(self, e: ir.Call, env: _Env) -> Sym:
         target = self.decls.get(e.name)
+        if isinstance(target, ir.Fact):
+            raise OutOfReachError(_SERIES)
+        if isinstance(target, (ir.Obligation, ir.Power)):
+            raise OutOfReachError(_RECURRING)
         if isinstance(target, ir.Definition):
             args = [self.coerce(self.expr(a, env), p.type) for a, p in zip(e.args, target.params)]
             first = _sequence(args)
@@ -980,6 +1002,31 @@ class Translator(Visitor):
     def _closeofbusiness(self, e: ir.CloseOfBusiness, env: _Env) -> Sym:
         raise OutOfReachError("close of business (a date and time)")
 
+    # Periods, values per period and recurring duties: the calendar arithmetic of periods
+    # (stubs, fiscal years, the end-of-month rule), a series' value for a period chosen
+    # by the clause and the instances of a recurring duty are not translated.
+
+    def _periodof(self, e: ir.PeriodOf, env: _Env) -> Sym:
+        raise OutOfReachError(_PERIODS)
+
+    def _firstperiod(self, e: ir.FirstPeriod, env: _Env) -> Sym:
+        raise OutOfReachError(_PERIODS)
+
+    def _periodop(self, e: ir.PeriodOp, env: _Env) -> Sym:
+        raise OutOfReachError(_PERIODS)
+
+    def _businessdayof(self, e: ir.BusinessDayOf, env: _Env) -> Sym:
+        raise OutOfReachError("the first or last business day of a period")
+
+    def _each(self, e: ir.Each, env: _Env) -> Sym:
+        raise OutOfReachError("aggregates over a range of periods")
+
+    def _field(self, e: ir.Field, env: _Env) -> Sym:
+        raise OutOfReachError(f"the field '.{e.field}' of an obligation")
+
+    def _late(self, e: ir.Late, env: _Env) -> Sym:
+        raise OutOfReachError("whether an obligation is late")
+
     def _ifthenelse(self, e: ir.IfThenElse, env: _Env) -> Sym:
         c = self.expr(e.condition, env)
         a = self.coerce(self.expr(e.then, env, strict=False), e.type)
@@ -1045,6 +1092,8 @@ class Translator(Visitor):
         an obligation's `active`, `object`, `due`; a power's `available` and each
         consequence's. Every part's `ok` is whether the provision's function raises."""
         decl = self.decls.get(name)
+        if isinstance(decl, (ir.Obligation, ir.Power)) and decl.recurrence is not None:
+            raise OutOfReachError(_RECURRING)
         if isinstance(decl, ir.Obligation):
             active = self.expr(decl.duty.condition, _Env()) if decl.duty.condition else Sym(TRUE)
             return self._duty(decl.duty, active, "")

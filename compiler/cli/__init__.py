@@ -1,5 +1,5 @@
-"""The `clausec` command line: check, compile, eval, summarize, schema, test, lsp, fmt,
-verify, diff.
+"""The `clausec` command line: check, compile, eval, agenda, summarize, schema, test, lsp,
+fmt, verify, diff.
 
 This module holds `main` and the parser of the arguments; each command runs in a module
 of its own (cli/check.py, cli/compile.py, ...), imported only when that command runs, so
@@ -35,6 +35,11 @@ from clausec.source import ReadError
 __all__ = ["EXIT_ERRORS", "EXIT_INTERNAL", "EXIT_OK", "MAX_FACTS_NESTING", "MAX_NUMBER_DIGITS",
            "UserError", "main", "write_atomically"]
 
+# What --facts takes, in every command that reads facts.
+FACTS_HELP = ("a facts file: a JSON object, or a CSV file (.csv) with the header "
+              "fact,period,value, one row per value (the period empty for a fact that is "
+              "not a series); repeat to merge several files")
+
 # The defaults of `clausec diff`, as semdiff's (DEFAULT_EXAMPLES, DEFAULT_SEED,
 # DEFAULT_TIMEOUT_MS; a test checks they agree): written here so that the parser of the
 # command line does not import the semantic diff.
@@ -49,6 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_ERRORS
+    if args.command == "agenda" and args.date_to < args.date_from:
+        # A usage error, as a date that is not one is: argparse's message and exit status.
+        _command_parser(parser, "agenda").error(
+            f"argument --to: {args.date_to.isoformat()} is before --from "
+            f"{args.date_from.isoformat()}")
     try:
         # The command's module (cli/<command>.py), imported only now.
         command = importlib.import_module(f"{__name__}.{args.command}")
@@ -68,6 +78,15 @@ def main(argv: Sequence[str] | None = None) -> int:
               "This is a bug in clausec; please report it with the input that caused it.",
               file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    """The parser of one command's arguments (for its usage line in an error)."""
+    for action in parser._actions:  # noqa: SLF001 - argparse keeps its subparsers there
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            found: argparse.ArgumentParser = action.choices[command]
+            return found
+    return parser
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,22 +116,45 @@ def _parser() -> argparse.ArgumentParser:
                    help="directory for the generated modules (default: current directory)")
 
     p = sub.add_parser("eval", help="evaluate a term, condition, obligation or power",
-                       description="Evaluate NAME on the facts of a JSON file and print "
-                       "the result (and, with --explain, why).")
+                       description="Evaluate NAME on the facts of JSON or CSV files and "
+                       "print the result (and, with --explain, why).")
     p.add_argument("file", metavar="PATH",
                    help="the agreement's clause file, or its folder (with its amendments)")
     p.add_argument("name", metavar="NAME", help="a defined term, condition, obligation, "
                    "power or fact")
     p.add_argument("args", nargs="*", metavar="ARG",
                    help="arguments of a parametrised term, e.g. 2008 for "
-                   "revenue_limitation(year)")
-    p.add_argument("--facts", metavar="FACTS.json", help="the facts, as a JSON object")
+                   "revenue_limitation(year); a period (also of a recurring obligation or "
+                   "power) as a date inside it or its label: 2009-03-31, 2009-Q1, FY2000")
+    p.add_argument("--facts", metavar="FILE", action="append", help=FACTS_HELP)
     p.add_argument("--explain", action="store_true", help="print the explanation tree")
     p.add_argument("--as-of", metavar="DATE", type=iso_date,
                    help="evaluate the agreement as in force on DATE (YYYY-MM-DD); default: "
                    "as in force now, with every amendment")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="output as text (default) or JSON")
+
+    p = sub.add_parser(
+        "agenda", help="list what falls due between two dates",
+        description="List every obligation instance due, and every power window that "
+        "closes, from one date to another (both included), in date order, with amounts, "
+        "parties, sections and whether each was performed: each evaluated in the version "
+        "of the agreement in force on its date. An instance that needs a fact not given "
+        "is left out and listed as undetermined: on standard error after the entries "
+        "(text and ics), in the field \"undetermined\" (json).")
+    p.add_argument("files", nargs="+", metavar="PATH",
+                   help="the agreement's clause file, or its folder (with its amendments)")
+    p.add_argument("--facts", metavar="FILE", action="append", help=FACTS_HELP)
+    p.add_argument("--from", dest="date_from", metavar="DATE", type=iso_date, required=True,
+                   help="the first day of the agenda (YYYY-MM-DD)")
+    p.add_argument("--to", dest="date_to", metavar="DATE", type=iso_date, required=True,
+                   help="the last day of the agenda (YYYY-MM-DD), included")
+    p.add_argument("--format", choices=("text", "json", "ics"), default="text",
+                   help="a table (text, the default), JSON, or an iCalendar file (ics: one "
+                   "all-day event per entry, for calendar programs; importing it again "
+                   "updates the events rather than duplicating them)")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write the agenda to FILE (atomically) instead of standard output")
 
     p = sub.add_parser("summarize", help="write a plain-English summary of an agreement",
                        description="Write a plain-English summary of an agreement (with its "

@@ -1,5 +1,7 @@
-"""`clausec eval`: a term, condition, obligation or power on the facts of a JSON file, and
-(with --explain) why, as a tree and in words."""
+"""`clausec eval`: a term, condition, obligation or power on the facts of JSON or CSV
+files, and (with --explain) why, as a tree and in words. A period argument (of a
+parametrised term, or of a recurring obligation or power) is given as a date inside the
+period or its label, and converted by the compiled module."""
 
 from __future__ import annotations
 
@@ -43,7 +45,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         explanation = version.explain(args.name, facts, *call_args) if args.explain else None
     except module.ClauseError as error:
         raise UserError(str(error)) from None
-    except TypeError as error:
+    except (TypeError, ValueError) as error:
+        # A period argument that names no period of its family ("2009-Q7"), as the
+        # module says when it converts it.
         raise UserError(f"{args.name}: {error}") from None
     kind = _kind(target, checked.types.get(args.name))
     currency = checked.header.currency
@@ -89,19 +93,44 @@ def _call_suffix(args: Sequence[str]) -> str:
     return f"({', '.join(args)})" if args else ""
 
 
+def _parameters(target: ir.Declaration | None) -> tuple[tuple[str, T.Type], ...]:
+    """The parameters of what is evaluated: a parametrised term's, or the period of a
+    recurring obligation or power."""
+    if isinstance(target, ir.Definition):
+        return tuple((p.name, p.type) for p in target.params)
+    recurrence = getattr(target, "recurrence", None)
+    if isinstance(target, (ir.Obligation, ir.Power)) and recurrence is not None:
+        return ((recurrence.variable, T.period(recurrence.family)),)
+    return ()
+
+
 def _arguments(target: ir.Declaration | None, raw: Sequence[str], module: Any) -> list[Any]:
-    params = target.params if isinstance(target, ir.Definition) else ()
+    params = _parameters(target)
     if len(raw) != len(params):
-        names = ", ".join(p.name for p in params) or "no arguments"
+        names = ", ".join(_describe(name, type_) for name, type_ in params) or "no arguments"
         raise UserError(f"{getattr(target, 'name', 'this name')} takes {len(params)} "
                         f"argument(s) ({names}), got {len(raw)}")
-    converted = []
-    for value, param in zip(raw, params):
-        converter = getattr(module, codegen.converter_name(param.type.kind))
+    converted: list[Any] = []
+    for value, (name, type_) in zip(raw, params):
+        if type_.kind == "period":
+            # A date inside the period or its label ("2009-Q1"): the module converts it.
+            converted.append(value)
+            continue
+        converter = getattr(module, codegen.converter_name(type_.kind))
         extra: tuple[Any, ...] = ()
-        if param.type.kind == "party":
+        if type_.kind == "party":
             extra = (module._PARTY_NAMES,)
-        elif param.type.kind == "money":
-            extra = (param.type.currency or module.AGREEMENT["currency"],)
-        converted.append(converter(param.name, value, *extra))
+        elif type_.kind == "money":
+            extra = (type_.currency or module.AGREEMENT["currency"],)
+        converted.append(converter(name, value, *extra))
     return converted
+
+
+def _describe(name: str, type_: T.Type) -> str:
+    """A parameter as the usage message shows it: `q: a royalty quarter, as a date in it
+    or its label`."""
+    if type_.kind == "period" and type_.family:
+        family = ir.family_display(type_.family)
+        article = "an" if family[0] in "aeiou" else "a"
+        return f"{name}: {article} {family}, as a date in it or its label"
+    return name

@@ -374,7 +374,8 @@ class ToIR:
 
     def _period_op(op: str) -> Any:  # type: ignore[misc]  # a factory of rule methods
         def method(self: ToIR, meta: Any, children: list[Any]) -> ir.PeriodOp:
-            return ir.PeriodOp(op, children[0], span=self.span(meta))
+            # The operand is last: "start of" is a token of its own before it.
+            return ir.PeriodOp(op, children[-1], span=self.span(meta))
         return method
 
     period_start = _period_op("start")
@@ -384,12 +385,12 @@ class ToIR:
     period_number = _period_op("number")
 
     def last_business_day(self, meta: Any, children: list[Any]) -> ir.BusinessDayOf:
-        period, calendar = children
+        _, period, calendar = children
         return ir.BusinessDayOf("last", period, str(calendar) if calendar else None,
                                 span=self.span(meta))
 
     def first_business_day(self, meta: Any, children: list[Any]) -> ir.BusinessDayOf:
-        period, calendar = children
+        _, period, calendar = children
         return ir.BusinessDayOf("first", period, str(calendar) if calendar else None,
                                 span=self.span(meta))
 
@@ -489,7 +490,7 @@ class ToIR:
 
     def named_type(self, meta: Any, children: list[Token]) -> T.Type:
         # Resolved by the checker: the name of a period family.
-        return T.Type("named", family=str(children[0]))
+        return T.Type("named", family=str(children[0]), span=self.tspan(children[0]))
 
     def party_type(self, meta: Any, _: list[Any]) -> T.Type:
         return T.PARTY

@@ -44,6 +44,9 @@ class Type:
     optional: bool = False  # may have no value (an optional fact, an "earlier of" of nothing)
     calendar: str | None = None  # business days only: whose (None until checked: the agreement's)
     family: str | None = None  # periods only: of which family ("calendar_quarter")
+    # Where a type written as a name ("royalty_quarter") is, until the checker resolves
+    # it: not part of the type.
+    span: object = attrs.field(default=None, eq=False, repr=False)
 
     def __str__(self) -> str:
         name = SPELLING[self.kind]

@@ -238,7 +238,16 @@ class _Checker(Visitor):
             return ir.evolve(type_, calendar=self.header.calendar)
         if type_.kind == "named":
             name = type_.family or ""
-            if self._family(name, span) is None:
+            if self._family(name, None) is None:
+                where = type_.span if isinstance(type_.span, Span) else span
+                if where is not None and (name, where) not in self.reported:
+                    self.reported.add((name, where))
+                    families = [n for n, d in self.decls.items()
+                                if isinstance(d, ir.PeriodFamily)]
+                    self.d.error(where, f"unknown type '{name}'",
+                                 did_you_mean(name, [*_TYPE_WORDS, *families]) or
+                                 "a type is one of " + ", ".join(_TYPE_WORDS) +
+                                 ", or the name of a family of periods", code="name")
                 return T.ERROR
             return T.period(name).maybe(type_.optional)
         return type_
@@ -805,7 +814,7 @@ class _Checker(Visitor):
         if r.variable in scope or r.variable in self.decls or r.variable in self.parties:
             self.d.error(r.span, f"'{r.variable}' is already a name here",
                          "call the period something else", code="duplicate")
-        bounds = []
+        bounds: list[ir.Expr | None] = []
         for bound in (r.start, r.end):
             if bound is None:
                 bounds.append(None)
@@ -1157,6 +1166,10 @@ class _Checker(Visitor):
                                code="unused")
 
 
+# The types a clause file may write, for did-you-mean.
+_TYPE_WORDS = ("bool", "integer", "decimal", "money", "percent", "date", "datetime", "days",
+               "business days", "months", "party", "text", "calendar month",
+               "calendar quarter", "calendar year")
 _PERIOD_WORDS = {"start": "start of", "end": "end of", "next": "next",
                  "previous": "previous", "number": "number of"}
 

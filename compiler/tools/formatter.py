@@ -241,7 +241,9 @@ _EXPRESSIONS = {
     "is_not_given", "after_", "before_", "add", "sub", "mul", "div", "pow_", "neg", "days",
     "business_days", "calendar_business_days", "months", "years", "name", "call", "atom",
     "list_op", "close_of_business", "true", "false", "integer", "decimal", "percent", "money",
-    "datetime", "string",
+    "datetime", "string", "late", "field", "containing", "period_start", "period_end",
+    "previous_period", "next_period", "period_number", "first_period", "last_business_day",
+    "first_business_day", "each",
 }
 _WORD_OPS = {"at_least", "at_most", "more_than", "less_than", "before", "after",
              "on_or_before", "on_or_after", "is_not", "is_equal"}
@@ -249,6 +251,8 @@ _WORD_OPS = {"at_least", "at_most", "more_than", "less_than", "before", "after",
 _BINARY = {"compare", "compare_words", "after_", "before_", "mul", "div", "pow_"}
 _PRODUCTS = {"mul", "div"}  # a chain of them nests to the left
 _GLUE_BEFORE = {",", ";", ")", "]", ":", "."}
+# A keyword of several words lexed as one token (`start of`, `last business day of`).
+_PHRASE = re.compile(r"[A-Za-z]+(?:[ \t]+[A-Za-z]+)+")
 _LABEL = re.compile(r"\((?:[ivxlc]{1,6}|[a-z]{1,2}|[A-Z]|[0-9]{1,2})\)")
 
 
@@ -263,6 +267,7 @@ class _Printer:
         self.ctx = _Indent("column", 0)  # the indentation of a continuation line
         self.can_break = True  # whether a line break before the next piece is kept
         self.level = 0  # the block's indentation
+        self.holder = -1  # the first piece of an obligation's or power's duty
 
     # -------------------------------------------------------------- pieces
 
@@ -270,6 +275,9 @@ class _Printer:
         text = str(token)
         if isinstance(token, Token) and token.type == "PERCENT" and "\n" in text:
             text = text.replace("\n", " ")  # `15\n%` is one token: keep it on one line
+        elif isinstance(token, Token) and token.type not in ("STRING", "LONG_STRING") and \
+                _PHRASE.fullmatch(text):
+            text = " ".join(text.split())  # `start  of`, one token: one space between words
         glued = bool(self.pieces) and self.pieces[-1].glue_next
         if space is None:
             space = text not in _GLUE_BEFORE and not glued
@@ -379,6 +387,17 @@ class _Printer:
                 body = len(self.pieces)
                 self.body(children[i + 1])
                 children[i + 1] = None
+            elif isinstance(child, Token) and child == "[" and not seen_equals:
+                # A series fact's key: `royalties["2009-Q1"] = ...`, glued to its name.
+                index = self.emit(child, space=False)
+                piece = self.pieces[index]
+                piece.can_break = False
+                piece.glue_next = True
+                saved = self.ctx, self.can_break
+                self._continue_from(index - 1)
+                self.expr(children[i + 1])
+                children[i + 1] = None
+                self.ctx, self.can_break = saved
             elif isinstance(child, Token) and child == "when" and seen_equals:
                 when = len(self.pieces)
                 self.guard(child, children[i + 1])
@@ -409,9 +428,89 @@ class _Printer:
     def rule_object(self, node: Tree[Token]) -> None:
         self.expr(node.children[0])
 
+    def _duty_declaration(self, node: Tree[Token]) -> None:
+        """`obligation NAME "title" for each ...: DUTY`, `power ...: HOLDER may ...`: a
+        duty that starts on the line after `:` is 2 deeper than the declaration (like an
+        expression after `=`); its continuation lines 4 deeper; a power's `then` 2 deeper
+        than the line of its holder."""
+        colon_seen = False
+        for child in node.children:
+            if child is None:
+                continue
+            if colon_seen and self.holder < 0:
+                self.holder = len(self.pieces)
+                self.walk(child)
+                if self.holder < len(self.pieces):
+                    self.pieces[self.holder].indent = _Indent("column", self.level + BODY)
+                continue
+            if isinstance(child, Token) and child == ":" and not colon_seen:
+                colon_seen = True
+                self.holder = -1
+            self.walk(child)
+        self.holder = -1
+
+    rule_obligation = rule_power = _duty_declaration
+
+    def rule_recurrence(self, node: Tree[Token]) -> None:
+        """`for each royalty_quarter q from X until Y`: a line may break before `for` and
+        before each bound's keyword, never inside `for each FAMILY NAME`."""
+        keyword, *rest = node.children
+        self.emit(keyword)  # type: ignore[arg-type]
+        saved = self.can_break
+        self.can_break = False
+        for child in rest:
+            if isinstance(child, Tree) and child.data.startswith("range_"):
+                self.can_break = saved
+                self.period_range(child)
+            else:
+                self.words(child)
+        self.can_break = saved
+
+    def period_range(self, node: Tree[Token]) -> None:
+        saved = self.can_break
+        for child in node.children:
+            if isinstance(child, Token) and child in ("from", "until", "through", "in"):
+                self.can_break = saved
+                self.emit(child)
+                self.can_break = False
+            elif isinstance(child, Token):
+                self.emit(child)
+            else:
+                self.expr(child)
+                self.can_break = False
+        self.can_break = saved
+
+    def words(self, node: Tree[Token] | Token | None) -> None:
+        """Words that read as one (`calendar quarter`, `in any event`): a line may break
+        before them, never inside."""
+        first = len(self.pieces)
+        for token in _tokens(node) if isinstance(node, Tree) else [node]:
+            if token is None:
+                continue
+            index = self.emit(token)
+            if index > first:
+                self.pieces[index].can_break = False
+
+    rule_calendar_period_type = rule_calendar_family = rule_period_units = words
+    rule_month_unit = rule_quarter_unit = rule_half_year_unit = rule_year_unit = words
+    rule_promptly = rule_practicable = rule_beginning = words
+
+    def rule_performed(self, node: Tree[Token]) -> None:
+        """`performed on DATE`."""
+        keyword, on, value = node.children
+        first = self.emit(keyword)  # type: ignore[arg-type]
+        index = self.emit(on)  # type: ignore[arg-type]
+        self.pieces[index].can_break = False
+        saved = self.ctx, self.can_break
+        self._continue_from(first)
+        self.ctx = _Indent("line", BODY, first) if self.ctx.kind == "line" else self.ctx
+        self.expr(value)
+        self.ctx, self.can_break = saved
+
     def rule_consequence(self, node: Tree[Token]) -> None:
         then = self.emit(node.children[0])  # type: ignore[arg-type]
-        self.pieces[then].indent = _Indent("column", self.level + BODY)
+        self.pieces[then].indent = (_Indent("line", BODY, self.holder) if self.holder >= 0
+                                    else _Indent("column", self.level + BODY))
         saved = self.ctx
         self.ctx = _Indent("line", CONTINUATION - BODY, then)
         self.walk(node.children[1])
@@ -507,6 +606,10 @@ class _Printer:
             self.chain(node, river)
         elif node.data == "list_op":
             self.list_op(node)
+        elif node.data == "each":
+            self.each(node)
+        elif node.data == "field":
+            self.field(node)
         elif node.data == "call":
             self._glued_call(node)
         elif node.data == "neg":
@@ -629,6 +732,51 @@ class _Printer:
         self.emit(of)  # type: ignore[arg-type]
         assert isinstance(open_, Token) and isinstance(close, Token)
         self.bracket_list(open_, [c for c in items if c is not None], close)
+
+    def field(self, node: Tree[Token]) -> None:
+        """`statement(q).due`: no space around the dot."""
+        value, dot, name = node.children
+        first = len(self.pieces)
+        self.expr(value)
+        self._continue_from(first)
+        index = self.emit(dot)  # type: ignore[arg-type]
+        piece = self.pieces[index]
+        piece.space = piece.can_break = False
+        piece.glue_next = True
+        self.emit(name)  # type: ignore[arg-type]
+
+    def each(self, node: Tree[Token]) -> None:
+        """`sum of [fee(m) for each calendar month m from X through Y when Z]`: on one line,
+        or broken before `for each` and `when`, which go under the value."""
+        first = len(self.pieces)
+        kind, of, open_, value, recurrence, *rest = node.children
+        assert isinstance(kind, Tree) and isinstance(open_, Token)
+        for word in kind.children:
+            self.emit(word)  # type: ignore[arg-type]
+        self._continue_from(first)
+        self.emit(of)  # type: ignore[arg-type]
+        open_index = self.emit(open_)
+        self.pieces[open_index].glue_next = True
+        start = len(self.pieces)
+        self.expr(value)
+        self.pieces[start].space = False
+        under = _Indent("col", 0, start)
+        ops = []
+        self.ctx, self.can_break = under, True
+        ops.append(len(self.pieces))
+        assert isinstance(recurrence, Tree)
+        self.rule_recurrence(recurrence)
+        self.pieces[ops[-1]].indent = under
+        keyword, condition, close = rest
+        if keyword is not None:
+            self.ctx, self.can_break = under, True
+            ops.append(len(self.pieces))
+            self.guard(keyword, condition)  # type: ignore[arg-type]
+            self.pieces[ops[-1]].indent = under
+            self.pieces[ops[-1]].can_break = True
+        self.can_break = False
+        end = self.emit(close)  # type: ignore[arg-type]
+        self.chains.append(_Chain(first, end, ops))
 
     def bracket_list(self, open_: Token, items: Sequence[Tree[Token] | Token],
                      close: Token) -> None:

@@ -208,6 +208,8 @@ class Overview:
     close_of_business: str  # "5:00 P.M."
     currency: str
     amounts: tuple[Amount, ...]
+    # The families of periods it declares (royalty quarters, fiscal years), in order.
+    periods: tuple[ir.PeriodFamily, ...] = ()
 
 
 @attrs.frozen
@@ -522,8 +524,9 @@ def _overview(result: Result, checked: CheckedProgram,
     hour, minute = (int(p) for p in header.close_of_business.split(":"))
     close = f"{hour % 12 or 12}:{minute:02d} {'A.M.' if hour < 12 else 'P.M.'}"
     zone = header.time_zone_label or header.time_zone
+    periods = tuple(d for d in _in_order(checked, order) if isinstance(d, ir.PeriodFamily))
     return Overview(header.parties, tuple(dates), header.governing_law, business, zone,
-                    close, header.currency, tuple(amounts))
+                    close, header.currency, tuple(amounts), periods)
 
 
 def _other_calendars(checked: CheckedProgram) -> list[str]:

@@ -234,6 +234,29 @@ def holds(phrase: str, positive: bool = True, style: str = "condition") -> str:
     return f"there is {indefinite(phrase)}" if positive else f"there is no {bare(phrase)}"
 
 
+def plural_of(phrase: str) -> str:
+    """"royalty quarter" -> "royalty quarters", "year of the term" -> "years of the term",
+    "fiscal half-year" -> "fiscal half-years": the head noun (the last word before a
+    preposition) in the plural."""
+    words = phrase.split()
+    head = len(words) - 1
+    for i, word in enumerate(words):
+        if i and word.lower() in _PREPOSITIONS:
+            head = i - 1
+            break
+    if head < 0:
+        return phrase
+    word = words[head]
+    lower = word.lower()
+    if lower.endswith("y") and lower[-2:-1] not in ("a", "e", "i", "o", "u", ""):
+        word = word[:-1] + "ies"
+    elif lower.endswith(("s", "x", "z", "ch", "sh")):
+        word += "es"
+    else:
+        word += "s"
+    return " ".join(words[:head] + [word] + words[head + 1:])
+
+
 def integer(n: int) -> str:
     """"27,037,814", but "2005": a four-digit number is more often a year than a count."""
     return f"{n:,}" if abs(n) >= 10_000 else str(n)
@@ -293,6 +316,24 @@ def business_days_of(name: str) -> str:
     closed = words[1] if words else f"the holidays of the {humanise(name)} calendar"
     return f"every day but Saturday, Sunday and {closed}" if closed else \
         "every day but Saturday and Sunday"
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+# The words of each unit of a period family (ir.PERIOD_UNITS), singular.
+_PERIOD_UNITS = {"month": "month", "quarter": "quarter", "half_year": "half-year",
+                 "year": "year"}
+
+
+def period_basis(basis: str, unit: str, first_month: int = 1) -> str:
+    """What the periods of a family are, without where they start: "calendar quarters",
+    "fiscal years beginning April 1", "quarters of fiscal years beginning April 1",
+    "contract years"."""
+    units = plural_of(_PERIOD_UNITS.get(unit, humanise(unit)))
+    if basis == "fiscal":
+        begins = f"fiscal years beginning {_MONTHS[(first_month - 1) % 12]} 1"
+        return begins if unit == "year" else f"the {units} of {begins}"
+    return f"{basis} {units}"
 
 
 def join(items: Iterable[str], last: str = "and", separator: str = ", ") -> str:
@@ -579,8 +620,47 @@ class Lexicon:
         return self.esc(self.parties.get(name, humanise(name)))
 
     def parameter(self, param: ir.Parameter) -> Any:
-        """"a calendar year": how a parametrised term introduces its parameter."""
+        """"a calendar year": how a parametrised term introduces its parameter; a period
+        by its family and its name, which the term's words use: "a royalty quarter q"."""
+        if param.type.kind == "period" and param.type.family:
+            return self.esc(f"{indefinite(self._family(param.type.family))} {param.name}")
         return self.esc(indefinite(humanise(param.name)))
+
+    # -- periods
+
+    def _family(self, name: str, many: bool = False) -> str:
+        decl = self.declarations.get(name)
+        words = decl.display if isinstance(decl, ir.PeriodFamily) else ir.family_display(name)
+        return plural_of(words) if many else words
+
+    def family(self, name: str, many: bool = False) -> Any:
+        """A period family as a noun, without its article: "royalty quarter", "calendar
+        half-year"; `many`: in the plural ("royalty quarters")."""
+        return self.esc(self._family(name, many))
+
+    def is_variable(self, name: str) -> bool:
+        """Whether a name is a parameter or the variable of a range (no declaration)."""
+        return name not in self.declarations and name not in self.parties
+
+    def given_for(self, name: str, positive: bool, args: Any) -> Any:
+        """`X(q) is given` of a series fact, in words, its period after its term: "the
+        date the statement was provided for q is known"."""
+        if not self.has_term(name):
+            return None
+        decl = self.declarations.get(name)
+        type_ = self.type_of(name)
+        moment = type_ is not None and type_.kind in T.MOMENTS
+        phrase = f"{self._term(name)} for {_HOLE}"
+        if moment and self.is_date_term(name):
+            # "the date the royalties were paid for q": a date that is set or not
+            words = self.esc(f"{the(phrase)} is {'known' if positive else 'not known'}")
+        else:
+            style = "event" if moment else "given"
+            if not isinstance(decl, ir.Fact) and moment and not definite(phrase):
+                style = "condition"
+            words = self.esc(holds(phrase, positive, style))
+        filled = str(words).replace(_HOLE, str(args))
+        return Markup(filled) if hasattr(words, "__html__") else filled
 
     # -- values
 
@@ -615,6 +695,10 @@ class Lexicon:
         return getattr(decl, "section", None)
 
 
+# Where the arguments go in a phrase built before they are known (a private-use character,
+# which no escaping touches).
+_HOLE = "\ue000"
+
 _VALUE_KINDS = frozenset({"bool", "integer", "decimal", "money", "percent", "date",
                           "datetime", "days", "business_days", "months", "party", "text"})
 
@@ -646,6 +730,7 @@ def filters(fmt: str = "text") -> dict[str, Callable[..., Any]]:
         "holds": lambda text, *a: _keep(text, holds(text, *a)),
         "days_words": days, "duration_words": duration, "unit_words": unit_words,
         "number_words": number_words, "join_words": join_words,
+        "plural_of": keeping(plural_of), "period_basis": period_basis,
         "list_style": list_style, "item_label": item_label, "cite": keeping(cite),
         "cite_item": lambda section, label: _keep(section, cite_item(section, label)),
         "wrap": wrap, "humanise": humanise, "key": id, "type_words": type_words,

@@ -309,6 +309,8 @@ class _Generator(Visitor):
             args.append(self.expr(child, ctx, strict=False, lift=True))
         # The children stand in already checked: no _need_* wrapper around t0, t1...
         body = self._expr(e, attrs.evolve(inner, lifted=True))
+        if not names:  # missing only if it says so itself (an optional series' value)
+            return body
         return f"_maybe(lambda {', '.join(names)}: {body}, {', '.join(args)})"
 
     def coerce(self, code: str, value: T.Type | None, target: T.Type | None) -> str:
@@ -371,8 +373,11 @@ class _Generator(Visitor):
             period = self.expr(e.args[0], ctx)
             family = self.family(target.per or "")
             series = f"facts.{py_name(e.name)}"
-            if self.facts[e.name].type.optional:
+            if (e.type or T.ERROR).optional:
                 return f"_series_get({series}, {family}, {period})"
+            if self.facts[e.name].type.optional:  # required here, but not in every version
+                return (f"_series_value({series}, {e.name!r}, {family}, {period}, "
+                        f"{self.at(e.span, ctx.section)})")
             return f"{series}.value({family}, {period}, {self.at(e.span, ctx.section)})"
         if isinstance(target, (ir.Obligation, ir.Power)):  # one instance of a recurring one
             return f"{self.fn(e.name)}(facts, {self.expr(e.args[0], ctx)})"
@@ -740,7 +745,7 @@ class _Generator(Visitor):
             "governing_law": h.governing_law, "currency": h.currency,
             "time_zone": h.time_zone, "calendar": h.calendar,
         }
-        fact_types = {f.name: str(f.type) for f in self.facts.values()}
+        fact_types = {f.name: _fact_type(f) for f in self.facts.values()}
         amendments = []
         for version, _ in self.versions[1:]:
             assert version is not None and version.amendment is not None
@@ -812,8 +817,10 @@ class _Generator(Visitor):
         yield "    " + _doc("\n".join(doc)).replace("\n", "\n    ")
         yield ""
         for f in facts:
+            item = _PY_TYPES[f.type.kind]
             pytype = self.pytype(f.type) if f.per is None else \
-                "Series | None" if f.type.optional and f.default is None else "Series"
+                f"Series[{item}] | None" if f.type.optional and f.default is None else \
+                f"Series[{item}]"
             yield f"    {py_name(f.name)}: {pytype}"
         params = "".join(f"{py_name(f.name)}: object = None, " for f in facts)
         yield ""
@@ -841,7 +848,8 @@ class _Generator(Visitor):
                 # One value per period: each converted as a fact of its own type.
                 item = f"lambda v: {conv}({f.name!r}, v{extra})"
                 default = self.expr(f.default, _Ctx(f.section)) if f.default else "None"
-                value = f"_as_series({f.name!r}, {arg}, {item}, {default})"
+                value = (f"_as_series({f.name!r}, {{}} if {arg} is None else {arg}, {item}, "
+                         f"{default})")
                 if f.default is None:
                     value = (f"None if {arg} is None else {value}" if f.type.optional else
                              f"_as_series({f.name!r}, {{}} if {arg} is None else {arg}, "
@@ -1270,6 +1278,15 @@ class _Generator(Visitor):
         yield "def __getattr__(name: str) -> object:"
         yield '    """A provision not in force now says who removed it, and when."""'
         yield "    return getattr(VERSIONS[-1], name)"
+
+
+def _fact_type(f: ir.Fact) -> str:
+    """How FACT_TYPES spells a fact's type: "money", "date (optional)", and for a series
+    "money per royalty quarter"."""
+    if f.per is None:
+        return str(f.type)
+    return f"{f.type.required()} per {ir.family_display(f.per)}" + \
+        (" (optional)" if f.type.optional else "")
 
 
 _PERIOD_CODE = {"start": "start", "end": "end", "next": "next()", "previous": "previous()",

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import MAXYEAR, date, datetime, timedelta
 from datetime import time as _time
 from decimal import Decimal
-from typing import Final, overload
+from typing import Any, Final, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # ---------------------------------------------------------------------------
@@ -848,6 +848,11 @@ class Obligation:
     performed_on: date | datetime | None = None  # when it was done (`performed on`)
     period: str | None = None  # the period of a recurring obligation's instance
     standard: str | None = None  # "promptly": the standard its deadline bounds
+
+    @property
+    def amount(self) -> Any:
+        """What is to be paid or delivered: the object (the clause language's `.amount`)."""
+        return self.object
 
     def __str__(self) -> str:
         """``"Purchaser must pay $1,800,000.00 to Seller by March 30, 2004 (Section 3.4)"``."""

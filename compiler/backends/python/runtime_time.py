@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 from .runtime import (  # prelude: skip
+    ClauseError,
     FactError,
     MissingFactError,
     Obligation,
@@ -181,18 +182,21 @@ def _day(value: date) -> date:
 # ---------------------------------------------------------------------------
 
 
+_V = TypeVar("_V")
+
+
 @dataclass(frozen=True)
-class Series:
+class Series(Generic[_V]):
     """The values of a series fact, by the names of their periods as given (a date inside
     each, or its label); matched with the periods of a family when first needed."""
 
     fact: str
-    values: tuple[tuple[str, object], ...]
-    default: object = None
-    _index: dict[Frequency, dict[Period, object]] = field(
+    values: tuple[tuple[str, _V], ...]
+    default: _V | None = None
+    _index: dict[Frequency, dict[Period, _V]] = field(
         default_factory=dict, compare=False, hash=False, repr=False)
 
-    def value(self, frequency: Frequency, period: Period, at: _At) -> object:
+    def value(self, frequency: Frequency, period: Period, at: _At) -> _V:
         """The value for `period`; the default, or MissingFactError, when none is given."""
         index = self._index.get(frequency)
         if index is None:
@@ -204,15 +208,15 @@ class Series:
         raise MissingFactError(f"{self.fact}[{period.label}]", file=at[0], line=at[1],
                                column=at[2], section=at[3])
 
-    def get(self, frequency: Frequency, period: Period) -> object:
+    def get(self, frequency: Frequency, period: Period) -> _V | None:
         """The value for `period`, or None (an optional series)."""
         try:
             return self.value(frequency, period, ("", 0, 0, None))
         except MissingFactError:
             return None
 
-    def _match(self, frequency: Frequency) -> dict[Period, object]:
-        index: dict[Period, object] = {}
+    def _match(self, frequency: Frequency) -> dict[Period, _V]:
+        index: dict[Period, _V] = {}
         named: dict[Period, str] = {}
         for key, value in self.values:
             try:
@@ -227,12 +231,12 @@ class Series:
         return index
 
 
-def _as_series(name: str, value: object, convert: Callable[[object], object],
-               default: object = None) -> Series:
+def _as_series(name: str, value: object, convert: Callable[[object], _V],
+               default: _V | None = None) -> Series[_V]:
     """A series fact from a facts file: a mapping of period names (a date inside the
     period, or its label) to values, or a list of {"period": ..., "value": ...}."""
     if isinstance(value, Series):
-        return value
+        return value  # validated when it was made
     pairs: list[tuple[object, object]]
     if isinstance(value, Mapping):
         pairs = list(value.items())
@@ -248,7 +252,7 @@ def _as_series(name: str, value: object, convert: Callable[[object], object],
                         "values, such as {\"2009-Q1\": ..., \"2009-06-30\": ...}")
     if len(pairs) > MAX_PERIODS:
         raise FactError(name, f"more than {MAX_PERIODS:,} periods")
-    values: list[tuple[str, object]] = []
+    values: list[tuple[str, _V]] = []
     for key, item in pairs:
         if isinstance(key, date):
             key = _day(key).isoformat()
@@ -261,7 +265,16 @@ def _as_series(name: str, value: object, convert: Callable[[object], object],
     return Series(name, tuple(values), default)
 
 
-def _series_get(series: Series | None, frequency: Frequency, period: Period) -> object:
+def _series_value(series: Series[_V] | None, fact: str, frequency: Frequency,
+                  period: Period, at: _At) -> _V:
+    """The value of a series fact for `period`, which the clause needs."""
+    if series is None:
+        raise MissingFactError(f"{fact}[{period.label}]", file=at[0], line=at[1],
+                               column=at[2], section=at[3])
+    return series.value(frequency, period, at)
+
+
+def _series_get(series: Series[_V] | None, frequency: Frequency, period: Period) -> _V | None:
     """The value of an optional series fact for `period`, or None."""
     return None if series is None else series.get(frequency, period)
 
@@ -271,8 +284,8 @@ def _series_get(series: Series | None, frequency: Frequency, period: Period) -> 
 # ---------------------------------------------------------------------------
 
 
-def _recursive(facts: object, key: str, step: Callable[..., Any], args: tuple[Any, ...],
-               position: int) -> Any:
+def _recursive(facts: object, key: str, step: Callable[..., _V], args: tuple[Any, ...],
+               position: int) -> _V:
     """The value of a definition that uses its own value for the previous period
     (`step(facts, *args)` computes one period from the one before, through this
     function), remembered for these facts. Before computing period n, the values of
@@ -281,7 +294,8 @@ def _recursive(facts: object, key: str, step: Callable[..., Any], args: tuple[An
     memo: dict[tuple[Any, ...], Any] = facts.__dict__.setdefault("_memo", {})
     found = memo.get((key, *args), memo)
     if found is not memo:
-        return found
+        value: _V = found
+        return value
     if memo.get(_WARMING):
         # Inside the computation of a later period: the earlier ones it reaches are
         # remembered within 32 periods of it.
@@ -306,8 +320,10 @@ def _recursive(facts: object, key: str, step: Callable[..., Any], args: tuple[An
         for shifted in reversed(earlier):
             try:
                 memo[(key, *shifted)] = step(facts, *shifted)
-            except Exception:  # noqa: S110 - a period the answer may not need: if it
-                pass  # does, computing the answer meets the same error, and raises it
+            except (ClauseError, ArithmeticError, LookupError, TypeError, ValueError):
+                # A period the answer may not need: if it does, computing the answer
+                # meets the same error, and raises it.
+                continue
         value = step(facts, *args)
     finally:
         memo[_WARMING] = False
