@@ -80,16 +80,16 @@ DATES = """
 fact start: date optional
 fact flag: bool default false
 define end_date: date = 10 days after start
-define first: date = earlier of [start, 2005-01-01 when flag]
+define first_day: date = earlier of [start, 2005-01-01 when flag]
 """
 
 
 def test_dates_and_optional_facts() -> None:
     assert invariant_result(DATES + "invariant inv = end_date is after start when start is given"
                             ) == smt.Proved()
-    assert invariant_result(DATES + "invariant inv = first is on or before 2005-01-01 "
-                            "when first is given and flag") == smt.Proved()
-    text = DATES + "invariant inv = first is on or before 2005-01-01 when first is given"
+    assert invariant_result(DATES + "invariant inv = first_day is on or before 2005-01-01 "
+                            "when first_day is given and flag") == smt.Proved()
+    text = DATES + "invariant inv = first_day is on or before 2005-01-01 when first_day is given"
     result = invariant_result(text)
     assert isinstance(result, smt.Counterexample)
     assert result.facts["start"] > date(2005, 1, 1) and not result.facts.get("flag")
@@ -132,10 +132,10 @@ invariant inv = capped is at least $0 when price is at least $0
 
 
 def test_missing_value_that_is_not_a_fact_is_a_failure() -> None:
-    text = DATES + "invariant inv = first is on or before 2005-01-01 when flag"
-    # flag, start missing: "first" is 2005-01-01, fine; never NoValueError since flag holds.
+    text = DATES + "invariant inv = first_day is on or before 2005-01-01 when flag"
+    # flag, start missing: "first_day" is 2005-01-01, fine; never NoValueError since flag holds.
     assert invariant_result(text) == smt.Proved()
-    text = DATES + "invariant inv = first is on or before 2100-01-01"
+    text = DATES + "invariant inv = first_day is on or before 2100-01-01"
     result = invariant_result(text)
     assert isinstance(result, smt.Counterexample)
     # Either a late start or no value at all (NoValueError): both fail in the code.

@@ -486,7 +486,7 @@ TIME_TOKENS = [
     ("(m: calendar month)", "calendar month", "support.type.clause"),
     ("for each calendar month m", "for each", "keyword.other.period.clause"),
     ("for each calendar month m", "calendar month", "support.type.period.clause"),
-    ("for each calendar month m", "m", "variable.parameter.period.clause"),
+    (" m from start of q", "m", "variable.parameter.period.clause"),
     ("for each royalty_quarter x", "royalty_quarter", "entity.name.type.periods.clause"),
     ("for each royalty_quarter x", "x", "variable.parameter.period.clause"),
     ("from start of q through end of q", "start of", "keyword.other.period.clause"),
@@ -531,11 +531,19 @@ def test_time_sample_every_character_is_scoped() -> None:
     assert not leftovers, leftovers[:10]
 
 
-def test_start_end_and_number_alone_are_names() -> None:
-    """`start`, `end` and `number` are keywords only before `of`."""
-    text = "define x: date = start + end_date + number\n"
-    for name in ("start", "number"):
-        assert_scoped(text, name, name, "variable.other.clause")
+def test_words_that_are_keywords_only_in_a_phrase_are_names_elsewhere() -> None:
+    """`start`, `end` and `number` are keywords only before `of`; `late` only in `is late
+    on`; `quarter` and `half` only after `calendar` or before `year`."""
+    text = ("define x: date = start + end + number + late + quarter + half\n"
+            "condition c = x is late on d and late\n"
+            "fact f: money per calendar quarter\nperiods h = fiscal half years\n")
+    for name in ("start", "end", "number", "late", "quarter", "half"):
+        assert_scoped(text, f"{name} +" if name != "half" else "+ half\n", name,
+                      "variable.other.clause")
+    assert_scoped(text, "and late", "late", "variable.other.clause")
+    assert_scoped(text, "is late on", "is late on", "keyword.operator.word")
+    assert_scoped(text, "calendar quarter", "calendar quarter", "support.type.period.clause")
+    assert_scoped(text, "half years", "half", "keyword.other.unit.clause")
 
 
 # ------------------------------------------------------------ the grammars in step --

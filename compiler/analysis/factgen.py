@@ -129,6 +129,8 @@ def value_strategy(fact: ir.Fact, checked: CheckedProgram,
                    marks: Landmarks | None = None) -> st.SearchStrategy[Any]:
     """The values of one fact (never missing: see facts_strategy)."""
     marks = marks or landmarks(checked)
+    if fact.per is not None:
+        return _series(fact, checked, marks)
     kind = fact.type.kind
     if kind == "bool":
         return st.booleans()
@@ -152,6 +154,26 @@ def value_strategy(fact: ir.Fact, checked: CheckedProgram,
         return st.sampled_from([p.name for p in checked.header.parties] or ["party"])
     return st.one_of(st.just(""), st.sampled_from(marks.texts or ("",)),
                      st.text(max_size=12))
+
+
+def _series(fact: ir.Fact, checked: CheckedProgram, marks: Landmarks
+            ) -> st.SearchStrategy[dict[str, Any]]:
+    """The values of a series fact: a few consecutive periods of its family, each named
+    by a date inside it (one period's length apart, from a date the agreement mentions),
+    shrinking to no values at all."""
+    from clausec.backends.python.runtime_periods import add_months
+
+    family = checked.declarations.get(fact.per or "")
+    unit = family.unit if isinstance(family, ir.PeriodFamily) else \
+        ir.CALENDAR_FAMILIES.get(fact.per or "", "month")
+    months = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}[unit]
+    item = value_strategy(attrs.evolve(fact, per=None), checked, marks)
+
+    def named(first: date, values: list[Any]) -> dict[str, Any]:
+        return {add_months(first, i * months).isoformat(): v for i, v in enumerate(values)}
+
+    return st.builds(named, _date(marks).map(lambda d: d.replace(day=min(d.day, 28))),
+                     st.lists(item, max_size=8))
 
 
 def facts_strategy(checked: CheckedProgram, facts: Mapping[str, ir.Fact] | None = None

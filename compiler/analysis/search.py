@@ -48,6 +48,7 @@ from typing import Any, cast
 import attrs
 
 from clausec import ir
+from clausec.ir import types as T
 from clausec.passes.check import CheckedProgram, union_of_facts
 
 Example = tuple[dict[str, Any], tuple[Any, ...]]
@@ -108,17 +109,31 @@ def inputs(programs: Sequence[CheckedProgram], name: str) -> list[Input]:
         for fact in sorted(relevant):
             decl = checked.declarations.get(fact)
             if isinstance(decl, ir.Fact) and fact not in found:
-                found[fact] = Input(fact, decl.type.kind,
+                # A series fact is a mapping of periods to values (factgen draws them).
+                found[fact] = Input(fact, "series" if decl.per is not None else decl.type.kind,
                                     decl.type.optional or decl.default is not None,
                                     decl.type.currency or currency, parties)
     params: list[Input] = []
     decl = programs[-1].declarations.get(name)
+    if isinstance(decl, (ir.Obligation, ir.Power)) and decl.recurrence is not None:
+        # One instance of a recurring provision: its period, as a date inside it.
+        header = programs[-1].header
+        params = [Input(decl.recurrence.variable, "date", False, header.currency,
+                        tuple(x.name for x in header.parties), is_param=True)]
     if isinstance(decl, ir.Definition):
         header = programs[-1].header
-        params = [Input(p.name, p.type.kind, False, p.type.currency or header.currency,
+        # A period is given as a date inside it.
+        params = [Input(p.name, _argument_kind(p.type), False,
+                        p.type.currency or header.currency,
                         tuple(x.name for x in header.parties), is_param=True)
                   for p in decl.params]
     return [found[k] for k in sorted(found)] + params
+
+
+def _argument_kind(type_: T.Type) -> str:
+    """The kind of value the search gives a parameter: a date for a period (the period
+    containing it)."""
+    return "date" if type_.kind == "period" else type_.kind
 
 
 def constants(programs: Sequence[CheckedProgram], name: str) -> dict[str, list[Any]]:
@@ -188,9 +203,14 @@ def fact_decls(programs: Sequence[CheckedProgram]) -> dict[str, ir.Fact]:
     decls = union_of_facts(list(programs))
     for checked in programs:
         for decl in checked.program.declarations:
+            if isinstance(decl, (ir.Obligation, ir.Power)) and decl.recurrence is not None:
+                r = decl.recurrence
+                decls.setdefault(r.variable, ir.Fact(r.variable, None, T.DATE, None, None,
+                                                     None, r.span))
             if isinstance(decl, ir.Definition):
                 for p in decl.params:
-                    decls.setdefault(p.name, ir.Fact(p.name, None, p.type, None, None, None,
+                    type_ = T.DATE if p.type.kind == "period" else p.type
+                    decls.setdefault(p.name, ir.Fact(p.name, None, type_, None, None, None,
                                                      p.span))
     return decls
 
@@ -290,6 +310,8 @@ def _random_value(i: Input, pools: Pools, rng: random.Random) -> Any:
                         rng.choice((0, 15, 30, 59)), tzinfo=zone) if zone else None
     if kind == "party" and i.parties:
         return rng.choice(i.parties)
+    if kind == "series":
+        return None  # no values: factgen's strategies draw some
     return None if i.optional else ""
 
 

@@ -868,7 +868,13 @@ def _record(e: ir.Expr, x: Explanation, lex: Lexicon, values: dict[int, str]) ->
         node, ex = stack.pop()
         if isinstance(node, (ir.Name, ir.Call)) and ex.value is not None \
                 and ex.kind not in ("bool", "error", "") and ex.note != _SKIPPED \
-                and (lex.decl(node.name) is not None or isinstance(node, ir.Call)):
+                and (lex.decl(node.name) is not None or isinstance(node, ir.Call)) \
+                and not isinstance(lex.decl(node.name), (ir.Obligation, ir.Power)):
+            # (an obligation's or power's instance is a whole sentence, not a value to
+            # show after its name: its fields are shown instead)
+            values[id(node)] = lex.value_text(ex.value, ex.kind, ex.currency)
+        elif isinstance(node, (ir.Field, ir.PeriodOp)) and ex.value is not None \
+                and ex.kind not in ("bool", "error", "") and ex.note != _SKIPPED:
             values[id(node)] = lex.value_text(ex.value, ex.kind, ex.currency)
         stack.extend(_pairs(node, ex, lex))
 

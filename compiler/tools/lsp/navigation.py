@@ -28,8 +28,13 @@ Role = Literal["decl", "ref"]
 DECLARATIONS = {
     "fact": "fact", "definition": "definition", "condition": "condition",
     "exception": "exception", "obligation": "obligation", "power": "power",
-    "invariant": "invariant",
+    "invariant": "invariant", "periods": "periods",
 }
+# `calendar month`, ...: the period families every agreement has without declaring them.
+CALENDAR_FAMILIES = ("calendar month", "calendar quarter", "calendar half year",
+                     "calendar year")
+_UNITS = {"month_unit": "month", "quarter_unit": "quarter", "half_year_unit": "half year",
+          "year_unit": "year"}
 _SECTION_HOLDERS = ("section", "replace_op", "append_op", "add_op")
 
 
@@ -70,6 +75,25 @@ def section_key(file: str, number: str) -> str:
     return f"section:{file}#{number}"
 
 
+def local_key(file: str, token: Token) -> str:
+    """A range variable (`q` of `for each royalty_quarter q`): its own, in its scope."""
+    return f"local:{file}#{token.line}:{token.column}:{token}"
+
+
+def family_of(tree: object) -> str | None:
+    """The words of a `period_family` or `type` tree: `royalty_quarter`, `calendar month`."""
+    if not isinstance(tree, lark.Tree):
+        return None
+    if tree.data in ("calendar_family", "calendar_period_type"):
+        unit = next((c for c in tree.children if isinstance(c, lark.Tree)), None)
+        return "calendar " + _UNITS.get(str(unit.data), "period") if unit is not None \
+            else None
+    if tree.data in ("named_family", "named_type"):
+        name = next((c for c in tree.children if isinstance(c, Token)), None)
+        return str(name) if name is not None else None
+    return None
+
+
 def calendar_key(name: str) -> str:
     """A built-in business-day calendar (`calendar nyse`, `2 business days in nyse`): one
     namespace for every file, since the calendars are the compiler's, not a file's."""
@@ -85,7 +109,7 @@ class Occurrence:
     key: str
     text: str  # the name or the section number as written
     role: Role
-    kind: str  # fact, definition, ..., party, section, calendar
+    kind: str  # fact, definition, ..., party, section, calendar, range:FAMILY
     range: Range
 
 
@@ -102,6 +126,7 @@ class Symbol:
     section: str | None  # the number of the section (or operation) it is in
     section_text: str  # that section's contract words
     children: tuple[Symbol, ...] = ()
+    per: str | None = None  # a series fact: the family of its periods
 
 
 @attrs.frozen
@@ -249,8 +274,34 @@ class _Walker:
         self.add(name_key(declared), declared, "decl", kind)
         title = next((_string(c) for c in children
                       if isinstance(c, Token) and c.type == "STRING"), None)
+        per = next((family_of(c.children[0]) for c in children if isinstance(c, lark.Tree)
+                    and c.data == "per" and c.children), None)
         yield Symbol(str(declared), kind, title, tree_range(tree), token_range(declared),
-                     section, text)
+                     section, text, per=per)
+
+    def range_variables(self, tree: lark.Tree[Token]) -> dict[int, tuple[str, str]]:
+        """The range variables a declaration binds (`for each royalty_quarter q`), declared
+        here; and the names that use them (by id), in the obligation, power or `each`
+        aggregate whose `for each` binds them (an inner one hides an outer one)."""
+        uses: dict[int, tuple[str, str]] = {}
+        for scope in tree.iter_subtrees_topdown():
+            for recurrence in scope.children:
+                if not (isinstance(recurrence, lark.Tree) and recurrence.data == "recurrence"):
+                    continue
+                variable = next((c for c in recurrence.children
+                                 if isinstance(c, Token) and c.type == "NAME"), None)
+                if variable is None:
+                    continue
+                family = family_of(recurrence.children[0]) or "period"
+                key, kind = local_key(self.file, variable), f"range:{family}"
+                self.occurrences.append(Occurrence(key, str(variable), "decl", kind,
+                                                   token_range(variable)))
+                for sub in scope.iter_subtrees():
+                    first = sub.children[0] if sub.children else None
+                    if sub.data == "name" and isinstance(first, Token) and \
+                            str(first) == str(variable):
+                        uses[id(first)] = (key, kind)
+        return uses
 
     def calendar(self, tree: lark.Tree[Token]) -> None:
         names = _tokens(tree, "NAME")
@@ -258,14 +309,21 @@ class _Walker:
             self.add(calendar_key(names[-1]), names[-1], "ref", "calendar")
 
     def expressions(self, tree: lark.Tree[Token], params: set[str]) -> None:
-        """References inside a declaration or a test: names, calls, parties, probes, and
-        the calendars business days are counted in."""
+        """References inside a declaration or a test: names, calls, parties, probes, the
+        calendars business days are counted in, period families, and range variables."""
+        ranges = self.range_variables(tree)
         for sub in tree.iter_subtrees():
             data = sub.data
             first = sub.children[0] if sub.children else None
             if data in _CALENDAR_RULES:
                 self.calendar(sub)
-            if data in ("name", "call", "given_fact", "probe", "party_holder") and \
+            if data in ("named_family", "named_type") and isinstance(first, Token):
+                self.add(name_key(first), first, "ref", "name")
+            if data == "name" and isinstance(first, Token) and id(first) in ranges:
+                key, kind = ranges[id(first)]
+                self.occurrences.append(Occurrence(key, str(first), "ref", kind,
+                                                   token_range(first)))
+            elif data in ("name", "call", "given_fact", "probe", "party_holder") and \
                     isinstance(first, Token) and first.type == "NAME":
                 if str(first) not in params:
                     self.add(name_key(first), first, "ref", "name")

@@ -123,6 +123,9 @@ def hover(ws: Workspace, path: Path, line: int, character: int) -> str | None:
         return None
     if occurrence.kind == "calendar":
         return calendar_hover(occurrence.text)
+    if occurrence.kind.startswith("range:"):
+        family = occurrence.kind.removeprefix("range:")
+        return f"`{occurrence.text}` — {_a(_family_words(ws, group, family))}"
     found = declarations_of(ws, group, occurrence.key)
     found.sort(key=lambda item: item[0] != path)
     if not found:
@@ -133,7 +136,47 @@ def hover(ws: Workspace, path: Path, line: int, character: int) -> str | None:
         return _section_hover(declared.text, symbol)
     if symbol is None:
         return f"**{declared.kind}** `{declared.text}`"
+    if symbol.kind == "periods":
+        return _periods_hover(ws, file, symbol)
     return _term_hover(ws, group, file, symbol)
+
+
+def _family_words(ws: Workspace, group: Group, family: str) -> str:
+    """What a period family is called: its declaration's title (`royalty quarter`), or
+    its name in words; `calendar month` as it is."""
+    if family in navigation.CALENDAR_FAMILIES:
+        return family
+    for file, declared in declarations_of(ws, group, navigation.name_key(family)):
+        symbol = _symbol_at(ws.index(file, group), declared.range)
+        if symbol is not None and symbol.kind == "periods" and symbol.title:
+            return symbol.title
+    return family.replace("_", " ")
+
+
+def _a(words: str) -> str:
+    return ("an " if words[:1].lower() in "aeiou" and words[:1] else "a ") + words
+
+
+def _periods_hover(ws: Workspace, file: Path, symbol: Symbol) -> str:
+    """`royalty quarter: calendar quarters from commencement_date`."""
+    text = ws.text(file) or ""
+    r = symbol.range
+    lines = text.split("\n")[r.line:r.end_line + 1]
+    if lines:
+        lines[-1] = lines[-1][:r.end_character] if r.line != r.end_line else \
+            lines[-1][r.character:r.end_character]
+        if r.line != r.end_line:
+            lines[0] = lines[0][r.character:]
+    source = re.sub(r"\s+", " ", re.sub(r"#[^\n]*", "", "\n".join(lines)))
+    rule = source.split("=", 1)[1].strip() if "=" in source else ""
+    name = symbol.title or symbol.name.replace("_", " ")
+    out = [f"**periods** `{symbol.name}`", "", f"{name}: {rule}" if rule else name]
+    facts = [f"*Section {symbol.section}*"] if symbol.section else []
+    if file.name:
+        facts.append(f"*in* `{file.name}`")
+    if facts:
+        out += ["", " · ".join(facts)]
+    return "\n".join(out)
 
 
 def calendar_hover(name: str) -> str:
@@ -174,6 +217,8 @@ def _term_hover(ws: Workspace, group: Group, file: Path, symbol: Symbol) -> str:
     out = [f"**{symbol.kind}** `{symbol.name}`{title}"]
     type_, sentence = _meaning(ws, group, file, symbol)
     facts = [f"*Type:* {type_}"] if type_ else []
+    if symbol.per:
+        facts.insert(0, f"one value per {_family_words(ws, group, symbol.per)}")
     if symbol.section:
         facts.append(f"*Section {symbol.section}*")
     if file.name:
@@ -232,9 +277,45 @@ _SECTION_CONTEXT = re.compile(
 _CALENDAR_CONTEXT = re.compile(r"(?:\bbusiness\s+days?\s+in|\bcalendar)\s+[A-Za-z0-9_]*\Z")
 
 
+# Where a period family goes: `for each`, `per`, `first`, and a type after `:`.
+_FAMILY_CONTEXT = re.compile(r"\b(?:for\s+each|per|first)\s+[A-Za-z_]*\Z")
+_TYPE_CONTEXT = re.compile(
+    r"(?:^\s*(?:fact|define)\b[^=]*|\([^()]*):\s*[A-Za-z_]*\Z")
+# `periods NAME "title" = calendar quarters from X`, word by word.
+_PERIODS_BASIS = re.compile(r"^\s*periods\s+[A-Za-z_]\w*\s*(?:\"[^\"]*\"\s*)?=\s*[A-Za-z_]*\Z")
+_PERIODS_UNITS = re.compile(
+    r"^\s*periods\b[^=]*=\s*(?:calendar|fiscal|contract)\s+[A-Za-z_]*\Z")
+_PERIODS_AFTER = re.compile(
+    r"^\s*periods\b[^=]*=\s*(?:calendar|fiscal|contract)\s+(?:half\s+)?"
+    r"(?:months|quarters|years)\s+[A-Za-z_]*\Z")
+# After `for each FAMILY NAME`: the range.
+_RANGE_CONTEXT = re.compile(
+    r"\bfor\s+each\s+(?:calendar\s+(?:month|quarter|half\s+year|year)|[A-Za-z_]\w*)\s+"
+    r"[A-Za-z_]\w*\s+[A-Za-z_]*\Z")
+_TYPE_WORDS = ("bool", "integer", "decimal", "money", "percent", "date", "datetime", "days",
+               "business days", "months", "party", "text")
+# Keywords of several words, offered as one.
+PHRASES = ("for each", "start of", "end of", "number of", "last business day of",
+           "first business day of", "is late on", "performed on", "promptly",
+           "as soon as reasonably practicable", "but in any event", "in any event",
+           *navigation.CALENDAR_FAMILIES)
+
+
 @functools.cache
 def _keywords() -> tuple[str, ...]:
     return tuple(sorted(parser.keywords()))
+
+
+def _families(indexes: list[navigation.FileIndex]) -> list[tuple[str, str, str]]:
+    """The period families of a group: its declared `periods`, then the calendar ones."""
+    items: dict[str, tuple[str, str, str]] = {}
+    for index in indexes:
+        for symbol in index.declarations():
+            if symbol.kind == "periods":
+                items.setdefault(symbol.name, (symbol.name, "periods", symbol.title or ""))
+    for family in navigation.CALENDAR_FAMILIES:
+        items.setdefault(family, (family, "periods", ""))
+    return list(items.values())
 
 
 def completion(ws: Workspace, path: Path, line: int, character: int
@@ -262,11 +343,23 @@ def completion(ws: Workspace, path: Path, line: int, character: int
                 if symbol.kind == "section" and index.file == target and symbol.name:
                     numbers.setdefault(symbol.name, symbol.title or "")
         return [(n, "section", title) for n, title in numbers.items()]
+    if _PERIODS_BASIS.search(prefix):
+        return [(w, "keyword", "") for w in ("calendar", "fiscal", "contract")]
+    if _PERIODS_UNITS.search(prefix):
+        return [(w, "keyword", "") for w in ("months", "quarters", "half years", "years")]
+    if _PERIODS_AFTER.search(prefix):
+        return [(w, "keyword", "") for w in ("from", "beginning")]
+    if _RANGE_CONTEXT.search(prefix):
+        return [(w, "keyword", "") for w in ("from", "in the")]
+    if _FAMILY_CONTEXT.search(prefix):
+        return _families(indexes)
+    if _TYPE_CONTEXT.search(prefix):
+        return [*_families(indexes), *((w, "keyword", "") for w in _TYPE_WORDS)]
     items: dict[str, tuple[str, str, str]] = {}
     for index in indexes:
         for symbol in index.declarations():
             items.setdefault(symbol.name, (symbol.name, symbol.kind, symbol.title or ""))
-    for word in _keywords():
+    for word in (*_keywords(), *PHRASES):
         items.setdefault(word, (word, "keyword", ""))
     return list(items.values())
 
@@ -872,7 +965,7 @@ def build_server() -> Any:
         "section": lsp.CompletionItemKind.Module, "fact": lsp.CompletionItemKind.Variable,
         "party": lsp.CompletionItemKind.EnumMember, "keyword": lsp.CompletionItemKind.Keyword,
         "obligation": lsp.CompletionItemKind.Event, "power": lsp.CompletionItemKind.Event,
-        "calendar": lsp.CompletionItemKind.Constant,
+        "calendar": lsp.CompletionItemKind.Constant, "periods": lsp.CompletionItemKind.Enum,
     }
 
     @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
@@ -899,6 +992,7 @@ def build_server() -> Any:
         "invariant": lsp.SymbolKind.Boolean, "party": lsp.SymbolKind.EnumMember,
         "agreement": lsp.SymbolKind.Module, "amendment": lsp.SymbolKind.Module,
         "test": lsp.SymbolKind.Method, "tests": lsp.SymbolKind.Module,
+        "periods": lsp.SymbolKind.Enum,
     }
 
     def document_symbol(symbol: Symbol) -> lsp.DocumentSymbol:
