@@ -186,6 +186,54 @@ def test_out_of_reach(definition: str, reason: str) -> None:
     assert reason in result.reason
 
 
+TIME = REACH + """
+periods quarter "quarter" = calendar quarters from start
+fact sales: money per quarter
+fact paid_on: date per quarter optional
+obligation fee for each quarter q from start until 2030-01-01:
+  buyer must pay sales(q) to seller by end of q performed on paid_on(q)
+obligation once: buyer must pay price to seller by start performed on start
+"""
+
+
+@pytest.mark.parametrize("definition, reason", [
+    ("define d: date = start of (quarter containing start)", "periods"),
+    ("define d: date = end of first quarter", "periods"),
+    ("define d: integer = number of (calendar month containing start)", "periods"),
+    ("define d: date = last business day of (calendar quarter containing start)",
+     "business day of a period"),
+    ("define d: money = sales(quarter containing start)", "values per period"),
+    ("define d: money = sum of [sales(q) for each quarter q from start through 2010-12-31]",
+     "aggregates over a range of periods"),
+    ("define d: bool = fee(quarter containing start).active", "'.active'"),
+    ("define d: date = once.due", "'.due'"),
+    ("define d: bool = once is late on 2020-01-01", "late"),
+])
+def test_periods_series_and_recurring_duties_are_out_of_reach(definition: str,
+                                                              reason: str) -> None:
+    checked = checked_of(f"{TIME}{definition}\ninvariant inv = d == d\n")
+    result = smt.check_invariant(checked, "inv", 5000)
+    assert isinstance(result, smt.OutOfReach), result
+    assert reason in result.reason
+    # Left free, they still give z3 something to search (candidates, never proofs).
+    translator = smt.Translator(checked, abstract=True)
+    translator.holds(checked.declarations["inv"])  # type: ignore[arg-type]
+    assert translator.abstracted
+
+
+def test_recurring_provisions_and_period_parameters_are_out_of_reach() -> None:
+    checked = checked_of(TIME + "define per_quarter(q: quarter): money = sales(q)\n")
+    for name in ("fee", "per_quarter"):
+        result = smt.check_equivalent(checked, checked, name, 5000)
+        assert isinstance(result, smt.OutOfReach), (name, result)
+    with pytest.raises(smt.OutOfReachError, match="values per period"):
+        smt.translate(checked).value("sales")
+    # A counterexample gives a required series no values, not a value of its type.
+    assert smt.simple_value(checked.declarations["sales"], checked.header) == {}  # type: ignore[arg-type]
+    # What does not use them is still in reach.
+    assert smt.check_equivalent(checked, checked, "once", 5000) == smt.Proved()
+
+
 @pytest.mark.parametrize("definition", [
     "define d: money = price / 3",  # rounded: in reach as a bounded error
     "define d: money = price * rate",

@@ -29,7 +29,7 @@ from .runtime import (  # prelude: skip
     format_value,
 )
 from .runtime_eval import NoValueError, _At, _version_at  # prelude: skip
-from .runtime_periods import Frequency, Period  # prelude: skip
+from .runtime_periods import _ONE_DAY, Frequency, Period  # prelude: skip
 
 # A range, a series or a balance carried forward spans at most this many periods: ten
 # thousand calendar months are more than eight centuries.
@@ -430,8 +430,14 @@ def _agenda(versions: Iterable[Any], facts: object, start: date, end: date) -> A
     versions = list(versions)
     entries: list[AgendaEntry] = []
     undetermined: list[str] = []
-    for version in versions:
-        for instance in version.instances(facts, start, end):
+    for number, version in enumerate(versions):
+        # The days of the window on which this version is in force.
+        first = max(start, version.effective or start) if number else start
+        following = versions[number + 1].effective if number + 1 < len(versions) else None
+        last = min(end, following - _ONE_DAY) if following is not None else end
+        if last < first:
+            continue
+        for instance in version.instances(facts, first, last):
             try:
                 item = instance()
             except (MissingFactError, NoValueError) as error:
@@ -480,14 +486,10 @@ def _due_periods(frequency: Frequency, kind: str, start: object, end: object,
 def _agenda_periods(frequency: Frequency, kind: str, start: object, end: object,
                     count: int | None, window: tuple[date, date]) -> Iterator[Period]:
     """The periods whose instances the agenda of `window` looks at: from those that end two
-    years before its start to those that start a year after its end (a duty due before
-    its period starts, "in advance", is found when it is due up to a year before)."""
-    try:
-        horizon = date(window[1].year + 1, window[1].month, 1)
-    except ValueError:
-        horizon = date.max
+    years before its start to those that start by its end (a duty due before its own
+    period begins, "in advance", is listed when its period begins in the window)."""
     for period in _due_periods(frequency, kind, start, end, count, window[0]):
-        if period.start > horizon:
+        if period.start > window[1]:
             return
         yield period
 
