@@ -19,7 +19,7 @@ import attrs
 
 from clausec import ir
 from clausec.backends.python import codegen
-from clausec.diagnostics import CompileError, Diagnostic, Diagnostics, Related
+from clausec.diagnostics import CompileError, Diagnostic, Diagnostics, Related, did_you_mean
 from clausec.front import parser, transform
 from clausec.passes import check as check_pass
 from clausec.passes.consolidate import Version, consolidate
@@ -109,6 +109,7 @@ def _analyse(source: SourceFile, amendments: Sequence[SourceFile],
                                                        version.removed)))
             if len(versions) > 1:
                 _type_changes(versions[-2][1], versions[-1], scratch)
+                _effective_upon(version, versions[-1][1], scratch)
             for d in scratch.items:
                 if d.code == "unused":
                     warnings[(d.span, d.message)] += 1
@@ -123,6 +124,23 @@ def _analyse(source: SourceFile, amendments: Sequence[SourceFile],
         diagnostics.items = [d for d in diagnostics.items
                              if d.code not in ("name", "unused", "dangling")]
     return versions
+
+
+def _effective_upon(version: Version, checked: check_pass.CheckedProgram,
+                    diagnostics: Diagnostics) -> None:
+    """An amendment effective upon an event names a date fact of the amended agreement."""
+    if version.upon is None or version.amendment is None:
+        return
+    fact = checked.declarations.get(version.upon)
+    if not isinstance(fact, ir.Fact) or fact.per is not None or \
+            fact.type.kind not in ("date", "error"):
+        facts = [n for n, d in checked.declarations.items() if isinstance(d, ir.Fact)
+                 and d.type.kind == "date" and d.per is None]
+        diagnostics.error(version.amendment.span, f"'effective upon {version.upon}': "
+                          f"'{version.upon}' is not a date fact of the amended agreement",
+                          did_you_mean(version.upon, facts) or "declare it: fact "
+                          f"{version.upon} \"the satisfaction of the conditions\": date "
+                          "optional", code="amendment")
 
 
 def _type_changes(before: check_pass.CheckedProgram,

@@ -62,7 +62,7 @@ def test_formatted_time_seeds_have_no_space_inside_fields_keys_or_brackets() -> 
         code = re.sub(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*', '""', out)
         assert not re.search(r"\w\) *\. +\w|\w \.\w", code), path
         assert "[ " not in code, path
-        assert not re.search(r"^\s*\w+ \[", code, re.M), path
+        assert not re.search(r"^\s*\w+ \[", code, re.MULTILINE), path
 
 
 # ------------------------------------------------------------------ layout rules
@@ -237,23 +237,23 @@ DECLARATIONS = [
     'fact royalties "royalties": money per royalty_quarter optional "Royalties."',
     "fact hours: decimal per calendar half year",
     "define monthly(m: calendar month): money = $1",
-    "define total(q: royalty_quarter): money = sum of [monthly(m) for each calendar month m "
-    "from start of q through end of q]",
-    "define ttm(q: fiscal_year): money = sum of [fee(x) for each royalty_quarter x in the 4 "
-    "ending with end of q when number of x is at least 2]",
+    ("define total(q: royalty_quarter): money = sum of [monthly(m) for each calendar month m "
+     "from start of q through end of q]"),
+    ("define ttm(q: fiscal_year): money = sum of [fee(x) for each royalty_quarter x in the 4 "
+     "ending with end of q when number of x is at least 2]"),
     "define due: date = statement(first royalty_quarter).due",
-    "define d: date = first business day of next (previous royalty_quarter containing as_of)"
-    " in nyse",
+    ("define d: date = first business day of next (previous royalty_quarter containing as_of)"
+     " in nyse"),
     "define e: date = last business day of (calendar month containing start of q)",
-    "condition c = any of [statement(q) is late on as_of for each royalty_quarter q from a "
-    "through as_of]",
-    'obligation statement "the statement" for each royalty_quarter q from a until b: '
-    "licensee must provide x to licensor promptly, but in any event within 30 days after "
-    "end of q performed on paid_on(q) when x is more than $0",
-    "obligation report for each calendar year y from a: licensee must report as soon as "
-    "reasonably practicable and in any event by end of y",
-    "power audit for each contract_year y from a: licensor may audit within 6 months after "
-    "end of y when y is after first contract_year then licensee must pay $1 to licensor",
+    ("condition c = any of [statement(q) is late on as_of for each royalty_quarter q from a "
+     "through as_of]"),
+    ('obligation statement "the statement" for each royalty_quarter q from a until b: '
+     "licensee must provide x to licensor promptly, but in any event within 30 days after "
+     "end of q performed on paid_on(q) when x is more than $0"),
+    ("obligation report for each calendar year y from a: licensee must report as soon as "
+     "reasonably practicable and in any event by end of y"),
+    ("power audit for each contract_year y from a: licensor may audit within 6 months after "
+     "end of y when y is after first contract_year then licensee must pay $1 to licensor"),
 ]
 SEPARATORS = st.sampled_from([" ", " ", " ", "  ", "\n", "\n", "\n\n", "\n\n\n    ", "\t",
                               " # note\n", "\n# note\n", "\n\n  # note\n\n  "])

@@ -124,11 +124,6 @@ PARAMETRISED = ("credit", "balance", "quarter_sales", "maybe_units", "royalty", 
                 "quota_termination")
 
 
-def _label(day: date, months: int) -> str:
-    """The ISO date naming the period that contains `day`."""
-    return day.isoformat()
-
-
 @st.composite
 def fact_sets(draw: st.DrawFn) -> dict[str, Any]:
     commencement = date(2008, 1, 1) + timedelta(days=draw(st.integers(0, 900)))

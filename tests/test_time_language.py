@@ -12,6 +12,7 @@ January 31 starts on the last day of each shorter month (February 29, 2024).
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from types import ModuleType
 
 import pytest
@@ -476,3 +477,118 @@ replace section 1 {
         (date(2009, 3, 31), 100), (date(2009, 6, 30), 100),
         (date(2009, 9, 30), 150), (date(2009, 12, 31), 150)]
     assert {e.version for e in agenda[2:]} == {m.VERSIONS[1].label}
+
+
+def test_a_term_as_in_force_on_the_date_it_concerns() -> None:
+    base = HEADER + """
+section 1 {
+  text "The Leverage Ratio shall not exceed 4.00 to 1.00."
+  define maximum_leverage: decimal = 4.00
+}
+fact test_date: date
+condition within_covenant(d: date) = 3.50 <= (maximum_leverage as in force on d)
+define limit_then(d: date): decimal = (maximum_leverage as in force on d)
+"""
+    amendment = """
+amendment first "First Amendment" amends licence {
+  dated 2009-05-01
+  effective 2009-07-01
+}
+replace section 1 {
+  text "The Leverage Ratio shall not exceed 3.25 to 1.00."
+  define maximum_leverage: decimal = 3.25
+}
+"""
+    result = api.analyse(SourceFile("licence.clause", base),
+                         [SourceFile("first.clause", amendment)])
+    assert result.ok, [d.message for d in result.diagnostics]
+    m = api.module_from_source(api.generate(result), "licence")
+    facts = m.Facts(test_date=date(2009, 3, 31))
+    # Asked today (the amended version), about a quarter before the amendment.
+    assert m.limit_then(facts, date(2009, 3, 31)) == 4
+    assert m.within_covenant(facts, date(2009, 3, 31)) is True
+    assert m.limit_then(facts, date(2009, 9, 30)) == Decimal("3.25")
+    assert m.within_covenant(facts, date(2009, 9, 30)) is False
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("define x: date = (commencement_date as in force on 5)", "'as in force on' needs a date"),
+    ("define x: decimal = (1.5 as in force on commencement_date)",
+     "only a defined term or condition"),
+    ("define x: date = (x as in force on commencement_date)", "circular definition"),
+])
+def test_as_in_force_mistakes(text: str, message: str) -> None:
+    found = errors(text)
+    assert any(message in e for e in found), found
+
+
+CONDITIONAL = """
+amendment first "First Amendment" amends licence {
+  dated 2009-05-01
+  effective upon conditions_satisfied_on
+}
+replace section 1 {
+  text "The Leverage Ratio shall not exceed 3.25 to 1.00."
+  define maximum_leverage: decimal = 3.25
+  fact conditions_satisfied_on "the satisfaction of the conditions precedent": date optional
+}
+"""
+COVENANT = HEADER + """
+section 1 {
+  text "The Leverage Ratio shall not exceed 4.00 to 1.00."
+  define maximum_leverage: decimal = 4.00
+}
+define limit_then(d: date): decimal = (maximum_leverage as in force on d)
+"""
+
+
+def test_an_amendment_effective_upon_the_conditions_precedent() -> None:
+    result = api.analyse(SourceFile("licence.clause", COVENANT),
+                         [SourceFile("first.clause", CONDITIONAL)])
+    assert result.ok, [d.message for d in result.diagnostics]
+    m = api.module_from_source(api.generate(result), "licence")
+    pending = m.Facts()
+    satisfied = m.Facts(conditions_satisfied_on=date(2009, 6, 15))
+    # Not effective until the conditions are satisfied: the original applies.
+    assert m.evaluate("maximum_leverage", pending) == 4
+    assert m.at(date(2010, 1, 1), pending) is m.VERSIONS[0]
+    assert m.evaluate("maximum_leverage", satisfied) == Decimal("3.25")
+    assert m.at(date(2009, 6, 14), satisfied) is m.VERSIONS[0]
+    assert m.at(date(2009, 6, 15), satisfied) is m.VERSIONS[1]
+    # A term as in force on a date follows the facts too.
+    assert m.limit_then(satisfied, date(2009, 3, 31)) == 4
+    assert m.limit_then(satisfied, date(2009, 9, 30)) == Decimal("3.25")
+    # Satisfied before the amendment's date: effective from its date, not before.
+    early = m.Facts(conditions_satisfied_on=date(2009, 4, 1))
+    assert m.at(date(2009, 4, 30), early) is m.VERSIONS[0]
+    assert m.at(date(2009, 5, 1), early) is m.VERSIONS[1]
+
+
+def test_scenario_tests_pick_the_version_the_facts_make_effective(tmp_path) -> None:
+    (tmp_path / "licence.clause").write_text(COVENANT, encoding="utf-8")
+    (tmp_path / "first.clause").write_text(CONDITIONAL, encoding="utf-8")
+    (tmp_path / "licence.tests.clause").write_text("""
+tests for licence
+test "before the conditions are satisfied" {
+  as of 2010-01-01
+  expect maximum_leverage = 4.00
+}
+test "once they are" {
+  as of 2010-01-01
+  given { conditions_satisfied_on = 2009-06-15 }
+  expect maximum_leverage = 3.25
+}
+""", encoding="utf-8")
+    from clausec.cli import main
+    assert main(["test", str(tmp_path)]) == 0
+
+
+def test_effective_upon_needs_a_date_fact() -> None:
+    wrong = CONDITIONAL.replace("effective upon conditions_satisfied_on",
+                                "effective upon conditions_satisfied")
+    result = api.analyse(SourceFile("licence.clause", COVENANT),
+                         [SourceFile("first.clause", wrong)])
+    messages = [d.message + " | " + (d.hint or "") for d in result.diagnostics
+                if d.severity == "error"]
+    assert any("'conditions_satisfied' is not a date fact" in m
+               and "did you mean 'conditions_satisfied_on'?" in m for m in messages), messages

@@ -423,6 +423,9 @@ class ToIR:
     def field(self, meta: Any, children: list[Any]) -> ir.Field:
         return ir.Field(children[0], str(children[1]), span=self.span(meta))
 
+    def in_force(self, meta: Any, children: list[Any]) -> ir.InForce:
+        return ir.InForce(children[0], children[1], span=self.span(meta))
+
     def late(self, meta: Any, children: list[Any]) -> ir.Late:
         return ir.Late(children[0], children[1], span=self.span(meta))
 
@@ -704,6 +707,9 @@ class ToIR:
     def effective(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
         return ("effective", children[0].value)
 
+    def effective_upon(self, meta: Any, children: list[Token]) -> tuple[str, Any]:
+        return ("effective_upon", str(children[0]))
+
     def governing_law(self, meta: Any, children: list[Token]) -> tuple[str, Any]:
         return ("governing_law", unquote(children[0]))
 
@@ -762,6 +768,7 @@ class ToIR:
             close_of_business=fields.get("close_of_business", "17:00"),
             currency=fields.get("currency", "USD"), span=self.span(meta),
             calendar_span=fields.get("calendar_span"),
+            effective_upon=fields.get("effective_upon"),
         )
 
     def agreement(self, meta: Any, children: list[Any]) -> ir.Header:

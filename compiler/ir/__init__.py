@@ -229,6 +229,15 @@ class Late(Expr):
     on: Expr
 
 
+@attrs.frozen
+class InForce(Expr):
+    """`(leverage_ratio(q) as in force on end of q)`: a term, evaluated in the version of
+    the agreement in force on a date (the date it concerns), not the version asked."""
+
+    operand: Expr  # a Name or Call of a defined term or condition
+    on: Expr
+
+
 # ----------------------------------------------------------------- declarations
 
 
@@ -478,6 +487,9 @@ class Header:
     currency: str
     span: Span = attrs.field(eq=False)
     calendar_span: Span | None = attrs.field(default=None, eq=False)
+    # An amendment effective upon an event: the date fact that says when it happened
+    # (then `effective`, if given, is the earliest it can be: usually its date).
+    effective_upon: str | None = None
 
 
 @attrs.frozen

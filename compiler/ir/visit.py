@@ -99,7 +99,7 @@ def operands(e: ir.Expr) -> list[ir.Expr]:
         return [e.operand]
     if isinstance(e, ir.BusinessDayOf):
         return [e.period]
-    if isinstance(e, ir.Late):
+    if isinstance(e, (ir.Late, ir.InForce)):
         return [e.operand, e.on]
     if isinstance(e, ir.Each):
         return bounds(e.range)

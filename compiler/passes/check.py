@@ -908,6 +908,24 @@ class _Checker(Visitor):
                      code="type", related=[Related(target.span, "the obligation")])
         return False
 
+    def _inforce(self, expr: ir.InForce, scope: Mapping[str, T.Type],
+                 decl: ir.Declaration) -> ir.Expr:
+        operand = self._expr(expr.operand, scope, decl)
+        on = self._expr(expr.on, scope, decl)
+        if (on.type or T.ERROR).kind not in ("date", "error"):
+            self.d.error(on.span, f"'as in force on' needs a date, not {on.type}", code="type")
+        target = self.decls.get(operand.name) if isinstance(operand, (ir.Name, ir.Call)) \
+            else None
+        if not isinstance(target, ir.Definition) and (operand.type or T.ERROR).kind != "error":
+            self.d.error(operand.span, "only a defined term or condition can be taken as "
+                         "in force on a date", "write (TERM as in force on D) or "
+                         "(TERM(args) as in force on D)", code="type")
+        if isinstance(target, ir.Definition) and self.visiting and \
+                target.name in self.visiting:
+            self.d.error(operand.span, f"'{target.name}' as in force on another date is "
+                         "still itself: a term cannot be defined by itself", code="cycle")
+        return self._typed(expr, operand.type, operand=operand, on=on)
+
     def _late(self, expr: ir.Late, scope: Mapping[str, T.Type],
               decl: ir.Declaration) -> ir.Expr:
         operand = self._expr(expr.operand, scope, decl)
@@ -1304,6 +1322,7 @@ _PARTS: dict[type, tuple[str, ...]] = {
     ir.PeriodOf: ("day",), ir.FirstPeriod: (), ir.PeriodOp: ("operand",),
     ir.BusinessDayOf: ("period",), ir.Range: ("start", "end"),
     ir.Each: ("range", "body", "when"), ir.Field: ("operand",), ir.Late: ("operand", "on"),
+    ir.InForce: ("operand", "on"),
 }
 
 

@@ -76,6 +76,12 @@ class Version:
     removed: dict[str, Related] = attrs.field(factory=dict, eq=False)
 
     @property
+    def upon(self) -> str | None:
+        """The date fact on which an amendment "effective upon" an event takes effect (not
+        before `effective`, its date); None for an amendment with a fixed date."""
+        return self.amendment.effective_upon if self.amendment is not None else None
+
+    @property
     def suffix(self) -> str:
         """The Python name suffix of this version's functions."""
         if self.effective is None:
@@ -133,7 +139,8 @@ def _order(agreement: ir.Program, amendments: Sequence[ir.Program],
             continue
         if header.effective is None and header.dated is None:
             diagnostics.error(header.span, "an amendment needs an effective date",
-                              "add 'effective March 31, 2004' (or 'dated ...') to its header",
+                              "add 'effective March 31, 2004' (or 'dated ...') to its header;"
+                              " an amendment 'effective upon' an event needs its date",
                               code="amendment")
             continue
         if header.effective is None:

@@ -573,6 +573,12 @@ def run_test(prepared: Prepared, located: Located, observer: Observer | None = N
         facts_error: Exception | None = None
     except module.ClauseError as error:
         facts, facts_error = None, error
+    if facts is not None and any(v.upon is not None for v in module.VERSIONS):
+        # An amendment effective upon an event is in force only if the facts say so.
+        version = module.at(test.as_of or date.max, facts)
+        index = list(module.VERSIONS).index(version)
+        checked = versions[index][1]
+        label = describe_version(versions, index)
     for expectation in test.expectations:
         failure = _expect(module, version, checked, expectation, facts, facts_error)
         if failure is not None:

@@ -595,6 +595,16 @@ class _Generator(Visitor):
         name = "object" if e.field == "amount" else e.field
         return f"{self.expr(e.operand, ctx)}.{name}"
 
+    def _inforce(self, e: ir.InForce, ctx: _Ctx) -> str:
+        # The term is looked up by name in the version in force on the date: it may be
+        # defined differently there, or not at all (NotInForceError).
+        operand = e.operand
+        assert isinstance(operand, (ir.Name, ir.Call))
+        args = "".join(", " + self.expr(a, ctx) for a in getattr(operand, "args", ()))
+        value = (f"_version_at(VERSIONS, {self.expr(e.on, ctx)}, facts).evaluate("
+                 f"{operand.name!r}, facts{args})")
+        return f"cast({self.pytype(e.type)!r}, {value})"
+
     def _late(self, e: ir.Late, ctx: _Ctx) -> str:
         return f"_late({self.expr(e.operand, ctx)}, {self.expr(e.on, ctx)})"
 
@@ -1232,22 +1242,28 @@ class _Generator(Visitor):
             effective = self._date_code(version.effective) \
                 if version is not None and version.effective else "None"
             absent = dict(sorted(version.absent.items())) if version is not None else {}
+            upon = ""
+            if version is not None and version.upon is not None:
+                # Checked to be a date fact: an identifier.
+                upon = f", lambda facts: facts.{py_name(version.upon)}"
             yield (f"    Version({label!r}, {effective}, _EVALUATORS{suffix}, "
                    f"_EXPLAINERS{suffix}, SECTIONS{suffix}, {absent!r}, _FACTS, "
-                   f"_instances{suffix}),")
+                   f"_instances{suffix}{upon}),")
         yield ")"
         yield ""
         yield ""
-        yield "def at(day: date) -> Version:"
+        yield "def at(day: date, facts: Facts | None = None) -> Version:"
         yield '    """The agreement as in force on `day` (amendments apply from their effective'
-        yield '    date on; before the first one, the original)."""'
-        yield "    return _version_at(VERSIONS, day)"
+        yield '    date on; before the first one, the original). An amendment effective upon an'
+        yield '    event applies only when `facts` say when the event happened."""'
+        yield "    return _version_at(VERSIONS, day, facts)"
         yield ""
         yield ""
         yield "def evaluate(name: str, facts: Facts, *args: object) -> object:"
         yield '    """The value of a term, condition, obligation, power or fact, by name, in the'
-        yield '    agreement as in force now (its latest version)."""'
-        yield "    return VERSIONS[-1].evaluate(name, facts, *args)"
+        yield '    agreement as in force now (its latest version, an amendment effective upon an'
+        yield '    event once it happened)."""'
+        yield "    return _version_now(VERSIONS, facts).evaluate(name, facts, *args)"
         yield ""
         yield ""
         yield "def agenda(facts: Facts, start: date, end: date) -> Agenda:"
@@ -1261,7 +1277,7 @@ class _Generator(Visitor):
         yield "def explain(name: str, facts: Facts, *args: object) -> Explanation:"
         yield '    """Why `name` has its value for these facts: a tree down to the facts, each'
         yield '    node with its value, section and clause line. str() of it prints the tree."""'
-        yield "    return VERSIONS[-1].explain(name, facts, *args)"
+        yield "    return _version_now(VERSIONS, facts).explain(name, facts, *args)"
         if len(self.versions) == 1:
             return
         latest, checked = self.versions[-1]

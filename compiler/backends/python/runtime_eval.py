@@ -440,9 +440,13 @@ class Version:
                  explainers: dict[str, Callable[..., Explanation]],
                  sections: dict[str, tuple[str | None, str]],
                  absent: dict[str, str], facts: dict[str, tuple[str, str]],
-                 instances: Callable[..., Any] | None = None) -> None:
+                 instances: Callable[..., Any] | None = None,
+                 upon: Callable[[Any], date | None] | None = None) -> None:
         self.label = label
         self.effective = effective
+        # For an amendment effective upon an event: the facts -> the date it happened (it
+        # takes effect then, not before `effective`), or None while it has not.
+        self.upon = upon
         # (facts, start, end) -> the obligations and powers that may fall due then
         self.instances: Callable[..., Any] = instances or (lambda facts, start, end: ())
         self.sections = sections
@@ -494,14 +498,39 @@ class Version:
         return _unknown_name(name, tuple(self._evaluators) + tuple(self._facts))
 
 
-def _version_at(versions: Sequence[Version], day: date) -> Version:
+def _effective(version: Version, facts: object) -> date | None:
+    """The day `version` takes effect for these facts; None if it has not (an amendment
+    effective upon an event that has not happened, or whose facts are not known)."""
+    if version.upon is None:
+        return version.effective
+    happened = version.upon(facts) if facts is not None else None
+    if happened is None:
+        return None
+    if isinstance(happened, datetime):
+        happened = happened.date()
+    return max(happened, version.effective) if version.effective else happened
+
+
+def _version_at(versions: Sequence[Version], day: date, facts: object = None) -> Version:
+    """The version in force on `day`: the last to have taken effect by then (an amendment
+    effective upon an event only when `facts` say the event happened)."""
     if isinstance(day, datetime):
         day = day.date()
     chosen = versions[0]
     for version in versions[1:]:
-        if version.effective is not None and version.effective <= day:
+        effective = _effective(version, facts)
+        if effective is not None and effective <= day:
             chosen = version
     return chosen
+
+
+def _version_now(versions: Sequence[Version], facts: object) -> Version:
+    """The agreement as in force now: its latest version, but an amendment effective upon
+    an event only once the facts say the event happened."""
+    for version in reversed(versions):
+        if version.upon is None or _effective(version, facts) is not None:
+            return version
+    return versions[0]
 
 
 EXACT: Final = _EXACT  # prelude: skip

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar, cast
 
 from .runtime import (  # prelude: skip
     ClauseError,
@@ -28,7 +28,7 @@ from .runtime import (  # prelude: skip
     Power,
     format_value,
 )
-from .runtime_eval import NoValueError, _At, _version_at  # prelude: skip
+from .runtime_eval import NoValueError, _At, _effective, _version_at  # prelude: skip
 from .runtime_periods import _ONE_DAY, Frequency, Period  # prelude: skip
 
 # A range, a series or a balance carried forward spans at most this many periods: ten
@@ -294,8 +294,7 @@ def _recursive(facts: object, key: str, step: Callable[..., _V], args: tuple[Any
     memo: dict[tuple[Any, ...], Any] = facts.__dict__.setdefault("_memo", {})
     found = memo.get((key, *args), memo)
     if found is not memo:
-        value: _V = found
-        return value
+        return cast(_V, found)
     if memo.get(_WARMING):
         # Inside the computation of a later period: the earlier ones it reaches are
         # remembered within 32 periods of it.
@@ -431,10 +430,14 @@ def _agenda(versions: Iterable[Any], facts: object, start: date, end: date) -> A
     entries: list[AgendaEntry] = []
     undetermined: list[str] = []
     for number, version in enumerate(versions):
-        # The days of the window on which this version is in force.
-        first = max(start, version.effective or start) if number else start
-        following = versions[number + 1].effective if number + 1 < len(versions) else None
-        last = min(end, following - _ONE_DAY) if following is not None else end
+        # The days of the window on which this version may be in force.
+        effective = _effective(version, facts) if number else start
+        if effective is None:
+            continue  # effective upon an event that has not happened
+        first = max(start, effective)
+        following = [day for later in versions[number + 1:]
+                     if (day := _effective(later, facts)) is not None]
+        last = min(end, min(following) - _ONE_DAY) if following else end
         if last < first:
             continue
         for instance in version.instances(facts, first, last):
@@ -446,7 +449,7 @@ def _agenda(versions: Iterable[Any], facts: object, start: date, end: date) -> A
             entry = _entry(item, version.label)
             if entry is None or not start <= entry.date <= end:
                 continue
-            if _version_at(versions, entry.date) is version:
+            if _version_at(versions, entry.date, facts) is version:
                 entries.append(entry)
     entries.sort(key=lambda e: (e.date, e.section or "", e.name, e.period or ""))
     return Agenda(entries, dict.fromkeys(undetermined))
