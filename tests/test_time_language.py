@@ -592,3 +592,47 @@ def test_effective_upon_needs_a_date_fact() -> None:
                 if d.severity == "error"]
     assert any("'conditions_satisfied' is not a date fact" in m
                and "did you mean 'conditions_satisfied_on'?" in m for m in messages), messages
+
+
+def test_a_calendar_of_the_agreements_own() -> None:
+    m = build("""
+      calendar lender_days "Business Day" = new_york_banks and london_banks plus [2024-12-24]
+      fact d: date
+      define next_business_day: date = 1 business day in lender_days after d
+      define last_bd(q: calendar quarter): date = last business day of q in lender_days
+    """)
+    # Monday December 23, 2024: the 24th is added, the 25th and 26th are holidays in
+    # London (the 25th in New York): the next business day is Friday the 27th.
+    assert m.next_business_day(m.Facts(d=date(2024, 12, 23))) == date(2024, 12, 27)
+    # Monday May 27, 2024 is Memorial Day (New York) and the spring bank holiday (London);
+    # Monday May 6, 2024 is a bank holiday in London only: closed.
+    assert m.next_business_day(m.Facts(d=date(2024, 5, 3))) == date(2024, 5, 7)
+    # Good Friday, March 29, 2024 and Easter Monday: London closes both.
+    assert m.last_bd(m.Facts(d=date(2024, 1, 1)), "2024-Q1") == date(2024, 3, 28)
+    with pytest.raises(m.ClauseError, match="covers 1999 to 2099"):
+        m.next_business_day(m.Facts(d=date(2100, 1, 4)))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("calendar mine = new_york_bank", "unknown calendar 'new_york_bank' | did you mean new_york_banks?"),
+    ("calendar nyse = new_york_banks", "'nyse' is a built-in calendar"),
+    ("calendar mine = nyse plus [2150-01-04]", "2150-01-04 is outside the years"),
+    ("define d: date = 1 business day in mine after commencement_date",
+     "unknown calendar 'mine'"),
+])
+def test_calendar_mistakes(text: str, message: str) -> None:
+    found = errors(text)
+    assert any(message in e for e in found), found
+
+
+def test_the_agreements_calendar_may_be_its_own() -> None:
+    m = api.module_from_source(api.generate(api.analyse(SourceFile("t.clause", """
+agreement a "A" {
+  dated 2024-01-01
+  calendar settlement
+}
+calendar settlement = weekends_only plus [2024-07-05]
+fact d: date
+define settles: date = 1 business day after d
+"""))), "t.clause")
+    assert m.settles(m.Facts(d=date(2024, 7, 4))) == date(2024, 7, 8)

@@ -143,7 +143,8 @@ def _parser() -> argparse.ArgumentParser:
         "is left out and listed as undetermined: on standard error after the entries "
         "(text and ics), in the field \"undetermined\" (json).")
     p.add_argument("files", nargs="+", metavar="PATH",
-                   help="the agreement's clause file, or its folder (with its amendments)")
+                   help="the agreement's folder, or its clause file and those of its "
+                   "amendments")
     p.add_argument("--facts", metavar="FILE", action="append", help=FACTS_HELP)
     p.add_argument("--from", dest="date_from", metavar="DATE", type=iso_date, required=True,
                    help="the first day of the agenda (YYYY-MM-DD)")

@@ -548,6 +548,18 @@ class ToIR:
         return ir.PeriodFamily(str(name), unquote(term) if term is not None else None,
                                basis, unit, first_month, start, None, self.span(meta))
 
+    def user_calendar(self, meta: Any, children: list[Any]) -> ir.UserCalendar:
+        name, term, *bases = children
+        extra: tuple[date, ...] = ()
+        if bases and isinstance(bases[-1], tuple):
+            extra = bases.pop()
+        return ir.UserCalendar(str(name), unquote(term) if term is not None else None,
+                               tuple(str(b) for b in bases if b is not None), extra, None,
+                               self.span(meta))
+
+    def calendar_plus(self, meta: Any, children: list[Any]) -> tuple[date, ...]:
+        return tuple(c.value for c in children if c is not None)
+
     def beginning(self, meta: Any, children: list[Token]) -> tuple[str, int | None, Token]:
         month, day = children
         return (str(month), int(str(day)) if day is not None else None, month)

@@ -280,6 +280,19 @@ class PeriodFamily:
         return self.term or self.name.replace("_", " ")
 
 
+@attrs.frozen
+class UserCalendar:
+    """`calendar lender_days "Business Day" = new_york_banks and london_banks plus [...]`:
+    closed whenever one of the built-in calendars `bases` is, and on the dates `extra`."""
+
+    name: str
+    term: str | None
+    bases: tuple[str, ...]
+    extra: tuple[date, ...]
+    section: str | None
+    span: Span = attrs.field(eq=False)
+
+
 PERIOD_UNITS = ("month", "quarter", "half_year", "year")
 # The families that need no declaration: "calendar quarter" is `calendar_quarter`.
 CALENDAR_FAMILIES = {f"calendar_{unit}": unit for unit in PERIOD_UNITS}
@@ -399,7 +412,8 @@ class Invariant:
         return Definition(self.name, self.term, (), BOOL, expr, True, self.section, self.span)
 
 
-Declaration = Fact | Definition | Exception_ | Obligation | Power | Invariant | PeriodFamily
+Declaration = (Fact | Definition | Exception_ | Obligation | Power | Invariant | PeriodFamily
+               | UserCalendar)
 
 
 # ------------------------------------------------------------------- structure

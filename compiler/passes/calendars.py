@@ -222,6 +222,17 @@ def encode_holidays(days: Iterable[date], first_year: int, last_year: int) -> st
     return ";".join(f"{year:04d}:{','.join(items)}" for year, items in by_year.items())
 
 
+def combined_table(bases: Iterable[str], extra: Iterable[date] = ()) -> str:
+    """The table of a calendar closed whenever one of the built-in calendars `bases` is,
+    and on the weekdays `extra` (see ``encode_holidays``): every year FIRST_YEAR to
+    LAST_YEAR, as the built-in tables. ValueError for an unknown name or a date outside."""
+    days: set[date] = set()
+    for name in bases:
+        days.update(holiday_dates(name))
+    days.update(d for d in extra if d.weekday() not in _WEEKEND)
+    return encode_holidays(days, FIRST_YEAR, LAST_YEAR)
+
+
 @functools.cache
 def embedded_table(name: str) -> str:
     """The text a generated module embeds for calendar ``name`` (see ``encode_holidays``).

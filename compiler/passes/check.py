@@ -270,6 +270,24 @@ class _Checker(Visitor):
                          "month, calendar quarter or calendar year", code="name")
         return None
 
+    def _usercalendar(self, decl: ir.UserCalendar) -> None:
+        if calendars.calendar_info(decl.name) is not None:
+            self.d.error(decl.span, f"'{decl.name}' is a built-in calendar",
+                         "give the agreement's own calendar another name", code="duplicate")
+        for base in decl.bases:
+            if calendars.calendar_info(base) is None:
+                closest = calendars.closest(base)
+                self.d.error(decl.span, f"unknown calendar {base!r}",
+                             f"did you mean {closest}?" if closest else "a calendar of the "
+                             "agreement's own combines the built-in calendars: " +
+                             ", ".join(calendars.names()), code="name")
+        for day in decl.extra:
+            if not calendars.FIRST_YEAR <= day.year <= calendars.LAST_YEAR:
+                self.d.error(decl.span, f"{day.isoformat()} is outside the years the "
+                             f"calendars cover ({calendars.FIRST_YEAR} to "
+                             f"{calendars.LAST_YEAR})", code="literal")
+        self.typed[decl.name] = decl
+
     def _periodfamily(self, decl: ir.PeriodFamily) -> None:
         start = None
         if decl.start is not None:
@@ -287,6 +305,8 @@ class _Checker(Visitor):
         self.typed[decl.name] = ir.evolve(decl, start=start)
 
     def _known_calendar(self, name: str, span: Span) -> None:
+        if isinstance(self.decls.get(name), ir.UserCalendar):
+            return
         if calendars.calendar_info(name) is None:
             closest = calendars.closest(name)
             self.d.error(span, f"unknown calendar {name!r}",
@@ -653,7 +673,8 @@ class _Checker(Visitor):
                              code="type")
             return self._typed(expr, type_)
         kind = {ir.PeriodFamily: "a family of periods", ir.Invariant: "an invariant",
-                ir.Exception_: "an exception"}.get(type(target), "a declaration")
+                ir.Exception_: "an exception", ir.UserCalendar: "a calendar"}.get(
+            type(target), "a declaration")
         self.d.error(expr.span, f"'{name}' is {kind}, not a value", code="type")
         return self._typed(expr, T.ERROR)
 
@@ -1322,7 +1343,7 @@ _PARTS: dict[type, tuple[str, ...]] = {
     ir.PeriodOf: ("day",), ir.FirstPeriod: (), ir.PeriodOp: ("operand",),
     ir.BusinessDayOf: ("period",), ir.Range: ("start", "end"),
     ir.Each: ("range", "body", "when"), ir.Field: ("operand",), ir.Late: ("operand", "on"),
-    ir.InForce: ("operand", "on"),
+    ir.InForce: ("operand", "on"), ir.UserCalendar: (),
 }
 
 

@@ -6,8 +6,13 @@ The layout (the style of the seed contracts):
   one declaration per line; at most one blank line between items, as written;
 - a declaration broken over lines keeps its line breaks where the author put them
   (like gofmt) and gets a canonical indentation: 4 more for a continuation, 2 more for an
-  expression that starts on the line after `=` and for `then` of a power, an `and` or
-  `or` right under `when` aligned on the `when`;
+  expression that starts on the line after `=`, for a duty that starts on the line after
+  an obligation's or power's `:`, and for `then` of a power (from its holder's line), an
+  `and` or `or` right under `when` aligned on the `when`;
+- `sum of [x for each royalty_quarter q from a until b when c]` is on one line, or broken
+  before `for each` and `when`, which go under `x`; `statement(q).due` and a series fact's
+  key (`royalties["2009-Q1"]`) have no spaces; words that read as one (`calendar
+  quarter`, `for each FAMILY q`, `but in any event`, `performed on`) are never broken;
 - a type of several words (`business days in nyse`, `money USD`) and a duration
   (`2 business days in nyse`, `3 months`) are never broken inside;
 - a bracketed list (`all of [...]`, `holidays [...]`) is on one line, or one item per

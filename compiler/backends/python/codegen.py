@@ -227,6 +227,9 @@ class _Generator(Visitor):
         # in (each becomes a Calendar of the module: _CALENDAR_<name>).
         self.calendars: set[str] = set()
         self.recursing: str | None = None  # the definition being written, if recursive
+        # The agreement's own calendars (of any version: the last declaration of each).
+        self.user_calendars = {d.name: d for _, c in versions for d in c.program.declarations
+                               if isinstance(d, ir.UserCalendar)}
         self._use(0)
 
     def _use(self, index: int) -> None:
@@ -457,8 +460,9 @@ class _Generator(Visitor):
         """The module's Calendar of the calendar `name` (None: the agreement's own)."""
         if name is None or name == self.c.header.calendar:
             return "_CALENDAR"  # with the holidays the header adds
-        # Checked to be a built-in calendar, so an identifier: nothing else reaches here.
-        assert calendars.calendar_info(name) is not None and name.isidentifier(), name
+        # Checked to be a built-in calendar or the agreement's own, so an identifier.
+        assert (calendars.calendar_info(name) is not None or name in self.user_calendars) \
+            and name.isidentifier(), name
         self.calendars.add(name)
         return f"_CALENDAR_{name}"
 
@@ -724,15 +728,26 @@ class _Generator(Visitor):
                 f", extra_holidays=({''.join(self._date_code(d) + ', ' for d in extra)})"
         if name in calendars.RULE_BASED:
             return [f"{variable}: Final = Calendar({arguments})"]
-        info = calendars.calendar_info(name)
-        assert info is not None, name
-        lines = [_comment(f"The weekdays the {name} calendar closes, {info.first_year} to "
-                          f"{info.last_year}"),
-                 _comment("(it knows no other years: counting into them is an error)."),
-                 f"{variable}: Final = Calendar({arguments}, table=decode_holiday_table("]
+        own = self.user_calendars.get(name)
+        if own is not None:
+            table = calendars.combined_table(own.bases, own.extra)
+            bases = " and ".join(own.bases) or "no calendar"
+            lines = [_comment(f"The weekdays the calendar {name} closes: those of {bases}, "
+                              f"and {len(own.extra)} more date(s),"),
+                     _comment(f"{calendars.FIRST_YEAR} to {calendars.LAST_YEAR} (it knows no "
+                              "other years: counting into them is an error)."),
+                     f"{variable}: Final = Calendar({arguments}, table=decode_holiday_table("]
+        else:
+            info = calendars.calendar_info(name)
+            assert info is not None, name
+            table = calendars.embedded_table(name)
+            lines = [_comment(f"The weekdays the {name} calendar closes, {info.first_year} to "
+                              f"{info.last_year}"),
+                     _comment("(it knows no other years: counting into them is an error)."),
+                     f"{variable}: Final = Calendar({arguments}, table=decode_holiday_table("]
         # Whole years per line (the table is "YYYY:MMDD,...;YYYY:..."), at most ~90 wide.
         piece = ""
-        for year in calendars.embedded_table(name).split(";"):
+        for year in table.split(";"):
             entry = year if not piece else ";" + year
             if piece and len(piece) + len(entry) > 84:
                 lines.append(f"    {piece + ';'!r}")
@@ -791,7 +806,7 @@ class _Generator(Visitor):
                 yield ""
             evaluators, explainers = [], []
             for d in checked.program.declarations:
-                if isinstance(d, (ir.Fact, ir.Exception_)):
+                if isinstance(d, (ir.Fact, ir.Exception_, ir.UserCalendar)):
                     continue  # facts are the Facts class; exceptions are in their terms
                 yield from self.handler(d)(d)
                 evaluators.append(f"    {d.name!r}: {self.fn(d.name)},")
@@ -1017,6 +1032,9 @@ class _Generator(Visitor):
                 name = py_name(p.name)
                 yield (f"    {name} = _period_of({self.family(p.type.family or '')}, {name}, "
                        f"{p.name!r})")
+
+    def _usercalendar(self, c: ir.UserCalendar) -> Iterator[str]:
+        return iter(())  # a Calendar of the module (_calendar_code), shared by every version
 
     def _periodfamily(self, f: ir.PeriodFamily) -> Iterator[str]:
         """A family's Frequency, a function of the facts (its start may be one)."""
