@@ -407,7 +407,8 @@ def test_intricon_2009_text(capsys):
     assert rows[10].endswith("IntriCon must pay $100,000.00 to Dynamic Hearing by October 1, "
                              "2009")
     # The undetermined items go to standard error, after the entries.
-    assert err.startswith("clausec: note: 5 items could not be determined")
+    assert err.startswith("clausec: note: ")
+    assert "could not be determined for want of facts" in err
     assert "fact 'royalties[2009-Q4]' is not given" in err
     assert "royalties" not in out
 
@@ -520,11 +521,11 @@ def test_csv_same_period_named_two_ways(capsys, tmp_path):
     ("fact,period,value\nroyalties,2009-Q1,\"1\n", ":2: not a valid CSV line"),
     (b"fact,period,value\nroyalties,2009-Q1,\xff1\n", ":2:19: not UTF-8 text (byte 0xff)"),
     ("fact,period,value\nroyalties,2009-Q1,1\nroyalties,,2\n",
-     ":3: fact 'royalties' is given without a period, but line 2 gives it one value per "
-     "period"),
+     (":3: fact 'royalties' is given without a period, but line 2 gives it one value per "
+      "period")),
     ("fact,period,value\nas_of,,2009-01-01\nas_of,2009-Q1,2\n",
-     ":3: fact 'as_of' is given for the period '2009-Q1', but line 2 gives it without a "
-     "period"),
+     (":3: fact 'as_of' is given for the period '2009-Q1', but line 2 gives it without a "
+      "period")),
 ])
 def test_csv_errors(capsys, tmp_path, text, expected):
     facts = write(tmp_path, "bad.csv", text)

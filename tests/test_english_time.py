@@ -429,6 +429,47 @@ def test_lateness(expr, words):
     assert english_of(OBLIGATION + f"condition c = {expr}\n")["c"] == words
 
 
+def test_a_term_as_in_force_on_a_date():
+    words = english_of("""
+        define cap "the maximum royalty": money = $100
+        condition within_cap(q: royalty_quarter) "the royalties are within the cap" =
+          royalties(q) is at most (cap as in force on end of q)
+        condition held(q: royalty_quarter) "the cap held" =
+          not (within_cap(q) as in force on end of q)
+        define twice(q: royalty_quarter) "twice the cap": money =
+          (cap as in force on end of q) * 2
+        """)
+    assert words["within_cap"] == ("the per unit royalties for q is at most the maximum "
+                                   "royalty under the agreement as in force on the last day "
+                                   "of q")
+    assert words["held"] == ("the royalties are not within the cap for q under the agreement "
+                             "as in force on the last day of q")
+    assert words["twice"] == ("(the maximum royalty under the agreement as in force on the "
+                              "last day of q) times 2")
+
+
+def test_a_calendar_of_the_agreements_own(tmp_path):
+    path = tmp_path / "x.clause"
+    path.write_text(textwrap.dedent("""
+        agreement x "X" { dated 2024-01-01 calendar lender_days }
+        calendar lender_days "Business Day" = new_york_banks and london_banks plus [2024-12-24]
+        fact trade_on "Trade Date": date
+        section 1 {
+          define settles "Settlement Date": date = 2 business days after trade_on
+          define other "Other Date": date = 2 business days in nyse after trade_on
+        }
+        """), encoding="utf-8")
+    result = api.analyse(SourceFile.read(path))
+    assert result.ok, [d.message for d in result.diagnostics]
+    text = " ".join(summarize.render(result, "text").split())
+    assert ("“Business Day” calendar: closed whenever the New York banks' calendar or the "
+            "London banks' calendar is closed, and on December 24, 2024.") in text
+    assert ("Business days: every day but Saturday, Sunday, the days the New York banks' "
+            "calendar or the London banks' calendar is closed and December 24, 2024; in the "
+            "New York Stock Exchange calendar,") in text
+    assert "“Settlement Date” means two business days after the Trade Date." in text
+
+
 def test_every_format_renders_the_new_constructs():
     body = OBLIGATION + """
     condition in_default "a payment default" = any of [royalty_payment(q) is late on as_of

@@ -287,3 +287,17 @@ def test_a_keyword_of_several_words_has_one_space_between_its_words() -> None:
     assert fmt("define d: date = start  of q + 1 day\n") == "define d: date = start of q + 1 day\n"
     assert fmt("define d: date = last\tbusiness day  of q\n") == (
         "define d: date = last business day of q\n")
+
+
+def test_an_agreement_calendar_and_a_term_as_in_force() -> None:
+    text = """
+section 1 {
+ calendar d "B" = nyse and target plus [ 2024-12-24 , 2025-01-02 ]
+ define x: money = ( total(q)  as in force on end of q )
+}
+"""
+    assert fmt(text) == """section 1 {
+  calendar d "B" = nyse and target plus [2024-12-24, 2025-01-02]
+  define x: money = (total(q) as in force on end of q)
+}
+"""

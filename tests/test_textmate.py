@@ -434,6 +434,7 @@ def test_every_token_kind_is_exercised() -> None:
 
 TIME_SAMPLE = """\
 agreement lic "Licence" {
+  effective upon commencement_date
   party licensor "Licensor"
   party licensee "Licensee"
 }
@@ -462,6 +463,8 @@ section 4 "Payments" {
   condition overdue = any of [statement(q) is late on d
                               for each royalty_quarter q from commencement_date through d]
   define statement_due: date = statement(first royalty_quarter).due
+  calendar lender_days "Business Day" = nyse and target plus [2024-12-24]
+  define then_total(q: royalty_quarter): money = (total(q) as in force on end of q)
 }
 
 test "t" {
@@ -512,6 +515,9 @@ TIME_TOKENS = [
     ("statement(first royalty_quarter).due", ".", "punctuation.accessor.dot.clause"),
     ("statement(first royalty_quarter).due", "due", "variable.other.property.clause"),
     ('royalties["2009-Q1"]', "[", "punctuation.section.brackets.begin.clause"),
+    ("effective upon commencement_date", "upon", "keyword.other"),
+    ("target plus [2024-12-24]", "plus", "keyword.other"),
+    ("as in force on end of q", "force", "keyword.other"),
 ]
 
 

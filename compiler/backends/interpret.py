@@ -58,6 +58,18 @@ Semantics, in brief (the compiled module is the reference; see the README):
   soon as the answer is known; a `when` guard is evaluated before its item.
 - Operands are evaluated in the order the compiled code evaluates them, so that where two
   of them would raise different errors, both implementations raise the same one.
+- Periods (docs/time.md) are runtime_periods' `Frequency` and `Period`: a family's
+  periods are built from its declaration (its start evaluated on the facts), a period
+  argument may be given as a period, a date in it or its label (the runtime's
+  `period_of`), a range's periods are the runtime's `periods_in_range`. A series fact is
+  the runtime's `Series` (`as_series`); a period it has no value for is a
+  MissingFactError naming `fact[period]`, or no value where the fact is optional. An
+  aggregate over periods evaluates each period's `when` before its item; a recurring
+  obligation or power is one instance per period (not in effect outside its range, which
+  is tested before its condition); `is late on` is: in effect, due before the day, and
+  not performed on or before the due date. A definition that uses its value for the
+  previous period is computed for the periods 32, 64, ... before first (each
+  remembered), so that no chain of periods goes deeper than 32 calls.
 """
 
 from __future__ import annotations
@@ -261,7 +273,7 @@ class Interpreter:
     @property
     def names(self) -> tuple[str, ...]:
         """What `evaluate` answers for, besides facts: terms, conditions, invariants,
-        obligations and powers, in file order."""
+        obligations, powers and families of periods, in file order."""
         return tuple(d.name for d in self.checked.program.declarations
                      if isinstance(d, (ir.Definition, ir.Invariant, ir.Obligation, ir.Power,
                                        ir.PeriodFamily)))
@@ -818,7 +830,7 @@ class _Run(Visitor):
             for shifted in reversed(earlier):
                 try:
                     self.definition(d, shifted)
-                except Exception:  # noqa: S112 - remembered; raised again if needed
+                except Exception:  # noqa: BLE001, S112 - raised again where it is needed
                     continue
         finally:
             self.warming.discard(d.name)

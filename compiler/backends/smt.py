@@ -1027,6 +1027,10 @@ class Translator(Visitor):
     def _late(self, e: ir.Late, env: _Env) -> Sym:
         raise OutOfReachError("whether an obligation is late")
 
+    def _inforce(self, e: ir.InForce, env: _Env) -> Sym:
+        raise OutOfReachError("a term as in force on a date (another version of the "
+                              "agreement)")
+
     def _ifthenelse(self, e: ir.IfThenElse, env: _Env) -> Sym:
         c = self.expr(e.condition, env)
         a = self.coerce(self.expr(e.then, env, strict=False), e.type)

@@ -82,8 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
     """The parser of one command's arguments (for its usage line in an error)."""
-    for action in parser._actions:  # noqa: SLF001 - argparse keeps its subparsers there
-        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+    for action in parser._actions:  # argparse keeps its subparsers there
+        if isinstance(action, argparse._SubParsersAction):
             found: argparse.ArgumentParser = action.choices[command]
             return found
     return parser

@@ -72,7 +72,7 @@ def _undetermined(agenda: Any, module: Any) -> list[str]:
     messages = list(agenda.undetermined)
     if len(module.VERSIONS) == 1:
         prefix = f"{module.VERSIONS[0].label}: "
-        messages = [m[len(prefix):] if m.startswith(prefix) else m for m in messages]
+        messages = [m.removeprefix(prefix) for m in messages]
     return messages
 
 
@@ -85,15 +85,16 @@ def render_text(module: Any, agenda: Any, start: date, end: date) -> str:
     agreement = module.AGREEMENT
     entries = list(agenda)
     count = f"{len(entries)} entr{'ies' if len(entries) != 1 else 'y'}"
-    lines = [f"{agreement['title'] or agreement['name']} ({agreement['name']}): "
-             f"{start.isoformat()} to {end.isoformat()}, {count}"]
+    title = agreement["title"] or agreement["name"]
+    span = f"{start.isoformat()} to {end.isoformat()}"
+    lines = [f"{title} ({agreement['name']}): {span}, {count}"]
     if not entries:
         lines.append("")
         lines.append("Nothing falls due and no power's window closes in these dates.")
         return "\n".join(lines) + "\n"
     several = len(module.VERSIONS) > 1
-    header = ["DATE", "SECTION", "PERIOD", "STATUS"] + (["VERSION"] if several else []) \
-        + ["WHAT"]
+    header = [*("DATE", "SECTION", "PERIOD", "STATUS"), *(("VERSION",) if several else ()),
+              "WHAT"]
     rows = [header]
     for entry in entries:
         row = [entry.date.isoformat(), entry.section or "-", entry.period or "-",
@@ -139,7 +140,7 @@ def render_ics(module: Any, agenda: Any) -> str:
     the agreement (its date, or its last amendment's effective date), not the clock."""
     agreement = module.AGREEMENT
     name = agreement["name"]
-    stamp = _stamp(module)
+    stamp = _stamp(module, agenda)
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -185,13 +186,16 @@ def _description(module: Any, entry: Any) -> str:
     return "\n".join(parts)
 
 
-def _stamp(module: Any) -> str:
-    """The DTSTAMP of every event: midnight UTC of the latest date the agreement carries
-    (its date, its effective date, its amendments' effective dates)."""
+def _stamp(module: Any, agenda: Any) -> str:
+    """The DTSTAMP of every event: midnight UTC of the latest date of the agreement as
+    the agenda uses it (its date, its effective date, the effective dates of the
+    amendments its entries were evaluated in)."""
     agreement = module.AGREEMENT
     days = [date.fromisoformat(agreement[key]) for key in ("dated", "effective")
             if agreement.get(key)]
-    days += [version.effective for version in module.VERSIONS if version.effective]
+    used = {entry.version for entry in agenda}
+    days += [version.effective for version in module.VERSIONS
+             if version.effective and version.label in used]
     day = max(days) if days else date(1970, 1, 1)
     return f"{day.strftime('%Y%m%d')}T000000Z"
 

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from clausec.diagnostics import Diagnostic
 from clausec.source import MAX_FILE_BYTES, ReadError, SourceFile, write_atomically
@@ -320,7 +320,7 @@ def _load_csv(path: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return facts, where
 
 
-class _open_bounded:  # noqa: N801 - used as a context manager, like open()
+class _open_bounded:  # a context manager, named like open()
     """A regular file of at most MAX_FILE_BYTES, opened for reading in binary (as
     source.read_bytes checks its inputs, but read as a stream)."""
 
@@ -349,7 +349,7 @@ class _open_bounded:  # noqa: N801 - used as a context manager, like open()
             raise
         self.handle = os.fdopen(fd, "rb")
 
-    def __enter__(self) -> _open_bounded:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

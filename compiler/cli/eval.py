@@ -33,12 +33,21 @@ def _evaluate(args: argparse.Namespace) -> int:
     result = analyse(args.file)
     assert result.versions is not None
     module = api.module_from_source(api.generate(result), result.source.name)
-    version = module.at(args.as_of) if args.as_of else module.VERSIONS[-1]
-    checked = result.versions[module.VERSIONS.index(version)][1]
-    decls = checked.declarations
     facts_data = load_facts(args.facts)
     try:
         facts = module.Facts.from_dict(facts_data)
+    except module.ClauseError as error:
+        raise UserError(str(error)) from None
+    # The version in force on --as-of, or now: chosen with the facts, which say whether an
+    # amendment effective upon an event has taken effect.
+    if args.as_of:
+        version = module.at(args.as_of, facts)
+    else:
+        now = getattr(module, "_version_now", None)
+        version = now(module.VERSIONS, facts) if now else module.VERSIONS[-1]
+    checked = result.versions[module.VERSIONS.index(version)][1]
+    decls = checked.declarations
+    try:
         target = decls.get(args.name)
         call_args = _arguments(target, args.args, module)
         value = version.evaluate(args.name, facts, *call_args)

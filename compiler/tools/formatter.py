@@ -248,7 +248,7 @@ _EXPRESSIONS = {
     "list_op", "close_of_business", "true", "false", "integer", "decimal", "percent", "money",
     "datetime", "string", "late", "field", "containing", "period_start", "period_end",
     "previous_period", "next_period", "period_number", "first_period", "last_business_day",
-    "first_business_day", "each",
+    "first_business_day", "each", "in_force",
 }
 _WORD_OPS = {"at_least", "at_most", "more_than", "less_than", "before", "after",
              "on_or_before", "on_or_after", "is_not", "is_equal"}
@@ -597,6 +597,8 @@ class _Printer:
         assert isinstance(open_, Token) and isinstance(close, Token)
         self.bracket_list(open_, [c for c in items if c is not None], close)
 
+    rule_calendar_plus = rule_holidays
+
     # ----------------------------------------------------------- expressions
 
     def expr(self, node: Tree[Token] | Token | None, river: int | None = None) -> None:
@@ -615,6 +617,8 @@ class _Printer:
             self.each(node)
         elif node.data == "field":
             self.field(node)
+        elif node.data == "in_force":
+            self.in_force(node)
         elif node.data == "call":
             self._glued_call(node)
         elif node.data == "neg":
@@ -749,6 +753,19 @@ class _Printer:
         piece.space = piece.can_break = False
         piece.glue_next = True
         self.emit(name)  # type: ignore[arg-type]
+
+    def in_force(self, node: Tree[Token]) -> None:
+        """`(leverage_ratio(q) as in force on end of q)`: glued to its parentheses."""
+        open_, *rest, close = node.children
+        first = self.emit(open_)  # type: ignore[arg-type]
+        self.pieces[first].glue_next = True
+        self._continue_from(first)
+        for child in rest:
+            if isinstance(child, Tree):
+                self.expr(child)
+            elif child is not None:
+                self.emit(child)
+        self.emit(close)  # type: ignore[arg-type]
 
     def each(self, node: Tree[Token]) -> None:
         """`sum of [fee(m) for each calendar month m from X through Y when Z]`: on one line,

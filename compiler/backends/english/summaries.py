@@ -516,17 +516,42 @@ def _overview(result: Result, checked: CheckedProgram,
         if values:
             amounts.append(Amount(decl.name, decl, tuple(dict.fromkeys(values)),
                                   _label(checked, decl.section)))
-    business = business_days_of(header.calendar)
+    business = _business_days_of(checked, header.calendar)
     if header.holidays:
         business += ", and not " + ", ".join(long_date(d) for d in header.holidays)
     for name in _other_calendars(checked):
-        business += f"; in the {calendar_name(name)}, {business_days_of(name)}"
+        business += f"; in the {_calendar_name(checked, name)}, " \
+                    f"{_business_days_of(checked, name)}"
     hour, minute = (int(p) for p in header.close_of_business.split(":"))
     close = f"{hour % 12 or 12}:{minute:02d} {'A.M.' if hour < 12 else 'P.M.'}"
     zone = header.time_zone_label or header.time_zone
     periods = tuple(d for d in _in_order(checked, order) if isinstance(d, ir.PeriodFamily))
     return Overview(header.parties, tuple(dates), header.governing_law, business, zone,
                     close, header.currency, tuple(amounts), periods)
+
+
+def _user_calendar(checked: CheckedProgram, name: str) -> ir.UserCalendar | None:
+    decl = checked.declarations.get(name)
+    return decl if isinstance(decl, ir.UserCalendar) else None
+
+
+def _calendar_name(checked: CheckedProgram, name: str) -> str:
+    own = _user_calendar(checked, name)
+    return f"{own.term} calendar" if own is not None and own.term else calendar_name(name)
+
+
+def _business_days_of(checked: CheckedProgram, name: str) -> str:
+    """Which days are business days in a calendar, the agreement's own ones included:
+    "every day but Saturday, Sunday, the days the New York banks' calendar or the London
+    banks' calendar is closed, and December 24, 2024"."""
+    own = _user_calendar(checked, name)
+    if own is None:
+        return business_days_of(name)
+    bases = " or the ".join(calendar_name(b) for b in own.bases)
+    closed = [f"the days the {bases} is closed", *(long_date(d) for d in own.extra)]
+    if len(closed) == 1:
+        return f"every day but Saturday, Sunday and {closed[0]}"
+    return "every day but Saturday, Sunday, " + ", ".join(closed[:-1]) + " and " + closed[-1]
 
 
 def _other_calendars(checked: CheckedProgram) -> list[str]:

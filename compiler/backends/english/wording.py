@@ -683,7 +683,17 @@ class Lexicon:
         else the calendar they are counted in ("in the New York banks' calendar")."""
         if name is None or name == self.header.calendar:
             return self.esc("")
-        return self.esc(f"in the {calendar_name(name)}")
+        return self.esc(f"in the {self._calendar_name(name)}")
+
+    def _calendar_name(self, name: str) -> str:
+        decl = self.declarations.get(name)
+        if isinstance(decl, ir.UserCalendar) and decl.term:
+            return f"{decl.term} calendar"  # the agreement's own: "Business Day calendar"
+        return calendar_name(name)
+
+    def calendar_noun(self, name: str) -> Any:
+        """A calendar as a noun: "the New York banks' calendar"."""
+        return self.esc(f"the {self._calendar_name(name)}")
 
     def type_words(self, type_: T.Type) -> Any:
         """What kind of value a fact is ("a number of months"), with the calendar of
