@@ -27,6 +27,7 @@ agreement licence "Licence" {
   party licensee "Licensee"
   party licensor "Licensor"
   calendar us_federal
+  calendar lender_days "Business Day" = new_york_banks and london_banks plus [2024-12-24]
 }
 define commencement_date: date = October 1, 2008
 """
@@ -332,10 +333,10 @@ def test_a_balance_carried_forward(aggregates: ModuleType) -> None:
 
 def test_a_balance_over_ten_thousand_periods_needs_no_deep_stack() -> None:
     m = build("""
-      periods month = contract months from 2000-01-01
-      fact paid: integer per month default 1
-      define paid_so_far(p: month): integer =
-        if p is after first month then paid_so_far(previous p) + paid(p) else paid(p)
+      periods rental_month = contract months from 2000-01-01
+      fact paid: integer per rental_month default 1
+      define paid_so_far(p: rental_month): integer =
+        if p is after first rental_month then paid_so_far(previous p) + paid(p) else paid(p)
     """)
     assert m.paid_so_far(m.Facts(), "contract month 9000") == 9000
 
@@ -596,7 +597,6 @@ def test_effective_upon_needs_a_date_fact() -> None:
 
 def test_a_calendar_of_the_agreements_own() -> None:
     m = build("""
-      calendar lender_days "Business Day" = new_york_banks and london_banks plus [2024-12-24]
       fact d: date
       define next_business_day: date = 1 business day in lender_days after d
       define last_bd(q: calendar quarter): date = last business day of q in lender_days
@@ -617,12 +617,18 @@ def test_a_calendar_of_the_agreements_own() -> None:
     ("calendar mine = new_york_bank", "unknown calendar 'new_york_bank' | did you mean new_york_banks?"),
     ("calendar nyse = new_york_banks", "'nyse' is a built-in calendar"),
     ("calendar mine = nyse plus [2150-01-04]", "2150-01-04 is outside the years"),
-    ("define d: date = 1 business day in mine after commencement_date",
-     "unknown calendar 'mine'"),
 ])
 def test_calendar_mistakes(text: str, message: str) -> None:
-    found = errors(text)
+    header = HEADER.replace("  calendar us_federal\n", f"  calendar us_federal\n  {text}\n")
+    result = api.analyse(SourceFile("t.clause", header))
+    found = [d.message + (f" | {d.hint}" if d.hint else "") for d in result.diagnostics
+             if d.severity == "error"]
     assert any(message in e for e in found), found
+
+
+def test_an_unknown_calendar_in_a_duration() -> None:
+    found = errors("define d: date = 1 business day in mine after commencement_date")
+    assert any("unknown calendar 'mine'" in e for e in found), found
 
 
 def test_the_agreements_calendar_may_be_its_own() -> None:
@@ -630,8 +636,8 @@ def test_the_agreements_calendar_may_be_its_own() -> None:
 agreement a "A" {
   dated 2024-01-01
   calendar settlement
+  calendar settlement = weekends_only plus [2024-07-05]
 }
-calendar settlement = weekends_only plus [2024-07-05]
 fact d: date
 define settles: date = 1 business day after d
 """))), "t.clause")

@@ -296,6 +296,16 @@ class ToIR:
     def name(self, meta: Any, children: list[Token]) -> ir.Name:
         return ir.Name(str(children[0]), span=self.span(meta))
 
+    # "first", "next" or "previous" with no period after it: a name.
+    def first_name(self, meta: Any, _: list[Token]) -> ir.Name:
+        return ir.Name("first", span=self.span(meta))
+
+    def next_name(self, meta: Any, _: list[Token]) -> ir.Name:
+        return ir.Name("next", span=self.span(meta))
+
+    def previous_name(self, meta: Any, _: list[Token]) -> ir.Name:
+        return ir.Name("previous", span=self.span(meta))
+
     def call(self, meta: Any, children: list[Any]) -> ir.Call:
         args = tuple(c for c in children[1:] if c is not None)
         return ir.Call(str(children[0]), args, span=self.span(meta))
@@ -548,14 +558,14 @@ class ToIR:
         return ir.PeriodFamily(str(name), unquote(term) if term is not None else None,
                                basis, unit, first_month, start, None, self.span(meta))
 
-    def user_calendar(self, meta: Any, children: list[Any]) -> ir.UserCalendar:
+    def user_calendar(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
         name, term, *bases = children
         extra: tuple[date, ...] = ()
         if bases and isinstance(bases[-1], tuple):
             extra = bases.pop()
-        return ir.UserCalendar(str(name), unquote(term) if term is not None else None,
-                               tuple(str(b) for b in bases if b is not None), extra, None,
-                               self.span(meta))
+        return ("calendars", ir.UserCalendar(
+            str(name), unquote(term) if term is not None else None,
+            tuple(str(b) for b in bases if b is not None), extra, None, self.span(meta)))
 
     def calendar_plus(self, meta: Any, children: list[Any]) -> tuple[date, ...]:
         return tuple(c.value for c in children if c is not None)
@@ -762,9 +772,12 @@ class ToIR:
                 items: list[tuple[str, Any]]) -> ir.Header:
         fields: dict[str, Any] = {}
         parties = []
+        own_calendars = []
         for key, value in items:
             if key == "party":
                 parties.append(value)
+            elif key == "calendars":
+                own_calendars.append(value)
             elif key == "time_zone":
                 fields["time_zone"], fields["time_zone_label"] = value
             elif key == "calendar":
@@ -781,6 +794,7 @@ class ToIR:
             currency=fields.get("currency", "USD"), span=self.span(meta),
             calendar_span=fields.get("calendar_span"),
             effective_upon=fields.get("effective_upon"),
+            calendars=tuple(own_calendars),
         )
 
     def agreement(self, meta: Any, children: list[Any]) -> ir.Header:
@@ -865,6 +879,7 @@ def build(file: str, trees: list[lark.Tree[Token]], diagnostics: Diagnostics) ->
                                   code="duplicate")
                 continue
             header = node
+            declarations.extend(node.calendars)
         elif isinstance(node, ir.Operation):
             operations.append(node)
         elif isinstance(node, _SectionParts):

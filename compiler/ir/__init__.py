@@ -504,6 +504,9 @@ class Header:
     # An amendment effective upon an event: the date fact that says when it happened
     # (then `effective`, if given, is the earliest it can be: usually its date).
     effective_upon: str | None = None
+    # The agreement's own calendars, declared in its header; the transformer also lists
+    # them among the program's declarations, where passes find them by name.
+    calendars: tuple[UserCalendar, ...] = ()
 
 
 @attrs.frozen

@@ -118,7 +118,7 @@ def subexpressions(e: ir.Expr) -> list[ir.Expr]:
     if isinstance(e, ir.ListOp):
         return [x for item in e.items for x in (item.expr, item.when) if x is not None]
     if isinstance(e, ir.Each):
-        return [*bounds(e.range), e.body, *([e.when] if e.when is not None else [])]
+        return [e.body, *bounds(e.range), *([e.when] if e.when is not None else [])]
     return operands(e)
 
 

@@ -360,6 +360,8 @@ class _Generator(Visitor):
                     target.declared_type)
                 return _group(code)
             return f"{self.fn(e.name)}(facts)"
+        if isinstance(target, (ir.Obligation, ir.Power)):  # its fields, or is it late
+            return f"{self.fn(e.name)}(facts)"
         return repr(e.name)  # a party
 
     def _inlinable(self, d: ir.Definition) -> bool:
