@@ -93,10 +93,10 @@ def summary_text(body: str, fmt: str = "text") -> str:
     ("first royalty_quarter", "the first royalty quarter"),
     ("next first royalty_quarter", "the royalty quarter after the first royalty quarter"),
     ("previous (royalty_quarter containing as_of)",
-     "the royalty quarter before the royalty quarter containing the date of the "
-     "determination"),
-    ("calendar quarter containing as_of", "the calendar quarter containing the date of the "
-     "determination"),
+     ("the royalty quarter before the royalty quarter containing the date of the "
+     "determination")),
+    ("calendar quarter containing as_of", ("the calendar quarter containing the date of the "
+     "determination")),
     ("fiscal_year containing April 1, 1999", "the fiscal year containing April 1, 1999"),
 ])
 def test_periods_in_words(expr, words):
@@ -119,11 +119,11 @@ def _family_type(expr: str) -> str:
     ("last business day of (fiscal_quarter containing as_of)", "date",
      "the last business day of the fiscal quarter containing the date of the determination"),
     ("first business day of (calendar quarter containing as_of) in new_york_banks", "date",
-     "the first business day of the calendar quarter containing the date of the "
-     "determination in the New York banks' calendar"),
+     ("the first business day of the calendar quarter containing the date of the "
+     "determination in the New York banks' calendar")),
     ("30 days after end of (royalty_quarter containing as_of)", "date",
-     "30 days after the last day of the royalty quarter containing the date of the "
-     "determination"),
+     ("30 days after the last day of the royalty quarter containing the date of the "
+     "determination")),
 ])
 def test_days_and_numbers_of_periods(expr, kind, words):
     assert english_of(f"define p: {kind} = {expr}")["p"] == words
@@ -151,8 +151,8 @@ def test_a_period_parameter_is_named_by_its_family_and_its_letter():
 def test_period_families_in_the_summary():
     text = summary_text("define x: integer = 1\n")
     for sentence in (
-            "Royalty quarters: calendar quarters, the first from the Commencement Date to the "
-            "end of the calendar quarter containing it.",
+            ("Royalty quarters: calendar quarters, the first from the Commencement Date to the "
+            "end of the calendar quarter containing it."),
             "Fiscal years: fiscal years beginning April 1.",
             "Fiscal quarters: the quarters of fiscal years beginning April 1.",
             "Payment years: contract years, the first beginning on the Commencement Date.",
@@ -233,57 +233,57 @@ def test_a_series_date_fact_without_a_date_in_its_term_reads_as_a_date():
 @pytest.mark.parametrize(("expr", "kind", "words"), [
     ("sum of [royalties(q) for each royalty_quarter q from commencement_date through as_of]",
      "money",
-     "the sum of the per unit royalties for q over each royalty quarter q from the "
-     "Commencement Date through the date of the determination"),
-    ("sum of [royalties(q) for each royalty_quarter q from commencement_date until as_of "
-     "when royalties(q) is more than $10]",
+     ("the sum of the per unit royalties for q over each royalty quarter q from the "
+     "Commencement Date through the date of the determination")),
+    (("sum of [royalties(q) for each royalty_quarter q from commencement_date until as_of "
+     "when royalties(q) is more than $10]"),
      "money",
-     "the sum of the per unit royalties for q over each royalty quarter q from the "
+     ("the sum of the per unit royalties for q over each royalty quarter q from the "
      "Commencement Date until the date of the determination for which the per unit "
-     "royalties for q is more than $10.00"),
+     "royalties for q is more than $10.00")),
     ("sum of [ebitda(p) for each fiscal_quarter p in the 4 ending with as_of]", "money",
-     "the sum of the EBITDA for p over each fiscal quarter p among the four ending with the "
-     "date of the determination"),
-    ("greatest of [units(c) for each calendar quarter c from commencement_date through "
-     "as_of]", "integer",
-     "the greatest of the units sold for c over each calendar quarter c from the "
-     "Commencement Date through the date of the determination"),
-    ("(sum of [units(c) for each calendar quarter c from commencement_date through as_of]) "
-     "+ 1", "integer",
-     "(the sum of the units sold for c over each calendar quarter c from the Commencement "
-     "Date through the date of the determination) plus 1"),
+     ("the sum of the EBITDA for p over each fiscal quarter p among the four ending with the "
+     "date of the determination")),
+    (("greatest of [units(c) for each calendar quarter c from commencement_date through "
+     "as_of]"), "integer",
+     ("the greatest of the units sold for c over each calendar quarter c from the "
+     "Commencement Date through the date of the determination")),
+    (("(sum of [units(c) for each calendar quarter c from commencement_date through as_of]) "
+     "+ 1"), "integer",
+     ("(the sum of the units sold for c over each calendar quarter c from the Commencement "
+     "Date through the date of the determination) plus 1")),
 ])
 def test_aggregates_over_periods(expr, kind, words):
     assert english_of(f"define a: {kind} = {expr}")["a"] == words
 
 
 @pytest.mark.parametrize(("expr", "words"), [
-    ("any of [royalties(q) is more than $0 for each royalty_quarter q from commencement_date "
-     "through as_of]",
-     "for at least one royalty quarter q from the Commencement Date through the date of the "
-     "determination, the per unit royalties for q is more than $0.00"),
-    ("all of [royalties(q) is more than $0 for each royalty_quarter q from commencement_date "
-     "through as_of]",
-     "for every royalty quarter q from the Commencement Date through the date of the "
-     "determination, the per unit royalties for q is more than $0.00"),
-    ("none of [royalties(q) is more than $0 for each royalty_quarter q from commencement_date "
-     "through as_of]",
-     "for every royalty quarter q from the Commencement Date through the date of the "
-     "determination, the per unit royalties for q is at most $0.00"),
-    ("not any of [royalties(q) is more than $0 for each royalty_quarter q from "
-     "commencement_date through as_of]",
-     "for every royalty quarter q from the Commencement Date through the date of the "
-     "determination, the per unit royalties for q is at most $0.00"),
-    ("all of [royalties(q) is given for each royalty_quarter q from commencement_date "
-     "through as_of when q is after first royalty_quarter]",
-     "for every royalty quarter q from the Commencement Date through the date of the "
+    (("any of [royalties(q) is more than $0 for each royalty_quarter q from commencement_date "
+     "through as_of]"),
+     ("for at least one royalty quarter q from the Commencement Date through the date of the "
+     "determination, the per unit royalties for q is more than $0.00")),
+    (("all of [royalties(q) is more than $0 for each royalty_quarter q from commencement_date "
+     "through as_of]"),
+     ("for every royalty quarter q from the Commencement Date through the date of the "
+     "determination, the per unit royalties for q is more than $0.00")),
+    (("none of [royalties(q) is more than $0 for each royalty_quarter q from commencement_date "
+     "through as_of]"),
+     ("for every royalty quarter q from the Commencement Date through the date of the "
+     "determination, the per unit royalties for q is at most $0.00")),
+    (("not any of [royalties(q) is more than $0 for each royalty_quarter q from "
+     "commencement_date through as_of]"),
+     ("for every royalty quarter q from the Commencement Date through the date of the "
+     "determination, the per unit royalties for q is at most $0.00")),
+    (("all of [royalties(q) is given for each royalty_quarter q from commencement_date "
+     "through as_of when q is after first royalty_quarter]"),
+     ("for every royalty quarter q from the Commencement Date through the date of the "
      "determination for which q is after the first royalty quarter, the per unit royalties "
-     "for q are given"),
-    ("notice_on is given and any of [royalties(q) is more than $0 for each royalty_quarter q "
-     "from commencement_date through as_of]",
-     "all of the following hold: (a) the notice of termination has occurred; and (b) for at "
+     "for q are given")),
+    (("notice_on is given and any of [royalties(q) is more than $0 for each royalty_quarter q "
+     "from commencement_date through as_of]"),
+     ("all of the following hold: (a) the notice of termination has occurred; and (b) for at "
      "least one royalty quarter q from the Commencement Date through the date of the "
-     "determination, the per unit royalties for q is more than $0.00"),
+     "determination, the per unit royalties for q is more than $0.00")),
 ])
 def test_propositions_over_periods(expr, words):
     assert english_of(f"condition c = {expr}")["c"] == words
@@ -412,18 +412,18 @@ def test_fields_of_an_obligation(expr, kind, words):
 
 @pytest.mark.parametrize(("expr", "words"), [
     ("royalty_payment(first royalty_quarter) is late on as_of",
-     "the royalty payment for the first royalty quarter is late on the date of the "
-     "determination (not performed by its due date)"),
+     ("the royalty payment for the first royalty quarter is late on the date of the "
+     "determination (not performed by its due date)")),
     ("not (royalty_payment(first royalty_quarter) is late on as_of)",
-     "the royalty payment for the first royalty quarter is not late on the date of the "
-     "determination"),
+     ("the royalty payment for the first royalty quarter is not late on the date of the "
+     "determination")),
     ("not royalty_payment(first royalty_quarter).active",
      "the royalty payment for the first royalty quarter is not in effect"),
-    ("any of [royalty_payment(q) is late on as_of for each royalty_quarter q from "
-     "commencement_date through as_of]",
-     "for at least one royalty quarter q from the Commencement Date through the date of the "
+    (("any of [royalty_payment(q) is late on as_of for each royalty_quarter q from "
+     "commencement_date through as_of]"),
+     ("for at least one royalty quarter q from the Commencement Date through the date of the "
      "determination, the royalty payment for q is late on the date of the determination (not "
-     "performed by its due date)"),
+     "performed by its due date)")),
 ])
 def test_lateness(expr, words):
     assert english_of(OBLIGATION + f"condition c = {expr}\n")["c"] == words
@@ -451,8 +451,11 @@ def test_a_term_as_in_force_on_a_date():
 def test_a_calendar_of_the_agreements_own(tmp_path):
     path = tmp_path / "x.clause"
     path.write_text(textwrap.dedent("""
-        agreement x "X" { dated 2024-01-01 calendar lender_days }
-        calendar lender_days "Business Day" = new_york_banks and london_banks plus [2024-12-24]
+        agreement x "X" {
+          dated 2024-01-01
+          calendar lender_days
+          calendar lender_days "Business Day" = new_york_banks and london_banks plus [2024-12-24]
+        }
         fact trade_on "Trade Date": date
         section 1 {
           define settles "Settlement Date": date = 2 business days after trade_on

@@ -188,8 +188,8 @@ def test_every_command_has_its_module():
     parser = cli._parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     commands = list(sub.choices)
-    assert commands == ["check", "compile", "eval", "summarize", "schema", "test", "lsp",
-                        "fmt", "verify", "diff"]
+    assert commands == ["check", "compile", "eval", "agenda", "summarize", "schema", "test",
+                        "lsp", "fmt", "verify", "diff"]
     for command in commands:
         module = importlib.import_module(f"clausec.cli.{command}")
         assert callable(module.run), command

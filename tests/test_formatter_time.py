@@ -291,13 +291,17 @@ def test_a_keyword_of_several_words_has_one_space_between_its_words() -> None:
 
 def test_an_agreement_calendar_and_a_term_as_in_force() -> None:
     text = """
-section 1 {
+agreement a "A" {
  calendar d "B" = nyse and target plus [ 2024-12-24 , 2025-01-02 ]
+}
+section 1 {
  define x: money = ( total(q)  as in force on end of q )
 }
 """
-    assert fmt(text) == """section 1 {
+    assert fmt(text) == """agreement a "A" {
   calendar d "B" = nyse and target plus [2024-12-24, 2025-01-02]
+}
+section 1 {
   define x: money = (total(q) as in force on end of q)
 }
 """

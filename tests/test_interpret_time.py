@@ -260,9 +260,6 @@ def test_errors_are_the_same() -> None:
     _agree(module, one, {**values, "sales": {"2009-Q2": "lots"}}, "to_date")
 
 
-@pytest.mark.xfail(reason="the compiled module evaluates an obligation named without "
-                   "arguments as the text of its name, so `flat.due` and `flat is late on D` "
-                   "raise AttributeError (codegen's _name)", strict=True)
 def test_a_field_of_an_obligation_that_does_not_recur() -> None:
     module, agreement = _program()
     (one,) = agreement.versions

@@ -437,6 +437,7 @@ agreement lic "Licence" {
   effective upon commencement_date
   party licensor "Licensor"
   party licensee "Licensee"
+  calendar lender_days "Business Day" = nyse and target plus [2024-12-24]
 }
 
 section 4 "Payments" {
@@ -463,7 +464,6 @@ section 4 "Payments" {
   condition overdue = any of [statement(q) is late on d
                               for each royalty_quarter q from commencement_date through d]
   define statement_due: date = statement(first royalty_quarter).due
-  calendar lender_days "Business Day" = nyse and target plus [2024-12-24]
   define then_total(q: royalty_quarter): money = (total(q) as in force on end of q)
 }
 

@@ -114,8 +114,8 @@ fact paid_on: date per royalty_quarter optional
      "'sum of' needs the last period"),
     ("define x: money = sum of [royalties(q) for each royalty_quarter q from 5 through 6]",
      "bounded by dates or royalty quarters"),
-    ("define x: bool = all of [royalties(q) for each royalty_quarter q from commencement_date "
-     "through 2009-12-31]", "must be true or false"),
+    (("define x: bool = all of [royalties(q) for each royalty_quarter q from commencement_date "
+     "through 2009-12-31]"), "must be true or false"),
 ])
 def test_series_and_aggregate_mistakes_are_reported(text: str, message: str) -> None:
     found = errors(SERIES + text)
@@ -127,19 +127,19 @@ def test_series_and_aggregate_mistakes_are_reported(text: str, message: str) -> 
     ("define c(q: royalty_quarter): money = c(previous q) + royalties(q)",
      "with nothing to stop the steps back"),
     # A guard that does not bound q from below.
-    ("define c(q: royalty_quarter): money = if q is before first royalty_quarter "
-     "then c(previous q) else $0", "with nothing to stop the steps back"),
+    (("define c(q: royalty_quarter): money = if q is before first royalty_quarter "
+     "then c(previous q) else $0"), "with nothing to stop the steps back"),
     # Not one period back.
-    ("define c(q: royalty_quarter): money = if q is after first royalty_quarter "
-     "then c(q) else $0", "the compiler cannot see that this ends"),
-    ("define c(q: royalty_quarter): money = if q is after first royalty_quarter "
-     "then c(next q) else $0", "the compiler cannot see that this ends"),
+    (("define c(q: royalty_quarter): money = if q is after first royalty_quarter "
+     "then c(q) else $0"), "the compiler cannot see that this ends"),
+    (("define c(q: royalty_quarter): money = if q is after first royalty_quarter "
+     "then c(next q) else $0"), "the compiler cannot see that this ends"),
     # No declared type.
-    ("define c(q: royalty_quarter) = if q is after first royalty_quarter "
-     "then c(previous q) else $0", "its type must be declared"),
+    (("define c(q: royalty_quarter) = if q is after first royalty_quarter "
+     "then c(previous q) else $0"), "its type must be declared"),
     # Two terms defined by each other: a cycle, as before.
-    ("define a(q: royalty_quarter): money = b(q)\n"
-     "define b(q: royalty_quarter): money = a(q)", "circular definition"),
+    (("define a(q: royalty_quarter): money = b(q)\n"
+     "define b(q: royalty_quarter): money = a(q)"), "circular definition"),
 ])
 def test_recursion_that_might_not_end_is_an_error(text: str, message: str) -> None:
     found = errors(SERIES + text)

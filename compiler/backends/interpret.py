@@ -239,6 +239,11 @@ class Interpreter:
         self.checked = checked
         self.label = version.label if version is not None else "original"
         self.effective: date | None = version.effective if version is not None else None
+        # An amendment effective upon an event: the date fact that says when it happened.
+        self.upon: str | None = version.upon if version is not None else None
+        # The agreement this version is one of (set by Agreement): a term as in force on
+        # a date is looked up there.
+        self.agreement: Agreement | None = None
         self.absent: Mapping[str, str] = version.absent if version is not None else {}
         self.header = checked.header
         self.decls = checked.declarations
@@ -307,7 +312,7 @@ class Interpreter:
         return Facts(values)
 
     def _series(self, fact: ir.Fact, value: object, convert: Callable[..., object],
-                extra: tuple[object, ...]) -> Series | None:
+                extra: tuple[object, ...]) -> Series[object] | None:
         """A series fact's values (one per period, each converted as a fact of its type):
         a series not given is empty (each period it is asked for is then missing), or
         None where it is optional and has no default. A default stands for every period
@@ -403,6 +408,7 @@ class _Run(Visitor):
 
     def __init__(self, interpreter: Interpreter, facts: Facts) -> None:
         self.i = interpreter
+        self.given = facts
         self.facts = facts.values
         self.memo: dict[tuple[object, ...], tuple[bool, object]] = {}
         self.families: dict[str, Frequency] = {}
@@ -750,7 +756,7 @@ class _Run(Visitor):
         naming the fact and the period."""
         frequency = self.frequency(fact.per or "")
         period: Period = self.expr(e.args[0], frame)  # type: ignore[assignment]
-        series: Series | None = self.facts[e.name]  # type: ignore[assignment]
+        series: Series[object] | None = self.facts[e.name]  # type: ignore[assignment]
         if e.type is not None and e.type.optional:
             return None if series is None else series.get(frequency, period)
         at = self.i.at(e.span, frame.section)
@@ -770,6 +776,17 @@ class _Run(Visitor):
         assert e.field == "active", e.field
         return duty.active
 
+    def _inforce(self, e: ir.InForce, frame: _Frame) -> object:
+        # The term, by name, in the version in force on the date (the module's
+        # _version_at(VERSIONS, day, facts).evaluate(name, facts, *args)).
+        day = _plain(self.expr(e.on, frame))  # type: ignore[arg-type]
+        operand = e.operand
+        assert isinstance(operand, (ir.Name, ir.Call))
+        args = tuple(self.expr(a, frame) for a in getattr(operand, "args", ()))
+        agreement = self.i.agreement
+        version = agreement.at(day, self.given) if agreement is not None else self.i
+        return version.evaluate(operand.name, self.given, *args)
+
     def _late(self, e: ir.Late, frame: _Frame) -> object:
         duty: Obligation = self.expr(e.operand, frame)  # type: ignore[assignment]
         day = _plain(self.expr(e.on, frame))  # type: ignore[arg-type]
@@ -786,7 +803,7 @@ class _Run(Visitor):
     def definition(self, d: ir.Definition, args: tuple[object, ...]) -> object:
         if args:
             # Period arguments may be given as a date in the period or its label.
-            args = tuple(period_of(self.frequency(p.type.family or ""), a, p.name)
+            args = tuple(self._period_arg(p.type.family or "", a, p.name, d)
                          if p.type.kind == "period" else a for p, a in zip(d.params, args))
         # Arguments by type and spelling: 1, Decimal("1.0") and True are equal in Python
         # but may give different results.
@@ -875,8 +892,18 @@ class _Run(Visitor):
         r = decl.recurrence
         if r is None:
             return _Frame(self.i.label_of(decl)), None
-        period = period_of(self.frequency(r.family), args[0], r.variable)
+        period = self._period_arg(r.family, args[0], r.variable, decl)
         return _Frame(self.i.label_of(decl), {r.variable: period}), period
+
+    def _period_arg(self, family: str, value: object, name: str,
+                    decl: ir.Declaration) -> Period:
+        """A period argument; one that names no period of the family is an error at the
+        declaration, as the compiled module reports it."""
+        frequency = self.frequency(family)
+        try:
+            return period_of(frequency, value, name)
+        except (TypeError, ValueError) as error:
+            raise located_error(error, self.i.at(decl.span, self.i.label_of(decl))) from None
 
     def _applies(self, decl: ir.Obligation | ir.Power, condition: ir.Expr | None,
                  frame: _Frame, period: Period | None) -> bool:
@@ -1011,18 +1038,43 @@ class Agreement:
         parties = [p.name for p in pairs[0][1].header.parties]
         self.versions = tuple(Interpreter(pair, sources=sources, facts=facts, parties=parties)
                               for pair in pairs)
+        for version in self.versions:
+            version.agreement = self
 
-    def at(self, day: date) -> Interpreter:
-        """The version in force on `day` (amendments apply from their effective date)."""
+    def _effective(self, version: Interpreter,
+                   facts: Mapping[str, object] | Facts | None) -> date | None:
+        """When `version` takes effect for these facts (None: it has not)."""
+        if version.upon is None:
+            return version.effective
+        given = self.versions[-1].facts(facts) if facts is not None else None
+        happened = given.values.get(version.upon) if given is not None else None
+        if not isinstance(happened, date):
+            return None
+        day = _plain(happened)
+        return max(day, version.effective) if version.effective else day
+
+    def at(self, day: date, facts: Mapping[str, object] | Facts | None = None) -> Interpreter:
+        """The version in force on `day` (amendments apply from their effective date; one
+        effective upon an event, when the facts say it happened by then)."""
+        day = _plain(day)
         chosen = self.versions[0]
         for version in self.versions[1:]:
-            if version.effective is not None and version.effective <= day:
+            effective = self._effective(version, facts)
+            if effective is not None and effective <= day:
                 chosen = version
         return chosen
 
+    def current(self, facts: Mapping[str, object] | Facts) -> Interpreter:
+        """As in force now: the latest version (one effective upon an event once the
+        facts say it happened)."""
+        for version in reversed(self.versions):
+            if version.upon is None or self._effective(version, facts) is not None:
+                return version
+        return self.versions[0]
+
     def evaluate(self, name: str, facts: Mapping[str, object] | Facts, *args: object) -> object:
-        """As in force now: the latest version."""
-        return self.versions[-1].evaluate(name, facts, *args)
+        """As in force now: the latest version (see `current`)."""
+        return self.current(facts).evaluate(name, facts, *args)
 
     def facts(self, given: Mapping[str, object] | Facts) -> Facts:
         return self.versions[-1].facts(given)

@@ -43,8 +43,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.as_of:
         version = module.at(args.as_of, facts)
     else:
-        now = getattr(module, "_version_now", None)
-        version = now(module.VERSIONS, facts) if now else module.VERSIONS[-1]
+        version = module.current(facts)
     checked = result.versions[module.VERSIONS.index(version)][1]
     decls = checked.declarations
     try:

@@ -925,7 +925,7 @@ class _Checker(Visitor):
         if target.duty.performed is not None:
             return True
         self.d.error(span, f"'{target.name}' does not say when it was performed",
-                     f"add 'performed on D' to its duty (a date fact, often one per period)",
+                     "add 'performed on D' to its duty (a date fact, often one per period)",
                      code="type", related=[Related(target.span, "the obligation")])
         return False
 
@@ -1260,14 +1260,15 @@ def _recursion_problem(call: ir.Call, params: list[str], decl: ir.Definition,
     same = [i for i, arg in enumerate(call.args)
             if isinstance(arg, ir.Name) and i < len(params) and arg.name == params[i]]
     if len(stepped) != 1 or len(stepped) + len(same) != len(params):
-        return (f"'{decl.name}' is defined by itself, and the compiler cannot see that "
-                "this ends", hint)
+        endless = f"'{decl.name}' is defined by itself, and the compiler cannot see that this ends"
+        return (endless, hint)
     param = params[stepped[0]]
     if param not in bounded:
-        return (f"'{decl.name}({', '.join(params)})' uses its value for the period before "
-                f"'{param}' with nothing to stop the steps back",
-                f"guard it: if {param} is after FIRST then ... {decl.name}(previous "
-                f"{param}) ... else ...")
+        message = (f"'{decl.name}({', '.join(params)})' uses its value for the period "
+                   f"before '{param}' with nothing to stop the steps back")
+        guard = (f"guard it: if {param} is after FIRST then ... {decl.name}(previous "
+                 f"{param}) ... else ...")
+        return (message, guard)
     return None
 
 

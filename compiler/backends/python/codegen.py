@@ -53,6 +53,7 @@ _PRELUDE_FILES = ("runtime.py", "runtime_eval.py", "runtime_periods.py", "runtim
 _MODULE_NAMES = frozenset({
     "Facts", "explain", "evaluate", "SECTIONS", "PARTIES", "AGREEMENT", "FACT_TYPES",
     "at", "VERSIONS", "AMENDMENTS", "facts", "annotations", "self", "cls", "agenda",
+    "current",
 })
 
 _PY_TYPES = {
@@ -964,7 +965,7 @@ class _Generator(Visitor):
             position = next(i for i, p in enumerate(d.params) if p.type.kind == "period")
             yield f"def {name}(facts: Facts{params}) -> {ret}:"
             yield self._docstring(d, f"{kind}: {term}{where}.")
-            yield from self._period_arguments(d.params)
+            yield from self._period_arguments(d.params, d)
             yield (f"    return _recursive(facts, {name!r}, _{name}_step, ({args[2:]},), "
                    f"{position})")
             yield ""
@@ -974,7 +975,7 @@ class _Generator(Visitor):
         else:
             yield f"def {name}(facts: Facts{params}) -> {ret}:"
             yield self._docstring(d, f"{kind}: {term}{where}.")
-            yield from self._period_arguments(d.params)
+            yield from self._period_arguments(d.params, d)
         body: list[str] = []
         exceptions = self.c.exceptions.get(d.name, ())
         if len(exceptions) == 1:
@@ -1013,7 +1014,7 @@ class _Generator(Visitor):
             label = (f"{d.name!r} + '(' + ', '.join(str(a) for a in ({args[2:]},)) + ')'"
                      + (f" + {' (' + d.term + ')'!r}" if d.term else ""))
         yield f"def _explain_{d.name}{self.suffix}(facts: Facts{params}) -> Explanation:"
-        yield from self._period_arguments(d.params)
+        yield from self._period_arguments(d.params, d)
         yield f"    _result = {name}(facts{args})"
         general = f"lambda: {self.xexpr(d.expr, ctx)}"
         excs = []
@@ -1027,13 +1028,16 @@ class _Generator(Visitor):
         yield ""
         yield ""
 
-    def _period_arguments(self, params: tuple[ir.Parameter, ...]) -> Iterator[str]:
-        """Lines that turn period arguments given as dates or labels into periods."""
+    def _period_arguments(self, params: tuple[ir.Parameter, ...],
+                          decl: ir.Declaration) -> Iterator[str]:
+        """Lines that turn period arguments given as dates or labels into periods (a value
+        that names none is an error at the declaration)."""
+        at = self.at(decl.span, self.label_of(decl))
         for p in params:
             if p.type.kind == "period":
                 name = py_name(p.name)
-                yield (f"    {name} = _period_of({self.family(p.type.family or '')}, {name}, "
-                       f"{p.name!r})")
+                yield (f"    {name} = _period_arg({self.family(p.type.family or '')}, {name}, "
+                       f"{p.name!r}, {at})")
 
     def _usercalendar(self, c: ir.UserCalendar) -> Iterator[str]:
         return iter(())  # a Calendar of the module (_calendar_code), shared by every version
@@ -1150,7 +1154,7 @@ class _Generator(Visitor):
         if decl.recurrence is not None:
             r = decl.recurrence
             yield from self._period_arguments(
-                (ir.Parameter(r.variable, T.period(r.family), r.span),))
+                (ir.Parameter(r.variable, T.period(r.family), r.span),), decl)
 
     def _duty_explain(self, duty: ir.Duty, ctx: _Ctx) -> Iterator[str]:
         if duty.condition is not None:
@@ -1277,6 +1281,12 @@ class _Generator(Visitor):
         yield '    date on; before the first one, the original). An amendment effective upon an'
         yield '    event applies only when `facts` say when the event happened."""'
         yield "    return _version_at(VERSIONS, day, facts)"
+        yield ""
+        yield ""
+        yield "def current(facts: Facts) -> Version:"
+        yield '    """The agreement as in force now: its latest version, an amendment effective'
+        yield '    upon an event only once the facts say it happened."""'
+        yield "    return _version_now(VERSIONS, facts)"
         yield ""
         yield ""
         yield "def evaluate(name: str, facts: Facts, *args: object) -> object:"

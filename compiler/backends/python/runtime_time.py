@@ -28,7 +28,7 @@ from .runtime import (  # prelude: skip
     Power,
     format_value,
 )
-from .runtime_eval import NoValueError, _At, _effective, _version_at  # prelude: skip
+from .runtime_eval import NoValueError, _At, _effective, _error, _version_at  # prelude: skip
 from .runtime_periods import _ONE_DAY, Frequency, Period  # prelude: skip
 
 # A range, a series or a balance carried forward spans at most this many periods: ten
@@ -57,9 +57,11 @@ def _period_of(frequency: Frequency, value: object, what: str) -> Period:
     if isinstance(value, str):
         text = value.strip()
         try:
-            return frequency.containing(date.fromisoformat(text))
+            day = date.fromisoformat(text)
         except ValueError:
-            pass
+            day = None
+        if day is not None:
+            return frequency.containing(day)
         found = _labelled(frequency, text)
         if found is not None:
             return found
@@ -74,6 +76,15 @@ def _period_of(frequency: Frequency, value: object, what: str) -> Period:
                          f"{_example_label(frequency)!r})")
     raise TypeError(f"{what} must be a period, a date or a period's label, not "
                     f"{type(value).__name__}")
+
+
+def _period_arg(frequency: Frequency, value: object, what: str, at: _At) -> Period:
+    """A period argument of a generated function, as `_period_of` reads it; a value that
+    names no period of the family is an error located at the function's clause."""
+    try:
+        return _period_of(frequency, value, what)
+    except (TypeError, ValueError) as error:
+        raise _error(error, at) from None
 
 
 def _example_label(frequency: Frequency) -> str:

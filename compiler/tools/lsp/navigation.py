@@ -284,7 +284,7 @@ class _Walker:
         here; and the names that use them (by id), in the obligation, power or `each`
         aggregate whose `for each` binds them (an inner one hides an outer one)."""
         uses: dict[int, tuple[str, str]] = {}
-        for scope in tree.iter_subtrees_topdown():
+        for scope in tree.iter_subtrees_topdown():  # type: ignore[no-untyped-call]
             for recurrence in scope.children:
                 if not (isinstance(recurrence, lark.Tree) and recurrence.data == "recurrence"):
                     continue
