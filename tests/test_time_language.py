@@ -642,3 +642,61 @@ fact d: date
 define settles: date = 1 business day after d
 """))), "t.clause")
     assert m.settles(m.Facts(d=date(2024, 7, 4))) == date(2024, 7, 8)
+
+
+CURE = OBLIGATIONS.replace("performed on paid_on(q)\n", """performed on paid_on(q)
+    cure within 30 days after default_notice_on(q)
+""") + """
+fact default_notice_on "written notice specifying the default": date per royalty_quarter optional
+condition fee_default(q: royalty_quarter) = fee(q) is in default on as_of
+"""
+
+
+def test_in_default_after_the_cure_period() -> None:
+    m = build(CURE)
+    royalties = {"2008-Q4": "10"}
+    # Due January 30, 2009, not paid. Late from January 31, but without a notice never in
+    # default.
+    no_notice = m.Facts(royalties=royalties, as_of=date(2009, 6, 1))
+    assert m.fee_default(no_notice, "2008-Q4") is False
+    # Notice on February 2: the 30 days run to March 4; in default from March 5.
+    noticed = {"default_notice_on": {"2008-Q4": "2009-02-02"}}
+    assert m.fee_default(m.Facts(royalties=royalties, as_of=date(2009, 3, 4), **noticed),
+                         "2008-Q4") is False
+    assert m.fee_default(m.Facts(royalties=royalties, as_of=date(2009, 3, 5), **noticed),
+                         "2008-Q4") is True
+    # Cured on March 3: late, but never in default.
+    cured = m.Facts(royalties=royalties, as_of=date(2009, 6, 1),
+                    paid_on={"2008-Q4": "2009-03-03"}, **noticed)
+    assert m.fee_default(cured, "2008-Q4") is False
+    assert m.fee(cured, "2008-Q4").cure_by == date(2009, 3, 4)
+
+
+def test_without_a_cure_period_in_default_is_late() -> None:
+    m = build(OBLIGATIONS + """
+      condition fee_default(q: royalty_quarter) = fee(q) is in default on as_of
+    """)
+    facts = m.Facts(royalties={"2008-Q4": "10"}, as_of=date(2009, 1, 31))
+    assert m.fee_default(facts, "2008-Q4") is True
+
+
+def test_a_cure_period_needs_the_date_of_performance() -> None:
+    found = errors(SERIES + """
+      fact notice_on: date optional
+      obligation fee for each royalty_quarter q from commencement_date:
+        licensee must pay royalties(q) to licensor by end of q cure within 30 days after notice_on
+    """)
+    assert any("a cure period needs to know when the duty was performed" in e for e in found)
+
+
+def test_the_agenda_as_of_a_day_says_pending_late_or_in_default() -> None:
+    m = build(CURE)
+    facts = m.Facts(royalties={"2008-Q4": "10", "2009-Q1": "20", "2009-Q2": "30"},
+                    paid_on={"2009-Q1": "2009-05-02"},
+                    default_notice_on={"2008-Q4": "2009-02-02"})
+    agenda = m.agenda(facts, date(2009, 1, 1), date(2009, 7, 31), as_of=date(2009, 5, 1))
+    assert [(e.period, e.status) for e in agenda if e.name == "fee"] == [
+        ("2008-Q4", "in default"),  # cure period over on March 4
+        ("2009-Q1", "late"),  # due April 30; paid May 2, after the day asked about
+        ("2009-Q2", "pending"),  # due July 30
+    ]

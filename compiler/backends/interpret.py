@@ -796,7 +796,16 @@ class _Run(Visitor):
         due = _plain(duty.due)
         if due >= day:
             return False
-        return duty.performed_on is None or _plain(duty.performed_on) > due
+        late = duty.performed_on is None or _plain(duty.performed_on) > due
+        if not (late and e.default and duty.curable):
+            return late
+        # In default: the cure period after the notice is over and it was not performed
+        # by its end either (no notice given, no default).
+        if duty.cure_by is None:
+            return False
+        cure_by = _plain(duty.cure_by)
+        return cure_by < day and (duty.performed_on is None or
+                                  _plain(duty.performed_on) > cure_by)
 
     # ----------------------------------------------------------- declarations
 
@@ -978,12 +987,15 @@ class _Run(Visitor):
         performed = duty.performed
         performed_on = None if performed is None else \
             self._soft(lambda: self.expr(performed, frame))
+        cure = duty.cure
+        cure_by = None if cure is None else self._soft(lambda: self._due(cure, frame))
         return Obligation(name=name, section=frame.section, obligor=obligor,
                           action=duty.action, object=obj, object_kind=kind,
                           beneficiary=beneficiary, due=due,  # type: ignore[arg-type]
                           due_text=due_text, active=applies, currency=currency,
                           deadline=word, performed_on=performed_on,  # type: ignore[arg-type]
-                          period=period, standard=duty.standard)
+                          cure_by=cure_by,  # type: ignore[arg-type]
+                          curable=cure is not None, period=period, standard=duty.standard)
 
     def _due(self, deadline: ir.Deadline, frame: _Frame) -> object:
         if deadline.kind == "within" and deadline.after is not None:

@@ -150,6 +150,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="the first day of the agenda (YYYY-MM-DD)")
     p.add_argument("--to", dest="date_to", metavar="DATE", type=iso_date, required=True,
                    help="the last day of the agenda (YYYY-MM-DD), included")
+    p.add_argument("--as-of", dest="as_of", metavar="DATE", type=iso_date,
+                   help="the day to judge each duty on: one not performed by then is "
+                   "pending, late or in default (without it: not performed)")
     p.add_argument("--format", choices=("text", "json", "ics"), default="text",
                    help="a table (text, the default), JSON, or an iCalendar file (ics: one "
                    "all-day event per entry, for calendar programs; importing it again "

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     facts_data = load_facts(args.facts)
     try:
         facts = module.Facts.from_dict(facts_data)
-        agenda = module.agenda(facts, args.date_from, args.date_to)
+        agenda = module.agenda(facts, args.date_from, args.date_to, args.as_of)
     except module.ClauseError as error:
         raise UserError(str(error)) from None
     except RecursionError:

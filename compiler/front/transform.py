@@ -436,6 +436,9 @@ class ToIR:
     def in_force(self, meta: Any, children: list[Any]) -> ir.InForce:
         return ir.InForce(children[0], children[1], span=self.span(meta))
 
+    def in_default(self, meta: Any, children: list[Any]) -> ir.Late:
+        return ir.Late(children[0], children[1], True, span=self.span(meta))
+
     def late(self, meta: Any, children: list[Any]) -> ir.Late:
         return ir.Late(children[0], children[1], span=self.span(meta))
 
@@ -644,12 +647,15 @@ class ToIR:
     def performed(self, meta: Any, children: list[Any]) -> tuple[str, ir.Expr]:
         return ("performed", children[0])
 
+    def cure(self, meta: Any, children: list[Any]) -> tuple[str, ir.Deadline]:
+        return ("cure", ir.Deadline("within", children[0], children[1], span=self.span(meta)))
+
     def duty(self, meta: Any, children: list[Any]) -> ir.Duty:
-        holder, action, object_, beneficiary, standard, deadline, performed, condition = \
-            children
+        (holder, action, object_, beneficiary, standard, deadline, performed, cure,
+         condition) = children
         return ir.Duty(holder, action, object_, beneficiary[0] if beneficiary else None,
                        deadline, condition, self.span(meta), standard,
-                       performed[1] if performed else None)
+                       performed[1] if performed else None, cure[1] if cure else None)
 
     def obligation(self, meta: Any, children: list[Any]) -> ir.Obligation:
         name, term, recurrence, duty = children

@@ -223,10 +223,13 @@ OBLIGATION_FIELDS = ("due", "amount", "performed_on", "active")
 
 @attrs.frozen
 class Late(Expr):
-    """`access_fee(q) is late on D`: in effect, due before D, and not performed by then."""
+    """`access_fee(q) is late on D`: in effect, due before D, and not performed by its due
+    date. `... is in default on D` (`default`): late, and, for a duty with a cure period,
+    not performed by the end of the cure period after the notice either."""
 
     operand: Expr
     on: Expr
+    default: bool = False
 
 
 @attrs.frozen
@@ -359,6 +362,7 @@ class Duty:
     # "promptly", "as soon as reasonably practicable": a standard the deadline bounds.
     standard: str | None = None
     performed: Expr | None = None  # `performed on D`: when it was done
+    cure: Deadline | None = None  # `cure within 30 days after NOTICE`: the cure period
 
 
 @attrs.frozen

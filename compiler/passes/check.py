@@ -500,11 +500,18 @@ class _Checker(Visitor):
             if (performed.type or T.ERROR).kind not in T.MOMENTS | {"error"}:
                 self.d.error(performed.span, "'performed on' needs a date, not "
                              f"{performed.type}", code="type")
+        cure = None
+        if duty.cure is not None:
+            cure = self._deadline(duty.cure, decl, scope)
+            if duty.performed is None:
+                self.d.error(duty.cure.span, "a cure period needs to know when the duty was "
+                             "performed", "add 'performed on D' before 'cure within'",
+                             code="type")
         condition = None
         if duty.condition is not None:
             condition = self._bool(duty.condition, scope, decl, "an obligation's condition")
         return ir.evolve(duty, object=object_, deadline=deadline, condition=condition,
-                         performed=performed)
+                         performed=performed, cure=cure)
 
     def _deadline(self, deadline: ir.Deadline, decl: ir.Declaration,
                   scope: Mapping[str, T.Type]) -> ir.Deadline:
@@ -951,12 +958,13 @@ class _Checker(Visitor):
               decl: ir.Declaration) -> ir.Expr:
         operand = self._expr(expr.operand, scope, decl)
         on = self._expr(expr.on, scope, decl)
+        words = "is in default on" if expr.default else "is late on"
         if (on.type or T.ERROR).kind not in ("date", "error"):
-            self.d.error(on.span, f"'is late on' needs a date, not {on.type}", code="type")
+            self.d.error(on.span, f"'{words}' needs a date, not {on.type}", code="type")
         if (operand.type or T.ERROR).kind != "error":
             target = self._duty_target(operand)
             if target is None:
-                self.d.error(operand.span, "only an obligation can be late",
+                self.d.error(operand.span, "only an obligation can be late or in default",
                              code="type")
             else:
                 self._performed(target, expr.span)
@@ -1337,7 +1345,7 @@ _PARTS: dict[type, tuple[str, ...]] = {
     ir.IfThenElse: ("condition", "then", "otherwise"), ir.Shift: ("amount", "base"),
     ir.Not: ("operand",), ir.Negate: ("operand",), ir.IsGiven: ("operand",),
     ir.Duration: ("amount",), ir.CloseOfBusiness: ("day",), ir.Fact: ("default",),
-    ir.Duty: ("object", "deadline", "performed", "condition"),
+    ir.Duty: ("object", "deadline", "performed", "cure", "condition"),
     ir.Deadline: ("expr", "after"), ir.Obligation: ("recurrence", "duty"),
     ir.Power: ("recurrence", "object", "window", "condition", "consequences"),
     ir.Invariant: ("expr", "assumption"), ir.PeriodFamily: ("start",),

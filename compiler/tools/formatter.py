@@ -248,7 +248,8 @@ _EXPRESSIONS = {
     "list_op", "close_of_business", "true", "false", "integer", "decimal", "percent", "money",
     "datetime", "string", "late", "field", "containing", "period_start", "period_end",
     "previous_period", "next_period", "period_number", "first_period", "last_business_day",
-    "first_business_day", "each", "in_force",
+    "first_business_day", "each", "in_force", "in_default", "first_name", "next_name",
+    "previous_name",
 }
 _WORD_OPS = {"at_least", "at_most", "more_than", "less_than", "before", "after",
              "on_or_before", "on_or_after", "is_not", "is_equal"}

@@ -613,7 +613,8 @@ class _Generator(Visitor):
         return f"cast({self.pytype(e.type)!r}, {value})"
 
     def _late(self, e: ir.Late, ctx: _Ctx) -> str:
-        return f"_late({self.expr(e.operand, ctx)}, {self.expr(e.on, ctx)})"
+        helper = "_in_default" if e.default else "_late"
+        return f"{helper}({self.expr(e.operand, ctx)}, {self.expr(e.on, ctx)})"
 
     # ---------------------------------------------------- explain expressions
 
@@ -1087,6 +1088,9 @@ class _Generator(Visitor):
         extra = ""
         if duty.performed is not None:
             extra += f", performed_on=_soft(lambda: {self.expr(duty.performed, ctx)})"
+        if duty.cure is not None:
+            extra += (f", cure_by=_soft(lambda: {self._deadline_code(duty.cure, ctx)}), "
+                      "curable=True")
         if period != "None":
             extra += f", period={period}"
         if duty.standard is not None:
@@ -1296,12 +1300,14 @@ class _Generator(Visitor):
         yield "    return _version_now(VERSIONS, facts).evaluate(name, facts, *args)"
         yield ""
         yield ""
-        yield "def agenda(facts: Facts, start: date, end: date) -> Agenda:"
+        yield ("def agenda(facts: Facts, start: date, end: date, as_of: date | None = None"
+               ") -> Agenda:")
         yield '    """Every obligation instance due, and every power window closing, from `start`'
         yield '    to `end` (both included), in date order, each evaluated in the version of the'
-        yield '    agreement in force on its own date; `.undetermined` says what needs facts'
-        yield '    not given."""'
-        yield "    return _agenda(VERSIONS, facts, start, end)"
+        yield '    agreement in force on its own date; with `as_of`, a duty not performed is'
+        yield '    "pending", "late" or "in default" on that day. `.undetermined` says what'
+        yield '    needs facts not given."""'
+        yield "    return _agenda(VERSIONS, facts, start, end, as_of)"
         yield ""
         yield ""
         yield "def explain(name: str, facts: Facts, *args: object) -> Explanation:"

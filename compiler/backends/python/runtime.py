@@ -846,6 +846,10 @@ class Obligation:
     currency: str = "USD"  # how a money object is shown
     deadline: str = "by"  # "by" (on or before) or "on" (on that very day)
     performed_on: date | datetime | None = None  # when it was done (`performed on`)
+    # The end of its cure period, for a duty that has one (`cure within ... after NOTICE`):
+    # None while the notice has not been given.
+    cure_by: date | datetime | None = None
+    curable: bool = False  # whether the duty has a cure period
     period: str | None = None  # the period of a recurring obligation's instance
     standard: str | None = None  # "promptly": the standard its deadline bounds
 

@@ -357,6 +357,21 @@ def _late(duty: Obligation, day: date) -> bool:
     return duty.performed_on is None or _day(duty.performed_on) > due
 
 
+def _in_default(duty: Obligation, day: date) -> bool:
+    """Whether `duty` is in default on `day`: late, and for a duty with a cure period, the
+    notice given and the period after it over before `day` with the duty not performed by
+    its end (no notice, no default)."""
+    if not _late(duty, day):
+        return False
+    if not duty.curable:
+        return True
+    if duty.cure_by is None:
+        return False
+    cure_by = _day(duty.cure_by)
+    return cure_by < _day(day) and (duty.performed_on is None or
+                                    _day(duty.performed_on) > cure_by)
+
+
 # ---------------------------------------------------------------------------
 # The agenda
 # ---------------------------------------------------------------------------
@@ -376,7 +391,9 @@ class AgendaEntry:
     amount: object
     amount_text: str
     section: str | None
-    status: str  # "performed", "performed late", "not performed", "available"
+    # "performed on D", "performed late on D", "not performed" (or as of a day: "pending",
+    # "late", "in default"), "available"
+    status: str
     version: str  # the version of the agreement it was evaluated in
 
     def __str__(self) -> str:
@@ -392,13 +409,19 @@ class AgendaEntry:
                 "status": self.status, "version": self.version}
 
 
-def _entry(item: Obligation | Power, version: str) -> AgendaEntry | None:
-    """The agenda entry of an obligation instance or a power's window, if it has a date."""
+def _entry(item: Obligation | Power, version: str, today: date | None = None
+           ) -> AgendaEntry | None:
+    """The agenda entry of an obligation instance or a power's window, if it has a date;
+    a duty not performed is "pending", "late" or "in default" on `today`, if given."""
     if isinstance(item, Obligation):
         if not item.active or item.due is None:
             return None
-        if item.performed_on is None:
+        if item.performed_on is None or (today is not None and
+                                         _day(item.performed_on) > today):
             status = "not performed"
+            if today is not None:  # "in default" once a cure period ran out; else "late"
+                status = "in default" if item.curable and _in_default(item, today) else \
+                    "late" if _late(item, today) else "pending"
         else:
             late = _day(item.performed_on) > _day(item.due)
             status = ("performed late on " if late else "performed on ") + \
@@ -428,12 +451,14 @@ class Agenda(list[AgendaEntry]):
         self.undetermined = list(undetermined)
 
 
-def _agenda(versions: Iterable[Any], facts: object, start: date, end: date) -> Agenda:
+def _agenda(versions: Iterable[Any], facts: object, start: date, end: date,
+            today: date | None = None) -> Agenda:
     """Every obligation instance due, and every power window closing, from `start` to
     `end` (both included), in date order; each evaluated in the version of the agreement
-    in force on its own date. An instance that needs a fact not given is left out and
-    said in `undetermined`."""
+    in force on its own date, and its status as of `today` if given. An instance that
+    needs a fact not given is left out and said in `undetermined`."""
     start, end = _day(start), _day(end)
+    today = _day(today) if today is not None else None
     if end < start:
         raise ValueError(f"the agenda runs from {start.isoformat()} to {end.isoformat()}: "
                          "the end is before the start")
@@ -457,7 +482,7 @@ def _agenda(versions: Iterable[Any], facts: object, start: date, end: date) -> A
             except (MissingFactError, NoValueError) as error:
                 undetermined.append(f"{version.label}: {error}")
                 continue
-            entry = _entry(item, version.label)
+            entry = _entry(item, version.label, today)
             if entry is None or not start <= entry.date <= end:
                 continue
             if _version_at(versions, entry.date, facts) is version:
