@@ -777,9 +777,11 @@ def time_programs(draw: st.DrawFn) -> TimeProgram:
                                        "from start_day through as_of", "from start_day",
                                        "in the 3 ending with as_of")))
     condition = draw(st.sampled_from(("", f" when {amount} > $0", " when begun")))
+    cure = draw(st.sampled_from(("", " cure within 10 days after start_day",
+                                 " cure within 5 days after end of q")))
     lines += [
         f"obligation pay for each fam q {recurrence}:",
-        f"  buyer must pay {amount} to seller {due} performed on done_on(q){condition}",
+        f"  buyer must pay {amount} to seller {due} performed on done_on(q){cure}{condition}",
         f"power stop for each fam q {draw(st.sampled_from(recurrence_choices()))}:",
         (f"  seller may terminate within {draw(st.integers(1, 6))} months after end of q "
          f"when {amount} is less than limit"),
@@ -788,6 +790,7 @@ def time_programs(draw: st.DrawFn) -> TimeProgram:
         "define pay_on: date = pay(here).performed_on",
         "condition pay_active = pay(here).active",
         "condition pay_late = pay(moved) is late on as_of",
+        "condition pay_default = pay(moved) is in default on as_of",
         ("condition any_late = any of [pay(q) is late on as_of for each fam q from start_day "
          "through as_of]"),
     ]
