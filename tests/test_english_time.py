@@ -534,3 +534,18 @@ def test_neon_summary(capsys, fmt):
             "terminate within six months after the last day of y") in before
     assert ("Years of the term: contract years, the first beginning on the date of this "
             "Agreement.") in before
+
+
+def test_a_cure_period_and_in_default_read_as_the_contract_says() -> None:
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_time_language import CURE, HEADER
+
+    result = api.analyse(SourceFile("t.clause", HEADER + CURE))
+    assert result.ok
+    text = " ".join(summarize.render(result, "text").split())
+    assert ("within 30 days after the last day of q (performed on “paid on” for q); a "
+            "failure may be cured within 30 days after the written notice specifying the "
+            "default for q.") in text
+    assert ("“fee default” holds when the fee for q is in default on “as of” (not performed "
+            "by its due date, nor cured in time after notice).") in text
