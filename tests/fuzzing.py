@@ -41,7 +41,7 @@ SIBLINGS = {p.name: tuple((q.name, q.read_text(encoding="utf-8"))
 EXAMPLE_FACTS = {p.name: p.read_text(encoding="utf-8")
                  for p in sorted((ROOT / "clauses" / "examples").glob("*.json"))}
 
-COMMANDS = ("check", "compile", "fmt", "test", "summarize", "eval", "lsp")
+COMMANDS = ("check", "compile", "fmt", "test", "summarize", "eval", "agenda", "lsp")
 
 # Text a hostile user (or a broken tool) puts in a file.
 HOSTILE_SNIPPETS = [
@@ -245,6 +245,11 @@ def _argv(case: Case, path: Path, folder: Path) -> list[str]:
                 "-o", str(folder / "summary.out")]
     facts = folder / "facts.json"
     facts.write_text(case.facts, encoding="utf-8", errors="surrogatepass")
+    if case.command == "agenda":
+        formats = ("text", "json", "ics")
+        return ["agenda", str(path), "--facts", str(facts), "--from", "2008-01-01",
+                "--to", "2010-12-31", "--as-of", "2009-06-30",
+                "--format", formats[len(case.text) % 3], "-o", str(folder / "agenda.out")]
     return ["eval", str(path), case.name, *case.args, "--facts", str(facts), "--explain"]
 
 

@@ -84,8 +84,9 @@ def test_each_hostile_file_name_in_each_command(command: str, name: str) -> None
 
 
 @pytest.mark.parametrize("facts", HOSTILE_FACT_FILES, ids=range(len(HOSTILE_FACT_FILES)))
-def test_each_hostile_facts_file_in_eval(facts: str) -> None:
-    _run(Case(command="eval", file_name="facts.clause", text=SMALL, base="small", name="y",
+@pytest.mark.parametrize("command", ["eval", "agenda"])
+def test_each_hostile_facts_file_in_eval(command: str, facts: str) -> None:
+    _run(Case(command=command, file_name="facts.clause", text=SMALL, base="small", name="y",
               facts=facts))
 
 
