@@ -700,3 +700,20 @@ def test_the_agenda_as_of_a_day_says_pending_late_or_in_default() -> None:
         ("2009-Q1", "late"),  # due April 30; paid May 2, after the day asked about
         ("2009-Q2", "pending"),  # due July 30
     ]
+
+
+def test_the_facts_schema_of_a_series() -> None:
+    from clausec.backends.python.schema import facts_schema
+
+    result = analyse(SERIES + "fact units: integer per calendar quarter default 0")
+    versions = result.versions
+    assert versions is not None
+    properties = facts_schema(versions[-1][1])["properties"]
+    royalties = properties["royalties"]
+    as_mapping, as_list = royalties["oneOf"]
+    assert as_mapping["type"] == "object"
+    assert as_mapping["additionalProperties"]["type"] == ["number", "string"]
+    assert as_list["items"]["required"] == ["period", "value"]
+    assert "one value per royalty quarter" in royalties["$comment"]
+    assert {"type": "null"} in properties["paid_on"]["oneOf"]  # optional
+    assert "0 for a period not given" in properties["units"]["$comment"]

@@ -52,6 +52,34 @@ def _json_default(expr: ir.Expr, kind: str) -> Any:
     return str(value)
 
 
+def _series(value: dict[str, Any], fact: ir.Fact) -> dict[str, Any]:
+    """The schema of a series fact: a mapping from the names of periods (a date inside
+    each, or its label) to values, or a list of {"period": ..., "value": ...}."""
+    item = {k: v for k, v in value.items() if k not in ("description", "default")}
+    if isinstance(item.get("type"), list) and "null" in item["type"]:
+        item["type"] = [t for t in item["type"] if t != "null"]
+    family = ir.family_display(fact.per or "")
+    series: dict[str, Any] = {
+        "oneOf": [
+            {"type": "object", "additionalProperties": item,
+             "propertyNames": {"minLength": 1}},
+            {"type": "array", "items": {
+                "type": "object", "required": ["period", "value"],
+                "additionalProperties": False,
+                "properties": {"period": {"type": "string"}, "value": item}}},
+        ],
+        "$comment": f"one value per {family}: each named by a date inside the period "
+                    "(2009-03-31) or by its label (2009-Q1)",
+    }
+    if "description" in value:
+        series["description"] = value["description"]
+    if fact.type.optional and fact.default is None:
+        series["oneOf"].append({"type": "null"})
+    if "default" in value:
+        series["$comment"] += f"; {value['default']!r} for a period not given"
+    return series
+
+
 def facts_schema(checked: CheckedProgram) -> dict[str, Any]:
     header = checked.header
     properties: dict[str, Any] = {}
@@ -79,6 +107,8 @@ def facts_schema(checked: CheckedProgram) -> dict[str, Any]:
             prop["description"] = " ".join(words)
         if fact.default is not None:
             prop["default"] = _json_default(fact.default, kind)
+        if fact.per is not None:
+            prop = _series(prop, fact)
         properties[fact.name] = prop
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
