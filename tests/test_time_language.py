@@ -717,3 +717,19 @@ def test_the_facts_schema_of_a_series() -> None:
     assert "one value per royalty quarter" in royalties["$comment"]
     assert {"type": "null"} in properties["paid_on"]["oneOf"]  # optional
     assert "0 for a period not given" in properties["units"]["$comment"]
+
+
+def test_a_scenario_test_looks_at_the_end_of_a_cure_period(tmp_path) -> None:
+    (tmp_path / "licence.clause").write_text(HEADER + CURE + """
+test "notice on February 2: the cure period runs to March 4" {
+  given {
+    royalties["2008-Q4"] = $10
+    default_notice_on["2008-Q4"] = 2009-02-02
+    as_of = 2009-03-05
+  }
+  expect fee(2008-12-31).cure_by = 2009-03-04
+  expect fee_default(2008-12-31) = true
+}
+""", encoding="utf-8")
+    from clausec.cli import main
+    assert main(["test", str(tmp_path)]) == 0

@@ -495,7 +495,7 @@ def field_types(decl: ir.Declaration, header: ir.Header) -> dict[str, T.Type] | 
         performed = duty.performed.type.required()
     return {"obligor": T.PARTY, "action": T.TEXT, "object": object_, "amount": object_,
             "beneficiary": T.PARTY, "due": due, "active": T.BOOL, "section": T.TEXT,
-            "performed_on": performed}
+            "performed_on": performed, "cure_by": due}
 
 
 def _comparable(value: T.Type, result: T.Type) -> bool:
