@@ -537,8 +537,6 @@ def test_neon_summary(capsys, fmt):
 
 
 def test_a_cure_period_and_in_default_read_as_the_contract_says() -> None:
-    import sys
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from test_time_language import CURE, HEADER
 
     result = api.analyse(SourceFile("t.clause", HEADER + CURE))

@@ -427,13 +427,26 @@ def test_the_agenda_lists_instances_and_windows_in_date_order(obligations: Modul
         (date(2010, 6, 30), "window closes", "2009")]
 
 
-def test_the_agenda_says_what_it_cannot_decide(obligations: ModuleType) -> None:
-    m = obligations
+def test_the_agenda_says_what_it_cannot_decide() -> None:
+    m = build(SERIES + """
+      obligation fee for each royalty_quarter q from commencement_date:
+        licensee must pay royalties(q) to licensor within 30 days after end of q
+          when royalties(q) > $0
+    """)
+    # 2008-Q4's royalties are known; 2009-Q1's (due April 30) are not, so whether its
+    # installment applies cannot be decided: it is not listed, but named.
     agenda = m.agenda(m.Facts(royalties={"2008-Q4": "10"}), date(2009, 1, 1),
-                      date(2009, 3, 31))
-    assert [e.period for e in agenda if e.name == "fee"] == ["2008-Q4"]
-    # The 2009-Q1 installment's amount is not known: it is listed, its amount unknown.
-    assert agenda.undetermined == []
+                      date(2009, 6, 30))
+    assert [e.period for e in agenda] == ["2008-Q4"]
+    assert len(agenda.undetermined) == 2  # 2009-Q1 and 2009-Q2
+    assert "fact 'royalties[2009-Q1]' is not given" in agenda.undetermined[0]
+    # An amount not yet known does not keep an instance off the agenda.
+    unconditional = build(OBLIGATIONS)
+    listed = unconditional.agenda(unconditional.Facts(royalties={"2008-Q4": "10"}),
+                                  date(2009, 1, 1), date(2009, 6, 30))
+    assert [(e.period, e.amount) for e in listed if e.name == "fee"] == [
+        ("2008-Q4", 10), ("2009-Q1", None)]
+    assert listed.undetermined == []
     with pytest.raises(ValueError, match="the end is before the start"):
         m.agenda(m.Facts(royalties={}), date(2009, 3, 31), date(2009, 1, 1))
 

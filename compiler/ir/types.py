@@ -31,6 +31,7 @@ SPELLING = {
     "party": "party",
     "text": "text",
     "period": "period",
+    "named": "type",  # a name in a type's place, until the checker resolves it
     "obligation": "obligation",
     "power": "power",
     "error": "an erroneous value",

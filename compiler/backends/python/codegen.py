@@ -209,6 +209,30 @@ class _Ctx:
     lifted: bool = False  # substituted values are known to be present
 
 
+@attrs.frozen
+class _Instance:
+    """How the function of an obligation or power takes the period of its instance: `var`
+    (its Python name) for one that recurs, tested `in_range` of its periods."""
+
+    ctx: _Ctx
+    var: str | None = None
+    in_range: str | None = None
+
+    @property
+    def param(self) -> str:
+        return f", {self.var}: Period" if self.var else ""
+
+    @property
+    def args(self) -> str:
+        return f", {self.var}" if self.var else ""
+
+    def applies(self, condition: str) -> str:
+        """Code for: in range (if it recurs), and `condition` holds."""
+        if self.in_range is None:
+            return condition
+        return self.in_range if condition == "True" else f"{self.in_range} and {condition}"
+
+
 class _Generator(Visitor):
     visits = EXPRESSIONS + DECLARATIONS
 
@@ -1059,7 +1083,9 @@ class _Generator(Visitor):
         yield _comment(self._where(f))
         yield f"def {name}(facts: Facts) -> Frequency:"
         yield self._docstring(f, f"Periods: {f.display} ({f.name}).")
-        yield from self._guarded([f"return {build}"], at, f"{name}(facts)")
+        # Built once per facts: every period operation on the family asks for it.
+        yield from self._guarded([f"return _remembered(facts, {name!r}, lambda: {build})"],
+                                 at, f"{name}(facts)")
         yield ""
         yield ""
         yield f"def _explain_{f.name}{self.suffix}(facts: Facts) -> Explanation:"
@@ -1100,16 +1126,16 @@ class _Generator(Visitor):
                 f"beneficiary={beneficiary}, due={due}, due_text={due_text!r}, "
                 f"active={active}, currency={cur!r}, deadline={deadline_word!r}{extra})")
 
-    def _recurring(self, decl: ir.Obligation | ir.Power) -> tuple[_Ctx, str, str]:
-        """For an obligation or power: its context, the parameter of its function, and
-        the test that an instance is in its range (or "True")."""
+    def _recurring(self, decl: ir.Obligation | ir.Power) -> _Instance:
+        """How an obligation's or power's function takes its instance's period, if it
+        recurs."""
         r = decl.recurrence
         if r is None:
-            return _Ctx(self.label_of(decl)), "", "True"
-        ctx = _Ctx(self.label_of(decl), params=frozenset({r.variable}))
+            return _Instance(_Ctx(self.label_of(decl)))
         var = py_name(r.variable)
-        return (ctx, f", {var}: Period",
-                f"_in_range({self.range_code(r, _Ctx(self.label_of(decl)), False)}, {var})")
+        in_range = f"_in_range({self.range_code(r, _Ctx(self.label_of(decl)), False)}, {var})"
+        return _Instance(_Ctx(self.label_of(decl), params=frozenset({r.variable})), var,
+                         in_range)
 
     def _deadline_code(self, dl: ir.Deadline, ctx: _Ctx) -> str:
         if dl.kind == "within" and dl.after is not None:
@@ -1123,8 +1149,8 @@ class _Generator(Visitor):
         return tuple(self.role(p) for p in holder.parties)
 
     def _obligation(self, o: ir.Obligation) -> Iterator[str]:
-        ctx, param, in_range = self._recurring(o)
-        args = param.split(":")[0]
+        instance = self._recurring(o)
+        ctx, param, args = instance.ctx, instance.param, instance.args
         at = self.at(o.span, self.label_of(o))
         term = f"{o.term} ({o.name})" if o.term else o.name
         yield _comment(self._where(o))
@@ -1133,10 +1159,8 @@ class _Generator(Visitor):
                               + (f", Section {o.section}." if o.section else "."))
         yield from self._instance_argument(o)
         condition = o.duty.condition
-        active = self.expr(condition, ctx) if condition is not None else "True"
-        if in_range != "True":
-            active = f"{in_range} and {active}" if active != "True" else in_range
-        period = f"{args[2:]}.label" if args else "None"
+        active = instance.applies(self.expr(condition, ctx) if condition else "True")
+        period = f"{instance.var}.label" if instance.var else "None"
         body = [f"active = {active}",
                 f"return {self._duty_code(o.duty, ctx, o.name, 'active', period)}"]
         yield from self._guarded(body, at, f"{self.fn(o.name)}(facts{args})")
@@ -1185,8 +1209,8 @@ class _Generator(Visitor):
         return iter(())  # compiled into the definition it is an exception to
 
     def _power(self, p: ir.Power) -> Iterator[str]:
-        ctx, param, in_range = self._recurring(p)
-        args = param.split(":")[0]
+        instance = self._recurring(p)
+        ctx, param, args = instance.ctx, instance.param, instance.args
         at = self.at(p.span, self.label_of(p))
         term = f"{p.term} ({p.name})" if p.term else p.name
         yield _comment(self._where(p))
@@ -1194,9 +1218,7 @@ class _Generator(Visitor):
         yield self._docstring(p, f"Power: {term}"
                               + (f", Section {p.section}." if p.section else "."))
         yield from self._instance_argument(p)
-        available = self.expr(p.condition, ctx) if p.condition is not None else "True"
-        if in_range != "True":
-            available = f"{in_range} and {available}" if available != "True" else in_range
+        available = instance.applies(self.expr(p.condition, ctx) if p.condition else "True")
         body = [f"available = {available}"]
         consequences = []
         for i, duty in enumerate(p.consequences):
@@ -1210,8 +1232,8 @@ class _Generator(Visitor):
         extra = ""
         if p.window is not None:
             extra += f", closes=_soft(lambda: {self._deadline_code(p.window, ctx)})"
-        if args:
-            extra += f", period={args[2:]}.label"
+        if instance.var:
+            extra += f", period={instance.var}.label"
         body.append(f"return Power(name={p.name!r}, section={p.section!r}, "
                     f"holders={self._holders(p.holder)!r}, action={action!r}, "
                     f"available=available, consequences=("

@@ -15,6 +15,7 @@ language's periods their run-time meaning:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -109,15 +110,24 @@ def _labelled(frequency: Frequency, label: str) -> Period | None:
     years = [int(d) for d in digits if len(d) == 4]
     if not years or not 1 < years[0] < 9999:
         return None
+    return _labels_near(frequency, years[0]).get(wanted)
+
+
+@functools.lru_cache(maxsize=256)
+def _labels_near(frequency: Frequency, year: int) -> dict[str, Period]:
+    """The periods from the year before `year` to the year after, by their labels in lower
+    case (a stub's also without its "(from ...)"): a series names its periods by label,
+    often hundreds of them in a few years."""
     try:
-        candidates = frequency.between(date(years[0] - 1, 1, 1), date(years[0] + 1, 12, 31))
+        periods = frequency.between(date(year - 1, 1, 1), date(year + 1, 12, 31))
     except ValueError:
-        return None
-    for period in candidates:
+        return {}
+    labels: dict[str, Period] = {}
+    for period in periods:
         own = period.label.lower()
-        if own == wanted or own.split(" (from ")[0] == wanted:
-            return period
-    return None
+        labels.setdefault(own.split(" (from ")[0], period)
+        labels[own] = period
+    return labels
 
 
 def _range(frequency: Frequency, kind: str, start: object, end: object,
@@ -288,6 +298,15 @@ def _series_value(series: Series[_V] | None, fact: str, frequency: Frequency,
 def _series_get(series: Series[_V] | None, frequency: Frequency, period: Period) -> _V | None:
     """The value of an optional series fact for `period`, or None."""
     return None if series is None else series.get(frequency, period)
+
+
+def _remembered(facts: object, key: str, compute: Callable[[], _V]) -> _V:
+    """`compute()`, once per facts object (a family of periods whose start is a fact)."""
+    memo: dict[object, Any] = facts.__dict__.setdefault("_memo", {})
+    found = memo.get(key, memo)
+    if found is memo:
+        found = memo[key] = compute()
+    return cast(_V, found)
 
 
 # ---------------------------------------------------------------------------
@@ -491,11 +510,13 @@ def _agenda(versions: Iterable[Any], facts: object, start: date, end: date,
     return Agenda(entries, dict.fromkeys(undetermined))
 
 
-def _due_periods(frequency: Frequency, kind: str, start: object, end: object,
-               count: int | None, window_start: date) -> Iterator[Period]:
-    """The periods of a recurring duty's range that may fall due from `window_start` on:
-    those that end no more than two years before it (a deadline later than two years
-    after its period is not found)."""
+def _agenda_periods(frequency: Frequency, kind: str, start: object, end: object,
+                    count: int | None, window: tuple[date, date]) -> Iterator[Period]:
+    """The periods of a recurring duty's range whose instances the agenda of `window`
+    looks at: from those that end two years before its start (a deadline later than two
+    years after its period is not found) to those that start by its end (a duty due
+    before its own period begins, "in advance", is listed when its period begins in the
+    window). A bound with no value: no periods for a start, an open range for an end."""
     if kind == "ending":
         if end is not None:
             yield from _range(frequency, kind, start, end, count)
@@ -504,7 +525,7 @@ def _due_periods(frequency: Frequency, kind: str, start: object, end: object,
     if first is None:
         return
     try:
-        from_day = date(window_start.year - 2, window_start.month, 1)
+        from_day = date(window[0].year - 2, window[0].month, 1)
     except ValueError:
         from_day = date.min
     index = first.index
@@ -518,19 +539,10 @@ def _due_periods(frequency: Frequency, kind: str, start: object, end: object,
             period = frequency.period(index)
         except ValueError:
             return
-        yield period
-        index += 1
-
-
-def _agenda_periods(frequency: Frequency, kind: str, start: object, end: object,
-                    count: int | None, window: tuple[date, date]) -> Iterator[Period]:
-    """The periods whose instances the agenda of `window` looks at: from those that end two
-    years before its start to those that start by its end (a duty due before its own
-    period begins, "in advance", is listed when its period begins in the window)."""
-    for period in _due_periods(frequency, kind, start, end, count, window[0]):
         if period.start > window[1]:
             return
         yield period
+        index += 1
 
 
 # The compiler's names for the helpers above (not pasted into generated modules).
