@@ -511,7 +511,8 @@ def test_intricon_summary(capsys, fmt):
     assert ("For each royalty quarter q from the Commencement Date until the end of the "
             "quarterly minimum payments, IntriCon must pay to Dynamic Hearing the quarterly "
             "installment of the Access Fee by the first day of q (performed on the date the "
-            "Access Fee installment was paid for q).") in text
+            "Access Fee installment was paid for q); a failure may be cured within 30 days "
+            "after the written notice requiring the breach to be remedied for q.") in text
     assert ("Royalty quarters: calendar quarters, the first from the Commencement Date to the "
             "end of the calendar quarter containing it.") in text
     assert "Payment years: contract years, the first beginning on the Commencement Date." \
