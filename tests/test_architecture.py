@@ -30,11 +30,12 @@ LAYERS = ["source", "ir", "front", "passes", "backends", "api", "analysis", "too
 RANK = {name: i for i, name in enumerate(LAYERS)} | {"diagnostics": 0}
 
 # The runtime is pasted into every generated module in parts (runtime, runtime_eval,
-# runtime_periods, runtime_time): the later parts' imports of the earlier are dropped
+# runtime_periods, runtime_time, runtime_lists): the later parts' imports of the earlier are dropped
 # there (`# prelude: skip`), so they are one module and share private names.
 _RUNTIME = "clausec.backends.python.runtime"
 ONE_MODULE = {(f"{_RUNTIME}_eval", _RUNTIME), (f"{_RUNTIME}_time", _RUNTIME),
-              (f"{_RUNTIME}_time", f"{_RUNTIME}_eval"), (f"{_RUNTIME}_time", f"{_RUNTIME}_periods")}
+              (f"{_RUNTIME}_time", f"{_RUNTIME}_eval"), (f"{_RUNTIME}_time", f"{_RUNTIME}_periods"),
+              (f"{_RUNTIME}_lists", _RUNTIME), (f"{_RUNTIME}_lists", f"{_RUNTIME}_eval")}
 
 KNOWN: set[str] = set()
 

@@ -32,7 +32,8 @@ EXTENSION = ROOT / "editors" / "vscode"
 GRAMMAR_PATH = EXTENSION / "syntaxes" / "clause.tmLanguage.json"
 SAMPLE = ROOT / "tests" / "data" / "highlight" / "every_construct.clause"
 SEEDS = sorted((ROOT / "clauses").glob("*/*.clause"))
-CORPUS = [*SEEDS, SAMPLE, ROOT / "tests" / "data" / "all_constructs.clause"]
+LISTS_SAMPLE = ROOT / "tests" / "data" / "lists" / "highlight.clause"
+CORPUS = [*SEEDS, SAMPLE, ROOT / "tests" / "data" / "all_constructs.clause", LISTS_SAMPLE]
 
 Scopes = tuple[str, ...]
 
@@ -355,6 +356,7 @@ def _expected_scope(token: lark.Token) -> Callable[[Scopes], bool]:
         "LONG_STRING": "string.quoted.triple.clause",
         "STRING": "string.quoted.double.clause",
         "SECTION_NUMBER": "constant.other.section.clause",
+        "PART_NUMBER": "constant.other.section.clause",
         "LABEL": "constant.other.label.clause",
         "MONEY": "constant.numeric.money.clause",
         "PERCENT": "constant.numeric.percent.clause",
@@ -370,6 +372,8 @@ def _expected_scope(token: lark.Token) -> Callable[[Scopes], bool]:
         "ORDINAL": "keyword.other.ordinal.clause",
         "EQUAL": "keyword.operator.assignment.clause",
         "MONTH_NAME": "constant.other.month.clause",
+        "DAY_COUNT": "constant.other.day-count.clause",
+        "COMPOUNDING_FREQUENCY": "keyword.other.compounding.clause",
     }
     if token.type in by_terminal:
         scope = by_terminal[token.type]
@@ -421,7 +425,8 @@ def test_every_token_kind_is_exercised() -> None:
     """The agreement test above sees every terminal of the language somewhere."""
     texts = [*(read(path) for path in CORPUS), TIME_SAMPLE]
     seen = {token.type for text in texts for token in _lark_tokens(text)}
-    named = {"NAME", "STRING", "LONG_STRING", "SECTION_NUMBER", "LABEL", "INT", "DECIMAL",
+    named = {"NAME", "STRING", "LONG_STRING", "SECTION_NUMBER", "PART_NUMBER", "LABEL", "INT",
+             "DECIMAL",
              "PERCENT", "MONEY", "CURRENCY_CODE", "ISO_DATE", "LONG_DATE", "DATETIME",
              "TIME_OF_DAY", "TZ_NAME", "COMPARE_OP", "ORDINAL"}
     assert named <= seen, named - seen
@@ -668,3 +673,72 @@ def test_grammar_regexes_compile_in_oniguruma() -> None:
     assert len(found) > 40
     for regex in found:
         onig_compile(regex)
+
+
+# ------------------------------------------------- choices, records, tables, lists --
+
+LISTS_TOKENS = [
+    ('choice loan_type "Type', "choice", "storage.type.choice.clause"),
+    ('choice loan_type "Type', "loan_type", "entity.name.type.clause"),
+    ("[term_benchmark", "term_benchmark", "variable.other.clause"),
+    ('record installment "Installment"', "record", "storage.type.record.clause"),
+    ('record installment "Installment"', "installment", "entity.name.type.clause"),
+    ('principal "outstanding Term Loans": money', "money", "support.type.clause"),
+    ("table step_down", "table", "storage.type.table.clause"),
+    ("table step_down", "step_down", "entity.name.type.clause"),
+    ("| ending: date |", "|", "punctuation.separator.table.clause"),
+    ("| ending: date |", "date", "support.type.clause"),
+    ("| 2024-03-31   |", "2024-03-31", "constant.numeric.date.clause"),
+    ("| -4.25", "4.25", "constant.numeric.decimal.clause"),
+    ("| term_benchmark  |", "term_benchmark", "variable.other.clause"),
+    ("lenders \"Term Lenders\": list of lender", "list of", "support.type.clause"),
+    (": list of lender", "lender", "variable.other.clause"),
+    ("money where prepayment", "where", "storage.modifier.clause"),
+    ("case loan_kind of", "case", "keyword.control.conditional.clause"),
+    ("case loan_kind of", "of", "keyword.other"),
+    ("mid or high: 2%", "or", "keyword.operator.logical.clause"),
+    ("otherwise: 1%", "otherwise", "keyword.control.conditional.clause"),
+    ("allocate prepayment pro rata", "allocate", "keyword.other.allocation.clause"),
+    ("allocate prepayment pro rata", "pro rata", "keyword.other.allocation.clause"),
+    ("prepayment in order [", "in order", "keyword.other.allocation.clause"),
+    ("[l.principal for each l", "principal", "variable.other.property.clause"),
+    ("s.item.declined", "item", "variable.other.property.clause"),
+    ("s.item.declined", "declined", "variable.other.property.clause"),
+    ("sum of [s.amount", "sum", "keyword.other.aggregate.clause"),
+    ("number of [l for", "number of", "keyword.other"),
+    ("(first of [r.maximum", "first of", "keyword.other.aggregate.clause"),
+    ("none of [l.declined", "none of", "keyword.other.aggregate.clause"),
+    ("(prepayment when prepayment", "when", "keyword.control.conditional.clause"),
+    ("money = none\n", "none", "constant.language.none.clause"),
+    ("present value of [i.amount", "present value of", "keyword.other.present-value.clause"),
+    ("at 5% actual/360", "at", "keyword.operator.word.clause"),
+    ("at 5% actual/360", "actual/360", "constant.other.day-count.clause"),
+    ("compounded monthly", "compounded monthly", "keyword.other.compounding.clause"),
+    ("4.5% 30/360 simple", "30/360", "constant.other.day-count.clause"),
+    ("4.5% 30/360 simple", "simple", "keyword.other.allocation.clause"),
+    ("actual/actual compounded", "actual/actual", "constant.other.day-count.clause"),
+    ("compounded continuously", "continuously", "keyword.other.compounding.clause"),
+]
+
+
+@pytest.mark.parametrize(("context", "token", "scope"), LISTS_TOKENS,
+                         ids=[f"{token}@{context}" for context, token, _ in LISTS_TOKENS])
+def test_lists_token_scope(context: str, token: str, scope: str) -> None:
+    assert_scoped(read(LISTS_SAMPLE), context, token, scope)
+
+
+def test_words_of_lists_are_names_outside_their_phrases() -> None:
+    """`monthly`, `annually` and the other frequencies are keywords only after
+    `compounded`; `first`, `none` and `present` only in their phrases; `order` of a name."""
+    text = ("define x: money = monthly + annually + present + value + first_day\n"
+            "define y: money = none_left + daily + order_book\n")
+    for name in ("monthly", "annually", "present", "value", "first_day", "order_book",
+                 "none_left", "daily"):
+        assert_scoped(text, name, name, "variable.other")
+
+
+def test_a_currency_after_money_in_a_list_type() -> None:
+    text = "fact amounts: list of money USD\n"
+    assert_scoped(text, "list of", "list of", "support.type.clause")
+    assert_scoped(text, "money USD", "money", "support.type.clause")
+    assert_scoped(text, "money USD", "USD", "support.constant.currency.clause")

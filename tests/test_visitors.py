@@ -98,6 +98,8 @@ def _sample(cls: type) -> tuple[object, list[ir.Expr]]:
             # subexpressions where the range is written (after the item of an Each).
             values[field.name] = ir.Range("calendar_quarter", "q", "through", literal(),
                                           literal(), span=SPAN)
+        elif "tuple[Arm" in annotation:
+            values[field.name] = (ir.Arm(("a",), literal(), SPAN), ir.Arm((), literal(), SPAN))
         elif "tuple[Item" in annotation:
             first = ir.Item("(a)", literal(), literal(), span=SPAN)
             values[field.name] = (first, ir.Item("(b)", literal(), None, span=SPAN))

@@ -6,8 +6,15 @@ agreement mentions; amounts in cents, near 0 or near the amounts the clauses sta
 cent either side of $1,800,000 is where a comparison flips); percentages in basis points;
 dates around the agreement's dates and the dates its clauses state; datetimes on those
 days in the agreement's time zone; day counts up to 60; a party of the agreement; text
-the clauses mention. An optional fact is sometimes missing. Every strategy shrinks
-towards the simplest value: a missing optional fact, 0, false, the agreement's date.
+the clauses mention; a member of a choice; a list of 0 to 4 items (a record: each field
+drawn as a fact of its type). An optional fact is sometimes missing. Every strategy
+shrinks towards the simplest value: a missing optional fact, 0, false, the agreement's
+date, a choice's first member, an empty list.
+
+A fact's `where` (its constraint): with `allowed` (search.Allowed, which asks the
+compiled Facts class), facts_strategy draws only values it allows, half the time from
+`seeds` (values known to be allowed: those search.py tries first), otherwise drawn and
+filtered.
 
 `find(strategy, condition, examples)` is how the counterexample search of `clausec
 verify` and `clausec diff` (search.py) draws from them: deterministic, with no example
@@ -21,7 +28,7 @@ import contextlib
 import os
 import random
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -32,6 +39,7 @@ import attrs
 from hypothesis import strategies as st
 
 from clausec import ir
+from clausec.ir import types as T
 from clausec.passes.check import CheckedProgram
 
 _CENTS = Decimal("0.01")
@@ -131,7 +139,24 @@ def value_strategy(fact: ir.Fact, checked: CheckedProgram,
     marks = marks or landmarks(checked)
     if fact.per is not None:
         return _series(fact, checked, marks)
-    kind = fact.type.kind
+    return _typed(fact.type, checked, marks)
+
+
+def _typed(type_: T.Type, checked: CheckedProgram, marks: Landmarks
+           ) -> st.SearchStrategy[Any]:
+    """The values of a type (a fact's, a field's, a list's items')."""
+    kind = type_.kind
+    if kind in ("choice", "record", "list"):
+        decl = checked.declarations.get(type_.name or "")
+        if kind == "choice":
+            members = [m.name for m in decl.members] if isinstance(decl, ir.Choice) else []
+            return st.sampled_from(members) if members else st.just("")
+        if kind == "record":
+            fields = decl.fields if isinstance(decl, (ir.Record, ir.Table)) else ()
+            return st.fixed_dictionaries({f.name: _typed(f.type, checked, marks)
+                                          for f in fields})
+        return st.lists(_typed(type_.element or T.ERROR, checked, marks),
+                        max_size=4)
     if kind == "bool":
         return st.booleans()
     if kind == "integer":
@@ -176,17 +201,26 @@ def _series(fact: ir.Fact, checked: CheckedProgram, marks: Landmarks
                      st.lists(item, max_size=8))
 
 
-def facts_strategy(checked: CheckedProgram, facts: Mapping[str, ir.Fact] | None = None
+def facts_strategy(checked: CheckedProgram, facts: Mapping[str, ir.Fact] | None = None,
+                   *, allowed: Callable[[str, Any], bool] | None = None,
+                   seeds: Mapping[str, Sequence[Any]] | None = None
                    ) -> st.SearchStrategy[dict[str, Any]]:
     """Facts dicts for a program: `facts` as the compiled Facts class has them (see
     check.union_of_facts), by default the program's own. Missing optional facts are left
-    out of the dict."""
+    out of the dict. With `allowed`, a fact with a `where` takes only values it allows:
+    half the time one of its `seeds` that it allows, else a value drawn and filtered
+    (hypothesis draws again a few times, then gives up on the example)."""
     if facts is None:
         facts = {d.name: d for d in checked.program.declarations if isinstance(d, ir.Fact)}
     marks = landmarks(checked)
     fields: dict[str, st.SearchStrategy[Any]] = {}
     for name, fact in facts.items():
         values = value_strategy(fact, checked, marks)
+        if allowed is not None and fact.constraint is not None:
+            values = values.filter(_allows(allowed, name))
+            known = [v for v in (seeds or {}).get(name, ()) if allowed(name, v)]
+            if known:
+                values = st.one_of(st.sampled_from(known), values)
         if fact.type.optional:
             values = st.one_of(st.none(), values)  # shrinks to missing
         fields[name] = values
@@ -194,10 +228,14 @@ def facts_strategy(checked: CheckedProgram, facts: Mapping[str, ir.Fact] | None 
         lambda d: {k: v for k, v in d.items() if v is not None})
 
 
+def _allows(allowed: Callable[[str, Any], bool], name: str) -> Callable[[Any], bool]:
+    return lambda value: allowed(name, value)
+
+
 def simple_value(fact: ir.Fact, checked: CheckedProgram) -> Any:
     """The simplest value of a fact (smt.simple_value)."""
     from clausec.backends.smt import simple_value as simplest
-    return simplest(fact, checked.header)
+    return simplest(fact, checked.header, checked.declarations)
 
 
 # ------------------------------------------------------------------ searching
@@ -210,7 +248,7 @@ def find(strategy: st.SearchStrategy[_T], condition: Callable[[_T], bool], examp
     example database, so an earlier run never changes the answer."""
     from hypothesis import HealthCheck, Phase, settings
     from hypothesis import find as hypothesis_find
-    from hypothesis.errors import NoSuchExample
+    from hypothesis.errors import NoSuchExample, Unsatisfiable
 
     config = settings(max_examples=examples, database=None, deadline=None,
                       derandomize=seed is None, phases=[Phase.generate],
@@ -219,8 +257,8 @@ def find(strategy: st.SearchStrategy[_T], condition: Callable[[_T], bool], examp
         try:
             return hypothesis_find(strategy, condition, settings=config,
                                    random=random.Random(seed) if seed is not None else None)
-        except NoSuchExample:
-            return None
+        except (NoSuchExample, Unsatisfiable):
+            return None  # nothing satisfies it, or a `where` refuses nearly every value
 
 
 @contextlib.contextmanager

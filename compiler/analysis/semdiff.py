@@ -18,10 +18,16 @@ Each changed result is decided, in this order:
 Every counterexample, z3's too, is confirmed by evaluating both compiled versions, then
 minimised by search.py's rule (fewest facts given, simplest values) so that it reads
 well, and shown with both values and both explanations.
+
+Facts that a fact's `where` (its constraint) refuses are never a counterexample: z3
+assumes the constraints, the search draws only values they allow, and an example that
+either version's Facts class refuses for one is no difference.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -31,7 +37,16 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from clausec import api, ir
-from clausec.analysis.search import Example, constants, fact_decls, find, inputs, minimise, uses
+from clausec.analysis.search import (
+    Allowed,
+    Example,
+    constants,
+    fact_decls,
+    find,
+    inputs,
+    minimise,
+    uses,
+)
 from clausec.ir import types as T
 from clausec.ir.visit import shape
 from clausec.passes.check import CheckedProgram, union_of_facts
@@ -117,6 +132,17 @@ class Finding:
 
 
 @attrs.frozen
+class Reworded:
+    """A change of the contract's words, as a redline: "…not to exceed [-$75,000,000-]
+    {+$100,000,000+} to (b)…"."""
+
+    section: str  # "Section 1.01", "Article VI"
+    operation: str  # replace, delete, append, add, substitute, insert_text, insert
+    description: str  # "Section 1.01 is amended by deleting “$75,000,000” and ..."
+    redline: tuple[str, ...]  # a line per changed paragraph, unchanged words cut short
+
+
+@attrs.frozen
 class Comparison:
     """Two versions of an agreement, and what differs between them."""
 
@@ -125,6 +151,7 @@ class Comparison:
     after: str
     amendment: str  # the amendment's label, or "" for two files
     findings: tuple[Finding, ...]
+    words: tuple[Reworded, ...] = ()  # what the words say differently
 
     def results(self) -> list[Finding]:
         return [f for f in self.findings if f.kind != "fact"]
@@ -214,7 +241,7 @@ def _section(checked: CheckedProgram, name: str) -> str:
     if number is None:
         return "the general provisions"
     section = checked.sections.get(number)
-    return "Section " + (section.label if section is not None else number)
+    return ir.cite(section.label if section is not None else number)
 
 
 def _finding_order(old: CheckedProgram, new: CheckedProgram
@@ -353,10 +380,19 @@ class _Probe:
     def __init__(self, before: Side, after: Side, name: str):
         self.before, self.after, self.name = before, after, name
         self.count = 0
+        # Facts a fact's `where` refuses (in either version's Facts class) are not a
+        # case: no counterexample breaks a constraint.
+        modules = [before.module] + ([after.module] if after.module is not before.module
+                                     else [])
+        self.allowed = Allowed(modules, [before.checked, after.checked])
+        self.notes: list[str] = []  # what the search could not draw (search.find)
 
     def pair(self, example: Example) -> tuple[Outcome, Outcome]:
         self.count += 1
         data, args = example
+        if not self.allowed.facts(data):
+            refused = Outcome(None, "FactError", "a fact's `where` refuses its value")
+            return refused, refused
         return (self.before.outcome(self.name, data, args),
                 self.after.outcome(self.name, data, args))
 
@@ -417,6 +453,7 @@ def decide(before: Side, after: Side, finding: Finding, options: Options) -> Fin
         better = search(probe, options, _values_differ, targeted_only=True)
         found = better or found
     if found is None:
+        note = "; ".join(x for x in (note, *dict.fromkeys(probe.notes)) if x)
         return attrs.evolve(finding, verdict="no difference found", method="search",
                             examples=examples, note=note,
                             seconds=time.perf_counter() - start)
@@ -540,7 +577,8 @@ def search(probe: _Probe, options: Options, accept: Accept,
         return False
 
     hit = find(test, [probe.before.checked, probe.after.checked], probe.name,
-               options.examples, options.seed, targeted_only=targeted_only)
+               options.examples, options.seed, targeted_only=targeted_only,
+               allowed=probe.allowed, notes=probe.notes)
     return hit or second
 
 
@@ -557,7 +595,7 @@ def _counterexample(before: Side, after: Side, name: str, data: dict[str, Any],
                    if kinds.get(k) in T.SPELLING else str(v)) for k, v in sorted(data.items()))
     params = [p for p in inputs(programs, name) if p.is_param]
     args_text = tuple(format_value(a, p.kind, currency) for a, p in zip(args, params))
-    as_json = smt.facts_json(dict(sorted(data.items())), decls)
+    as_json = smt.facts_json(dict(sorted(data.items())), decls, after.checked.declarations)
     args_json = smt.facts_json({p.name: a for p, a in zip(params, args)}, decls)
     return Counterexample(
         as_json, shown, tuple(args_json.values()), args_text,
@@ -568,15 +606,124 @@ def _counterexample(before: Side, after: Side, name: str, data: dict[str, Any],
 
 
 def compare(before: Side, after: Side, title: str, amendment: str = "",
-            options: Options | None = None) -> Comparison:
-    """What differs between two versions, every changed result decided."""
+            options: Options | None = None, words: Sequence[Reworded] | None = None
+            ) -> Comparison:
+    """What differs between two versions, every changed result decided; `words`: the
+    redline of their words (by default, section by section)."""
     options = options or Options()
     found = []
     for finding in changes(before.checked, after.checked):
         if finding.change in ("changed", "affected") and finding.kind in RESULT_KINDS:
             finding = decide(before, after, finding, options)
         found.append(finding)
-    return Comparison(title, before.label, after.label, amendment, tuple(found))
+    if words is None:
+        words = sections_reworded(before.checked.program, after.checked.program)
+    return Comparison(title, before.label, after.label, amendment, tuple(found),
+                      tuple(words))
+
+
+# A run of unchanged words longer than this is cut to its ends in a redline, and a struck
+# or inserted run longer than _CHANGED_WORDS to its first and last words.
+_CONTEXT_WORDS = 8
+_CHANGED_WORDS = 40
+# A word with the punctuation inside it ("$75,000,000", "1.01(c)", "U.S."), or a mark of
+# punctuation after one: "1.00." and "1.00;" differ by their marks, not by the figure.
+_WORD = re.compile(r"\n[ \t]*\n|[^\s.,;:!?]+(?:[.,:][^\s.,;:!?]+)*|\S")
+_PARAGRAPH = "\n\n"
+_Token = tuple[str, bool]  # a word, and whether a space comes before it
+
+
+def _words_of(text: str) -> list[_Token]:
+    out: list[_Token] = []
+    end = 0
+    for match in _WORD.finditer(text):
+        word = match.group()
+        out.append((_PARAGRAPH if not word.strip() else word, match.start() > end))
+        end = match.end()
+    return out
+
+
+def _joined(tokens: Sequence[_Token], leading: bool) -> str:
+    return "".join((" " if space and (i or leading) else "") + word
+                   for i, (word, space) in enumerate(tokens))
+
+
+def redline(before: str, after: str) -> tuple[str, ...]:
+    """The changed paragraphs of two texts, words struck [-like this-] and inserted
+    {+like this+} (as the text summaries mark them), with a few unchanged words around."""
+    a, b = _words_of(before), _words_of(after)
+    matcher = difflib.SequenceMatcher(a=[w for w, _ in a], b=[w for w, _ in b],
+                                      autojunk=False)
+    runs: list[tuple[str, list[_Token]]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            runs.append(("equal", b[j1:j2]))
+        if tag in ("delete", "replace"):
+            runs.append(("delete", a[i1:i2]))
+        if tag in ("insert", "replace"):
+            runs.append(("insert", b[j1:j2]))
+    paragraphs: list[list[tuple[str, list[_Token]]]] = [[]]
+    for op, tokens in runs:
+        run: list[_Token] = []
+        for token in tokens:
+            if token[0] == _PARAGRAPH:
+                if run:
+                    paragraphs[-1].append((op, run))
+                    run = []
+                paragraphs.append([])
+            else:
+                run.append(token)
+        if run:
+            paragraphs[-1].append((op, run))
+    lines = []
+    keep = _CONTEXT_WORDS
+    for paragraph in paragraphs:
+        if all(op == "equal" for op, _ in paragraph):
+            continue
+        line = ""
+        for k, (op, tokens) in enumerate(paragraph):
+            if op == "equal":
+                if k == 0 and len(tokens) > keep:
+                    start = len(tokens) - keep
+                    while start < len(tokens) - 1 and not tokens[start][0][0].isalnum():
+                        start += 1  # from a word, not a mark of punctuation
+                    tokens = [("…", False), (tokens[start][0], False), *tokens[start + 1:]]
+                elif k == len(paragraph) - 1 and len(tokens) > keep:
+                    tokens = [*tokens[:keep], ("…", False)]
+                elif len(tokens) > 2 * keep:
+                    tokens = [*tokens[:keep], ("…", True), *tokens[-keep:]]
+                line += _joined(tokens, bool(line))
+                continue
+            if len(tokens) > _CHANGED_WORDS:
+                half = _CHANGED_WORDS // 2
+                tokens = [*tokens[:half], ("…", True), *tokens[-half:]]
+            mark = ("[-", "-]") if op == "delete" else ("{+", "+}")
+            line += (" " if tokens[0][1] and line else "") + mark[0] + \
+                _joined(tokens, False) + mark[1]
+        lines.append(line)
+    return tuple(lines)
+
+
+def version_reworded(version: Version) -> list[Reworded]:
+    """The redline of the words an amendment changed (its consolidation's record)."""
+    return [Reworded(ir.cite(c.section), c.operation, c.description,
+                     redline(c.before, c.after)) for c in version.changes]
+
+
+def sections_reworded(old: ir.Program, new: ir.Program) -> list[Reworded]:
+    """The sections whose words differ between two agreements, section by section."""
+    before = {s.number: s for s in old.sections}
+    after = {s.number: s for s in new.sections}
+    out = []
+    for number in [*after, *(n for n in before if n not in after)]:
+        a, b = before.get(number), after.get(number)
+        text_a, text_b = (a.text if a else ""), (b.text if b else "")
+        if text_a == text_b:
+            continue
+        what = "added" if a is None else "deleted" if b is None else "changed"
+        out.append(Reworded(ir.cite(number), what, f"{ir.cite(number)} is {what}",
+                            redline(text_a, text_b)))
+    return out
 
 
 def _version_label(version: Version | None) -> str:
@@ -597,7 +744,9 @@ def amendment_comparisons(result: api.Result, module: Any, pairs: Iterable[tuple
         amendments = [v.amendment for v, _ in result.versions[i + 1:j + 1]
                       if v is not None and v.amendment is not None]
         label = " and ".join(amendment_label(a) for a in amendments)
-        out.append(compare(before, after, new_checked.header.title, label, options))
+        words = [w for v, _ in result.versions[i + 1:j + 1] if v is not None
+                 for w in version_reworded(v)]
+        out.append(compare(before, after, new_checked.header.title, label, options, words))
     return out
 
 
@@ -689,6 +838,9 @@ def to_json(comparisons: Sequence[Comparison]) -> dict[str, Any]:
     return {"comparisons": [{
         "agreement": c.title, "amendment": c.amendment, "before": c.before,
         "after": c.after, "results": [finding(f) for f in c.findings],
+        "words": [{"section": w.section, "operation": w.operation,
+                   "description": w.description, "redline": list(w.redline)}
+                  for w in c.words],
         "totals": totals(c)} for c in comparisons]}
 
 
@@ -718,6 +870,12 @@ def render_text(comparisons: Sequence[Comparison], width: int = 88) -> str:
     for c in comparisons:
         what = c.amendment or f"{c.before} -> {c.after}"
         lines += [f"{c.title}: {what}", f"  before: {c.before}", f"  after:  {c.after}", ""]
+        if c.words:
+            lines.append("Words (struck [-like this-], inserted {+like this+}):")
+            for w in c.words:
+                lines.append(wrap(w.description + ".", width, "    ", "  "))
+                lines += [wrap(line, width, "      ", "    ") for line in w.redline]
+            lines.append("")
         results = [f for f in c.findings if f.change in ("changed", "affected")
                    and f.kind != "fact"]
         for f in results:
@@ -760,6 +918,6 @@ def _finding_lines(f: Finding, width: int, wrap: Callable[..., str]) -> list[str
     return lines
 
 
-__all__ = ["Comparison", "Counterexample", "Finding", "Options", "Outcome", "Side",
+__all__ = ["Comparison", "Counterexample", "Finding", "Options", "Outcome", "Reworded", "Side",
            "amendment_comparisons", "changes", "compare", "file_comparison", "render_text",
            "summary_verdicts", "to_json"]

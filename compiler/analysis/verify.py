@@ -18,7 +18,15 @@ For each invariant of each version (the agreement as signed, then after each ame
 Every counterexample, z3's or the search's, is minimised by search.py's rule (fewest
 facts given, simplest values) while the invariant still fails the same way (is false,
 or raises the same kind of error); a required fact left out has its simplest value
-(smt.simple_value), and the counterexample gives it.
+(smt.simple_value; where its `where` refuses that, the simplest one z3 finds that it
+allows), and the counterexample gives it.
+
+Facts' constraints (`fact balance: money where balance >= $0`): the compiled Facts class
+refuses facts that break one, so no counterexample does. z3 assumes them; the search
+draws only values they allow (search.Allowed); and a counterexample is confirmed on the
+compiled Facts class, which checks them. A constraint that no value satisfies makes
+every facts object one the agreement refuses: the outcome says so in its note (a proof
+is then vacuous), as it does for a fact the search found no allowed value for.
 
 A counterexample is a facts JSON file that `clausec eval NAME --facts FILE --as-of DATE
 --explain` replays; the report prints that command and the explanation tree.
@@ -90,7 +98,19 @@ class _Checker:
         self.result = result
         self.module: ModuleType = api.module_from_source(api.generate(result),
                                                          result.source.name)
-        self.facts = union_of_facts([c for _, c in result.versions])
+        programs = [c for _, c in result.versions]
+        self.facts = union_of_facts(programs)
+        self.allowed = search.Allowed([self.module], programs)
+        self._fill: dict[int, dict[str, Any]] = {}
+
+    def complete(self, checked: CheckedProgram, facts: Mapping[str, Any]) -> dict[str, Any]:
+        """The facts, with the simplest (allowed) value for each required fact they leave
+        out (smt.complete, computed once per version)."""
+        from clausec.backends import smt
+        key = id(checked)
+        if key not in self._fill:
+            self._fill[key] = smt.complete({}, self.facts, checked.header, checked)
+        return {**self._fill[key], **facts}
 
     def failure(self, index: int, name: str, facts: Mapping[str, Any]) -> str | None:
         """How the invariant fails on these facts in version `index`: it is false, or it
@@ -128,12 +148,15 @@ def verify(result: api.Result, examples: int = 200, timeout: float = 10.0,
     outcomes = []
     several = len(result.versions) > 1
     for index, (version, checked) in enumerate(result.versions):
+        refused = _refused(checker, checked, timeout)
         for decl in checked.program.declarations:
             if not isinstance(decl, ir.Invariant) or names is not None and \
                     decl.name not in names:
                 continue
             outcome = _verify_one(checker, index, version, checked, decl, examples,
                                   timeout, several)
+            if refused:
+                outcome.note = "; ".join(x for x in (refused, outcome.note) if x)
             if outcome.facts is not None:
                 _finish_counterexample(outcome, checker, index, eval_path or
                                        result.source.name, out_dir, several)
@@ -141,6 +164,24 @@ def verify(result: api.Result, examples: int = 200, timeout: float = 10.0,
             if progress is not None:
                 progress(outcome)
     return outcomes
+
+
+def _refused(checker: _Checker, checked: CheckedProgram, timeout: float) -> str:
+    """What to say of the facts' constraints that no value satisfies (smt.unsatisfiable),
+    or ""."""
+    if not any(f.constraint is not None for f in checker.facts.values()) and not any(
+            isinstance(d, ir.Fact) and d.constraint is not None
+            for d in checked.program.declarations):
+        return ""
+    from clausec.backends import smt
+    names = smt.unsatisfiable(checked, checker.facts, int(timeout * 1000))
+    if not names:
+        return ""
+    listed = ", ".join(f"'{n}'" for n in names)
+    required = [n for n in names if not checker.facts[n].type.optional]
+    what = "no facts are allowed at all, and a proof is vacuous" if required else \
+        "such a fact can never be given"
+    return f"no value satisfies the `where` of {listed}: {what}"
 
 
 def _as_of(result: api.Result, index: int) -> date | None:
@@ -197,7 +238,9 @@ def _verify_one(checker: _Checker, index: int, version: Version | None,
             outcome.seconds = time.perf_counter() - start
             return outcome
     outcome.method = "search"
-    found, tried = _search(checker, checked, index, inv.name, examples)
+    notes: list[str] = []
+    found, tried = _search(checker, checked, index, inv.name, examples, notes)
+    outcome.note = "; ".join(x for x in (outcome.note, *notes) if x)
     outcome.examples = tried
     if found is None:
         outcome.status = "passed"
@@ -208,16 +251,16 @@ def _verify_one(checker: _Checker, index: int, version: Version | None,
     return outcome
 
 
-def _json(facts: Mapping[str, Any], checker: _Checker) -> dict[str, Any]:
+def _json(facts: Mapping[str, Any], checker: _Checker, checked: CheckedProgram
+          ) -> dict[str, Any]:
     from clausec.backends import smt
-    return smt.facts_json(facts, checker.facts)
+    return smt.facts_json(facts, checker.facts, checked.declarations)
 
 
 def _complete(facts: Mapping[str, Any], checker: _Checker, checked: CheckedProgram
               ) -> dict[str, Any]:
     """The facts, with the simplest value for each required fact they leave out."""
-    from clausec.backends import smt
-    return smt.complete(facts, checker.facts, checked.header)
+    return checker.complete(checked, facts)
 
 
 def _fails(checker: _Checker, checked: CheckedProgram, index: int, name: str,
@@ -242,13 +285,15 @@ def _minimise(facts: Mapping[str, Any], checker: _Checker, checked: CheckedProgr
     kinds = {n: fact.type.kind for n, fact in checker.facts.items()}
     data, _ = search.minimise(_fails(checker, checked, index, name, first), (dict(facts), ()),
                               kinds, search.constants([checked], name))
-    return _json(_complete(data, checker, checked), checker)
+    return _json(_complete(data, checker, checked), checker, checked)
 
 
 def _search(checker: _Checker, checked: CheckedProgram, index: int, name: str,
-            examples: int) -> tuple[dict[str, Any] | None, int]:
+            examples: int, notes: list[str] | None = None
+            ) -> tuple[dict[str, Any] | None, int]:
     """search.find: a (minimised) facts dict on which the invariant fails, or None, and
-    how many examples were tried."""
+    how many examples were tried; drawn as the facts' constraints allow (what could not
+    be drawn so is said in `notes`)."""
     tried = 0
     fails = _fails(checker, checked, index, name)
 
@@ -257,7 +302,8 @@ def _search(checker: _Checker, checked: CheckedProgram, index: int, name: str,
         tried += 1
         return fails(example)
 
-    found = search.find(test, [checked], name, examples)
+    found = search.find(test, [checked], name, examples, allowed=checker.allowed,
+                        notes=notes)
     if found is None:
         return None, min(tried, examples)
     return _minimise(found[0], checker, checked, index, name), min(tried, examples)

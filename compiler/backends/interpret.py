@@ -76,7 +76,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal, localcontext
 from pathlib import Path
@@ -122,6 +122,15 @@ from clausec.backends.python.runtime_eval import (
     unknown_fact,
     unknown_name,
 )
+from clausec.backends.python.runtime_lists import (
+    as_choice,
+    as_list,
+    as_record,
+    constrain,
+    in_order,
+    present_value,
+    pro_rata,
+)
 from clausec.backends.python.runtime_periods import (
     Frequency,
     Period,
@@ -139,7 +148,7 @@ from clausec.backends.python.runtime_time import (
 )
 from clausec.diagnostics import Diagnostics
 from clausec.ir import types as T
-from clausec.ir.visit import LIFTABLE, Visitor, operands
+from clausec.ir.visit import LIFTABLE, Visitor, expressions, operands, subexpressions
 from clausec.passes import calendars
 from clausec.passes import check as check_pass
 from clausec.passes.check import union_of_facts
@@ -161,6 +170,13 @@ _COMPUTATION_ERRORS = (ArithmeticError, TypeError, ValueError)
 # How far a definition of the previous period is computed back before its earlier values
 # are computed first (see _Run._warm).
 _STEP = 32
+# What makes an item of all of / any of / and / or unknown rather than wrong: a fact not
+# given, a value that is missing.
+_UNKNOWN = (MissingFactError, NoValueError)
+_TRUTH = ("all", "any", "none")
+# The nodes whose value may depend on facts that are not given even where their type
+# says they have a value (see Interpreter.unknowable).
+_MAY_NOT_KNOW = (ir.Call, ir.Field, ir.Late, ir.InForce, ir.Nothing)
 
 
 def _convert(kind: str) -> Callable[..., object]:
@@ -213,6 +229,10 @@ class _Frame:
         self.subst = subst
         self.lifted = lifted
 
+    def binding(self, name: str, value: object) -> _Frame:
+        """This frame with `name` standing for `value` (an item of a list, a period)."""
+        return _Frame(self.section, {**self.params, name: value}, self.subst, self.lifted)
+
 
 class Interpreter:
     """One version of an agreement (or one clause file), evaluated from its checked IR."""
@@ -221,12 +241,15 @@ class Interpreter:
                  | tuple[Version | None, check_pass.CheckedProgram], *,
                  sources: Mapping[str, SourceFile] | None = None,
                  facts: Mapping[str, ir.Fact] | None = None,
-                 parties: Sequence[str] | None = None) -> None:
+                 parties: Sequence[str] | None = None,
+                 types: Mapping[str, ir.Declaration] | None = None) -> None:
         """`program` is a checked program, a consolidated `Version` (checked here), or a
         pair (version, checked program) as `api.Result.versions` holds them. `sources`
         (file name -> SourceFile) give the clause text that obligations quote (`due_text`)
         and that errors show; `facts` and `parties` are those of the agreement's `Facts`
-        class when several versions share one (see `interpret`)."""
+        class when several versions share one (see `interpret`), and `types` the
+        declarations its choices and records are read by (the original version's, as the
+        module's `Facts` reads them)."""
         version: Version | None
         if isinstance(program, Version):
             version, checked = program, check_pass.check(program.program, Diagnostics(),
@@ -252,6 +275,7 @@ class Interpreter:
             union_of_facts([checked])
         self.party_names = tuple(parties if parties is not None
                                  else (p.name for p in checked.header.parties))
+        self.types: Mapping[str, ir.Declaration] = types if types is not None else self.decls
         self.roles = {p.name: p.display for p in checked.header.parties}
         # The agreement's own calendar, with the holidays its header adds; the others
         # (business days in CAL), built when first counted in.
@@ -262,6 +286,11 @@ class Interpreter:
         self._lines = {name: s.text.split("\n") for name, s in (sources or {}).items()}
         self._defaults: dict[str, object] = {}
         self._where: dict[str, tuple[str | None, At]] = {}
+        self._converters: dict[str, Callable[[str, object], object]] = {}
+        # A table's rows (constants: computed once), and which expressions are unknowable
+        # (by id, with the node itself, which keeps the id from being reused).
+        self.tables: dict[str, tuple[dict[str, object], ...]] = {}
+        self._unknowable: dict[int, tuple[ir.Expr, bool]] = {}
         # The definitions that use their own value for an earlier period, with the
         # position of their period parameter.
         self.recursive: dict[str, int] = {
@@ -281,7 +310,7 @@ class Interpreter:
         obligations, powers and families of periods, in file order."""
         return tuple(d.name for d in self.checked.program.declarations
                      if isinstance(d, (ir.Definition, ir.Invariant, ir.Obligation, ir.Power,
-                                       ir.PeriodFamily)))
+                                       ir.PeriodFamily, ir.Table)))
 
     def facts(self, given: Mapping[str, object] | Facts) -> Facts:
         """`given` validated and converted as the compiled module's `Facts(**given)`:
@@ -294,25 +323,64 @@ class Interpreter:
         values: dict[str, object] = {}
         for name, fact in self.fact_decls.items():
             value = given.get(name)
-            convert = _convert(fact.type.kind)
-            extra: tuple[object, ...] = ()
-            if fact.type.kind == "money":
-                extra = (fact.type.currency or self.header.currency,)
-            elif fact.type.kind == "party":
-                extra = (self.party_names,)
+            convert = self._converters.get(name)
+            if convert is None:
+                convert = self._converters[name] = self._fact_converter(fact)
             if fact.per is not None:
-                values[name] = self._series(fact, value, convert, extra)
+                values[name] = self._series(fact, value, convert)
             elif fact.default is not None:
-                values[name] = convert(name, self._default(fact) if value is None else value,
-                                       *extra)
+                values[name] = convert(name, self._default(fact) if value is None else value)
             elif fact.type.optional:
-                values[name] = None if value is None else convert(name, value, *extra)
+                values[name] = None if value is None else convert(name, value)
             else:
-                values[name] = convert(name, value, *extra)
+                values[name] = convert(name, value)
         return Facts(values)
 
-    def _series(self, fact: ir.Fact, value: object, convert: Callable[..., object],
-                extra: tuple[object, ...]) -> Series[object] | None:
+    def converter(self, type_: T.Type) -> Callable[[str, object], object]:
+        """The runtime's converter (fact name, value) -> value of a fact of this type, as
+        the module's Facts uses it: a list's items, a record's fields each converted as a
+        fact of their own type; a choice is one of its members' names."""
+        kind = type_.kind
+        if kind == "list":
+            element = self.converter(type_.element or T.ERROR)
+            return lambda f, v: as_list(f, v, element)
+        if kind == "choice":
+            choice = self.types.get(type_.name or "")
+            members = tuple(m.name for m in choice.members) \
+                if isinstance(choice, ir.Choice) else ()
+            return lambda f, v: as_choice(f, v, members)
+        if kind == "record":
+            record = self.types.get(type_.name or "")
+            fields = tuple((f.name, self.converter(f.type)) for f in record.fields) \
+                if isinstance(record, (ir.Record, ir.Table)) else ()
+            return lambda f, v: as_record(f, v, fields)
+        convert = _convert(kind)
+        if kind == "money":
+            currency = type_.currency or self.header.currency
+            return lambda f, v: convert(f, v, currency)
+        if kind == "party":
+            parties = self.party_names
+            return lambda f, v: convert(f, v, parties)
+        return convert
+
+    def _fact_converter(self, fact: ir.Fact) -> Callable[[str, object], object]:
+        """A fact's converter; with a `where`, one that then checks it holds for the value
+        (evaluated in the caller's decimal context, as the module's Facts checks it)."""
+        convert = self.converter(fact.type)
+        condition = fact.constraint
+        if condition is None:
+            return convert
+        rule = self.snippet(condition.span, 80)
+        frame_of = functools.partial(_Frame, fact.section)
+
+        def holds(value: object) -> bool:
+            run = _Run(self, Facts({}))
+            return bool(run.expr(condition, frame_of({fact.name: value})))
+
+        return lambda f, v: constrain(f, convert(f, v), holds, rule)
+
+    def _series(self, fact: ir.Fact, value: object,
+                convert: Callable[[str, object], object]) -> Series[object] | None:
         """A series fact's values (one per period, each converted as a fact of its type):
         a series not given is empty (each period it is asked for is then missing), or
         None where it is optional and has no default. A default stands for every period
@@ -321,7 +389,7 @@ class Interpreter:
             return None
         default = self._default(fact) if fact.default is not None else None
         return as_series(fact.name, {} if value is None else value,
-                         lambda item: convert(fact.name, item, *extra), default)
+                         lambda item: convert(fact.name, item), default)
 
     def evaluate(self, name: str, facts: Mapping[str, object] | Facts,
                  *args: object) -> object:
@@ -332,9 +400,14 @@ class Interpreter:
         decl = self.decls.get(name)
         if isinstance(decl, ir.Invariant):
             decl = decl.as_condition()
-        if isinstance(decl, (ir.Definition, ir.Obligation, ir.Power, ir.PeriodFamily)):
+        if isinstance(decl, (ir.Definition, ir.Obligation, ir.Power, ir.PeriodFamily,
+                             ir.Table)):
             run = _Run(self, self.facts(facts))
             with localcontext(EXACT):
+                if isinstance(decl, ir.Table):
+                    if args:
+                        raise TypeError(f"{name}() takes no arguments after the facts")
+                    return run.table(decl)
                 if isinstance(decl, ir.Definition):
                     if len(args) != len(decl.params):
                         raise TypeError(f"{name}() takes {len(decl.params)} argument(s) "
@@ -380,6 +453,26 @@ class Interpreter:
 
     def role(self, party: str) -> str:
         return self.roles.get(party, party)
+
+    def unknowable(self, e: ir.Expr) -> bool:
+        """Whether evaluating `e` may find a fact or value missing, so that the logic
+        around it is three-valued, as the compiled module decides it (codegen's
+        `unknowable`): it, or something it is computed from, may have no value, or it uses
+        a term, a series, a duty or a field (whose own facts may be missing). Elsewhere
+        `and`, `or` and the lists of conditions stop at the first error."""
+        known = self._unknowable.get(id(e))
+        if known is not None and known[0] is e:
+            return known[1]
+        answer = False
+        for node in expressions(e):
+            if (node.type is not None and node.type.optional) or \
+                    isinstance(node, _MAY_NOT_KNOW) or \
+                    (isinstance(node, ir.Name) and not isinstance(
+                        self.decls.get(node.name), (ir.Fact, ir.Table, type(None)))):
+                answer = True
+                break
+        self._unknowable[id(e)] = (e, answer)
+        return answer
 
     def calendar_of(self, name: str | None) -> Calendar:
         """The calendar business days of calendar `name` count in (None: the
@@ -476,7 +569,9 @@ class _Run(Visitor):
             return self.obligation(target)
         if isinstance(target, ir.Power):
             return self.power(target)
-        return e.name  # a party stands for its name
+        if isinstance(target, ir.Table):
+            return self.table(target)
+        return e.name  # a party, or a member of a choice, stands for its name
 
     def _call(self, e: ir.Call, frame: _Frame) -> object:
         target = self.i.decls.get(e.name)
@@ -507,6 +602,14 @@ class _Run(Visitor):
     def _binary(self, e: ir.Binary, frame: _Frame) -> object:
         op = e.op
         if op in ("and", "or", "unless"):
+            if self.i.unknowable(e.left) or self.i.unknowable(e.right):
+                # Three-valued: a side that decides the answer decides it even when the
+                # other side's facts are missing.
+                def second() -> bool:
+                    value = bool(self.expr(e.right, frame))
+                    return not value if op == "unless" else value
+                return _decide((functools.partial(self.expr, e.left, frame), second),
+                               op == "or")
             left = self.expr(e.left, frame)
             if op == "or":
                 return left or self.expr(e.right, frame)
@@ -602,7 +705,14 @@ class _Run(Visitor):
 
     def _truth_list(self, e: ir.ListOp, frame: _Frame) -> bool:
         """all of / any of / none of: items in order, stopping once the answer is known;
-        an item whose guard fails is true for `all of` and false for the others."""
+        an item whose guard fails is true for `all of` and false for the others. Where an
+        item may be unknown, three-valued: an item that decides the answer decides it even
+        when an earlier one's facts are missing."""
+        if any(self.i.unknowable(x) for x in subexpressions(e)):
+            items = [functools.partial(self._listed, item, frame, e.kind == "all")
+                     for item in e.items]
+            answer = _decide(items, e.kind != "all")
+            return not answer if e.kind == "none" else answer
         for item in e.items:
             if item.when is not None and not self.expr(item.when, frame):
                 continue
@@ -612,6 +722,13 @@ class _Run(Visitor):
             if e.kind != "all" and holds:
                 return e.kind == "any"
         return e.kind != "any"
+
+    def _listed(self, item: ir.Item, frame: _Frame, every: bool) -> object:
+        """One item of a three-valued list of conditions: where its guard fails, what
+        leaves the answer as it is (true for `all of`, false for the others)."""
+        if item.when is not None and not self.expr(item.when, frame):
+            return every
+        return self.expr(item.expr, frame)
 
     # ---------------------------------------------------------------- periods
 
@@ -684,24 +801,16 @@ class _Run(Visitor):
         r = e.range
         frequency, start, end = self._bounds(r, frame, True)
         periods = periods_in_range(frequency, r.kind, start, end, r.count)
-        truth = e.kind in ("all", "any", "none")
+        if e.kind in _TRUTH:
+            return self._logic_in(e.kind, periods, r.variable, e.body, e.when, frame)
         values: list[object] = []
         for period in periods:
-            inner = _Frame(frame.section, {**frame.params, r.variable: period}, frame.subst,
-                           frame.lifted)
+            inner = frame.binding(r.variable, period)
             # A period counts only when its condition holds, evaluated before its item.
             if e.when is not None and not self.expr(e.when, inner):
                 continue
             value = self.expr(e.body, inner)
-            if truth:
-                if e.kind == "all" and not value:
-                    return False
-                if e.kind != "all" and value:
-                    return e.kind == "any"
-                continue
             values.append(_coerce(value, e.body.type, e.type))
-        if truth:
-            return e.kind != "any"
         if e.kind == "total":
             zero: object = Decimal(0) if _kind(e) in T.DECIMALS else 0
             return total(zero, *values)
@@ -766,6 +875,9 @@ class _Run(Visitor):
         return series.value(frequency, period, at)
 
     def _field(self, e: ir.Field, frame: _Frame) -> object:
+        if _kind(e.operand) in ("record", "share"):
+            fields: Mapping[str, object] = self.expr(e.operand, frame)  # type: ignore[assignment]
+            return fields[e.field]
         duty: Obligation = self.expr(e.operand, frame)  # type: ignore[assignment]
         if e.field == "due":
             return duty.due
@@ -806,6 +918,144 @@ class _Run(Visitor):
         cure_by = _plain(duty.cure_by)
         return cure_by < day and (duty.performed_on is None or
                                   _plain(duty.performed_on) > cure_by)
+
+    # ------------------------------------------------ lists, choices, records
+
+    def _nothing(self, e: ir.Nothing, frame: _Frame) -> object:
+        return None
+
+    def _when(self, e: ir.When, frame: _Frame) -> object:
+        # The condition first: no value where it fails (the value is not evaluated).
+        if not self.expr(e.condition, frame):
+            return None
+        value = self.expr(e.value, frame, strict=False, lift=True)
+        return _coerce(value, e.value.type, e.type)
+
+    def _case(self, e: ir.Case, frame: _Frame) -> object:
+        subject = self.expr(e.subject, frame)
+        arms: dict[str | None, ir.Arm] = {}
+        for arm in e.arms:
+            for member in arm.members or (None,):
+                arms[member] = arm
+        chosen = arms.get(subject)  # type: ignore[call-overload]
+        if chosen is None:
+            chosen = arms[None]  # otherwise
+        value = self.expr(chosen.value, frame, strict=False)
+        return _coerce(value, chosen.value.type, e.type)
+
+    def _listof(self, e: ir.ListOf, frame: _Frame) -> object:
+        element = (e.type or T.ERROR).element
+        return tuple(_coerce(self.expr(item, frame, strict=False), item.type, element)
+                     for item in e.items)
+
+    def _items(self, e: ir.ForEach, frame: _Frame, strict: bool,
+               target: T.Type | None) -> Iterator[object]:
+        """The values of a ForEach's body for the items its `when` keeps, in order, each
+        computed when it is asked for (the list it iterates is evaluated first, here)."""
+        values: Iterable[object] = self.expr(e.source, frame)  # type: ignore[assignment]
+        return self._bodies(e, values, frame, strict, target)
+
+    def _bodies(self, e: ir.ForEach, values: Iterable[object], frame: _Frame, strict: bool,
+                target: T.Type | None) -> Iterator[object]:
+        for value in values:
+            inner = frame.binding(e.variable, value)
+            if e.when is not None and not self.expr(e.when, inner):
+                continue
+            yield _coerce(self.expr(e.body, inner, strict=strict), e.body.type, target)
+
+    def _foreach(self, e: ir.ForEach, frame: _Frame) -> object:
+        return tuple(self._items(e, frame, False, (e.type or T.ERROR).element))
+
+    def _aggregate(self, e: ir.Aggregate, frame: _Frame) -> object:
+        source, kind = e.source, e.kind
+        items: Iterator[object]
+        if isinstance(source, ir.ForEach):
+            if kind in _TRUTH:
+                values: Iterable[object] = self.expr(source.source, frame)  # type: ignore[assignment]
+                return self._logic_in(kind, values, source.variable, source.body,
+                                      source.when, frame)
+            # The items of these may have no value (first of, number of, earlier of...);
+            # a sum needs every one.
+            strict = kind not in ("first", "count", "earliest", "latest", "least",
+                                  "greatest")
+            items = self._items(source, frame, strict, e.type)
+        else:
+            listed: Iterable[object] = self.expr(source, frame)  # type: ignore[assignment]
+            if kind in _TRUTH:
+                answer = all(listed) if kind == "all" else any(listed)
+                return not answer if kind == "none" else answer
+            items = iter(listed)
+        if kind == "count":
+            return sum(1 for _ in items)
+        if kind == "first":
+            return next(items, None)
+        if kind == "total":
+            zero: object = Decimal(0) if _kind(e) in T.DECIMALS else 0
+            return total(zero, *items)
+        return (earliest if kind in ("earliest", "least") else latest)(*items)
+
+    def _logic_in(self, kind: str, values: Iterable[object], variable: str, body: ir.Expr,
+                  when: ir.Expr | None, frame: _Frame) -> bool:
+        """all of / any of / none of [body for each variable in values when ...],
+        three-valued: an item that decides the answer decides it even when another's
+        facts are missing; an item its `when` leaves out leaves the answer as it is."""
+        every = kind == "all"
+
+        def item(value: object) -> object:
+            inner = frame.binding(variable, value)
+            if when is not None and not self.expr(when, inner):
+                return every
+            return self.expr(body, inner)
+
+        answer = _decide([functools.partial(item, v) for v in values], not every)
+        return not answer if kind == "none" else answer
+
+    def _pairs(self, source: ir.Expr, frame: _Frame) -> list[tuple[object, Any]]:
+        """(item, value) for each item of a list: a ForEach's items are what it iterates."""
+        if not isinstance(source, ir.ForEach):
+            listed: Iterable[object] = self.expr(source, frame)  # type: ignore[assignment]
+            return [(value, value) for value in listed]
+        pairs = []
+        values: Iterable[object] = self.expr(source.source, frame)  # type: ignore[assignment]
+        for value in values:
+            inner = frame.binding(source.variable, value)
+            if source.when is not None and not self.expr(source.when, inner):
+                continue
+            pairs.append((value, self.expr(source.body, inner)))
+        return pairs
+
+    def _allocate(self, e: ir.Allocate, frame: _Frame) -> object:
+        amount: Decimal = self.expr(e.amount, frame)  # type: ignore[assignment]
+        pairs = self._pairs(e.source, frame)
+        at = self.i.at(e.span, frame.section)
+        if e.method == "pro_rata":
+            return pro_rata(amount, pairs, at)
+        return in_order(amount, pairs, at)
+
+    def _presentvalue(self, e: ir.PresentValue, frame: _Frame) -> object:
+        payments: list[tuple[Decimal, date]] = []
+        values: Iterable[object] = self.expr(e.source, frame)  # type: ignore[assignment]
+        for value in values:
+            inner = frame.binding(e.variable, value)
+            if e.when is not None and not self.expr(e.when, inner):
+                continue
+            amount: Decimal = self.expr(e.amount, inner)  # type: ignore[assignment]
+            payments.append((amount, self.expr(e.day, inner)))  # type: ignore[arg-type]
+        rate: Decimal = _coerce(self.expr(e.rate, frame), e.rate.type,  # type: ignore[assignment]
+                                T.DECIMAL)
+        on: date = self.expr(e.on, frame)  # type: ignore[assignment]
+        return present_value(payments, rate, on, e.day_count, e.compounding,
+                             self.i.at(e.span, frame.section))
+
+    def table(self, t: ir.Table) -> tuple[dict[str, object], ...]:
+        """A table's rows, each a record of its columns (constants: computed once)."""
+        rows = self.i.tables.get(t.name)
+        if rows is None:
+            frame = _Frame(self.i.label_of(t))
+            rows = self.i.tables[t.name] = tuple(
+                {c.name: _coerce(self.expr(v, frame), v.type, c.type)
+                 for c, v in zip(t.columns, row.cells)} for row in t.rows)
+        return rows
 
     # ----------------------------------------------------------- declarations
 
@@ -1026,6 +1276,23 @@ def _kind(e: ir.Expr) -> str:
     return (e.type or T.ERROR).kind
 
 
+def _decide(items: Iterable[Callable[[], object]], decisive: bool) -> bool:
+    """`any of` the items (`decisive` True) or `all of` them (False), three-valued (Kleene):
+    the first item whose truth is `decisive` decides, even if an earlier one could not be
+    decided for a fact or value missing; if none decides and one could not be decided,
+    the first such error is raised. Other errors are raised at once."""
+    unknown: Exception | None = None
+    for item in items:
+        try:
+            if bool(item()) is decisive:
+                return decisive
+        except _UNKNOWN as missing:
+            unknown = unknown or missing
+    if unknown is not None:
+        raise unknown
+    return not decisive
+
+
 def _coerce(value: object, source: T.Type | None, target: T.Type | None) -> object:
     """An integer where a decimal, money or percent is expected is a Decimal (exactly)."""
     if source and target and source.kind == "integer" and target.kind in T.DECIMALS:
@@ -1048,7 +1315,10 @@ class Agreement:
         facts = union_of_facts([checked for _, checked in pairs])
         # The module's Facts class knows the parties of the agreement as signed.
         parties = [p.name for p in pairs[0][1].header.parties]
-        self.versions = tuple(Interpreter(pair, sources=sources, facts=facts, parties=parties)
+        # ...and reads choices and records as the original declares them.
+        types = pairs[0][1].declarations
+        self.versions = tuple(Interpreter(pair, sources=sources, facts=facts, parties=parties,
+                                          types=types)
                               for pair in pairs)
         for version in self.versions:
             version.agreement = self

@@ -12,7 +12,15 @@ The translation follows the generated code (codegen.py) construct by construct, 
   order the code raises them;
 - booleans are z3 Bools; integers, day counts and month counts Ints; decimals, money and percentages
   Reals (the compiled code's + - * are exact at any size); dates Ints (their ordinal day
-  number); parties and text Strings;
+  number); parties and text Strings; a member of a choice is the String of its name, and
+  a choice fact ranges over the members of its choice (a finite domain, exactly as the
+  compiled Facts class reads one); `none` has no value, `(X when C)` is X where C holds
+  and no value elsewhere, `case` picks the arm of its subject's member;
+- a fact's `where` (its constraint) is assumed for every fact that has one, as the
+  compiled Facts class refuses facts that break it: where the fact is given, its
+  constraint holds (both the constraint of the version translated and that of the
+  Facts class, when they differ); a constraint out of reach is left out, which keeps a
+  proof sound (it covers more facts), and a counterexample is confirmed by the code;
 - a quotient is exact in the code when it terminates, and otherwise rounded half-even to
   28 significant digits after its whole-number part: z3 gets it exactly where that is
   certain (constants, a division by a constant whose inverse terminates), and elsewhere
@@ -26,16 +34,23 @@ The translation follows the generated code (codegen.py) construct by construct, 
   size of the operands (`Translator.size`; number facts are below 1E+1001 with at most
   1,000 decimal places, integer facts have at most 1,000 digits in proofs) show that it
   cannot; where they do not, z3 lets the result raise or not beyond 10**_GUARD;
-- `and`, `or`, `all of`, `any of` short-circuit as Python does (an item that would raise
-  is not reached when an earlier one decided), `if` evaluates one branch, exceptions to
-  a term are an if-then-else chain (two that apply with different values raise, as
-  `ConflictError` does), definitions are inlined with their arguments.
+- `and`, `or`, `unless`, `all of`, `any of`, `none of` are three-valued (Kleene's
+  logic) where the compiled code makes them so (codegen's `unknowable`: an item may find
+  a fact or value missing): an item that decides the answer decides it even when
+  another item raises MissingFactError or NoValueError; an item that raises another
+  error raises it if no earlier item decided; undecided, the first unknown item's error
+  (in source order) is raised. Elsewhere no item can be unknown, and they short-circuit
+  as Python does (an item that would raise is not reached when an earlier one decided),
+  which is the same. `if` evaluates one branch, exceptions to a term are an
+  if-then-else chain (two that apply with different values raise, as `ConflictError`
+  does), definitions are inlined with their arguments.
 
 Out of reach (`OutOfReach`): business-day shifts (of any calendar), shifts by months or
 years (the end-of-month rule), datetimes and close of business, periods (`containing`,
 `first`, `start of`, `next`..., business days of a period), values per period (series
-facts), aggregates over ranges of periods, recurring obligations and powers, and the
-fields and lateness of obligations,
+facts), aggregates over ranges of periods, recurring obligations and powers, the
+fields and lateness of obligations, lists, records and tables (and what is computed
+from them: aggregates over a list, allocations, present values),
 `month/day` of a date that is not a constant, `^` with an exponent that is not a
 constant (or beyond 32 for a base that is not). `Translator(..., abstract=True)` replaces
 those by fresh unconstrained variables instead: good only for finding candidate
@@ -47,6 +62,8 @@ API (used by `clausec verify`, verify.py, and by the semantic diff):
     check_invariant(checked, invariant, timeout_ms=10_000, facts=None) -> SmtResult
     check_equivalent(before, after, name, timeout_ms=10_000) -> SmtResult
     translate(checked, facts=None) -> Translator     # .value(name) -> Sym, .holds(inv)
+    unsatisfiable(checked, facts=None) -> list[str]  # facts whose `where` nothing meets
+    complete(facts, declared, header, checked=None)  # the facts a model leaves out
 
 `SmtResult` is one of `Proved()`, `Counterexample(facts, args)` (a facts dict of Python values,
 `Decimal`/`date`/`int`/`bool`/`str`, optional facts that are missing left out: feed it to
@@ -78,7 +95,7 @@ from clausec import ir
 from clausec.backends.python.runtime import MAX_EXPONENT, ClauseRuntimeError
 from clausec.backends.python.runtime_eval import EMAX, EMIN, POWER_DIGITS, QUOTIENT_DIGITS
 from clausec.ir import types as T
-from clausec.ir.visit import LIFTABLE, Visitor, operands
+from clausec.ir.visit import LIFTABLE, Visitor, operands, subexpressions
 from clausec.passes.check import CheckedProgram, union_of_facts
 
 # ---------------------------------------------------------------------- results
@@ -203,6 +220,17 @@ def _and(*xs: Any) -> Any:
     return xs[0] if len(xs) == 1 else z3.And(*xs) if xs else TRUE
 
 
+def _or(*xs: Any) -> Any:
+    xs = tuple(x for x in xs if not z3.is_false(x))
+    if any(z3.is_true(x) for x in xs):
+        return TRUE
+    return xs[0] if len(xs) == 1 else z3.Or(*xs) if xs else FALSE
+
+
+def _not(x: Any) -> Any:
+    return FALSE if z3.is_true(x) else TRUE if z3.is_false(x) else z3.Not(x)
+
+
 def _implies(a: Any, b: Any) -> Any:
     if z3.is_true(b) or z3.is_false(a):
         return TRUE
@@ -212,6 +240,9 @@ def _implies(a: Any, b: Any) -> Any:
 
 
 def _if(c: Any, a: Any, b: Any) -> Any:
+    # None is the value of what has no value (`none`): any value stands for it.
+    if a is None or b is None:
+        return b if a is None else a
     if z3.is_true(c):
         return a
     if z3.is_false(c):
@@ -253,10 +284,12 @@ def _sort(type_: T.Type | None) -> Any:
         return z3.RealSort()
     if kind in _INT or kind == "date":
         return z3.IntSort()
-    if kind in ("party", "text"):
-        return z3.StringSort()
+    if kind in ("party", "text", "choice"):
+        return z3.StringSort()  # a member of a choice: its name
     if kind == "period":
         raise OutOfReachError(_PERIODS)
+    if kind in ("list", "record", "share"):
+        raise OutOfReachError(_LISTS)
     raise OutOfReachError(f"values of type {type_} are not translated")
 
 
@@ -264,10 +297,27 @@ def _sort(type_: T.Type | None) -> Any:
 _PERIODS = "periods (their dates, stubs, fiscal years and the end-of-month rule)"
 _SERIES = "values per period (series facts)"
 _RECURRING = "recurring obligations and powers (one instance per period)"
+# Why lists are: a list fact has any number of items.
+_LISTS = ("lists, records and tables (and what is computed from them: aggregates over a "
+          "list, allocations, present values)")
+
+
+def _placeholder(type_: T.Type | None) -> Any:
+    """A value of the sort of `type_`, for what has none (`none`): never looked at."""
+    sort = _sort(type_)
+    if sort == z3.BoolSort():
+        return FALSE
+    if sort == z3.RealSort():
+        return _real(0)
+    if sort == z3.IntSort():
+        return z3.IntVal(0)
+    return z3.StringVal("")
 
 
 def _to(value: Any, type_: T.Type | None) -> Any:
     """An Int where a decimal is expected becomes a Real (the generated code's Decimal())."""
+    if value is None:
+        return value
     if (type_ or T.ERROR).kind in T.DECIMALS and z3.is_int(value):
         return z3.ToReal(value)
     return value
@@ -337,6 +387,23 @@ class FactSpace:
     # The terms whose ids are keys above: z3 gives the id of a term it has freed to the
     # next one it makes.
     alive: list[Any] = attrs.field(factory=list)
+    # The members a choice fact (or argument) may be, by the id of its variable: those of
+    # its choice in every version translated (a member only one version has is a value
+    # the Facts class may take, and a version without it has no arm for it).
+    domains: dict[int, tuple[Any, set[str]]] = attrs.field(factory=dict)
+    # The facts' `where` constraints assumed so far: (fact, kind, constraint's shape).
+    constrained: set[tuple[str, str, str]] = attrs.field(factory=set)
+
+    def domain(self, var: Any, members: Iterable[str]) -> None:
+        """`var` is a member of a choice with these members."""
+        self.domains.setdefault(var.get_id(), (var, set()))[1].update(members)
+
+    def assumptions(self) -> list[Any]:
+        """What every fact (and argument) satisfies: the ranges of their types, the
+        choices' members, the facts' constraints."""
+        domains = [z3.Or(*[var == z3.StringVal(m) for m in sorted(members)])
+                   for var, members in self.domains.values() if members]
+        return [*self.constraints, *domains]
 
     def param(self, param: ir.Parameter) -> Sym:
         """A parameter of the term compared: one variable for both versions."""
@@ -368,19 +435,24 @@ class FactSpace:
             self.values[key] = var
             self.decls[fact.name] = fact
             self.sizes[var.get_id()] = _variable_size(kind)
-            if kind == "date":
-                self.constraints.append(z3.And(var >= FIRST_FACT_DAY, var <= LAST_FACT_DAY))
-            elif kind in _COUNTS:
-                self.constraints.append(var >= 0)
-            elif kind == "integer":
-                self.constraints.append(_integer_range(var))
-            elif kind == "party" and self.parties:
-                self.constraints.append(z3.Or(*[var == z3.StringVal(p) for p in self.parties]))
+            self.constraints += self.ranged(var, kind)
         if fact.name not in self.given:
             self.given[fact.name] = z3.Bool(f"{fact.name} is given")
         given = self.given[fact.name]
         self.optional[fact.name] = optional
         return Sym(self.values[key], given if optional else TRUE)
+
+    def ranged(self, var: Any, kind: str) -> list[Any]:
+        """The values a fact of this kind ranges over in proofs."""
+        if kind == "date":
+            return [z3.And(var >= FIRST_FACT_DAY, var <= LAST_FACT_DAY)]
+        if kind in _COUNTS:
+            return [var >= 0]
+        if kind == "integer":
+            return [_integer_range(var)]
+        if kind == "party" and self.parties:
+            return [z3.Or(*[var == z3.StringVal(p) for p in self.parties])]
+        return []
 
     def to_facts(self, model: z3.ModelRef) -> dict[str, Any]:
         """The facts dict of a model: missing optional facts left out."""
@@ -426,32 +498,147 @@ def _python_value(value: Any, kind: str) -> Any:
     return value.as_string()
 
 
-def simple_value(fact: ir.Fact, header: ir.Header) -> Any:
+def simple_value(fact: ir.Fact, header: ir.Header,
+                 declarations: Mapping[str, object] | None = None) -> Any:
     """The simplest value of a fact: what a counterexample gives a required fact the
-    property does not depend on."""
+    property does not depend on. `declarations` (the program's) give the members of a
+    choice (its first) and the fields of a record; a list is empty."""
+    if fact.per is not None:
+        return {}  # a series with no values: each period it is asked for is missing
+    return _simple(fact.type, header, declarations or {})
+
+
+def _simple(type_: T.Type, header: ir.Header, declarations: Mapping[str, object]) -> Any:
     from zoneinfo import ZoneInfo
+    kind = type_.kind
+    if kind == "list":
+        return []
+    if kind == "choice":
+        choice = declarations.get(type_.name or "")
+        return choice.members[0].name if isinstance(choice, ir.Choice) and choice.members \
+            else ""
+    if kind == "record":
+        record = declarations.get(type_.name or "")
+        fields = record.fields if isinstance(record, (ir.Record, ir.Table)) else ()
+        return {f.name: _simple(f.type, header, declarations) for f in fields}
     day = header.dated or header.effective or date(2000, 1, 1)
+    if kind == "datetime":
+        return datetime.combine(day, datetime.min.time(),
+                                tzinfo=ZoneInfo(header.time_zone or "UTC"))
+    if kind == "party":
+        return header.parties[0].name if header.parties else ""
     simple: dict[str, Any] = {
         "bool": False, "integer": 0, "decimal": Decimal(0), "money": Decimal(0),
         "percent": Decimal(0), "date": day, "days": 0, "business_days": 0, "months": 0,
         "text": "",
-        "datetime": datetime.combine(day, datetime.min.time(),
-                                     tzinfo=ZoneInfo(header.time_zone or "UTC")),
-        "party": header.parties[0].name if header.parties else "",
     }
-    if fact.per is not None:
-        return {}  # a series with no values: each period it is asked for is missing
-    return simple[fact.type.kind]
+    return simple[kind]
 
 
-def complete(facts: Mapping[str, Any], declared: Mapping[str, ir.Fact], header: ir.Header
-             ) -> dict[str, Any]:
-    """`facts` with the simplest value for each required fact (without default) missing."""
+def complete(facts: Mapping[str, Any], declared: Mapping[str, ir.Fact], header: ir.Header,
+             checked: CheckedProgram | None = None) -> dict[str, Any]:
+    """`facts` with the simplest value for each required fact (without default) missing.
+    With `checked` (the program), a choice's first member, a record's simplest fields,
+    and, for a fact whose `where` refuses its simplest value, the simplest value z3 finds
+    that it allows (the simplest value still where no value is found, or the constraint
+    is out of reach: the code then refuses the facts)."""
     out = dict(facts)
+    declarations = checked.declarations if checked is not None else {}
     for name, fact in declared.items():
         if name not in out and not fact.type.optional and fact.default is None:
-            out[name] = simple_value(fact, header)
+            value = simple_value(fact, header, declarations)
+            if checked is not None and fact.constraint is not None and fact.per is None:
+                value = _allowed_value(fact, checked, value)
+            out[name] = value
     return out
+
+
+# The simplest allowed values found, by fact and constraint: complete() is called for
+# every example a search tries.
+_ALLOWED: dict[tuple[object, ...], Any] = {}
+
+
+def _allowed_value(fact: ir.Fact, checked: CheckedProgram, value: Any,
+                   timeout_ms: int = 2000) -> Any:
+    """`value` if the fact's constraint allows it, else the simplest value z3 finds that
+    it allows (in the current z3 context: the query it is part of is answered), else
+    `value`."""
+    from clausec.ir.visit import shape
+
+    key = (fact.name, shape(fact.type), shape(fact.constraint), repr(value),
+           tuple(p.name for p in checked.header.parties))
+    if key in _ALLOWED:
+        return _ALLOWED[key]
+    found = value
+    try:
+        var = z3.FreshConst(_sort(fact.type), "allowed")
+        translator = Translator(checked, {fact.name: fact})
+        allows = translator.allows(fact, Sym(var))
+        if allows is not None and not z3.is_true(z3.simplify(z3.substitute(
+                allows, (var, _constant(value, fact.type.kind))))):
+            found = _satisfying(allows, var, fact, translator.space, checked.header.dated,
+                                timeout_ms, value)
+    except OutOfReachError:
+        pass
+    if len(_ALLOWED) > 10_000:
+        _ALLOWED.clear()
+    _ALLOWED[key] = found
+    return found
+
+
+def _constant(value: Any, kind: str) -> Any:
+    """A Python value of a fact as the z3 term the translation gives it."""
+    if isinstance(value, bool):
+        return z3.BoolVal(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return z3.IntVal(value.toordinal())
+    if isinstance(value, int) and kind in _INT:
+        return z3.IntVal(value)
+    if isinstance(value, (int, Decimal)):
+        return _real(Decimal(value))
+    if isinstance(value, str):
+        return z3.StringVal(value)
+    raise OutOfReachError(f"a value of type {kind}")
+
+
+def _satisfying(allows: Any, var: Any, fact: ir.Fact, space: FactSpace, around: date | None,
+                timeout_ms: int, otherwise: Any) -> Any:
+    """The value of `var` in a (readable) model of `allows`, or `otherwise`."""
+    ranged = space.ranged(var, fact.type.kind)
+    for extra in (_nice(var, fact.type.kind, around), []):
+        solver = _solver(timeout_ms)
+        solver.add(*space.assumptions(), *ranged, allows, *extra)
+        if solver.check() == z3.sat:
+            return _python_value(solver.model().eval(var, model_completion=True),
+                                 fact.type.kind)
+    return otherwise
+
+
+def unsatisfiable(checked: CheckedProgram, facts: Mapping[str, ir.Fact] | None = None,
+                  timeout_ms: int = 2000) -> list[str]:
+    """The facts (of `facts`, default the program's) whose `where` no value satisfies, as
+    far as z3 can tell (a constraint out of its reach is not listed): the compiled Facts
+    class refuses every value of such a fact, so no facts object has it (a required one:
+    no facts object at all)."""
+    new_query()
+    translator = Translator(checked, facts)
+    found = []
+    for name, fact in translator.facts.items():
+        if fact.constraint is None or fact.per is not None:
+            continue
+        try:
+            var = z3.FreshConst(_sort(fact.type), "allowed")
+            allows = translator.allows(fact, Sym(var))
+        except OutOfReachError:
+            continue
+        if allows is None:
+            continue
+        solver = _solver(timeout_ms)
+        solver.add(*translator.space.assumptions(),
+                   *translator.space.ranged(var, fact.type.kind), allows)
+        if solver.check() == z3.unsat:
+            found.append(name)
+    return found
 
 
 # ---------------------------------------------------------------- translation
@@ -476,6 +663,7 @@ class Translator(Visitor):
         self._memo: dict[str, Sym] = {}
         self._years: dict[int, Any] = {}
         self._ordering = False
+        self._unknown: dict[int, bool] = {}  # _unknowable, by node id
 
     # ----------------------------------------------------------- entry points
 
@@ -487,6 +675,9 @@ class Translator(Visitor):
         if isinstance(decl, ir.Definition):
             # A parametrised term: for all arguments (shared by the versions compared).
             params = {p.name: self.space.param(p) for p in decl.params}
+            for p in decl.params:
+                if p.type.kind == "choice":
+                    self.space.domain(params[p.name].value, self._members(p.type))
             return self.definition(decl, _Env(params))
         if isinstance(decl, ir.Fact):
             return self.fact(decl)
@@ -504,7 +695,48 @@ class Translator(Visitor):
         if decl.per is not None:
             raise OutOfReachError(_SERIES)
         fact = self.facts.get(decl.name, decl)
-        return self.space.fact(decl, fact.type.optional)
+        sym = self.space.fact(decl, fact.type.optional)
+        if decl.type.kind == "choice":
+            self.space.domain(sym.value, self._members(decl.type))
+        for source in (fact, decl):  # the Facts class's constraint, and this version's
+            if source.type.kind == decl.type.kind:
+                self._assume(source, sym)
+        return sym
+
+    def _members(self, type_: T.Type) -> tuple[str, ...]:
+        choice = self.decls.get(type_.name or "")
+        return tuple(m.name for m in choice.members) if isinstance(choice, ir.Choice) else ()
+
+    def _assume(self, fact: ir.Fact, sym: Sym) -> None:
+        """Assume the fact's `where` wherever the fact is given (once per constraint)."""
+        from clausec.ir.visit import shape
+
+        if fact.constraint is None:
+            return
+        key = (fact.name, fact.type.kind, repr(shape(fact.constraint)))
+        if key in self.space.constrained:
+            return
+        self.space.constrained.add(key)
+        try:
+            allows = self.allows(fact, sym)
+        except OutOfReachError:
+            return  # not assumed: a proof covers more facts than the code takes
+        if allows is not None:
+            self.space.constraints.append(_implies(sym.present, allows))
+
+    def allows(self, fact: ir.Fact, sym: Sym) -> Any | None:
+        """Where the fact's `where` holds of the value `sym.value` (it raises nothing and
+        is true, as the Facts class requires); None if the fact has no constraint."""
+        if fact.constraint is None:
+            return None
+        if fact.type.kind == "choice":
+            self.space.domain(sym.value, self._members(fact.type))
+        abstract, self.abstract = self.abstract, False  # an assumption must be exact
+        try:
+            holds = self.expr(fact.constraint, _Env({fact.name: Sym(sym.value)}))
+        finally:
+            self.abstract = abstract
+        return _and(holds.ok, holds.present, holds.value)
 
     def definition(self, d: ir.Definition, env: _Env) -> Sym:
         if not d.params and d.name in self._memo:
@@ -517,7 +749,7 @@ class Translator(Visitor):
             raise OutOfReachError(f"'{d.name}' takes parameters")
         declared = d.declared_type
         general = self.coerce(self.expr(d.expr, env, strict=not (declared or T.ERROR).optional),
-                              declared)
+                              declared or d.expr.type)
         exceptions = self.c.exceptions.get(d.name, ())
         result = general
         if len(exceptions) == 1:
@@ -586,7 +818,10 @@ class Translator(Visitor):
                                        guard(z3.Not(any_decided), general.err)))
 
     def coerce(self, sym: Sym, type_: T.Type | None) -> Sym:
-        return attrs.evolve(sym, value=_to(sym.value, type_))
+        value = sym.value
+        if value is None and type_ is not None and type_.kind not in ("nothing", "error"):
+            value = _placeholder(type_)  # `none` where a value of type_ may be
+        return attrs.evolve(sym, value=_to(value, type_))
 
     # ------------------------------------------------------------ expressions
 
@@ -671,7 +906,9 @@ class Translator(Visitor):
             return self.fact(target)
         if isinstance(target, ir.Definition):
             return self.definition(target, _Env())
-        return Sym(z3.StringVal(e.name))  # a party
+        if isinstance(target, ir.Table):
+            raise OutOfReachError(_LISTS)
+        return Sym(z3.StringVal(e.name))  # a party, or a member of a choice
 
     def _call(self, e: ir.Call, env: _Env) -> Sym:
         target = self.decls.get(e.name)
@@ -801,10 +1038,11 @@ class Translator(Visitor):
     def _binary(self, e: ir.Binary, env: _Env) -> Sym:
         if e.op in ("and", "or", "unless"):
             left, right = self.expr(e.left, env), self.expr(e.right, env)
-            r = z3.Not(right.value) if e.op == "unless" else right.value
-            reached = z3.Not(left.value) if e.op == "or" else left.value
-            value = z3.Or(left.value, r) if e.op == "or" else z3.And(left.value, r)
-            return Sym(value, TRUE, seq(left.err, guard(reached, right.err)))
+            r = _not(right.value) if e.op == "unless" else right.value
+            items = [(left.value, left.err), (r, right.err)]
+            if self._unknowable(e.left) or self._unknowable(e.right):
+                return _kleene(items, e.op == "or")
+            return _short_circuit(items, e.op == "or")
         left, right = self.expr(e.left, env), self.expr(e.right, env)
         both = then(left, None, right)
         lk, rk = (e.left.type or T.ERROR).kind, (e.right.type or T.ERROR).kind
@@ -1022,6 +1260,8 @@ class Translator(Visitor):
         raise OutOfReachError("aggregates over a range of periods")
 
     def _field(self, e: ir.Field, env: _Env) -> Sym:
+        if (e.operand.type or T.ERROR).kind in ("record", "share"):
+            raise OutOfReachError(_LISTS)
         raise OutOfReachError(f"the field '.{e.field}' of an obligation")
 
     def _late(self, e: ir.Late, env: _Env) -> Sym:
@@ -1065,29 +1305,97 @@ class Translator(Visitor):
         return Sym(value, z3.simplify(present) if z3.is_bool(present) else present, errors.err)
 
     def _logic_list(self, e: ir.ListOp, env: _Env) -> Sym:
-        """all/any/none of: Python's `and`/`or` chain, item by item, each `when` first."""
-        parts: list[tuple[Any, Sym]] = []
+        """all/any/none of: each item's `when` first; three-valued where the compiled
+        code makes it so (_unknowable), else Python's `and`/`or` chain."""
+        parts: list[tuple[Any, Any]] = []
         for item in e.items:
             code = self.expr(item.expr, env)
             if item.when is None:
-                parts.append((code.value, code))
+                parts.append((code.value, code.err))
                 continue
             when = self.expr(item.when, env)
-            guarded = z3.Or(z3.Not(when.value), code.value) if e.kind == "all" else \
-                z3.And(when.value, code.value)
-            parts.append((guarded, Sym(guarded, TRUE,
-                                       seq(when.err, guard(when.value, code.err)))))
-        conjunction = e.kind == "all"
-        value: Any = TRUE if conjunction else FALSE
-        err = OK
-        for v, sym in reversed(parts):
-            # Item i is reached only when the items before it did not decide.
-            go_on = v if conjunction else z3.Not(v)
-            err = seq(sym.err, guard(go_on, err))
-            value = z3.And(v, value) if conjunction else z3.Or(v, value)
-        if e.kind == "none":
-            value = z3.Not(value)
-        return Sym(value, TRUE, err)
+            guarded = _or(_not(when.value), code.value) if e.kind == "all" else \
+                _and(when.value, code.value)
+            parts.append((guarded, seq(when.err, guard(when.value, code.err))))
+        either = e.kind != "all"
+        if any(self._unknowable(x) for x in subexpressions(e)):
+            sym = _kleene(parts, either)
+        else:
+            sym = _short_circuit(parts, either)
+        return attrs.evolve(sym, value=_not(sym.value)) if e.kind == "none" else sym
+
+    def _unknowable(self, e: ir.Expr) -> bool:
+        """codegen's `unknowable`: whether evaluating `e` may find a fact or value missing
+        (it, or something it is computed from, may have no value, or it uses a term, a
+        series or a duty), which makes the logic around it three-valued. Iterative, and
+        remembered for each node: chains of `and` may be thousands deep."""
+        memo = self._unknown
+        stack: list[tuple[ir.Expr, bool]] = [(e, False)]
+        while stack:
+            node, done = stack.pop()
+            if id(node) in memo:
+                continue
+            parts = subexpressions(node)
+            if done:
+                memo[id(node)] = self._unknowable_itself(node) or \
+                    any(memo[id(p)] for p in parts)
+                continue
+            stack.append((node, True))
+            stack.extend((p, False) for p in parts if id(p) not in memo)
+        return memo[id(e)]
+
+    def _unknowable_itself(self, node: ir.Expr) -> bool:
+        if node.type is not None and node.type.optional:
+            return True
+        if isinstance(node, (ir.Call, ir.Field, ir.Late, ir.InForce, ir.Nothing)):
+            return True
+        return isinstance(node, ir.Name) and not isinstance(
+            self.decls.get(node.name), (ir.Fact, ir.Table, type(None)))
+
+    # ------------------------------------------------ choices, lists and records
+
+    def _nothing(self, e: ir.Nothing, env: _Env) -> Sym:
+        return Sym(None, FALSE)
+
+    def _when(self, e: ir.When, env: _Env) -> Sym:
+        """`(X when C)`: C first, then X where C holds; no value elsewhere."""
+        value = self.coerce(self.expr(e.value, env, strict=False, lift=True), e.type)
+        cond = self.expr(e.condition, env)
+        return Sym(value.value, _and(cond.value, value.present),
+                   seq(cond.err, guard(cond.value, value.err)))
+
+    def _case(self, e: ir.Case, env: _Env) -> Sym:
+        """The arm of the subject's member (runtime's `_case`: a dict of the arms, a later
+        arm for the same member overriding, `otherwise` for the others; a member with no
+        arm raises, which only a member another version added can be)."""
+        subject = self.expr(e.subject, env)
+        arms = [(arm.members, self.coerce(self.expr(arm.value, env, strict=False), e.type))
+                for arm in e.arms]
+        otherwise = next((sym for members, sym in reversed(arms) if not members), None)
+        value, present, err = (otherwise.value, otherwise.present, otherwise.err) \
+            if otherwise is not None else (None, FALSE, OTHER)
+        for members, sym in arms:
+            if members:
+                chosen = _or(*[subject.value == z3.StringVal(m) for m in members])
+                value = _if(chosen, sym.value, value)
+                present = _if(chosen, sym.present, present)
+                err = _if(chosen, sym.err, err)
+        return Sym(value, present, seq(subject.err, err))
+
+    def _listof(self, e: ir.ListOf, env: _Env) -> Sym:
+        raise OutOfReachError(_LISTS)
+
+    def _foreach(self, e: ir.ForEach, env: _Env) -> Sym:
+        raise OutOfReachError(_LISTS)
+
+    def _aggregate(self, e: ir.Aggregate, env: _Env) -> Sym:
+        raise OutOfReachError(_LISTS)
+
+    def _allocate(self, e: ir.Allocate, env: _Env) -> Sym:
+        raise OutOfReachError(_LISTS)
+
+    def _presentvalue(self, e: ir.PresentValue, env: _Env) -> Sym:
+        raise OutOfReachError(_LISTS)
 
     # ------------------------------------------------ obligations and powers
 
@@ -1143,6 +1451,39 @@ def _raise_together(parts: dict[str, Sym]) -> dict[str, Sym]:
     first)."""
     err = seq(*[s.err for s in parts.values()])
     return {k: Sym(s.value, s.present, err) for k, s in parts.items()}
+
+
+def _short_circuit(items: Sequence[tuple[Any, Any]], either: bool) -> Sym:
+    """Python's `or` (either) or `and` of items (value, err): item i is reached only when
+    the items before it did not decide."""
+    value = FALSE if either else TRUE
+    err = OK
+    for v, e in reversed(items):
+        go_on = _not(v) if either else v
+        err = seq(e, guard(go_on, err))
+        value = _or(v, value) if either else _and(v, value)
+    return Sym(value, TRUE, err)
+
+
+def _kleene(items: Sequence[tuple[Any, Any]], either: bool) -> Sym:
+    """runtime's `_any_of` (either) or `_all_of` of items (value, err), in order: an item
+    that decides (true for any, false for all) returns; one that raises MissingFactError
+    or NoValueError is remembered, the first one only; one that raises another error
+    raises it; undecided at the end, the first unknown error is raised."""
+    stopped, err, unknown = FALSE, OK, OK
+    for v, e in items:
+        ok = _is(e, OK)
+        missing = _or(_is(e, MISSING_FACT), _is(e, NO_VALUE))
+        other = _and(_not(ok), _not(missing))
+        decides = _and(ok, v if either else _not(v))
+        live = _not(stopped)
+        err = _if(_and(live, other), e, err)
+        unknown = _if(_and(live, missing, _is(unknown, OK)), e, unknown)
+        stopped = _or(stopped, other, decides)
+    # Where it raises nothing, an item decided (and no earlier one raised), or none did.
+    value = _or(*[_and(_is(e, OK), v) for v, e in items]) if either else \
+        _and(*[_or(_not(_is(e, OK)), v) for v, e in items])
+    return Sym(value, TRUE, _if(stopped, err, unknown))
 
 
 def _sequence(syms: Iterable[Sym]) -> Sym:
@@ -1254,17 +1595,23 @@ def nice_constraints(space: FactSpace, around: date | None) -> list[Any]:
     """What makes a model readable: amounts in cents, rates in basis points, dates within
     twenty years of the agreement's date, modest numbers."""
     out = []
-    centre = (around or date(2000, 1, 1)).toordinal()
     for (_, kind), var in space.values.items():
-        if kind in T.DECIMALS:
-            step = 10_000 if kind == "percent" else 100
-            cents = z3.FreshInt("cents")
-            out += [var * step == z3.ToReal(cents), cents <= 10 ** 12, cents >= -10 ** 12]
-        elif kind == "date":
-            out += [var >= centre - 1096, var <= centre + 1096]
-        elif kind in _INT:
-            out += [var <= 10 ** 6, var >= -10 ** 6]
+        out += _nice(var, kind, around)
     return out
+
+
+def _nice(var: Any, kind: str, around: date | None) -> list[Any]:
+    """What makes one fact's value readable (nice_constraints)."""
+    centre = (around or date(2000, 1, 1)).toordinal()
+    if kind in T.DECIMALS:
+        step = 10_000 if kind == "percent" else 100
+        cents = z3.FreshInt("cents")
+        return [var * step == z3.ToReal(cents), cents <= 10 ** 12, cents >= -10 ** 12]
+    if kind == "date":
+        return [var >= centre - 1096, var <= centre + 1096]
+    if kind in _INT:
+        return [var <= 10 ** 6, var >= -10 ** 6]
+    return []
 
 
 _NICE_NONLINEAR_MS = 2000
@@ -1274,7 +1621,7 @@ def solve(formula: Any, space: FactSpace, timeout_ms: int, around: date | None =
           ) -> SmtResult:
     """Proved if `formula` (what must hold) holds for all facts; else a counterexample."""
     solver = _solver(timeout_ms)
-    solver.add(*space.constraints)
+    solver.add(*space.assumptions())
     solver.add(z3.Not(formula))
     answer = solver.check()
     if answer == z3.unsat:
@@ -1288,7 +1635,7 @@ def solve(formula: Any, space: FactSpace, timeout_ms: int, around: date | None =
     # Non-linear, the readable model is a harder question than the first: it gets less
     # time, and the first model serves if it takes longer.
     nice = _solver(min(timeout_ms, _NICE_NONLINEAR_MS) if space.nonlinear else timeout_ms)
-    nice.add(*space.constraints, z3.Not(formula), *nice_constraints(space, around))
+    nice.add(*space.assumptions(), z3.Not(formula), *nice_constraints(space, around))
     if nice.check() == z3.sat:
         model = nice.model()
     return Counterexample(space.to_facts(model), space.to_args(model),
@@ -1314,7 +1661,7 @@ def check_invariant(checked: CheckedProgram, invariant: ir.Invariant | str,
     result = solve(holds, translator.space, timeout_ms, checked.header.dated)
     if isinstance(result, Counterexample):
         result = attrs.evolve(result, facts=complete(result.facts, translator.facts,
-                                                     checked.header))
+                                                     checked.header, checked))
     return result
 
 
@@ -1331,7 +1678,7 @@ def candidate(checked: CheckedProgram, invariant: ir.Invariant, timeout_ms: int 
     result = solve(holds, translator.space, timeout_ms, checked.header.dated)
     if not isinstance(result, Counterexample):
         return None
-    return complete(result.facts, translator.facts, checked.header)
+    return complete(result.facts, translator.facts, checked.header, checked)
 
 
 def equal(a: Sym, b: Sym) -> Any:
@@ -1356,38 +1703,59 @@ def check_equivalent(before: CheckedProgram, after: CheckedProgram, name: str,
             for key in set(others) - set(parts):
                 # A part only one version has (an amount, a due date) is none in the other.
                 parts[key] = Sym(others[key].value, FALSE, err)
-        formula = _and(*[equal(old[k], new[k]) for k in old])
+        for parts in (old, new):
+            for key, sym in parts.items():
+                if sym.value is None:  # `none`, whatever the type: no value to compare
+                    parts[key] = attrs.evolve(sym, value=FALSE)
         if any(old[k].value.sort() != new[k].value.sort() for k in old):
             return OutOfReach(f"'{name}' changed type")
+        formula = _and(*[equal(old[k], new[k]) for k in old])
     except OutOfReachError as error:
         return OutOfReach(error.reason)
     result = solve(formula, space, timeout_ms, after.header.dated)
     if isinstance(result, Counterexample):
-        result = attrs.evolve(result, facts=complete(result.facts, facts, after.header))
+        result = attrs.evolve(result, facts=complete(result.facts, facts, after.header, after))
     return result
 
 
-def facts_json(facts: Mapping[str, Any], types: Mapping[str, ir.Fact] | None = None
-               ) -> dict[str, Any]:
+def facts_json(facts: Mapping[str, Any], types: Mapping[str, ir.Fact] | None = None,
+               declarations: Mapping[str, object] | None = None) -> dict[str, Any]:
     """A facts dict as JSON-ready values that `clausec eval --facts` reads back exactly:
-    amounts as strings, percentages as "7.5%", dates in ISO form."""
+    amounts as strings, percentages as "7.5%", dates in ISO form, a choice's member by
+    its name, a list as a list, a record as an object of its fields (`declarations`, the
+    program's, give their types: a percentage in a record is "7.5%" only with them), a
+    series as an object of its values by period."""
     out: dict[str, Any] = {}
     for name, value in facts.items():
-        kind = types[name].type.kind if types and name in types else ""
-        if isinstance(value, (bool, int, str)):
-            out[name] = value
-        elif isinstance(value, Decimal):
-            if kind == "percent":
-                out[name] = f"{_plain(value * 100)}%"
-            else:
-                out[name] = _plain(value)
-        elif isinstance(value, (date, datetime)):
-            out[name] = value.isoformat()
-        elif isinstance(value, timedelta):
-            out[name] = value.days
-        else:
-            out[name] = str(value)
+        type_ = types[name].type if types and name in types else None
+        out[name] = _json_value(value, type_, declarations or {})
     return out
+
+
+def _json_value(value: Any, type_: T.Type | None, declarations: Mapping[str, object]) -> Any:
+    kind = type_.kind if type_ is not None else ""
+    if isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, Decimal):
+        return f"{_plain(value * 100)}%" if kind == "percent" else _plain(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.days
+    if isinstance(value, (list, tuple)):
+        element = type_.element if type_ is not None and kind == "list" else None
+        return [_json_value(v, element, declarations) for v in value]
+    if isinstance(value, Mapping):
+        fields: dict[str, T.Type] = {}
+        if kind == "record":
+            record = declarations.get(type_.name or "") if type_ is not None else None
+            if isinstance(record, (ir.Record, ir.Table)):
+                fields = {f.name: f.type for f in record.fields}
+            return {str(k): _json_value(v, fields.get(str(k)), declarations)
+                    for k, v in value.items()}
+        # A series: its values by period, each of the fact's type.
+        return {str(k): _json_value(v, type_, declarations) for k, v in value.items()}
+    return str(value)
 
 
 def _plain(value: Decimal) -> str:

@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from clausec import __version__, api
+from clausec import __version__, api, ir
 from clausec.cli.common import EXIT_OK, UserError, analyse, load_facts, write_atomically
 
 
@@ -169,7 +169,7 @@ def _description(module: Any, entry: Any) -> str:
     parts = []
     if entry.section:
         title = module.SECTIONS.get(entry.section, (None, ""))[0]
-        parts.append(f"Section {entry.section}" + (f" ({title})" if title else ""))
+        parts.append(ir.cite(entry.section) + (f" ({title})" if title else ""))
     kind = "Obligation" if entry.kind == "due" else "Power"
     parts.append(f"{kind}: {entry.name}")
     if entry.period:

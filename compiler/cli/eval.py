@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 from clausec import api, ir
@@ -70,6 +71,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.format == "json":
         out: dict[str, Any] = {"name": args.name, "value": text, "kind": kind,
                                "version": version.label}
+        if isinstance(value, (tuple, dict)):  # a list or record: also as JSON data
+            out["data"] = _data(value)
         if explanation is not None:
             out["explanation"] = explanation.to_dict()
             # One sentence per entry, unwrapped: for programs, not terminals.
@@ -87,6 +90,20 @@ def _evaluate(args: argparse.Namespace) -> int:
             print()
             print(why, end="")
     return EXIT_OK
+
+
+def _data(value: object) -> object:
+    """A list or record of the module's values as JSON data: amounts and numbers as
+    strings (exact), dates in ISO form."""
+    if isinstance(value, dict):
+        return {str(k): _data(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_data(v) for v in value]
+    if isinstance(value, (bool, int, str)) or value is None:
+        return value
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
 
 
 def _kind(target: ir.Declaration | None, type_: T.Type | None) -> str:

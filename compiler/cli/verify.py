@@ -91,7 +91,7 @@ def _print_outcome(outcome: Outcome) -> None:
     title = f" ({outcome.title})" if outcome.title else ""
     print(f"  {outcome.verdict:<44} {outcome.invariant}{title}{where}  "
           f"[{outcome.seconds:.2f}s]")
-    if outcome.note and outcome.status != "proved":
+    if outcome.note:  # why z3 could not decide; a constraint no value satisfies
         print(f"  {'':<44} {outcome.note}")
     sys.stdout.flush()
 

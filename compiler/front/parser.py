@@ -33,7 +33,8 @@ _GRAMMAR_DIRS = (_HERE.parent / "grammar", _HERE.parent.parent / "grammar")
 
 TOP_LEVEL_KEYWORDS = (
     "agreement", "amendment", "section", "fact", "define", "condition", "exception",
-    "obligation", "power", "replace", "delete", "insert", "append", "add",
+    "obligation", "power", "replace", "delete", "insert", "append", "add", "substitute",
+    "article", "exhibit", "schedule",
 )
 
 # How terminals are named in messages.
@@ -42,6 +43,7 @@ _TERMINAL_NAMES = {
     "STRING": "a quoted string",
     "LONG_STRING": 'a """text block"""',
     "SECTION_NUMBER": "a section number such as 3.1 or 1(d)",
+    "PART_NUMBER": "a number such as VI, C or 1.01(c)",
     "LABEL": "an item label such as (a)",
     "INT": "a whole number",
     "DECIMAL": "a decimal number",

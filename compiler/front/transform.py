@@ -453,6 +453,66 @@ class ToIR:
         return ir.Item(str(label) if label is not None else None, expr, when,
                        span=self.span(meta))
 
+    # ------------------------------------------------ lists, choices, records
+
+    def nothing(self, meta: Any, _: list[Any]) -> ir.Nothing:
+        return ir.Nothing(span=self.span(meta))
+
+    def when_value(self, meta: Any, children: list[Any]) -> ir.When:
+        return ir.When(children[0], children[1], span=self.span(meta))
+
+    def case(self, meta: Any, children: list[Any]) -> ir.Case:
+        subject, *arms = children
+        return ir.Case(subject, tuple(a for a in arms if isinstance(a, ir.Arm)),
+                       span=self.span(meta))
+
+    def case_arm(self, meta: Any, children: list[Any]) -> ir.Arm:
+        *members, value = children
+        return ir.Arm(tuple(str(m) for m in members), value, self.span(meta))
+
+    def otherwise_arm(self, meta: Any, children: list[Any]) -> ir.Arm:
+        return ir.Arm((), children[0], self.span(meta))
+
+    def list_literal(self, meta: Any, children: list[Any]) -> ir.ListOf:
+        return ir.ListOf(tuple(c for c in children if c is not None), span=self.span(meta))
+
+    def list_each(self, meta: Any, children: list[Any]) -> ir.ForEach:
+        body, variable, source, when = children
+        return ir.ForEach(body, str(variable), source, when, span=self.span(meta))
+
+    def aggregate(self, meta: Any, children: list[Any]) -> ir.Aggregate:
+        kind, body, variable, source, when = children
+        span = self.span(meta)
+        return ir.Aggregate(kind, ir.ForEach(body, str(variable), source, when, span=span),
+                            span=span)
+
+    def first_of(self, meta: Any, children: list[Any]) -> ir.Aggregate:
+        return ir.Aggregate("first", children[1], span=self.span(meta))
+
+    def allocate(self, meta: Any, children: list[Any]) -> ir.Allocate:
+        amount, method, source = children
+        return ir.Allocate(amount, method, source, span=self.span(meta))
+
+    def pro_rata(self, meta: Any, _: list[Any]) -> str:
+        return "pro_rata"
+
+    def in_order(self, meta: Any, _: list[Any]) -> str:
+        return "in_order"
+
+    def compounding(self, meta: Any, children: list[Token]) -> str:
+        return str(children[-1])
+
+    def simple_interest(self, meta: Any, _: list[Any]) -> str:
+        return "simple"
+
+    def present_value(self, meta: Any, children: list[Any]) -> ir.PresentValue:
+        _, amount, day, variable, source, when, rate, day_count, compounding, on = children
+        # Where the contract names no basis: actual/365 and annual compounding (see the
+        # language reference, "Present value").
+        return ir.PresentValue(amount, day, str(variable), source, when, rate,
+                               str(day_count) if day_count is not None else "actual/365",
+                               compounding or "annually", on, span=self.span(meta))
+
     # word operators and list kinds are plain values for their parents
     def __default__(self, data: Any, children: list[Any], meta: Any) -> Any:
         if data in _WORD_OPS:
@@ -508,6 +568,9 @@ class ToIR:
         # Resolved by the checker: the name of a period family.
         return T.Type("named", family=str(children[0]), span=self.tspan(children[0]))
 
+    def list_type(self, meta: Any, children: list[Any]) -> T.Type:
+        return T.list_of(children[0])
+
     def party_type(self, meta: Any, _: list[Any]) -> T.Type:
         return T.PARTY
 
@@ -528,8 +591,11 @@ class ToIR:
     def per(self, meta: Any, children: list[Any]) -> str:
         return children[0]  # type: ignore[no-any-return]
 
+    def constraint(self, meta: Any, children: list[Any]) -> tuple[str, ir.Expr]:
+        return ("constraint", children[0])
+
     def fact(self, meta: Any, children: list[Any]) -> ir.Fact:
-        name, term, type_, per, optional, default, description = children
+        name, term, type_, per, optional, default, constraint, description = children
         return ir.Fact(
             str(name),
             unquote(term) if term is not None else None,
@@ -539,6 +605,7 @@ class ToIR:
             None,
             self.span(meta),
             per,
+            constraint[1] if constraint else None,
         )
 
     def periods(self, meta: Any, children: list[Any]) -> ir.PeriodFamily:
@@ -586,8 +653,42 @@ class ToIR:
     def parameter(self, meta: Any, children: list[Any]) -> ir.Parameter:
         return ir.Parameter(str(children[0]), children[1], self.span(meta))
 
+    def choice(self, meta: Any, children: list[Any]) -> ir.Choice:
+        name, term, *members = children
+        return ir.Choice(str(name), unquote(term) if term is not None else None,
+                         tuple(m for m in members if isinstance(m, ir.Member)), None,
+                         self.span(meta))
+
+    def member(self, meta: Any, children: list[Any]) -> ir.Member:
+        name, term = children
+        return ir.Member(str(name), unquote(term) if term is not None else None,
+                         self.span(meta))
+
+    def record(self, meta: Any, children: list[Any]) -> ir.Record:
+        name, term, *fields = children
+        return ir.Record(str(name), unquote(term) if term is not None else None,
+                         tuple(fields), None, self.span(meta))
+
+    def record_field(self, meta: Any, children: list[Any]) -> ir.RecordField:
+        name, term, type_ = children
+        return ir.RecordField(str(name), unquote(term) if term is not None else None, type_,
+                              self.span(meta))
+
+    def table(self, meta: Any, children: list[Any]) -> ir.Table:
+        name, term, columns, *rows = children
+        return ir.Table(str(name), unquote(term) if term is not None else None, columns,
+                        tuple(rows), None, self.span(meta))
+
+    def columns(self, meta: Any, children: list[Any]) -> tuple[ir.RecordField, ...]:
+        return tuple(children)
+
+    def table_row(self, meta: Any, children: list[Any]) -> ir.Row:
+        return ir.Row(tuple(children), self.span(meta))
+
     def definition(self, meta: Any, children: list[Any]) -> ir.Definition:
-        name, params, term, type_, expr = children
+        name, params, term, type_, expr, when = children
+        if when is not None:  # "define x = X when C": X where C holds, else no value
+            expr = ir.When(expr, when, span=self.span(meta))
         return ir.Definition(str(name), unquote(term) if term is not None else None,
                              params or (), type_, expr, False, None, self.span(meta))
 
@@ -684,6 +785,20 @@ class ToIR:
                              parts, self.span(meta))
         return _SectionParts(section, decls)
 
+    def _part(kind: str) -> Any:  # type: ignore[misc]  # a factory of rule methods
+        def method(self: ToIR, meta: Any, children: list[Token]) -> Token:
+            # A token, as a section's SECTION_NUMBER is: its text the part's number
+            # ("Article VI"), its position that of `article VI`.
+            return Token("PART_NUMBER", ir.part_number(kind, str(children[0])),
+                         start_pos=meta.start_pos, line=meta.line, column=meta.column,
+                         end_line=meta.end_line, end_column=meta.end_column,
+                         end_pos=meta.end_pos)
+        return method
+
+    article_part = _part("article")
+    exhibit_part = _part("exhibit")
+    schedule_part = _part("schedule")
+
     # ------------------------------------------------------------ operations
 
     def section_target(self, meta: Any, children: list[Token]) -> ir.Target:
@@ -704,6 +819,10 @@ class ToIR:
         return ir.Target("clause", (str(number),), ir.ORDINALS[str(ordinal)], str(label),
                          span=self.span(meta))
 
+    def part_clause_target(self, meta: Any, children: list[Token]) -> ir.Target:
+        label, number = children[0], children[-1]
+        return ir.Target("clause", (str(number),), None, str(label), span=self.span(meta))
+
     def _operation(self, kind: str, meta: Any, target: ir.Target, heading: Any,
                    body: list[Any]) -> ir.Operation:
         parts, decls = _body(target.sections[0], body)
@@ -715,7 +834,8 @@ class ToIR:
         return self._operation("replace", meta, target, heading, body)
 
     def delete_op(self, meta: Any, children: list[Any]) -> ir.Operation:
-        return self._operation("delete", meta, children[0], None, [])
+        target, body = children  # a body: the logic of a sentence without a deleted clause
+        return self._operation("delete", meta, target, None, body or [])
 
     def append_op(self, meta: Any, children: list[Any]) -> ir.Operation:
         number, *body = children
@@ -726,6 +846,20 @@ class ToIR:
         number, heading, *body = children
         target = ir.Target("section", (str(number),), span=self.tspan(number))
         return self._operation("add", meta, target, heading, body)
+
+    def op_body(self, meta: Any, children: list[Any]) -> list[Any]:
+        return children
+
+    def substitute_op(self, meta: Any, children: list[Any]) -> ir.Operation:
+        words, old, target, body = children
+        op = self._operation("substitute", meta, target, None, body or [])
+        return attrs.evolve(op, words=unquote(words), old=unquote(old),
+                            words_span=self.tspan(old))
+
+    def insert_op(self, meta: Any, children: list[Any]) -> ir.Operation:
+        words, _, target, body = children  # the second: `end of`
+        op = self._operation("insert", meta, target, None, body or [])
+        return attrs.evolve(op, words=unquote(words), words_span=self.tspan(words))
 
     # ---------------------------------------------------------------- header
 
@@ -833,6 +967,15 @@ class ToIR:
 
     def given(self, meta: Any, children: list[ir.GivenFact]) -> tuple[ir.GivenFact, ...]:
         return tuple(children)
+
+    def given_record(self, meta: Any, children: list[Any]) -> ir.GivenRecord:
+        return ir.GivenRecord(tuple(children), self.span(meta))
+
+    def field_value(self, meta: Any, children: list[Any]) -> tuple[str, ir.Expr]:
+        return (str(children[0]), children[1])
+
+    def given_records(self, meta: Any, children: list[Any]) -> ir.GivenRecords:
+        return ir.GivenRecords(tuple(children), self.span(meta))
 
     def given_fact(self, meta: Any, children: list[Any]) -> ir.GivenFact:
         name, key, value = children

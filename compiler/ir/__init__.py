@@ -241,6 +241,108 @@ class InForce(Expr):
     on: Expr
 
 
+# ------------------------------------------------------- lists, choices, records
+
+
+@attrs.frozen
+class Nothing(Expr):
+    """`none`: no value (of whatever type the context expects)."""
+
+
+@attrs.frozen
+class When(Expr):
+    """`(X when C)`: X where C holds, else no value."""
+
+    value: Expr
+    condition: Expr
+
+
+@attrs.frozen
+class Arm:
+    """`term_benchmark or daily_simple: 7.50%`: the value of a case for some members;
+    `otherwise: ...` has no members."""
+
+    members: tuple[str, ...]
+    value: Expr
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class Case(Expr):
+    """`case loan.kind of [term_benchmark: 7.50%, base_rate: 6.50%]`: a value for each
+    member of a choice; the checker requires every member to be covered."""
+
+    subject: Expr
+    arms: tuple[Arm, ...]
+
+
+@attrs.frozen
+class ListOf(Expr):
+    """`[a, b, c]`: a list written out."""
+
+    items: tuple[Expr, ...]
+
+
+@attrs.frozen
+class ForEach(Expr):
+    """`[l.principal for each l in lenders when not l.declined]`: a list built from
+    another, in its order."""
+
+    body: Expr
+    variable: str
+    source: Expr
+    when: Expr | None = None
+
+
+@attrs.frozen
+class Aggregate(Expr):
+    """`sum of [x.amount for each x in xs]`, `number of xs`, `first of [...]`: one value
+    from a list (one of AGGREGATE_KINDS)."""
+
+    kind: str
+    source: Expr
+
+
+# As ListOp.kind, and "count" (number of) and "first" (first of).
+AGGREGATE_KINDS = ("all", "any", "none", "earliest", "latest", "least", "greatest", "total",
+                   "count", "first")
+
+
+@attrs.frozen
+class Allocate(Expr):
+    """`allocate A pro rata [weights]` or `allocate A in order [caps]`: the share of A that
+    goes to each item of a list (a list of shares: `.item`, `.amount`)."""
+
+    amount: Expr
+    method: str  # one of ALLOCATION_METHODS
+    source: Expr  # a list of numbers or amounts (a ForEach: its items are the shares' items)
+
+
+ALLOCATION_METHODS = ("pro_rata", "in_order")
+SHARE_FIELDS = ("item", "amount")
+
+
+@attrs.frozen
+class PresentValue(Expr):
+    """`present value of [p.amount on p.due for each p in payments when ...] at R
+    actual/360 compounded annually on D`."""
+
+    amount: Expr
+    day: Expr
+    variable: str
+    source: Expr
+    when: Expr | None
+    rate: Expr
+    day_count: str  # one of DAY_COUNTS
+    compounding: str  # one of COMPOUNDINGS
+    on: Expr
+
+
+DAY_COUNTS = ("actual/360", "actual/365", "actual/actual", "30/360")
+COMPOUNDINGS = ("annually", "semiannually", "quarterly", "monthly", "daily", "continuously",
+                "simple")
+
+
 # ----------------------------------------------------------------- declarations
 
 
@@ -263,6 +365,8 @@ class Fact:
     section: str | None
     span: Span = attrs.field(eq=False)
     per: str | None = None  # a series: one value per period of this family
+    # `where C`: what a value can be (C mentions the fact by its name).
+    constraint: Expr | None = None
 
 
 @attrs.frozen
@@ -294,6 +398,71 @@ class UserCalendar:
     extra: tuple[date, ...]
     section: str | None
     span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class Member:
+    name: str
+    term: str | None
+    span: Span = attrs.field(eq=False)
+
+    @property
+    def display(self) -> str:
+        return self.term or self.name.replace("_", " ")
+
+
+@attrs.frozen
+class Choice:
+    """`choice loan_type "Type of Loan" = [term_benchmark "Term Benchmark Loan", ...]`."""
+
+    name: str
+    term: str | None
+    members: tuple[Member, ...]
+    section: str | None
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class RecordField:
+    name: str
+    term: str | None
+    type: Type
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class Record:
+    """`record lender "Lender" { name: text  principal: money }`: what each of many
+    things has."""
+
+    name: str
+    term: str | None
+    fields: tuple[RecordField, ...]
+    section: str | None
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class Row:
+    cells: tuple[Expr, ...]
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class Table:
+    """A table written in the contract: a list of rows, each a record of its columns.
+    Its name is both the list (a value) and the type of one of its rows."""
+
+    name: str
+    term: str | None
+    columns: tuple[RecordField, ...]
+    rows: tuple[Row, ...]
+    section: str | None
+    span: Span = attrs.field(eq=False)
+
+    @property
+    def fields(self) -> tuple[RecordField, ...]:
+        return self.columns
 
 
 PERIOD_UNITS = ("month", "quarter", "half_year", "year")
@@ -417,7 +586,7 @@ class Invariant:
 
 
 Declaration = (Fact | Definition | Exception_ | Obligation | Power | Invariant | PeriodFamily
-               | UserCalendar)
+               | UserCalendar | Choice | Record | Table)
 
 
 # ------------------------------------------------------------------- structure
@@ -472,6 +641,40 @@ class Section:
         """How explanations name it: "3.1", "3.1, as amended on March 31, 2004"."""
         return f"{self.number}{self.note}"
 
+    @property
+    def kind(self) -> str:
+        """"section", or the kind of named part it is: "article", "exhibit", "schedule"."""
+        return part_kind(self.number)
+
+    @property
+    def cite(self) -> str:
+        """How the contract cites it: "Section 3.1", "Article VI", "Schedule 1.01(c)"."""
+        return cite(self.number)
+
+
+# The named parts of an agreement besides its sections. A part's number (the key every
+# pass and the generated module know it by, and `section` of its declarations) carries its
+# kind: "Article VI", "Exhibit C", "Schedule 1.01(c)"; a section's is its bare number,
+# "3.1". A section number starts with a digit or "(", so the two never meet.
+PART_KINDS = ("article", "exhibit", "schedule")
+
+
+def part_number(kind: str, number: str) -> str:
+    """The key of a part: ("article", "VI") -> "Article VI"; ("section", "3.1") -> "3.1"."""
+    return number if kind == "section" else f"{kind.capitalize()} {number}"
+
+
+def part_kind(number: str) -> str:
+    """"article", "exhibit" or "schedule" for a part's key (an amendment's own part,
+    "Article II of the First Amendment of ...", too); "section" otherwise."""
+    word = number.split(" ", 1)[0].lower()
+    return word if word in PART_KINDS and " " in number else "section"
+
+
+def cite(number: str) -> str:
+    """"3.1" -> "Section 3.1"; "Article VI" stays as it is (with any note after it)."""
+    return number if part_kind(number) != "section" else f"Section {number}"
+
 
 @attrs.frozen
 class Party:
@@ -518,8 +721,10 @@ class Target:
     """What an amendment operation acts on: sections, a sentence, or a clause of one."""
 
     kind: str  # "section", "sections", "sentence", "clause"
-    sections: tuple[str, ...]
-    sentence: int | None = None  # 1-based; -1 for "the last sentence"
+    sections: tuple[str, ...]  # part numbers: "3.1", "Article VI", "Schedule 1.01(c)"
+    # 1-based; -1 for "the last sentence"; None for a clause of the whole section
+    # ("clause (b) of Section 14.2")
+    sentence: int | None = None
     clause: str | None = None  # "(i)"
     span: Span = attrs.field(kw_only=True, eq=False)
 
@@ -528,9 +733,11 @@ class Target:
         if self.kind == "sections":
             listed = ", ".join(self.sections[:-1]) + " and " + self.sections[-1]
             return f"Sections {listed}"
-        where = f"Section {self.sections[0]}"
+        where = cite(self.sections[0])
         if self.kind == "section":
             return where
+        if self.kind == "clause" and self.sentence is None:
+            return f"clause {self.clause} of {where}"
         ordinal = ORDINALS_BY_NUMBER.get(self.sentence or 0, f"sentence {self.sentence} of")
         sentence = f"the {ordinal} sentence of {where}"
         if self.kind == "sentence":
@@ -544,13 +751,14 @@ ORDINALS_BY_NUMBER = {n: word for word, n in ORDINALS.items()}
 
 
 # What an amendment can do to a section; consolidate.py has one method per kind.
-OPERATION_KINDS = ("add", "append", "delete", "replace")
+OPERATION_KINDS = ("add", "append", "delete", "replace", "substitute", "insert")
 
 
 @attrs.frozen
 class Operation:
     """One change an amendment makes: replace, delete, append to, or add a section or part
-    of one. The body (for all but delete) is a section body: text and declarations."""
+    of one; substitute words for words in one, or insert words at the end of one. The body
+    (for all but delete) is a section body: text and declarations."""
 
     kind: str  # one of OPERATION_KINDS
     target: Target
@@ -558,6 +766,11 @@ class Operation:
     parts: tuple[Part, ...]
     declarations: tuple[Declaration, ...]
     span: Span = attrs.field(eq=False)
+    # substitute: the new words and the old ones they replace; insert: the words added
+    # at the end of the target (`old` is "").
+    words: str = ""
+    old: str = ""
+    words_span: Span | None = attrs.field(default=None, eq=False)  # where `old` is quoted
 
 
 # ------------------------------------------------------------------------ tests
@@ -590,9 +803,25 @@ class Expectation:
 
 
 @attrs.frozen
+class GivenRecord:
+    """`{name: "A", principal: $500,000}`: one record a test gives (in a list fact)."""
+
+    fields: tuple[tuple[str, Expr], ...]
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
+class GivenRecords:
+    """`[{...}, {...}]`: the records of a list fact a test gives."""
+
+    items: tuple[GivenRecord, ...]
+    span: Span = attrs.field(eq=False)
+
+
+@attrs.frozen
 class GivenFact:
     name: str
-    value: Expr
+    value: Expr | GivenRecord | GivenRecords
     span: Span = attrs.field(eq=False)
     key: Expr | None = None  # the period of a series: `royalties["2009-Q1"] = ...`
 

@@ -34,6 +34,11 @@ SPELLING = {
     "named": "type",  # a name in a type's place, until the checker resolves it
     "obligation": "obligation",
     "power": "power",
+    "choice": "choice",
+    "record": "record",
+    "list": "list",
+    "share": "share",
+    "nothing": "none",
     "error": "an erroneous value",
 }
 
@@ -45,6 +50,8 @@ class Type:
     optional: bool = False  # may have no value (an optional fact, an "earlier of" of nothing)
     calendar: str | None = None  # business days only: whose (None until checked: the agreement's)
     family: str | None = None  # periods only: of which family ("calendar_quarter")
+    name: str | None = None  # choices and records: which ("loan_type", "lender")
+    element: Type | None = None  # lists: of what; shares: of an allocation over what
     # Where a type written as a name ("royalty_quarter") is, until the checker resolves
     # it: not part of the type.
     span: object = attrs.field(default=None, eq=False, repr=False)
@@ -57,6 +64,12 @@ class Type:
             name = f"{self.calendar} business days"
         if self.kind == "period" and self.family:
             name = self.family.replace("_", " ")
+        if self.kind in ("choice", "record") and self.name:
+            name = self.name.replace("_", " ")
+        if self.kind == "list" and self.element:
+            name = f"list of {self.element}"
+        if self.kind == "share" and self.element:
+            name = f"share of {self.element}"
         return name + (" (optional)" if self.optional else "")
 
     def required(self) -> Type:
@@ -89,6 +102,22 @@ DURATION_TYPES = {"days": DAYS, "business_days": BUSINESS_DAYS, "months": MONTHS
 # The type of an expression that already has an error: compatible with everything, so
 # that one mistake is reported once, not at every use.
 ERROR = Type("error")
+
+
+# The type of `none`: a missing value of any type.
+NOTHING = Type("nothing", optional=True)
+
+
+def list_of(element: Type) -> Type:
+    return Type("list", element=element)
+
+
+def choice(name: str) -> Type:
+    return Type("choice", name=name)
+
+
+def record(name: str) -> Type:
+    return Type("record", name=name)
 
 
 def money(currency: str) -> Type:
@@ -157,6 +186,8 @@ def comparable(op: str, a: Type, b: Type) -> bool:
         return a.currency == b.currency
     if ak != bk or a.calendar != b.calendar:  # business days of two calendars: not one count
         return False
+    if ak in ("choice", "record", "list", "share"):  # equal or not, never ordered
+        return op in ("==", "!=") and a.same(b)
     if a.family != b.family:  # a calendar quarter is not a fiscal quarter
         return False
     if op in ("==", "!="):
@@ -171,8 +202,15 @@ def join(a: Type, b: Type) -> Type | None:
         return ERROR
     if a.same(b):
         return a.maybe(optional)
+    if a.kind == NOTHING.kind:  # "X when C" and none: an X, or no value
+        return b.maybe()
+    if b.kind == NOTHING.kind:
+        return a.maybe()
     if a.kind in NUMERIC and b.kind in NUMERIC:
         return _numeric_join(a, b).maybe(optional)
+    if a.kind == b.kind == "list" and a.element and b.element:
+        element = join(a.element, b.element)
+        return list_of(element).maybe(optional) if element else None
     return None
 
 
@@ -180,7 +218,9 @@ def assignable(value: Type, target: Type) -> bool:
     """Whether a value of type `value` may stand where `target` is declared."""
     if ERROR.kind in (value.kind, target.kind):
         return True
-    if value.same(target):
+    if value.same(target) or value.kind == NOTHING.kind:  # no value: of any type
         return True
+    if value.kind == target.kind == "list" and value.element and target.element:
+        return assignable(value.element, target.element)
     # An integer is a decimal; nothing else converts silently.
     return value.kind == "integer" and target.kind == "decimal"

@@ -103,7 +103,18 @@ def operands(e: ir.Expr) -> list[ir.Expr]:
         return [e.operand, e.on]
     if isinstance(e, ir.Each):
         return bounds(e.range)
-    return []
+    if isinstance(e, ir.ListOf):
+        return list(e.items)
+    if isinstance(e, ir.Case):
+        return [e.subject]
+    if isinstance(e, (ir.ForEach, ir.Aggregate)):
+        return [e.source]
+    if isinstance(e, ir.Allocate):
+        return [e.amount, e.source]
+    if isinstance(e, ir.PresentValue):
+        return [e.source, e.rate, e.on]  # the amounts and dates are the items'
+
+    return []  # Literal, Name, Nothing; When and IfThenElse evaluate their parts in turn
 
 
 def bounds(r: ir.Range) -> list[ir.Expr]:
@@ -119,6 +130,15 @@ def subexpressions(e: ir.Expr) -> list[ir.Expr]:
         return [x for item in e.items for x in (item.expr, item.when) if x is not None]
     if isinstance(e, ir.Each):
         return [e.body, *bounds(e.range), *([e.when] if e.when is not None else [])]
+    if isinstance(e, ir.When):
+        return [e.value, e.condition]
+    if isinstance(e, ir.Case):
+        return [e.subject, *(arm.value for arm in e.arms)]
+    if isinstance(e, ir.ForEach):
+        return [e.body, e.source, *([e.when] if e.when is not None else [])]
+    if isinstance(e, ir.PresentValue):
+        return [e.amount, e.day, e.source, *([e.when] if e.when is not None else []), e.rate,
+                e.on]
     return operands(e)
 
 
@@ -161,7 +181,8 @@ def shape(node: object) -> object:
     if isinstance(node, (tuple, list)):
         return tuple(shape(n) for n in node)
     if isinstance(node, Type):
-        return (node.kind, node.currency, node.optional, node.calendar, node.family)
+        return (node.kind, node.currency, node.optional, node.calendar, node.family,
+                node.name, shape(node.element))
     if attrs.has(type(node)):
         cls = cast("type[attrs.AttrsInstance]", type(node))
         return (cls.__name__, *(shape(getattr(node, f.name)) for f in attrs.fields(cls)

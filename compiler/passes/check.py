@@ -126,6 +126,8 @@ class _Checker(Visitor):
         self.references: dict[str, list[str]] = {}  # see _uses
         self.checking: set[str] = set()  # obligations and powers being checked
         self.reported: set[tuple[str, Span]] = set()  # unknown families, once each
+        # The members of the choices: a member's name is a value of its choice.
+        self.members: dict[str, ir.Choice] = {}
 
     # ------------------------------------------------------------------ run
 
@@ -157,7 +159,7 @@ class _Checker(Visitor):
         for section in self.program.sections:
             if section.number in seen_sections:
                 first = seen_sections[section.number]
-                self.d.error(section.span, f"Section {section.number} is declared twice",
+                self.d.error(section.span, f"{section.cite} is declared twice",
                              code="duplicate",
                              related=[Related(first.span, "first declared here")])
             else:
@@ -180,10 +182,101 @@ class _Checker(Visitor):
                              related=[Related(first_span, "first declared here")])
                 continue
             self.decls[decl.name] = decl
+            if isinstance(decl, ir.Choice):
+                self._collect_members(decl)
             if isinstance(decl, ir.Exception_):
                 self.exceptions.setdefault(decl.target, []).append(decl)
 
+    def _collect_members(self, choice: ir.Choice) -> None:
+        seen: set[str] = set()
+        for member in choice.members:
+            if member.name in seen:
+                self.d.error(member.span, f"'{member.name}' is listed twice in "
+                             f"'{choice.name}'", code="duplicate")
+                continue
+            seen.add(member.name)
+            other = self.members.get(member.name)
+            if other is not None:
+                self.d.error(member.span, f"'{member.name}' is already a member of "
+                             f"'{other.name}'", "give one of them another name",
+                             code="duplicate", related=[Related(other.span, "there")])
+                continue
+            self.members[member.name] = choice
+
     # --------------------------------------------------------- declarations
+
+    def _choice(self, decl: ir.Choice) -> None:
+        for member in decl.members:
+            clash = self.decls.get(member.name)
+            if clash is not None or member.name in self.parties:
+                self.d.error(member.span, f"'{member.name}' is a member of '{decl.name}' "
+                             "and also declared", "a member's name must not be the name of "
+                             "a fact, term or party", code="duplicate",
+                             related=[Related(clash.span, "declared here")] if clash else [])
+            if member.name.startswith("_"):
+                self.d.error(member.span, f"'{member.name}': names may not start with '_'",
+                             code="name")
+        if not decl.members:
+            self.d.error(decl.span, f"'{decl.name}' has no members", code="type")
+        self.typed[decl.name] = decl
+
+    def _fields(self, fields: Sequence[ir.RecordField], owner: str) -> tuple[ir.RecordField, ...]:
+        seen: dict[str, ir.RecordField] = {}
+        typed = []
+        for f in fields:
+            if f.name in seen:
+                self.d.error(f.span, f"'{owner}' has two fields '{f.name}'", code="duplicate",
+                             related=[Related(seen[f.name].span, "first here")])
+            seen[f.name] = f
+            if f.name.startswith("_"):
+                self.d.error(f.span, f"'{f.name}': names may not start with '_'", code="name")
+            type_ = self._resolve_type(f.type, f.span)
+            if type_.kind in ("list", "record", "share") or type_.optional:
+                self.d.error(f.span, f"a field is a single value, not {type_}",
+                             "declare another list fact for the nested list", code="type")
+                type_ = T.ERROR
+            typed.append(ir.evolve(f, type=type_))
+        return tuple(typed)
+
+    def _record(self, decl: ir.Record) -> None:
+        self.typed[decl.name] = ir.evolve(decl, fields=self._fields(decl.fields, decl.name))
+
+    def _table(self, decl: ir.Table) -> None:
+        columns = self._fields(decl.columns, decl.name)
+        rows = []
+        for row in decl.rows:
+            if len(row.cells) != len(columns):
+                self.d.error(row.span, f"this row has {len(row.cells)} cells; "
+                             f"'{decl.name}' has {len(columns)} columns", code="type")
+            cells = []
+            for cell, column in zip(row.cells, columns):
+                typed = self._expr(cell, {}, decl)
+                if not _is_constant(typed) and (typed.type or T.ERROR).kind != "error":
+                    self.d.error(typed.span, "a table's cells are values written out",
+                                 "such as $300,000, 2.5%, 2024-03-31 or a member's name",
+                                 code="type")
+                elif not T.assignable(typed.type or T.ERROR, column.type):
+                    self.d.error(typed.span, f"column '{column.name}' is {column.type}, "
+                                 f"not {typed.type}", code="type")
+                cells.append(typed)
+            rows.append(ir.evolve(row, cells=tuple(cells)))
+        self.types[decl.name] = T.list_of(T.record(decl.name))
+        self.typed[decl.name] = ir.evolve(decl, columns=columns, rows=tuple(rows))
+
+    def record_fields(self, type_: T.Type) -> dict[str, ir.RecordField]:
+        """The fields of a record type (a record's or a table's row), by name."""
+        decl = self.typed.get(type_.name or "") or self.decls.get(type_.name or "")
+        if isinstance(decl, ir.Record):
+            if decl.name not in self.typed:
+                self._record(decl)
+                decl = self.typed[decl.name]
+        elif isinstance(decl, ir.Table):
+            if decl.name not in self.typed:
+                self._table(decl)
+            decl = self.typed[decl.name]
+        if isinstance(decl, (ir.Record, ir.Table)):
+            return {f.name: f for f in decl.fields}
+        return {}
 
     def _declaration(self, decl: ir.Declaration) -> None:
         self.handler(decl)(decl)
@@ -236,6 +329,13 @@ class _Checker(Visitor):
             return ir.evolve(type_, currency=self.header.currency)
         if type_.kind == "business_days" and type_.calendar is None:
             return ir.evolve(type_, calendar=self.header.calendar)
+        if type_.kind == "list" and type_.element is not None:
+            return T.list_of(self._resolve_type(type_.element, span)).maybe(type_.optional)
+        if type_.kind == "named" and isinstance(self.decls.get(type_.family or ""),
+                                                (ir.Choice, ir.Record, ir.Table)):
+            found = self.decls[type_.family or ""]
+            kind = "choice" if isinstance(found, ir.Choice) else "record"
+            return T.Type(kind, name=found.name, optional=type_.optional)
         if type_.kind == "named":
             name = type_.family or ""
             if self._family(name, None) is None:
@@ -243,7 +343,8 @@ class _Checker(Visitor):
                 if where is not None and (name, where) not in self.reported:
                     self.reported.add((name, where))
                     families = [n for n, d in self.decls.items()
-                                if isinstance(d, ir.PeriodFamily)]
+                                if isinstance(d, (ir.PeriodFamily, ir.Choice, ir.Record,
+                                                  ir.Table))]
                     self.d.error(where, f"unknown type '{name}'",
                                  did_you_mean(name, [*_TYPE_WORDS, *families]) or
                                  "a type is one of " + ", ".join(_TYPE_WORDS) +
@@ -332,7 +433,19 @@ class _Checker(Visitor):
             # A fact with a default always has a value.
             type_ = type_.required()
         self.types[fact.name] = type_
-        self.typed[fact.name] = ir.evolve(fact, type=type_, default=default)
+        constraint = None
+        if fact.constraint is not None:
+            # The fact's name stands for its value (each period's, for a series).
+            scope = {fact.name: type_.required()}
+            constraint = self._bool(fact.constraint, scope, fact, "a fact's 'where'")
+            other = sorted(n for n in ir.names_used(constraint)
+                           if n != fact.name and n in self.decls)
+            if other:
+                self.d.error(constraint.span, f"a fact's 'where' may use only the fact itself, "
+                             f"not '{other[0]}'", "state conditions between facts as an "
+                             "invariant's assumption", code="type")
+        self.typed[fact.name] = ir.evolve(fact, type=type_, default=default,
+                                          constraint=constraint)
 
     def _scope(self, params: Iterable[ir.Parameter]) -> dict[str, T.Type]:
         scope: dict[str, T.Type] = {}
@@ -642,6 +755,13 @@ class _Checker(Visitor):
         if name in scope:
             return self._typed(expr, scope[name])
         target = self.decls.get(name)
+        if target is None and name in self.members:
+            return self._typed(expr, T.choice(self.members[name].name))
+        if isinstance(target, ir.Table):
+            self.used.add(name)
+            if name not in self.typed:
+                self._table(target)
+            return self._typed(expr, self.types[name])
         if target is None:
             if name in self.parties:
                 return self._typed(expr, T.PARTY)
@@ -680,7 +800,8 @@ class _Checker(Visitor):
                              code="type")
             return self._typed(expr, type_)
         kind = {ir.PeriodFamily: "a family of periods", ir.Invariant: "an invariant",
-                ir.Exception_: "an exception", ir.UserCalendar: "a calendar"}.get(
+                ir.Exception_: "an exception", ir.UserCalendar: "a calendar",
+                ir.Choice: "a choice (a type)", ir.Record: "a record (a type)"}.get(
             type(target), "a declaration")
         self.d.error(expr.span, f"'{name}' is {kind}, not a value", code="type")
         return self._typed(expr, T.ERROR)
@@ -815,6 +936,11 @@ class _Checker(Visitor):
 
     def _periodop(self, expr: ir.PeriodOp, scope: Mapping[str, T.Type],
                   decl: ir.Declaration) -> ir.Expr:
+        if expr.op == "number":
+            listed = self._expr(expr.operand, scope, decl)
+            if (listed.type or T.ERROR).kind == "list":  # "the number of Lenders that..."
+                return self._typed(ir.Aggregate("count", listed, span=expr.span),
+                                   T.INTEGER)
         operand = self._period(expr.operand, scope, decl, f"'{_PERIOD_WORDS[expr.op]}'")
         type_ = operand.type or T.ERROR
         optional = type_.optional
@@ -902,6 +1028,8 @@ class _Checker(Visitor):
         operand = self._expr(expr.operand, scope, decl)
         if (operand.type or T.ERROR).kind == "error":
             return self._typed(expr, T.ERROR, operand=operand)
+        if (operand.type or T.ERROR).kind in ("record", "share"):
+            return self._record_field(expr, operand)
         target = self._duty_target(operand)
         if target is None:
             self.d.error(operand.span, f"'.{expr.field}' is a field of an obligation",
@@ -1163,6 +1291,202 @@ class _Checker(Visitor):
                                   any(i.when is not None for i in typed_items))
         return self._typed(expr, result, items=typed_items)
 
+    def _record_field(self, expr: ir.Field, operand: ir.Expr) -> ir.Expr:
+        type_ = operand.type or T.ERROR
+        optional = type_.optional
+        if type_.kind == "share":
+            fields = {"item": type_.element or T.ERROR,
+                      "amount": T.money(type_.currency or self.header.currency)}
+        else:
+            fields = {n: f.type for n, f in self.record_fields(type_).items()}
+        if expr.field not in fields:
+            what = f"a {type_.required()}"
+            self.d.error(expr.span, f"{what} has no field '{expr.field}'",
+                         did_you_mean(expr.field, list(fields)) or
+                         "its fields are " + ", ".join(fields), code="name")
+            return self._typed(expr, T.ERROR, operand=operand)
+        return self._typed(expr, fields[expr.field].maybe(
+            optional or fields[expr.field].optional), operand=operand)
+
+    def _nothing(self, expr: ir.Nothing, scope: Mapping[str, T.Type],
+                 decl: ir.Declaration) -> ir.Expr:
+        return self._typed(expr, T.NOTHING)
+
+    def _when(self, expr: ir.When, scope: Mapping[str, T.Type],
+              decl: ir.Declaration) -> ir.Expr:
+        value = self._expr(expr.value, scope, decl)
+        condition = self._bool(expr.condition, scope, decl, "'when'")
+        return self._typed(expr, (value.type or T.ERROR).maybe(), value=value,
+                           condition=condition)
+
+    def _case(self, expr: ir.Case, scope: Mapping[str, T.Type],
+              decl: ir.Declaration) -> ir.Expr:
+        subject = self._expr(expr.subject, scope, decl)
+        stype = subject.type or T.ERROR
+        arms = []
+        result: T.Type | None = None
+        for arm in expr.arms:
+            value = self._expr(arm.value, scope, decl)
+            arms.append(ir.evolve(arm, value=value))
+            vtype = value.type or T.ERROR
+            joined = vtype if result is None else T.join(result, vtype)
+            if joined is None:
+                self.d.error(value.span, f"this case is {vtype.required()}, the ones before "
+                             f"it {result.required() if result else ''}", code="type")
+                joined = T.ERROR
+            result = joined
+        if stype.kind == "error":
+            return self._typed(expr, T.ERROR, subject=subject, arms=tuple(arms))
+        choice = self.decls.get(stype.name or "") if stype.kind == "choice" else None
+        if not isinstance(choice, ir.Choice):
+            self.d.error(subject.span, f"'case' takes a choice, not {stype}",
+                         "declare the alternatives: choice NAME = [a, b, ...]", code="type")
+            return self._typed(expr, T.ERROR, subject=subject, arms=tuple(arms))
+        names = [m.name for m in choice.members]
+        covered: dict[str, ir.Arm] = {}
+        otherwise: ir.Arm | None = None
+        for arm in arms:
+            if otherwise is not None:
+                self.d.error(arm.span, "a case after 'otherwise' never applies",
+                             "put 'otherwise' last", code="type")
+            if not arm.members:
+                otherwise = arm
+            for member in arm.members:
+                if member not in names:
+                    self.d.error(arm.span, f"'{member}' is not a member of '{choice.name}'",
+                                 did_you_mean(member, names) or "its members are "
+                                 + ", ".join(names), code="name")
+                elif member in covered:
+                    self.d.error(arm.span, f"'{member}' has two cases", code="duplicate",
+                                 related=[Related(covered[member].span, "first here")])
+                else:
+                    covered[member] = arm
+        missing = [n for n in names if n not in covered]
+        if missing and otherwise is None:
+            self.d.error(expr.span, "this case does not say what applies for "
+                         + ", ".join(f"'{m}'" for m in missing),
+                         "add a case for each, or 'otherwise: ...'", code="case")
+        elif not missing and otherwise is not None:
+            self.d.warning(otherwise.span, "every member has its own case, so 'otherwise' "
+                           "never applies", code="constant")
+        return self._typed(expr, (result or T.ERROR).maybe(
+            stype.optional or (result or T.ERROR).optional), subject=subject,
+            arms=tuple(arms))
+
+    def _list(self, expr: ir.Expr, scope: Mapping[str, T.Type], decl: ir.Declaration,
+              what: str) -> ir.Expr:
+        typed = self._expr(expr, scope, decl)
+        type_ = typed.type or T.ERROR
+        if type_.kind not in ("list", "error"):
+            self.d.error(typed.span, f"{what} needs a list, not {type_}",
+                         "such as a fact of type 'list of lender', a table, or "
+                         "[x.amount for each x in xs]", code="type")
+            return self._typed(typed, T.ERROR)
+        if type_.optional:
+            self.d.error(typed.span, f"{what} needs a list, and this one may be missing",
+                         code="type")
+        return typed
+
+    def _listof(self, expr: ir.ListOf, scope: Mapping[str, T.Type],
+                decl: ir.Declaration) -> ir.Expr:
+        items = tuple(self._expr(i, scope, decl) for i in expr.items)
+        element: T.Type | None = None
+        for item in items:
+            joined = item.type or T.ERROR if element is None else \
+                T.join(element, item.type or T.ERROR)
+            if joined is None:
+                self.d.error(item.span, f"this item is {item.type}, the ones before it "
+                             f"{element}", code="type")
+                joined = T.ERROR
+            element = joined
+        return self._typed(expr, T.list_of(element or T.NOTHING), items=items)
+
+    def _foreach(self, expr: ir.ForEach, scope: Mapping[str, T.Type],
+                 decl: ir.Declaration) -> ir.Expr:
+        source = self._list(expr.source, scope, decl, "'for each ... in'")
+        element = (source.type or T.ERROR).element or T.ERROR
+        inner = {**scope, expr.variable: element}
+        body = self._expr(expr.body, inner, decl)
+        when = self._bool(expr.when, inner, decl, "'when'") if expr.when is not None else None
+        return self._typed(expr, T.list_of(body.type or T.ERROR), body=body, source=source,
+                           when=when)
+
+    def _aggregate(self, expr: ir.Aggregate, scope: Mapping[str, T.Type],
+                   decl: ir.Declaration) -> ir.Expr:
+        words = "number of" if expr.kind == "count" else _list_words(expr.kind)
+        source = self._list(expr.source, scope, decl, f"'{words}'")
+        element = (source.type or T.ERROR).element or T.ERROR
+        if element.kind == "error" or (source.type or T.ERROR).kind == "error":
+            return self._typed(expr, T.ERROR, source=source)
+        if expr.kind == "count":
+            return self._typed(expr, T.INTEGER, source=source)
+        if expr.kind == "first":
+            return self._typed(expr, element.maybe(), source=source)
+        if expr.kind in ("all", "any", "none"):
+            if element.kind not in ("bool", "nothing"):
+                self.d.error(source.span, f"the items of '{words}' must be true or false, "
+                             f"not {element}", code="type")
+            return self._typed(expr, T.BOOL, source=source)
+        allowed = T.MOMENTS if expr.kind in ("earliest", "latest") else T.NUMERIC | {"money"}
+        if element.kind not in allowed:
+            what = "dates" if allowed is T.MOMENTS else "numbers or amounts"
+            self.d.error(source.span, f"the items of '{words}' must be {what}, not "
+                         f"{element.required()}", code="type")
+            return self._typed(expr, T.ERROR, source=source)
+        if expr.kind == "total":
+            return self._typed(expr, element.required(), source=source)
+        return self._typed(expr, element.maybe(), source=source)  # of no items: none
+
+    def _allocate(self, expr: ir.Allocate, scope: Mapping[str, T.Type],
+                  decl: ir.Declaration) -> ir.Expr:
+        amount = self._expr(expr.amount, scope, decl)
+        source = self._list(expr.source, scope, decl, "'allocate'")
+        atype = amount.type or T.ERROR
+        element = (source.type or T.ERROR).element or T.ERROR
+        if atype.kind not in ("money", "error"):
+            self.d.error(amount.span, f"'allocate' shares out an amount of money, not {atype}",
+                         code="type")
+        if atype.optional:
+            self.d.error(amount.span, "the amount to allocate may be missing",
+                         "allocate (X when C) is not allowed: give the amount a value",
+                         code="type")
+        if expr.method == "pro_rata":
+            ok = element.kind in T.NUMERIC | {"money", "error"}
+            what = "numbers or amounts (the weights)"
+        else:
+            ok = element.kind == "error" or T.assignable(element.required(), atype.required())
+            what = f"{atype.required()} (what each item can take, in order)"
+        if not ok:
+            self.d.error(source.span, f"the items of 'allocate ... "
+                         f"{expr.method.replace('_', ' ')}' must be {what}, not {element}",
+                         code="type")
+        item = element
+        if isinstance(source, ir.ForEach):  # the shares belong to the items iterated
+            item = ((source.source.type or T.ERROR).element or T.ERROR)
+        share = T.Type("share", currency=atype.currency, element=item)
+        return self._typed(expr, T.list_of(share), amount=amount, source=source)
+
+    def _presentvalue(self, expr: ir.PresentValue, scope: Mapping[str, T.Type],
+                      decl: ir.Declaration) -> ir.Expr:
+        source = self._list(expr.source, scope, decl, "'present value of'")
+        element = (source.type or T.ERROR).element or T.ERROR
+        inner = {**scope, expr.variable: element}
+        amount = self._expr(expr.amount, inner, decl)
+        day = self._expr(expr.day, inner, decl)
+        when = self._bool(expr.when, inner, decl, "'when'") if expr.when is not None else None
+        rate = self._expr(expr.rate, scope, decl)
+        on = self._expr(expr.on, scope, decl)
+        for typed, kinds, what in ((amount, {"money"}, "an amount"), (day, {"date"}, "a date"),
+                                   (rate, {"percent", "decimal"}, "a rate"),
+                                   (on, {"date"}, "a date")):
+            if (typed.type or T.ERROR).kind not in kinds | {"error"}:
+                self.d.error(typed.span, f"'present value' needs {what} here, not "
+                             f"{typed.type}", code="type")
+        result = (amount.type or T.ERROR).required() if (amount.type or T.ERROR).kind == \
+            "money" else T.ERROR
+        return self._typed(expr, result, amount=amount, day=day, source=source, when=when,
+                           rate=rate, on=on)
+
     # ------------------------------------------------------------ conflicts
 
     def _check_conflicts(self) -> None:
@@ -1287,7 +1611,8 @@ def _is_constant(expr: ir.Expr) -> bool:
         return True
     if isinstance(expr, (ir.Negate, ir.Duration)):
         return _is_constant(expr.operand if isinstance(expr, ir.Negate) else expr.amount)
-    return isinstance(expr, ir.Name) and expr.type == T.PARTY
+    return isinstance(expr, ir.Name) and expr.type is not None and \
+        (expr.type == T.PARTY or expr.type.kind == "choice")
 
 
 def _list_words(kind: str) -> str:

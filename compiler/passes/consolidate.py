@@ -9,6 +9,8 @@ names that are not in force in it, why (deleted by an amendment, or not added ye
 
 from __future__ import annotations
 
+import bisect
+import difflib
 import re
 from collections.abc import Sequence
 from datetime import date
@@ -54,7 +56,9 @@ class Change:
     """One entry of an amendment's redline."""
 
     amendment: str  # the amendment's name
-    operation: str  # replace, delete, append, add, insert (an amendment's own provision)
+    # replace, delete, append, add, substitute, insert_text (words inserted at the end of
+    # a provision), insert (an amendment's own provision)
+    operation: str
     section: str
     description: str  # "Section 3.1 is amended in its entirety"
     before: str
@@ -211,10 +215,10 @@ class _Applier:
         index = self.state.find(number)
         deleted = self.state.deleted_by.get(number)
         if index is None or deleted is not None:
-            related = [Related(deleted, f"Section {number} was deleted here")] if deleted else []
+            related = [Related(deleted, f"{ir.cite(number)} was deleted here")] if deleted else []
             known = [s.number for s in self.state.sections if s.number not in
                      self.state.deleted_by]
-            self.d.error(op.target.span, f"Section {number} is not in force on "
+            self.d.error(op.target.span, f"{ir.cite(number)} is not in force on "
                          f"{long_date(self.effective)}, so it cannot be amended",
                          did_you_mean(number, known), code="amendment", related=related)
             return None
@@ -223,7 +227,7 @@ class _Applier:
         other = self.touched.get(key)
         if other is not None and other[0] != name:
             self.d.error(op.span, f"two amendments effective on {long_date(self.effective)} "
-                         f"both change Section {number}; which applies is not defined",
+                         f"both change {ir.cite(number)}; which applies is not defined",
                          "give them different effective dates, or merge the changes",
                          code="amendment", related=[Related(other[1], "the other change")])
             return None
@@ -247,7 +251,7 @@ class _Applier:
         for decl, existing, op in self.pending:
             if decl.name in self.removed_here:
                 continue
-            where = f"Section {existing.section}" if existing.section else "the agreement"
+            where = ir.cite(existing.section) if existing.section else "the agreement"
             self.d.error(decl.span, f"'{decl.name}' belongs to {where}, not to "
                          f"{op.target.describe()}",
                          f"amend {where} to change it, or give this term a new name",
@@ -268,7 +272,9 @@ class _Applier:
 
     def _record(self, op: ir.Operation, section: str, description: str, before: str,
                 after: str) -> None:
-        self.changes.append(Change(self.header.name if self.header else "", op.kind, section,
+        # "insert" names an amendment's own provision coming into force (_record_own).
+        kind = "insert_text" if op.kind == "insert" else op.kind
+        self.changes.append(Change(self.header.name if self.header else "", kind, section,
                                    description, before, after, op.span))
 
     # ----------------------------------------------------------- operations
@@ -291,7 +297,7 @@ class _Applier:
 
     def _record_own(self, section: ir.Section, number: str) -> None:
         self.changes.append(Change(self.header.name if self.header else "", "insert", number,
-                                   f"Section {number}", "", section.text, section.span))
+                                   ir.cite(number), "", section.text, section.span))
 
     def _check_new(self, decls: Sequence[ir.Declaration]) -> None:
         for decl in decls:
@@ -308,6 +314,8 @@ class _Applier:
             self._replace_section(op)
         elif target.kind == "sentence":
             self._sentence(op, replace=True)
+        elif target.kind == "clause" and target.sentence is None:
+            self._words(op, "replace")
         elif target.kind == "clause":
             self._clause(op)
         else:
@@ -321,26 +329,31 @@ class _Applier:
             return
         old = self.state.sections[index]
         decls = self._owned(op.declarations, old.declarations, op)
-        self._remove(old.declarations, op, f"Section {number} was amended in its entirety by "
-                     f"{self.label}")
+        self._remove(old.declarations, op, f"{ir.cite(number)} was amended in its entirety "
+                     f"by {self.label}")
         new = ir.Section(number, op.heading or old.heading, op.parts, op.span, self.note)
         self.state.sections[index] = new
         self._declare(decls, new)
-        self._record(op, number, f"Section {number} is amended in its entirety",
+        self._record(op, number, f"{ir.cite(number)} is amended in its entirety",
                      old.text, new.text)
 
     def _delete(self, op: ir.Operation) -> None:
         target = op.target
-        if target.kind in ("sentence", "clause"):
-            if target.kind == "clause":
-                self.d.error(op.span, "deleting a clause of a sentence is not supported",
-                             "replace the sentence without the clause", code="amendment")
-                return
+        if target.kind == "clause":
+            self._words(op, "delete")
+            return
+        if op.parts or op.declarations:
+            self.d.error(op.span, f"deleting {target.describe()} takes no body",
+                         "only a deleted clause takes one (the logic of what is left of its "
+                         "sentence); to change the logic with the words, replace them",
+                         code="amendment")
+            return
+        if target.kind == "sentence":
             self._sentence(op, replace=False)
             return
         for number in target.sections:
             if number in self.state.deleted_by and self.state.find(number) is not None:
-                self.d.error(op.target.span, f"Section {number} is deleted twice",
+                self.d.error(op.target.span, f"{ir.cite(number)} is deleted twice",
                              code="amendment",
                              related=[Related(self.state.deleted_by[number],
                                               "it was deleted here")])
@@ -349,12 +362,19 @@ class _Applier:
             if index is None:
                 continue
             old = self.state.sections[index]
-            self._remove(old.declarations, op, f"Section {number} was deleted by {self.label}")
+            self._remove(old.declarations, op, f"{ir.cite(number)} was deleted by "
+                         f"{self.label}")
             placeholder = f"[Deleted by {self.label}]"
             self.state.sections[index] = attrs.evolve(old, parts=(), note=self.note,
                                                       deleted=placeholder)
             self.state.deleted_by[number] = op.span
-            self._record(op, number, f"Section {number} is deleted", old.text, "")
+            self._record(op, number, f"{ir.cite(number)} is deleted", old.text, "")
+
+    def _substitute(self, op: ir.Operation) -> None:
+        self._words(op, "substitute")
+
+    def _insert(self, op: ir.Operation) -> None:
+        self._words(op, "insert")
 
     def _append(self, op: ir.Operation) -> None:
         number = op.target.sections[0]
@@ -368,14 +388,14 @@ class _Applier:
         self.state.sections[index] = new
         self._declare(op.declarations, new)
         added = "\n\n".join(p.text.text for p in op.parts if p.text is not None)
-        self._record(op, number, f"text added at the end of Section {number}", old.text,
+        self._record(op, number, f"text added at the end of {ir.cite(number)}", old.text,
                      new.text if added else old.text)
 
     def _add(self, op: ir.Operation) -> None:
         number = op.target.sections[0]
         if self.state.find(number) is not None and number not in self.state.deleted_by:
             existing = self.state.sections[self.state.find(number) or 0]
-            self.d.error(op.target.span, f"Section {number} already exists",
+            self.d.error(op.target.span, f"{ir.cite(number)} already exists",
                          "to change it, replace it", code="amendment",
                          related=[Related(existing.span, "it is here")])
             return
@@ -388,19 +408,27 @@ class _Applier:
         else:
             self.state.sections.insert(self._position_for(number), new)
         self._declare(op.declarations, new)
-        self._record(op, number, f"Section {number} is added", "", new.text)
+        self._record(op, number, f"{ir.cite(number)} is added", "", new.text)
 
     def _position_for(self, number: str) -> int:
         """After the last section with the same parent: 1(ll) goes after 1(kk), 3.5 after
-        3.4 (but not after 11(a) or 13)."""
+        3.4 (but not after 11(a) or 13). An article, exhibit or schedule with no parent
+        goes after the last of its kind (Schedule 2.01 after Schedule 1.01(c)), or after
+        the agreement's own provisions."""
         parent = re.sub(r"(\([A-Za-z0-9]+\)|\.[0-9]+)$", "", number)
-        last = None
+        kind = ir.part_kind(number)
+        last = same_kind = own_end = None
         for i, section in enumerate(self.state.sections):
             n = section.number
             if " of " in n:
                 continue  # an amendment's own provision, not one of the agreement's
+            own_end = i
             if n == parent or n.startswith((parent + "(", parent + ".")):
                 last = i
+            if kind != "section" and section.kind == kind:
+                same_kind = i
+        if last is None and kind != "section":
+            last = same_kind if same_kind is not None else own_end
         return len(self.state.sections) if last is None else last + 1
 
     # ------------------------------------------------------------ sentences
@@ -418,8 +446,8 @@ class _Applier:
             wanted = len(located)
         if not 1 <= wanted <= len(located):
             count = len(located)
-            self.d.error(op.target.span, f"{op.target.describe()} does not exist: Section "
-                         f"{section.number} has {count} sentence{'s' * (count != 1)}",
+            self.d.error(op.target.span, f"{op.target.describe()} does not exist: "
+                         f"{section.cite} has {count} sentence{'s' * (count != 1)}",
                          code="amendment", related=[Related(section.span, "the section")])
             return None
         return located[wanted - 1]
@@ -512,6 +540,334 @@ class _Applier:
         new_parts = list(section.parts)
         new_parts[p] = new_part
         self._commit(op, index, section, new_parts, decls, "is amended in its entirety")
+
+    # ------------------------------------------------------- words in place
+    # substitute, insert, and a clause found by its label anywhere in a section: each
+    # works on the words of a text block where they stand (its line breaks kept), in a
+    # window of it: the whole block, a sentence, or a clause.
+
+    def _words(self, op: ir.Operation, kind: str) -> None:
+        """substitute / insert / delete or replace a clause: the words of the target
+        changed in place, and the body's declarations in force with them."""
+        target = op.target
+        if target.kind == "sections":
+            verb = "substituted" if kind == "substitute" else "inserted"
+            self.d.error(target.span, f"words are {verb} in one section at a time",
+                         f"write one '{op.kind}' for each section", code="amendment")
+            return
+        if kind == "insert" and not op.words.split() or \
+                kind == "substitute" and not op.old.split():
+            what = "to insert" if kind == "insert" else "to replace"
+            self.d.error(op.words_span or op.span, f"the words {what} are empty",
+                         "quote the words as they stand in the contract", code="amendment")
+            return
+        index = self._section(target.sections[0], op)
+        if index is None:
+            return
+        section = self.state.sections[index]
+        windows = self._windows(op, section, index)
+        if windows is None:
+            return
+        if kind == "substitute":
+            self._substitute_in(op, index, section, windows)
+        elif kind == "insert":
+            self._insert_in(op, index, section, windows)
+        else:
+            self._clause_in(op, index, section, windows, kind)
+
+    def _windows(self, op: ir.Operation, section: ir.Section, index: int
+                 ) -> list[_Window] | None:
+        """Where in the section's text blocks the target stands, or None once reported."""
+        target = op.target
+        texts = [(p, part.text.text) for p, part in enumerate(section.parts)
+                 if part.text is not None]
+        if target.kind == "section":
+            return [_Window(p, 0, len(text)) for p, text in texts]
+        if target.kind == "sentence" or target.sentence is not None:
+            located = self._locate(op, index)
+            if located is None:
+                return None
+            p, s, _ = located
+            text = section.parts[p].text.text  # type: ignore[union-attr]
+            start, end = _sentence_spans(text)[s]
+            window = _Window(p, start, end)
+            if target.kind == "sentence":
+                return [window]
+            return self._clause_window(op, section, [window])
+        # A clause by its label anywhere in the section: its sentence is where it ends.
+        return self._clause_window(op, section, [_Window(p, 0, len(t)) for p, t in texts])
+
+    def _clause_window(self, op: ir.Operation, section: ir.Section,
+                       windows: list[_Window]) -> list[_Window] | None:
+        """The words of clause `(b)`: from its label to the next label ("(c)"), or to the
+        end of its sentence; the label must stand once in the windows."""
+        label = op.target.clause or ""
+        found = []
+        for w in windows:
+            text = section.parts[w.part].text.text  # type: ignore[union-attr]
+            at = _find_label(text, label, w.start)
+            while 0 <= at < w.end:
+                found.append((w, text, at))
+                at = _find_label(text, label, at + len(label))
+        where = op.target.describe().removeprefix(f"clause {label} of ")
+        if not found:
+            self.d.error(op.target.span, f"{op.target.describe()}: {where} has no clause "
+                         f"{label}", code="amendment",
+                         related=[Related(section.span, f"{section.cite} is here")])
+            return None
+        if len(found) > 1:
+            places = _places(section, [(w.part, at, at + len(label)) for w, _, at in found])
+            self.d.error(op.target.span, f"{op.target.describe()}: the label {label} stands "
+                         f"{_times(len(found))} in {where}: {places}",
+                         f"name its sentence: clause {label} of the first sentence of "
+                         f"{where}", code="amendment",
+                         related=[Related(section.span, f"{section.cite} is here")])
+            return None
+        w, text, at = found[0]
+        end = w.end
+        if w.start == 0 and w.end == len(text):  # the whole block: up to its sentence's end
+            end = next((b for a, b in _sentence_spans(text) if a <= at < b), len(text))
+        following = _next_label(label)
+        after = _find_label(text, following, at + len(label)) if following else -1
+        if 0 <= after < end:
+            end = after
+        return [_Window(w.part, at, end)]
+
+    def _substitute_in(self, op: ir.Operation, index: int, section: ir.Section,
+                       windows: list[_Window]) -> None:
+        pattern = _words_pattern(op.old)
+        found = [(w.part, m.start(), m.end()) for w in windows
+                 for m in pattern.finditer(section.parts[w.part].text.text,  # type: ignore[union-attr]
+                                           w.start, w.end)]
+        what = op.target.describe()
+        here = [Related(section.span, f"{section.cite}{section.note}"
+                        f"{',' if section.note else ''} is here")]
+        if not found:
+            scope = " ".join(section.parts[w.part].text.text[w.start:w.end]  # type: ignore[union-attr]
+                             for w in windows)
+            self.d.error(op.words_span or op.span, f"“{op.old}” is not in {what} as in "
+                         f"force on {long_date(self.effective)}", _near(op.old, scope),
+                         code="amendment", related=here)
+            return
+        if len(found) > 1:
+            self.d.error(op.words_span or op.span, f"“{op.old}” stands {_times(len(found))} "
+                         f"in {what}, so which one to replace is not clear: "
+                         f"{_places(section, found)}",
+                         "quote more of the words around the one to replace, so that they "
+                         "stand once", code="amendment", related=here)
+            return
+        p, start, end = found[0]
+        text = section.parts[p].text.text  # type: ignore[union-attr]
+        if not op.words.strip() and start > 0 and text[start - 1] == " " and (
+                end == len(text) or not text[end].isalnum()):
+            start -= 1  # words deleted: and the space before them
+        old, words = " ".join(op.old.split()), " ".join(op.words.split())
+        verb = f"is amended by deleting “{old}”" + (
+            f" and substituting “{words}” in lieu thereof" if words else "")
+        self._rewrite(op, index, section, p, start, end, op.words.strip(), verb)
+
+    def _insert_in(self, op: ir.Operation, index: int, section: ir.Section,
+                   windows: list[_Window]) -> None:
+        if not windows:
+            self.d.error(op.target.span, f"{op.target.describe()} has no words to insert "
+                         "after", "append a text block to it instead", code="amendment",
+                         related=[Related(section.span, f"{section.cite} is here")])
+            return
+        w = windows[-1]
+        text = section.parts[w.part].text.text  # type: ignore[union-attr]
+        at = _core_end(text, w.start, w.end) if op.target.kind == "clause" else w.end
+        at = len(text[:at].rstrip())
+        words = op.words.strip()
+        start = at
+        if words[:1] in ",;:" and text[:at].endswith("."):
+            # "; provided that ...": before the period that ends the sentence, which the
+            # words end instead when they bring their own.
+            start = at - 1
+            if not words.rstrip().endswith((".", "!", "?")):
+                words += "."
+        elif words[:1] not in ",;:.)" and at > 0:
+            words = " " + words
+        self._rewrite(op, index, section, w.part, start, at, words,
+                      f"is amended by inserting “{' '.join(op.words.split())}” at the end "
+                      "thereof")
+
+    def _clause_in(self, op: ir.Operation, index: int, section: ir.Section,
+                   windows: list[_Window], kind: str) -> None:
+        w, = windows
+        text = section.parts[w.part].text.text  # type: ignore[union-attr]
+        start, end = w.start, w.end
+        if kind == "replace":
+            words = " ".join(" ".join(p.text.text.split()) for p in op.parts
+                             if p.text is not None)
+            if end < len(text) and not text[end].isspace() and words:
+                words += " "
+            self._rewrite(op, index, section, w.part, start, end, words,
+                          "is amended in its entirety")
+            return
+        label = op.target.clause or ""
+        following = _next_label(label)
+        if not (following and 0 <= _find_label(text, following, start) == end):
+            # The last clause: the words before it lose their connector ("..., and"), the
+            # sentence keeps its full stop.
+            end = _core_end(text, start, end)
+            start = _connector_start(text, start)
+        self._rewrite(op, index, section, w.part, start, end, "", "is deleted")
+
+    def _rewrite(self, op: ir.Operation, index: int, section: ir.Section, p: int, start: int,
+                 end: int, words: str, verb: str) -> None:
+        """Put `words` for text[start:end] of the section's part p, declare the body's
+        declarations (new names join that part), and record the change."""
+        part = section.parts[p]
+        assert part.text is not None
+        text = part.text.text
+        decls = self._owned(op.declarations, section.declarations, op)
+        self._warn_stale(op, section, part, text[start:end], decls)
+        added = tuple(d.name for d in decls if d.name not in section.declarations)
+        parts = list(section.parts)
+        parts[p] = ir.Part(attrs.evolve(part.text, text=text[:start] + words + text[end:]),
+                           part.declarations + added)
+        self._commit(op, index, section, parts, decls, verb)
+
+    def _warn_stale(self, op: ir.Operation, section: ir.Section, part: ir.Part, old: str,
+                    decls: Sequence[ir.Declaration]) -> None:
+        """The words change, and the logic keeps the figure they had: "$75,000,000" struck
+        from the text but still written in the term that encodes it."""
+        if op.kind != "substitute":
+            return
+        restated = {d.name for d in decls}
+
+        def struck(literal: ir.Literal) -> bool:
+            return bool(literal.text.strip()) and \
+                bool(_words_pattern(literal.text).search(old)) and \
+                not _words_pattern(literal.text).search(op.words)
+
+        for name in section.declarations:
+            decl = self.state.declarations.get(name)
+            if decl is None or name in restated:
+                continue
+            literal = next((n for n in ir.walk(decl) if isinstance(n, ir.Literal)
+                            and struck(n)), None)
+            if literal is not None:
+                self.d.warning(op.words_span or op.span,
+                               f"{literal.text} is struck from {section.cite}, but "
+                               f"'{name}' still says {literal.text}",
+                               f"restate '{name}' in the body of this '{op.kind}': "
+                               f"{op.kind} ... {{ ... }}", code="amendment",
+                               related=[Related(literal.span, f"'{name}' says it here")])
+                return
+
+
+@attrs.frozen
+class _Window:
+    """Where a target stands in one of its section's text blocks: text[start:end] of the
+    block of part `part`."""
+
+    part: int
+    start: int
+    end: int
+
+
+def _words_pattern(words: str) -> re.Pattern[str]:
+    """The quoted words as they may stand in a text block: any run of spaces and line
+    breaks for a space, and a whole word at either end ("Lender" is not in "Lenders")."""
+    body = r"\s+".join(re.escape(w) for w in words.split())
+    before = r"(?<!\w)" if re.match(r"\w", words.strip()) else ""
+    after = r"(?!\w)" if re.search(r"\w$", words.strip()) else ""
+    return re.compile(before + body + after)
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Where each sentence of split_sentences(text) stands in `text` itself, whose runs
+    of spaces and line breaks split_sentences makes one space: (start, end) offsets."""
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    starts: list[int] = []  # where each word starts in the one-space text
+    n = 0
+    for a, b in words:
+        starts.append(n)
+        n += b - a + 1
+    flat = " ".join(text[a:b] for a, b in words)
+
+    def raw(offset: int) -> int:
+        i = max(0, bisect.bisect_right(starts, offset) - 1)
+        a, b = words[i]
+        return a + min(offset - starts[i], b - a)
+
+    spans = []
+    pos = 0
+    for sentence in split_sentences(text):
+        at = flat.find(sentence, pos)
+        at = pos if at < 0 else at
+        end = min(at + len(sentence), len(flat))
+        spans.append((raw(at), raw(end - 1) + 1 if end > at else raw(at)))
+        pos = end
+    return spans
+
+
+_CONNECTOR = re.compile(r"[\s,;]*(?:\b(?:and|or)\b)?[\s,;]*$")
+
+
+def _core_end(text: str, start: int, end: int) -> int:
+    """The end of a clause's own words: before the "; and " or ", or " that leads to the
+    next one, and before the full stop of a last clause."""
+    core = text[start:end]
+    core = _CONNECTOR.sub("", core.rstrip().rstrip(".")) if core.rstrip().endswith(".") \
+        else _CONNECTOR.sub("", core)
+    return start + len(core)
+
+
+def _connector_start(text: str, start: int) -> int:
+    """Where the connector before a clause (", and ", "; or ") begins."""
+    match = _CONNECTOR.search(text[:start])
+    return match.start() if match else start
+
+
+def _times(n: int) -> str:
+    return {2: "twice", 3: "three times"}.get(n, f"{n} times")
+
+
+def _places(section: ir.Section, found: Sequence[tuple[int, int, int]]) -> str:
+    """Where each occurrence stands in the section's consolidated text (its text blocks
+    one after another, a blank line between): line and column, and the words around it."""
+    base: dict[int, int] = {}
+    offset = 0
+    for p, part in enumerate(section.parts):
+        if part.text is not None:
+            base[p] = offset
+            offset += len(part.text.text) + 2
+    whole = section.text
+    places = []
+    for p, start, end in found:
+        at = base[p] + start
+        line = whole.count("\n", 0, at) + 1
+        column = at - (whole.rfind("\n", 0, at) + 1) + 1
+        places.append(f"line {line}, column {column} of its text "
+                      f"(“{_context(section.parts[p].text.text, start, end)}”)")  # type: ignore[union-attr]
+    return "; ".join(places[:-1]) + (" and " if len(places) > 1 else "") + places[-1]
+
+
+def _context(text: str, start: int, end: int, around: int = 30) -> str:
+    """text[start:end] with the words around it, on one line: "…exceed $75,000,000 to…"."""
+    a = max(0, start - around)
+    b = min(len(text), end + around)
+    while a > 0 and not text[a - 1].isspace() and a < start:
+        a += 1  # a whole word
+    while b < len(text) and not text[b].isspace() and b > end:
+        b -= 1
+    shown = " ".join(text[a:b].split())
+    return ("…" if a > 0 else "") + shown + ("…" if b < len(text) else "")
+
+
+def _near(words: str, text: str) -> str:
+    """A hint for quoted words not found: the closest run of as many words in the text."""
+    size = len(words.split())
+    tokens = text.split()
+    marks = ".,;:" if not words.rstrip().endswith(tuple(".,;:")) else ""
+    runs = sorted({" ".join(tokens[i:i + size]).rstrip(marks)
+                   for i in range(max(0, len(tokens) - size + 1))})
+    match = difflib.get_close_matches(" ".join(words.split()), runs, n=1, cutoff=0.6)
+    if match:
+        return f"did you mean “{match[0]}”? Quote the words exactly as they stand"
+    return "quote the words exactly as they stand in its text (as amended so far)"
 
 
 def _find_label(sentence: str, label: str, start: int = 0) -> int:

@@ -99,8 +99,8 @@ class Tracker:
             if key in self.conditions:
                 continue
             section = section_of.get(decl.name)
-            label = f"Section {section.label}" if section is not None else \
-                f"Section {decl.section}" if decl.section else "(outside sections)"
+            label = ir.cite(section.label) if section is not None else \
+                ir.cite(decl.section) if decl.section else "(outside sections)"
             rank = (len(self.agreements),
                     list(sources).index(decl.span.file) if decl.span.file in sources else 0)
             condition = Condition(decl.name + (f" ({decl.term})" if decl.term else ""),

@@ -19,6 +19,11 @@ The layout (the style of the seed contracts):
   line with a trailing separator when the author wrote it over several lines or it does
   not fit in 100 columns; a long `and` / `or` / `unless` / `if` chain that does not fit
   is broken before each operator;
+- `[x for each l in lenders when c]`, `sum of [...]`, `(x when c)` and the list of
+  `present value of [...]` are laid out like `for each` above (a present value breaks
+  before `at` too); `case S of [a: X, b: Y]` and `choice C = [a, b]` are bracketed lists;
+  a `record` has one field per line; a `table` one row per line, each cell padded so that
+  the `|` of every row line up;
 - comments are kept where they are: a comment on its own line stays on its own line
   before what follows it, a comment at the end of a line stays at the end of that line
   (at least two spaces after the code; more if the author aligned it);
@@ -33,7 +38,7 @@ they are read from the gaps between consecutive tokens: a gap holds nothing else
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -210,6 +215,7 @@ class _Piece:
     hidden: bool = False  # a list's trailing separator, shown only when it is exploded
     comment_indent: _Indent | None = None  # for comments on lines of their own before it
     glue_next: bool = False  # no space after it (an opening bracket, a unary minus)
+    pad: int = 0  # more spaces before it, when it does not start a line (a table's bars)
 
 
 @dataclass
@@ -251,6 +257,15 @@ _EXPRESSIONS = {
     "first_business_day", "each", "in_force", "in_default", "first_name", "next_name",
     "previous_name",
 }
+# Lists, choices and records: `[x for each x in xs]`, `case k of [...]`, `(x when c)`...
+_EXPRESSIONS |= {
+    "list_literal", "list_each", "aggregate", "first_of", "case", "when_value", "nothing",
+    "allocate", "present_value",
+}
+# Expressions of lists, choices and records with a layout of their own: the method of
+# _Printer of the same name prints them.
+_LIST_RULES = {"list_literal", "list_each", "aggregate", "case", "when_value",
+               "present_value"}
 _WORD_OPS = {"at_least", "at_most", "more_than", "less_than", "before", "after",
              "on_or_before", "on_or_after", "is_not", "is_equal"}
 # Binary expressions: a line may break before the operator or after it.
@@ -274,6 +289,8 @@ class _Printer:
         self.can_break = True  # whether a line break before the next piece is kept
         self.level = 0  # the block's indentation
         self.holder = -1  # the first piece of an obligation's or power's duty
+        # The table being printed: of each row, each cell's first piece and the bar after it.
+        self.table_rows: list[list[tuple[int, int]]] = []
 
     # -------------------------------------------------------------- pieces
 
@@ -363,6 +380,12 @@ class _Printer:
         group.multiline = _multiline(open_, close)
         self.groups.append(group)
 
+    def rule_op_body(self, node: Tree[Token]) -> None:
+        """The body of `substitute ... { ... }`, `insert ... { ... }`: a section's block."""
+        open_, *items, close = node.children
+        assert isinstance(open_, Token) and isinstance(close, Token)
+        self.block(open_, [i for i in items if isinstance(i, Tree)], close)
+
     def rule_given(self, node: Tree[Token]) -> None:
         keyword, open_, *facts, close = node.children
         assert isinstance(keyword, Token) and isinstance(open_, Token)
@@ -430,6 +453,8 @@ class _Printer:
         keyword, value = node.children
         self.walk(keyword)
         self.expr(value)
+
+    rule_constraint = rule_fact_default  # `where balance >= $0`
 
     def rule_object(self, node: Tree[Token]) -> None:
         self.expr(node.children[0])
@@ -616,6 +641,8 @@ class _Printer:
             self.list_op(node)
         elif node.data == "each":
             self.each(node)
+        elif node.data in _LIST_RULES:
+            getattr(self, node.data)(node)
         elif node.data == "field":
             self.field(node)
         elif node.data == "in_force":
@@ -733,15 +760,22 @@ class _Printer:
 
     def list_op(self, node: Tree[Token]) -> None:
         """`all of [(a) x, (b) y when z]`."""
-        first = len(self.pieces)
-        kind, of, open_, *items, close = node.children
+        kind, open_, *items, close = node.children
         assert isinstance(kind, Tree)
-        for word in kind.children:
-            self.emit(word)  # type: ignore[arg-type]
-        self._continue_from(first)
-        self.emit(of)  # type: ignore[arg-type]
+        self.list_kind(kind)
         assert isinstance(open_, Token) and isinstance(close, Token)
         self.bracket_list(open_, [c for c in items if c is not None], close)
+
+    def list_kind(self, kind: Tree[Token]) -> int:
+        """`sum of`, `earlier of`, `none of`: words that read as one, never broken. What
+        follows continues from them."""
+        first = len(self.pieces)
+        for word in kind.children:
+            index = self.emit(word)  # type: ignore[arg-type]
+            if index > first:
+                self.pieces[index].can_break = False
+        self._continue_from(first)
+        return first
 
     def field(self, node: Tree[Token]) -> None:
         """`statement(q).due`: no space around the dot."""
@@ -771,35 +805,205 @@ class _Printer:
     def each(self, node: Tree[Token]) -> None:
         """`sum of [fee(m) for each calendar month m from X through Y when Z]`: on one line,
         or broken before `for each` and `when`, which go under the value."""
-        first = len(self.pieces)
-        kind, of, open_, value, recurrence, *rest = node.children
+        kind, open_, value, recurrence, keyword, condition, close = node.children
         assert isinstance(kind, Tree) and isinstance(open_, Token)
-        for word in kind.children:
-            self.emit(word)  # type: ignore[arg-type]
-        self._continue_from(first)
-        self.emit(of)  # type: ignore[arg-type]
+        assert isinstance(recurrence, Tree) and isinstance(close, Token)
+        first = self.list_kind(kind)
+        clauses = [lambda: self.rule_recurrence(recurrence)]
+        if isinstance(keyword, Token):
+            clauses.append(lambda: self.guard(keyword, condition))
+        self.comprehension(first, open_, lambda: self.expr(value), clauses, close)
+
+    def comprehension(self, first: int, open_: Token, body: Callable[[], None],
+                      clauses: Sequence[Callable[[], None]], close: Token) -> None:
+        """`[BODY for each ... when ...]`, `(X when C)`: on one line, or broken before each
+        clause (`for each`, `when`), which then goes under the body. A chain from piece
+        `first`: when its first line does not fit, every clause starts a line."""
         open_index = self.emit(open_)
         self.pieces[open_index].glue_next = True
         start = len(self.pieces)
-        self.expr(value)
+        body()
         self.pieces[start].space = False
         under = _Indent("col", 0, start)
         ops = []
-        self.ctx, self.can_break = under, True
-        ops.append(len(self.pieces))
-        assert isinstance(recurrence, Tree)
-        self.rule_recurrence(recurrence)
-        self.pieces[ops[-1]].indent = under
-        keyword, condition, close = rest
-        if keyword is not None:
+        for clause in clauses:
             self.ctx, self.can_break = under, True
             ops.append(len(self.pieces))
-            self.guard(keyword, condition)  # type: ignore[arg-type]
+            clause()
             self.pieces[ops[-1]].indent = under
             self.pieces[ops[-1]].can_break = True
         self.can_break = False
-        end = self.emit(close)  # type: ignore[arg-type]
+        end = self.emit(close)
         self.chains.append(_Chain(first, end, ops))
+
+    # ---------------------------------------------- lists, choices and records
+
+    def _for_each(self, words: Sequence[Tree[Token] | Token | None]) -> None:
+        """`for each l in lenders`: a line may break before `for`, never inside `for each
+        NAME in`; the list after it continues the clause."""
+        first = len(self.pieces)
+        for child in words:
+            if isinstance(child, Token):
+                index = self.emit(child)
+                if index > first:
+                    self.pieces[index].can_break = False
+            elif child is not None:
+                self.can_break = False
+                self.expr(child)
+
+    def _each_clauses(self, children: Sequence[Tree[Token] | Token | None]
+                      ) -> list[Callable[[], None]]:
+        """The clauses of `for each NAME in LIST [when C]` (children from `for` on)."""
+        for_each, (keyword, condition) = children[:5], children[5:7]
+        clauses = [lambda: self._for_each(for_each)]
+        if isinstance(keyword, Token):
+            clauses.append(lambda: self.guard(keyword, condition))
+        return clauses
+
+    def list_each(self, node: Tree[Token]) -> None:
+        """`[l.principal for each l in lenders when not l.declined]`."""
+        open_, value, *rest, close = node.children
+        assert isinstance(open_, Token) and isinstance(close, Token)
+        first = len(self.pieces)
+        self.comprehension(first, open_, lambda: self.expr(value), self._each_clauses(rest),
+                           close)
+
+    def aggregate(self, node: Tree[Token]) -> None:
+        """`sum of [s.amount for each s in shares when s.item.declined]`."""
+        kind, open_, value, *rest, close = node.children
+        assert isinstance(kind, Tree)
+        assert isinstance(open_, Token) and isinstance(close, Token)
+        first = self.list_kind(kind)
+        self.comprehension(first, open_, lambda: self.expr(value), self._each_clauses(rest),
+                           close)
+
+    def present_value(self, node: Tree[Token]) -> None:
+        """`present value of [p.amount on p.due for each p in payments when C] at RATE
+        actual/360 compounded monthly on DATE`: the list as `for each`; a line may break
+        before `at` (when the line does not fit) and before the last `on`."""
+        keyword, open_, amount, on, day, *rest = node.children
+        close_at = next(i for i, c in enumerate(rest) if isinstance(c, Token) and c == "]")
+        each, (close, *tail) = rest[:close_at], rest[close_at:]
+        assert isinstance(keyword, Token) and isinstance(open_, Token)
+        assert isinstance(on, Token) and isinstance(close, Token)
+        first = self.emit(keyword)
+        self._continue_from(first)
+
+        def body() -> None:
+            start = len(self.pieces)
+            self.expr(amount)
+            self._continue_from(start)
+            self.emit(on)
+            self.expr(day)
+
+        self.comprehension(first, open_, body, self._each_clauses(each), close)
+        end = len(self.pieces) - 1
+        self._continue_from(first)
+        ops = []
+        for child in tail:
+            if isinstance(child, Token) and child in ("at", "on"):
+                self.can_break = True
+                index = self.emit(child)
+                if child == "at":
+                    ops.append(index)
+                self.can_break = False
+            elif isinstance(child, Token):
+                self.emit(child)
+            elif isinstance(child, Tree) and child.data in ("compounding", "simple_interest"):
+                self.words(child)  # `compounded monthly`, `simple`
+            elif child is not None:
+                self.expr(child)
+        self.chains.append(_Chain(end, len(self.pieces) - 1, ops))
+
+    def when_value(self, node: Tree[Token]) -> None:
+        """`(X when C)`: glued to its parentheses; `when` under X when it does not fit."""
+        open_, value, keyword, condition, close = node.children
+        assert isinstance(open_, Token) and isinstance(close, Token)
+        assert isinstance(keyword, Token)
+        first = len(self.pieces)
+        self.comprehension(first, open_, lambda: self.expr(value),
+                           [lambda: self.guard(keyword, condition)], close)
+
+    def list_literal(self, node: Tree[Token]) -> None:
+        """`[a, b, c]`: on one line, or one item per line."""
+        open_, *items, close = node.children
+        assert isinstance(open_, Token) and isinstance(close, Token)
+        self.bracket_list(open_, [c for c in items if c is not None], close)
+
+    def case(self, node: Tree[Token]) -> None:
+        """`case loan_kind of [term_benchmark: 7.50%, base_rate: 6.50%]`: the arms on one
+        line, or one per line (with a trailing separator) when they do not fit or the
+        author wrote them over several lines."""
+        keyword, subject, of, open_, *arms, close = node.children
+        assert isinstance(open_, Token) and isinstance(close, Token)
+        first = self.emit(keyword)  # type: ignore[arg-type]
+        self._continue_from(first)
+        self.expr(subject)
+        self._continue_from(first)
+        self.emit(of)  # type: ignore[arg-type]
+        self.bracket_list(open_, [c for c in arms if c is not None], close)
+
+    def rule_choice(self, node: Tree[Token]) -> None:
+        """`choice loan_type "Type of Loan" = [term_benchmark "...", base_rate]`: the
+        members as a bracketed list."""
+        children = [c for c in node.children if c is not None]
+        equals = next(i for i, c in enumerate(children) if isinstance(c, Token) and c == "=")
+        for child in children[:equals]:
+            self.walk(child)
+        self.can_break = False
+        self.walk(children[equals])
+        open_, *members, close = children[equals + 1:]
+        assert isinstance(open_, Token) and isinstance(close, Token)
+        self.bracket_list(open_, members, close)
+
+    # `record lender "Lender" { name: text ... }`: one field per line.
+    rule_record = block_statement
+    rule_list_type = words
+
+    def rule_table(self, node: Tree[Token]) -> None:
+        """`table NAME "title" { | col: type | ... | rows }`: a row per line, each cell
+        padded so that the bars of every row line up."""
+        children = [c for c in node.children if c is not None]
+        brace = next(i for i, c in enumerate(children) if isinstance(c, Token) and c == "{")
+        for child in children[:brace]:
+            self.walk(child)
+        open_, close = children[brace], children[-1]
+        assert isinstance(open_, Token) and isinstance(close, Token)
+        saved, self.table_rows = self.table_rows, []
+        self.block(open_, children[brace + 1:-1], close)
+        rows, self.table_rows = self.table_rows, saved
+        widths: dict[int, int] = {}
+        for row in rows:
+            for column, (start, bar) in enumerate(row):
+                widths[column] = max(widths.get(column, 0), self.one_line(start, bar))
+        for row in rows:
+            for column, (start, bar) in enumerate(row):
+                self.pieces[bar].pad = widths[column] - self.one_line(start, bar)
+
+    def one_line(self, start: int, stop: int) -> int:
+        """The width of pieces start..stop-1 on one line."""
+        return sum(len(p.text) + (1 if p.space and i > start else 0)
+                   for i, p in enumerate(self.pieces[start:stop], start) if not p.hidden)
+
+    def rule_table_row(self, node: Tree[Token]) -> None:
+        """`| 2024-03-31 | 4.50 |`: never broken; the table pads the cells."""
+        cells: list[tuple[int, int]] = []
+        start = -1
+        for child in node.children:
+            if isinstance(child, Token) and child == "|":
+                index = self.emit(child)
+                if start >= 0:
+                    cells.append((start, index))
+                self.can_break = False
+            elif isinstance(child, Tree):
+                start = len(self.pieces)
+                if child.data == "record_field":
+                    self.walk(child)
+                else:
+                    self.expr(child)
+        self.table_rows.append(cells)
+
+    rule_columns = rule_table_row
 
     def bracket_list(self, open_: Token, items: Sequence[Tree[Token] | Token],
                      close: Token) -> None:
@@ -938,7 +1142,7 @@ class _Layout:
             self.line += piece.text
         else:
             if piece.space:
-                self.line += " "
+                self.line += " " * (1 + piece.pad)
             self.column_of.append(_column(self.line))
             self.line += piece.text
         self.indent_of.append(self.line_indent)
@@ -1020,7 +1224,7 @@ class _Layout:
             piece = self.pieces[index]
             if piece.hidden:
                 continue
-            total += len(piece.text) + (1 if piece.space else 0)
+            total += len(piece.text) + (1 + piece.pad if piece.space else 0)
         return total
 
     def decide_chain(self, chain: _Chain) -> None:
@@ -1034,7 +1238,7 @@ class _Layout:
             if piece.force or (piece.can_break and gap is not None and
                                (gap.newline or gap.leading)):
                 break
-            total += len(piece.text) + (1 if piece.space else 0)
+            total += len(piece.text) + (1 + piece.pad if piece.space else 0)
             group = self.groups.get(index)
             if group is not None and (group.multiline or group.always):
                 break

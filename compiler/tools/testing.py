@@ -258,9 +258,29 @@ def describe_version(versions: Sequence[tuple[Any, Any]], index: int) -> str:
     return f"the agreement {version.label}"
 
 
-def constant(expr: ir.Expr, header: ir.Header
+# The type of a name in a test that is not a party: a member of some choice (which one,
+# the fact or term it is compared with says).
+MEMBER = T.Type("choice")
+
+
+def constant(expr: ir.Expr | ir.GivenRecord | ir.GivenRecords, header: ir.Header
              ) -> tuple[object, T.Type] | tuple[None, str]:
     """The value and type of a value written in a test, or (None, why it is no value)."""
+    if isinstance(expr, ir.GivenRecords):
+        return [constant(r, header)[0] for r in expr.items], T.list_of(T.Type("record"))
+    if isinstance(expr, ir.GivenRecord):
+        return {name: constant(value, header)[0] for name, value in expr.fields}, \
+            T.Type("record")
+    if isinstance(expr, ir.ListOf):
+        items = [constant(i, header) for i in expr.items]
+        for value, why in items:
+            if not isinstance(why, T.Type):
+                return None, why
+        element = None
+        for _, type_ in items:
+            assert isinstance(type_, T.Type)
+            element = type_ if element is None else (T.join(element, type_) or element)
+        return tuple(v for v, _ in items), T.list_of(element or T.NOTHING)
     if isinstance(expr, ir.Literal):
         value, type_ = expr.value, expr.type or T.ERROR
         if isinstance(value, datetime) and value.tzinfo is None:
@@ -285,11 +305,10 @@ def constant(expr: ir.Expr, header: ir.Header
     if isinstance(expr, ir.Name):
         if expr.name in {p.name for p in header.parties}:
             return expr.name, T.PARTY
-        hint = did_you_mean(expr.name, [p.name for p in header.parties])
-        return None, f"'{expr.name}' is not a party of the agreement" + \
-            (f"; {hint}" if hint else "")
+        return expr.name, MEMBER  # a member of a choice, if the fact's type has it
     return None, ("a test gives and expects plain values: true, 42, $900,000, 7.5%, "
-                  "2004-03-31, 10 days, \"text\" or a party's name")
+                  "2004-03-31, 10 days, \"text\", a party's or a member's name, a list "
+                  "[$1, $2] or records [{name: \"A\", amount: $5}]")
 
 
 class _TestChecker:
@@ -306,6 +325,15 @@ class _TestChecker:
                     self.facts.setdefault(decl.name, decl)
         self.fact_types = {name: checked.types[name] for _, checked in versions
                            for name in checked.types if name in self.facts}
+        # The members of each choice and the fields of each record (and table row).
+        self.members: dict[str, list[str]] = {}
+        self.records: dict[str, dict[str, T.Type]] = {}
+        for _, checked in versions:
+            for decl in checked.program.declarations:
+                if isinstance(decl, ir.Choice):
+                    self.members[decl.name] = [m.name for m in decl.members]
+                elif isinstance(decl, (ir.Record, ir.Table)):
+                    self.records[decl.name] = {f.name: f.type for f in decl.fields}
 
     def check(self, test: ir.ScenarioTest) -> None:
         index = version_index(self.versions, test.as_of)
@@ -351,9 +379,61 @@ class _TestChecker:
             self.d.error(fact.value.span, type_, code="test")
             return
         want = self._resolve(self.fact_types.get(fact.name, declared.type), header)
+        if self._data(fact.value, want, header):
+            return
         if not T.assignable(type_, want.required()):
             self.d.error(fact.value.span, f"'{fact.name}' is {want.required()}, but this "
                          f"value is {type_}", _example(want), code="test")
+
+    def _data(self, value: ir.Expr | ir.GivenRecord | ir.GivenRecords, want: T.Type,
+              header: ir.Header) -> bool:
+        """Check a member's name, a list or records a test gives against the fact's type;
+        True if `value` is one of them (reported here if wrong)."""
+        if isinstance(value, ir.Name) and value.name not in {p.name for p in header.parties}:
+            members = self.members.get(want.name or "") if want.kind == "choice" else None
+            if members is None:
+                hint = did_you_mean(value.name, [p.name for p in header.parties])
+                self.d.error(value.span, f"'{value.name}' is not a party of the agreement"
+                             + (f"; {hint}" if hint else ""), code="test")
+            elif value.name not in members:
+                self.d.error(value.span, f"'{value.name}' is not a member of "
+                             f"'{want.name}'", did_you_mean(value.name, members) or
+                             "its members are " + ", ".join(members), code="test")
+            return True
+        if isinstance(value, ir.GivenRecords):
+            if want.kind != "list" or (want.element or T.ERROR).kind != "record":
+                self.d.error(value.span, f"records are given for a fact that is {want}",
+                             _example(want), code="test")
+                return True
+            for record in value.items:
+                self._data(record, want.element or T.ERROR, header)
+            return True
+        if isinstance(value, ir.GivenRecord):
+            fields = self.records.get(want.name or "", {}) if want.kind == "record" else {}
+            if not fields:
+                self.d.error(value.span, f"a record is given for a fact that is {want}",
+                             code="test")
+                return True
+            given = {name for name, _ in value.fields}
+            for name, expr in value.fields:
+                field = fields.get(name)
+                if field is None:
+                    self.d.error(expr.span, f"a {want} has no field '{name}'",
+                                 did_you_mean(name, list(fields)), code="test")
+                    continue
+                _, type_ = constant(expr, header)
+                if not isinstance(type_, T.Type):
+                    self.d.error(expr.span, type_, code="test")
+                elif not self._data(expr, field, header) and \
+                        not T.assignable(type_, field.required()):
+                    self.d.error(expr.span, f"'{name}' is {field}, but this value is "
+                                 f"{type_}", _example(field), code="test")
+            missing = [n for n in fields if n not in given]
+            if missing:
+                self.d.error(value.span, "this record has no " + ", ".join(
+                    f"'{n}'" for n in missing), code="test")
+            return True
+        return False
 
     def _expectation(self, expectation: ir.Expectation, index: int,
                      checked: CheckedProgram) -> None:
@@ -384,6 +464,8 @@ class _TestChecker:
         _, type_ = constant(expectation.value, checked.header)
         if not isinstance(type_, T.Type):
             self.d.error(expectation.value.span, type_, code="test")
+            return
+        if self._data(expectation.value, result, checked.header):
             return
         if result.kind != "error" and not _comparable(type_, result):
             self.d.error(expectation.value.span, f"{probe.describe()} is "
@@ -426,6 +508,8 @@ class _TestChecker:
                                  f"{want}: name it by a date inside it (2009-03-31) or by "
                                  "its label (\"2009-Q1\")", code="test")
                     ok = False
+            elif self._data(arg, want, checked.header):
+                continue
             elif not T.assignable(type_, want.required()):
                 self.d.error(arg.span, f"'{param.name}' of '{probe.name}' is {want}, not "
                              f"{type_}", _example(want), code="test")
@@ -502,6 +586,9 @@ def _comparable(value: T.Type, result: T.Type) -> bool:
     if value.kind in T.NUMERIC and result.kind in T.NUMERIC:
         # 7.5% or 0.075 for a percent; 2 for a decimal: numbers compare as numbers.
         return True
+    if value.kind == result.kind == "list":
+        return (value.element or T.NOTHING).kind == "nothing" or \
+            _comparable(value.element or T.ERROR, result.element or T.ERROR)
     return value.required().same(result.required())
 
 
@@ -671,7 +758,7 @@ def _kind(probe: ir.Probe, checked: CheckedProgram) -> tuple[str, str]:
 
 def _format(module: Any, value: object, kind: str, currency: str,
             header: ir.Header | None) -> str:
-    if isinstance(value, tuple):
+    if isinstance(value, tuple) and kind != "list":  # the holders of a power
         return " or ".join(str(v) for v in value) or "no party"
     if kind == "party" and header is not None:
         return _party_display(str(value), header)
@@ -708,6 +795,9 @@ def _equal(actual: object, expected: object, kind: str, header: ir.Header) -> bo
     if isinstance(expected, date) and not isinstance(expected, datetime):
         return isinstance(actual, date) and not isinstance(actual, datetime) \
             and actual == expected
+    if isinstance(expected, tuple) and isinstance(actual, tuple):  # a list, item by item
+        return len(actual) == len(expected) and all(
+            _equal(a, e, "", header) for a, e in zip(actual, expected))
     return type(actual) is type(expected) and actual == expected
 
 

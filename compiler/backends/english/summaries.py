@@ -896,11 +896,14 @@ def _record(e: ir.Expr, x: Explanation, lex: Lexicon, values: dict[int, str]) ->
                 and (lex.decl(node.name) is not None or isinstance(node, ir.Call)) \
                 and not isinstance(lex.decl(node.name), (ir.Obligation, ir.Power)):
             # (an obligation's or power's instance is a whole sentence, not a value to
-            # show after its name: its fields are shown instead)
-            values[id(node)] = lex.value_text(ex.value, ex.kind, ex.currency)
+            # show after its name: its fields are shown instead; nor is a list or a
+            # record, too long to read after a name)
+            if not isinstance(ex.value, (tuple, list, dict)):
+                values[id(node)] = lex.value_text(ex.value, ex.kind, ex.currency, node.type)
         elif isinstance(node, (ir.Field, ir.PeriodOp)) and ex.value is not None \
-                and ex.kind not in ("bool", "error", "") and ex.note != _SKIPPED:
-            values[id(node)] = lex.value_text(ex.value, ex.kind, ex.currency)
+                and ex.kind not in ("bool", "error", "") and ex.note != _SKIPPED \
+                and not isinstance(ex.value, (tuple, list, dict)):
+            values[id(node)] = lex.value_text(ex.value, ex.kind, ex.currency, node.type)
         stack.extend(_pairs(node, ex, lex))
 
 
@@ -1003,7 +1006,8 @@ def _definition_sentence(name: str, x: Explanation, lex: Lexicon, values: dict[i
         reasons = _reasons(decl.expr, general, lex, x.section) if general else ()
         return Because("condition", name, decl, bool(x.value), "", where, args,
                        decl.expr, reasons, exception)
-    return Because("value", name, decl, True, lex.value_text(x.value, x.kind, x.currency)
+    return Because("value", name, decl, True,
+                   lex.value_text(x.value, x.kind, x.currency, lex.type_of(name))
                    if x.value is not None else "no value", where, args, decl.expr, (),
                    exception)
 
@@ -1064,7 +1068,7 @@ def explanation(checked: CheckedProgram, version_label: str, name: str,
         sentences.append(Because(kind, name, decl, active, "", where, (), condition,
                                  reasons, None, text))
     else:
-        shown = lex.value_text(tree.value, tree.kind, tree.currency) \
+        shown = lex.value_text(tree.value, tree.kind, tree.currency, lex.type_of(name)) \
             if tree.value is not None else "not given"
         sentences.append(Because("fact", name, decl, True, shown, where))
     seen = {name}

@@ -23,7 +23,7 @@ import textwrap
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from markupsafe import Markup, escape
 
@@ -391,6 +391,8 @@ def cite_item(section: str | None, label: str | None) -> str:
     March 31, 2004": the listed item of a section, as the issue's example cites it."""
     if not section or not label:
         return cite(section)
+    if cite(section) == section:  # an article, exhibit or schedule: "clause (a) of Article VI"
+        return f"clause {label} of {section}"
     match = re.match(r"([^ ,]+)(.*)$", section)
     assert match is not None
     return cite(match.group(1) + label + match.group(2))
@@ -460,6 +462,27 @@ def code(fmt: str) -> Callable[[object], Any]:
     return filter_
 
 
+def text_table(rows: Iterable[Iterable[object]], indent: str = "", right: Iterable[bool] = ()
+               ) -> str:
+    """Plain-text rows as a table: the first row is the heading, underlined; columns two
+    spaces apart, those marked in `right` (numbers) aligned right."""
+    cells = [[" ".join(str(c).split()) for c in row] for row in rows]
+    if not cells:
+        return ""
+    count = max(len(row) for row in cells)
+    cells = [row + [""] * (count - len(row)) for row in cells]
+    widths = [max(len(row[i]) for row in cells) for i in range(count)]
+    flush = list(right) + [False] * count
+
+    def line(row: list[str]) -> str:
+        parts = [c.rjust(w) if flush[i] else c.ljust(w)
+                 for i, (c, w) in enumerate(zip(row, widths))]
+        return (indent + "  ".join(parts)).rstrip()
+
+    rule = indent + "  ".join("-" * w for w in widths)
+    return "\n".join([line(cells[0]), rule, *(line(row) for row in cells[1:])])
+
+
 def wrap(text: str, width: int = 88, indent: str = "", first: str | None = None) -> str:
     """Plain text wrapped for a terminal; `first` prefixes the first line instead of
     `indent` (a bullet, a label)."""
@@ -489,10 +512,14 @@ def literal(value: object, type_: T.Type | None, time_zone: str | None = None,
         return format_date(value)
     if isinstance(value, (int, Decimal)) and kind == "money":
         return format_money(Decimal(value), (type_.currency if type_ else None) or "USD")
+    if isinstance(value, Decimal) and kind == "percent" and value.is_finite():
+        return f"{value.scaleb(2):f}%"  # as the contract writes it: "7.50%"
     if isinstance(value, (int, Decimal)) and kind == "percent":
         return format_percent(Decimal(value))
     if isinstance(value, int):
         return integer(value)
+    if isinstance(value, Decimal) and value.is_finite():
+        return f"{value:f}"  # as written: "4.50"
     if isinstance(value, Decimal):
         return format_value(value, "decimal")
     if isinstance(value, str):
@@ -534,6 +561,11 @@ class Lexicon:
         self.fmt = fmt
         self.parties = {p.name: p.display for p in checked.header.parties}
         self._escape = escaper(fmt)
+        # The variables of the lists being read, innermost last (see `bind`).
+        self._bound: list[_Binding] = []
+        # Each member of a choice, by name, with its choice.
+        self._members = {m.name: (m, d) for d in self.declarations.values()
+                         if isinstance(d, ir.Choice) for m in d.members}
 
     # -- escaping
 
@@ -583,6 +615,10 @@ class Lexicon:
         if name not in self.declarations:
             return self.esc(the(humanise(name)))  # a parameter: "the calendar year"
         return self.esc(the(self._term(name)) if self.has_term(name) else self._quoted(name))
+
+    def is_plural(self, name: str) -> bool:
+        """Whether a term is plural ("the Declined Proceeds are ...")."""
+        return self.has_term(name) and plural(self._term(name))
 
     def holds(self, name: str, positive: bool = True, style: str | None = None) -> Any:
         """A yes/no name as a proposition: "there is no Requisite Board Approval"."""
@@ -668,8 +704,13 @@ class Lexicon:
         return self.esc(literal(e.value, e.type, self.header.time_zone,
                                 self.header.time_zone_label))
 
-    def value_text(self, value: object, kind: str, currency: str = "USD") -> Any:
-        """A computed value (from an explanation), formatted as `eval` prints it."""
+    def value_text(self, value: object, kind: str, currency: str = "USD",
+                   type_: T.Type | None = None) -> Any:
+        """A computed value (from an explanation), formatted as `eval` prints it; a list,
+        record, share or member of a choice by its type, in the contract's words:
+        "[A: $28,571.43; B: $71,428.58]", "Base Rate Loans"."""
+        if type_ is not None and type_.kind in ("list", "record", "share", "choice"):
+            return self.esc(self._data(value, type_))
         if kind in ("money", "percent", "date", "datetime", "days", "business_days",
                     "months", "decimal"):
             return self.esc(format_value(value, kind, currency))
@@ -677,6 +718,42 @@ class Lexicon:
             return self.esc(integer(value))
         return self.esc(format_value(value, kind if kind in _VALUE_KINDS else "text",
                                      currency))
+
+    def _data(self, value: object, type_: T.Type | None, short: bool = False) -> str:
+        """A value of the clause's data in words (raw); `short`: a record by its first
+        text field, if it has one (as an item of a list, or what a share goes to)."""
+        kind = type_.kind if type_ is not None else ""
+        if value is None:
+            return "no value"
+        if kind == "choice" and isinstance(value, str):
+            return str(self.member(value))
+        if kind == "list" and isinstance(value, (tuple, list)):
+            element = type_.element if type_ is not None else None
+            many = element is not None and element.kind in ("record", "share")
+            listed = [self._data(v, element, True) for v in value]
+            return "[" + ("; " if many else ", ").join(listed) + "]"
+        if kind == "share" and isinstance(value, dict):
+            item = self._data(value.get("item"), type_.element if type_ else None, True)
+            amount = format_value(value.get("amount"), "money",
+                                  (type_.currency if type_ else None) or self.header.currency)
+            return f"{item}: {amount}"
+        decl = self.declarations.get(type_.name or "") if type_ is not None else None
+        if kind == "record" and isinstance(value, dict) and \
+                isinstance(decl, (ir.Record, ir.Table)):
+            if short:
+                for f in decl.fields:
+                    if f.type.kind == "text" and isinstance(value.get(f.name), str):
+                        return str(value[f.name])
+            return "(" + ", ".join(f"{f.term or humanise(f.name)}: "
+                                   f"{self._data(value.get(f.name), f.type)}"
+                                   for f in decl.fields) + ")"
+        if kind in _VALUE_KINDS and not isinstance(value, (tuple, list, dict)):
+            if isinstance(value, int) and not isinstance(value, bool) and kind in \
+                    ("integer", "decimal"):
+                return integer(value)
+            return format_value(value, kind, (type_.currency if type_ else None)
+                                or self.header.currency)
+        return format_value(value, "text")
 
     def calendar(self, name: str | None) -> Any:
         """After a number of business days: "" for the agreement's calendar (the default),
@@ -697,12 +774,386 @@ class Lexicon:
 
     def type_words(self, type_: T.Type) -> Any:
         """What kind of value a fact is ("a number of months"), with the calendar of
-        business days when it is not the agreement's."""
-        return self.esc(type_words(type_, self.header.calendar))
+        business days when it is not the agreement's; a list, a record or a choice with
+        what a value of it is made of ("a list of Term Lenders, each with: name (a text);
+        outstanding Term Loans (`principal`: an amount of money)"), the names a fact's
+        value is given with shown where the words differ from them."""
+        return self._out(self._type_words(type_))
 
     def section_of(self, name: str) -> str | None:
         decl = self.declarations.get(name)
         return getattr(decl, "section", None)
+
+    # -- lists, records and choices
+    #
+    # What is said of each item of a list ("each Term Lender's outstanding Term Loans",
+    # "the number of Term Lenders that have delivered a rejection notice") is rendered by
+    # the macros with marks where the list's variable goes (`variable`, `field_value`),
+    # and the marks are then replaced by the words that fit where they stand: the first by
+    # the list's head ("each Term Lender", "the first row of the Leverage Step-Down", with
+    # the relative clause of its `when`), the others by "the Term Lender". Text in and out
+    # of these methods is escaped for the format.
+
+    def _out(self, text: str) -> Any:
+        """Escaped text (a str of escaped words) as the format's escaped value."""
+        return Markup(text) if self.fmt in ("html", "markdown") else text
+
+    def _e(self, text: str) -> str:
+        """Raw words, escaped for the format, as a str."""
+        return str(self.esc(text))
+
+    @property
+    def _s(self) -> str:
+        """The possessive "'s", escaped."""
+        return self._e("'s")
+
+    def member(self, name: str) -> Any:
+        """A member of a choice as the contract names it: "Term Benchmark Loans"."""
+        found = self._members.get(name)
+        return self.esc(found[0].display if found else humanise(name))
+
+    def is_member(self, name: str) -> bool:
+        return name in self._members and name not in self.declarations
+
+    def members(self, names: Iterable[str]) -> Any:
+        """"Term Benchmark Loans or Daily Simple SOFR Loans" (the members of a case)."""
+        return self._out(join([str(self.member(n)) for n in names], "or"))
+
+    def case_says_subject(self, case: ir.Case) -> bool:
+        """Whether a case names what it depends on ("depending on the Type of the
+        Borrowing: ..."): unless it is the one fact or term of its choice, which the
+        members' words then name ("for Term Benchmark Loans, 7.50%; ...")."""
+        subject, type_ = case.subject, case.subject.type
+        if not isinstance(subject, ir.Name) or type_ is None or type_.kind != "choice":
+            return True
+        same = [n for n, t in self.checked.types.items()
+                if t is not None and t.kind == "choice" and t.name == type_.name]
+        return same != [subject.name]
+
+    def _noun_of(self, type_: T.Type | None, many: bool = False) -> str:
+        """What one value of a type is called (raw words): "Term Lender", "row of the
+        Leverage Step-Down", "Type of Loan", "amount"."""
+        if type_ is None:
+            return "items" if many else "item"
+        decl = self.declarations.get(type_.name or "")
+        if type_.kind == "record" and isinstance(decl, ir.Table):
+            noun = f"row of {the(decl.term or humanise(decl.name))}"
+        elif type_.kind in ("record", "choice") and decl is not None:
+            noun = str(getattr(decl, "term", None) or humanise(decl.name))
+        elif type_.kind == "list":
+            noun = f"list of {self._noun_of(type_.element, True)}"
+        else:
+            noun = _ITEM_NOUNS.get(type_.kind, "item")
+        return plural_of(noun) if many else noun
+
+    def bind(self, variable: str, source: ir.Expr, words: object) -> str:
+        """Read the items of `source` (whose English is `words`) as `variable`, until
+        `unbind`: the macros of what is said of each item mark where it goes."""
+        type_ = source.type
+        element = type_.element if type_ is not None else None
+        share = None
+        if element is not None and element.kind == "share":
+            share = str(words)  # the shares of an allocation: read as what they go to
+            element = element.element
+        noun = self._noun_of(element)
+        qualifier = ""
+        decl = self.declarations.get(element.name or "") if element is not None else None
+        if share is None and not isinstance(decl, ir.Table):
+            noun, implied = self._implied(noun, source, decl)
+            if not implied:  # which list, when its words do not say: "in “lenders”"
+                qualifier = f" in {words}"
+        self._bound.append(_Binding(variable, self._e(noun), self._e(plural_of(noun)),
+                                    qualifier, share))
+        return ""
+
+    def _implied(self, noun: str, source: ir.Expr, record: object) -> tuple[str, bool]:
+        """What an item of a list fact or term is called, and whether that says which
+        list it is of: "Term Lender" of the Term Lenders (or of “lenders”, a list of
+        lenders); "Scheduled Payment" of the Scheduled Payments, a list of payments."""
+        decl = self.declarations.get(source.name) if isinstance(source, ir.Name) else None
+        if decl is None:
+            return noun, False
+        own = bare(str(getattr(decl, "term", None) or humanise(decl.name)))
+        many = plural_of(noun)
+        names = {many.lower()}
+        if isinstance(record, (ir.Record, ir.Choice)):
+            names.add(plural_of(humanise(record.name)).lower())
+        if own.lower() in names:
+            return noun, True
+        if not getattr(record, "term", None) and own.lower().endswith(" " + many.lower()):
+            # a record without a term, in a list whose term names it: "Scheduled Payment"
+            tail = own[len(own) - len(many):]
+            single = noun[:1].upper() + noun[1:] if tail[:1].isupper() else noun
+            return own[:len(own) - len(many)] + single, True
+        return noun, False
+
+    def unbind(self) -> str:
+        self._bound.pop()
+        return ""
+
+    def _index(self, name: str) -> int | None:
+        for n in range(len(self._bound) - 1, -1, -1):
+            if self._bound[n].variable == name:
+                return n
+        return None
+
+    def _item_of(self, e: ir.Expr) -> int | None:
+        """The binding whose item `e` is: its variable, or `.item` of a share's."""
+        if isinstance(e, ir.Name):
+            n = self._index(e.name)
+            return n if n is not None and self._bound[n].share is None else None
+        if isinstance(e, ir.Field) and e.field == "item" and isinstance(e.operand, ir.Name):
+            n = self._index(e.operand.name)
+            return n if n is not None and self._bound[n].share is not None else None
+        return None
+
+    def variable(self, name: str) -> Any:
+        """The mark of a variable of a list being read, or None if `name` is not one."""
+        n = self._index(name)
+        if n is None:
+            return None
+        if self._bound[n].share is not None:  # a share: "the share of X allocated to ..."
+            return self._out(f"the share of {self._bound[n].share} allocated to "
+                             f"{_VAR}{n}{_END}")
+        return self._out(f"{_VAR}{n}{_END}")
+
+    def mentions_item(self, e: ir.Expr) -> bool:
+        """Whether an expression speaks of an item of a list being read."""
+        names = {b.variable for b in self._bound}
+        return any(isinstance(node, ir.Name) and node.name in names for node in ir.walk(e))
+
+    def _field(self, e: ir.Field) -> tuple[str, bool]:
+        """The raw words of a field of a record and whether they are its term."""
+        type_ = e.operand.type
+        decl = self.declarations.get(type_.name or "") if type_ is not None else None
+        if isinstance(decl, (ir.Record, ir.Table)):
+            for f in decl.fields:
+                if f.name == e.field:
+                    return (f.term, True) if f.term else (humanise(f.name), False)
+        return humanise(e.field), False
+
+    def column(self, f: ir.RecordField) -> Any:
+        """A field or column of a record or table, as its term or its name's words."""
+        return self.esc(f.term or humanise(f.name))
+
+    def field_value(self, e: ir.Field, owner: object) -> Any:
+        """A field of a record or share as a value: of an item of a list being read, a
+        mark ("each Term Lender's outstanding Term Loans" once filled); else "the
+        outstanding Term Loans of `owner`"."""
+        operand = e.operand
+        if (operand.type is not None and operand.type.kind == "share"):
+            n = self._index(operand.name) if isinstance(operand, ir.Name) else None
+            if n is not None and self._bound[n].share is not None:
+                if e.field == "item":
+                    return self._out(f"{_VAR}{n}{_END}")
+                return self._out(f"the amount of {self._bound[n].share} allocated to "
+                                 f"{_VAR}{n}{_END}")
+            what = "amount" if e.field == "amount" else \
+                self._noun_of(operand.type.element)
+            return self._out(f"the {self._e(what)} of {owner}")
+        words, _ = self._field(e)
+        n = self._item_of(operand)
+        if n is not None:
+            return self._out(f"{_POS}{n}{_SEP}{self._e(words)}{_END}")
+        return self._out(f"{self._e(the(words))} of {owner}")
+
+    def field_holds(self, e: ir.Field, positive: bool, owner: object) -> Any:
+        """A yes/no field of a record as a proposition: "the Term Lender has delivered a
+        rejection notice", "... is a Defaulting Lender", "... is “declined”"."""
+        words, term = self._field(e)
+        if not term:
+            predicate = f"is “{words}”" if positive else f"is not “{words}”"
+        elif is_clause(words):
+            predicate = words if positive else negate_clause(words)
+        elif _first(words).endswith("ed"):  # "delivered a notice": something done
+            predicate = f"has {words}" if positive else f"has not {words}"
+        else:
+            predicate = f"is {indefinite(words)}" if positive else f"is not {indefinite(words)}"
+        n = self._item_of(e.operand)
+        subject = f"{_VAR}{n}{_END}" if n is not None else str(owner)
+        return self._out(f"{subject} {self._e(predicate)}")
+
+    def _fill(self, text: str, n: int,
+              first: Callable[[str, str], str] | None = None) -> tuple[str, bool]:
+        """`text` with the marks of binding `n` replaced: the first by `first(kind,
+        words)` (if given), the others by "the Term Lender" and "the Term Lender's
+        outstanding Term Loans"; and whether there was one."""
+        binding = self._bound[n]
+        found = False
+
+        def later(kind: str, words: str) -> str:
+            noun = f"the {binding.noun}"  # "the Term Lender", "the row"
+            return noun if kind == _VAR else f"{noun}{self._s} {words}"
+
+        def replace(m: re.Match[str]) -> str:
+            nonlocal found
+            if int(m.group(2)) != n:
+                return m.group(0)
+            kind, words = m.group(1), m.group(3) or ""
+            chosen = first if first is not None and not found else later
+            found = True
+            return chosen(kind, words)
+
+        return _MARK.sub(replace, text), found
+
+    def _relative(self, when: object, n: int, many: bool) -> str:
+        """The `when` of a list as a relative clause of its head: " that has delivered
+        a rejection notice", " whose ending is on or after ...", " for which ..."."""
+        text = str(squash(str(when))) if when else ""
+        if not text:
+            return ""
+        m = _MARK.match(text)
+        if m is not None and int(m.group(2)) == n:
+            rest, _ = self._fill(text[m.end():], n)
+            if m.group(1) == _POS:
+                return f" whose {m.group(3)}{_agreeing(m.group(3), rest)}"
+            if rest.startswith(" "):
+                rest = rest[1:]
+                return f" that {_plural_verb(rest) if many else rest}"
+        filled, _ = self._fill(text, n)
+        return f" for which {filled}"
+
+    def each(self, body: object, when: object, det: str = "each") -> Any:
+        """What is said of each item of the innermost list being read, with `det` before
+        its head: "each Term Lender's outstanding Term Loans", "the outstanding Term
+        Loans of each Term Lender that has delivered a rejection notice", "the maximum
+        of the first row of the Leverage Step-Down whose ending is ..."."""
+        n = len(self._bound) - 1
+        b = self._bound[n]
+        rel = self._relative(when, n, False)
+        head = f"{det} {b.noun}{b.qualifier}"
+        text = str(squash(str(body)))
+
+        def first(kind: str, words: str) -> str:
+            if kind == _VAR:
+                return head + rel
+            if b.qualifier or rel:
+                return f"{the(words)} of {head}{rel}"
+            return f"{det} {b.noun}{self._s} {words}"
+
+        m = _MARK.search(text)
+        while m is not None and int(m.group(2)) != n:
+            m = _MARK.search(text, m.end())
+        if m is None or (rel and text[m.end():].strip() and
+                         not text[m.end():].lstrip().startswith((",", ";"))):
+            # the relative clause would run into what follows the head: "the Term
+            # Lender's outstanding Term Loans times 2 for each Term Lender that ..."
+            filled, _ = self._fill(text, n)
+            return self._out(f"{filled} for {head}{rel}")
+        filled, _ = self._fill(text, n, first)
+        return self._out(filled)
+
+    def all_items(self, when: object, det: str = "the") -> Any:
+        """The items themselves, in the plural: "the Term Lenders that have delivered a
+        rejection notice" (`det` "" after "the number of")."""
+        n = len(self._bound) - 1
+        b = self._bound[n]
+        head = f"{det} {b.nouns}{b.qualifier}".strip()
+        return self._out(head + self._relative(when, n, True))
+
+    def quantified(self, kind: str, positive: bool, holds: object, fails: object,
+                   when: object, simple: bool = True) -> Any:
+        """`all of`, `any of` or `none of` what is said of each item (`holds`, and
+        `fails` said negatively), as said with `positive`: "every Term Lender has
+        delivered a rejection notice", "no row of ...", "for at least one Term Lender
+        that ..., the Term Lender's ..."."""
+        n = len(self._bound) - 1
+        b = self._bound[n]
+        rel = self._relative(when, n, False)
+        text = str(squash(str(holds)))
+        quantifier = {("all", True): "every", ("any", True): "at least one",
+                      ("none", True): "no", ("all", False): "not every",
+                      ("any", False): "no", ("none", False): "at least one"}[(kind, positive)]
+        m = _MARK.match(text) if simple else None
+        if m is not None and int(m.group(2)) == n and (m.group(1) == _VAR or not
+                                                       (rel or b.qualifier)):
+            rest, _ = self._fill(text[m.end():], n)
+            if m.group(1) == _VAR:
+                return self._out(f"{quantifier} {b.noun}{b.qualifier}{rel}{rest}")
+            return self._out(f"{quantifier} {b.noun}{self._s} {m.group(3)}"
+                             f"{_agreeing(m.group(3), rest)}")
+        every = (kind, positive) in (("all", True), ("none", True), ("any", False))
+        said = (kind, positive) in (("all", True), ("any", True), ("none", False))
+        filled, _ = self._fill(str(squash(str(holds if said else fails))), n)
+        intro = "every" if every else "at least one"
+        return self._out(f"for {intro} {b.noun}{b.qualifier}{rel}, {filled}")
+
+    def allocation(self, method: str, body: object, when: object) -> Any:
+        """To whom an allocation applies its amount: "pro rata to the Term Lenders
+        according to their outstanding Term Loans", "in order to the Installments, each
+        up to its amount"."""
+        n = len(self._bound) - 1
+        b = self._bound[n]
+        head = f"the {b.nouns}{b.qualifier}{self._relative(when, n, True)}"
+        text = str(squash(str(body)))
+        pro_rata = method == "pro_rata"
+
+        def pronoun(kind: str, words: str) -> str:
+            if kind == _VAR:
+                return "them" if pro_rata else "it"
+            return f"{'their' if pro_rata else 'its'} {words}"
+
+        filled, found = _MARK.subn(
+            lambda m: pronoun(m.group(1), m.group(3) or "") if int(m.group(2)) == n
+            else m.group(0), text)
+        if pro_rata:
+            return self._out(f"pro rata to {head} according to {filled}" if found else
+                             f"pro rata to {head} in proportion to {text} each")
+        return self._out(f"in order to {head}, each up to {filled}" if found else
+                         f"in order to {head}, each up to {text}")
+
+    def first_item(self, source: ir.Expr, words: object) -> Any:
+        """`first of` a list that is not built here: "the first Term Lender", "the
+        first row of the Leverage Step-Down", "the first of “shares”"."""
+        self.bind("", source, words)
+        b = self._bound.pop()
+        if b.share is not None:
+            return self._out(f"the first share of {words}")
+        return self._out(f"the first {b.noun}{b.qualifier}")
+
+    def number_of(self, source: ir.Expr, words: object) -> Any:
+        """`number of` a list that is not built here: "the number of Term Lenders", "...
+        of rows of the Leverage Step-Down", "... of amounts in “caps”"."""
+        self.bind("", source, words)
+        b = self._bound.pop()
+        if b.share is not None:
+            return self._out(f"the number of shares of {words}")
+        return self._out(f"the number of {b.nouns}{b.qualifier}")
+
+    def _type_words(self, type_: T.Type) -> str:
+        """`type_words`, escaped, as a str."""
+        if type_.kind == "list" and type_.element is not None:
+            element = type_.element
+            what = f"a list of {self._e(self._noun_of(element, True))}"
+            if element.kind == "record":
+                return f"{what}, each with: {self._field_list(element)}"
+            if element.kind == "choice":
+                return f"{what}, each {self._type_words(element)}"
+            return what
+        if type_.kind == "record":
+            return f"{self._e(indefinite(self._noun_of(type_)))}, with: " \
+                   f"{self._field_list(type_)}"
+        if type_.kind == "choice":
+            decl = self.declarations.get(type_.name or "")
+            if isinstance(decl, ir.Choice):
+                show = code(self.fmt)
+                listed = [self._e(m.display) + ("" if m.display == m.name else
+                                                f" ({show(m.name)})") for m in decl.members]
+                return "one of " + join(listed, "or")
+        return self._e(type_words(type_, self.header.calendar))
+
+    def _field_list(self, type_: T.Type) -> str:
+        """"name (a text); outstanding Term Loans (`principal`: an amount of money)"."""
+        decl = self.declarations.get(type_.name or "")
+        if not isinstance(decl, (ir.Record, ir.Table)):
+            return ""
+        show = code(self.fmt)
+        listed = []
+        for f in decl.fields:
+            words = f.term or humanise(f.name)
+            named = "" if words == f.name else f"{show(f.name)}: "
+            listed.append(f"{self._e(words)} ({named}{self._type_words(f.type)})")
+        return "; ".join(listed)
 
 
 # Where the arguments go in a phrase built before they are known (a private-use character,
@@ -711,6 +1162,57 @@ _HOLE = "\ue000"
 
 _VALUE_KINDS = frozenset({"bool", "integer", "decimal", "money", "percent", "date",
                           "datetime", "days", "business_days", "months", "party", "text"})
+
+# Where the variable of a list being read goes in a phrase, until the words for it are known
+# (Lexicon.bind): `_VAR n _END` is the item itself, `_POS n _SEP words _END` a field of it.
+_VAR, _POS, _SEP, _END = "\ue001", "\ue003", "\ue004", "\ue002"
+_MARK = re.compile("([\ue001\ue003])([0-9]+)(?:\ue004([^\ue002]*))?\ue002")
+
+# What one item of a list of values of each kind is called.
+_ITEM_NOUNS = {"money": "amount", "percent": "rate", "date": "date", "datetime": "time",
+               "integer": "number", "decimal": "number", "bool": "condition", "text": "text",
+               "party": "party", "days": "number of days", "business_days":
+               "number of business days", "months": "number of months", "period": "period",
+               "share": "share"}
+
+# The verbs of a relative clause in the plural: "that have delivered a notice".
+_PLURAL_VERBS = {"has": "have", "is": "are", "was": "were", "does": "do"}
+
+
+def _plural_verb(clause: str) -> str:
+    """A clause whose subject was singular, with its first verb in the plural: "has
+    delivered" -> "have delivered", "is a Defaulting Lender" -> "are Defaulting Lenders"."""
+    word, _, rest = clause.partition(" ")
+    if word in _PLURAL_VERBS:
+        word = _PLURAL_VERBS[word]
+    elif word in _VERBS:
+        word = _base_form(word)
+    if word == "are":
+        negated = rest.startswith("not ")
+        after = rest[4:] if negated else rest
+        if _first(after) in ("a", "an") and len(_words(after)) > 1:
+            rest = ("not " if negated else "") + plural_of(bare(after))
+    return f"{word} {rest}" if rest else word
+
+
+def _agreeing(subject: str, rest: str) -> str:
+    """What follows a subject, its verb in the plural if the subject is: "(whose
+    outstanding Term Loans) are more than ..."."""
+    if plural(subject) and rest.startswith(" is "):
+        return " are " + rest[4:]
+    return rest
+
+
+class _Binding(NamedTuple):
+    """A list being read (Lexicon.bind): its variable, what one item of it is called and
+    in the plural (escaped), which list, if the words do not say (" in “lenders”", " of
+    the Leverage Step-Down"), and for a list of shares the allocation's words."""
+
+    variable: str
+    noun: str
+    nouns: str
+    qualifier: str
+    share: str | None
 
 
 def kind_of(node: object) -> str:
@@ -745,5 +1247,5 @@ def filters(fmt: str = "text") -> dict[str, Callable[..., Any]]:
         "cite_item": lambda section, label: _keep(section, cite_item(section, label)),
         "wrap": wrap, "humanise": humanise, "key": id, "type_words": type_words,
         "esc": esc, "md": esc, "code": code(fmt), "date_words": format_date,
-        "chain": chain,
+        "chain": chain, "text_table": text_table,
     }

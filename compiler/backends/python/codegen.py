@@ -1,7 +1,7 @@
 """The Python backend: checked IR to a standalone Python module.
 
 The module starts with the runtime prelude (runtime.py, runtime_eval.py,
-runtime_periods.py and runtime_time.py, pasted verbatim, so that it imports nothing but
+runtime_periods.py, runtime_time.py and runtime_lists.py, pasted verbatim, so that it imports nothing but
 the standard library), then has:
 
 - one `Calendar` per business-day calendar the agreement counts in (any version):
@@ -39,14 +39,23 @@ from clausec import ir
 from clausec.backends.python.runtime import printable
 from clausec.backends.python.runtime_eval import EXACT
 from clausec.ir import types as T
-from clausec.ir.visit import DECLARATIONS, EXPRESSIONS, LIFTABLE, Visitor, operands
+from clausec.ir.visit import (
+    DECLARATIONS,
+    EXPRESSIONS,
+    LIFTABLE,
+    Visitor,
+    expressions,
+    operands,
+    subexpressions,
+)
 from clausec.passes import calendars
 from clausec.passes.check import CheckedProgram, union_of_facts
 from clausec.passes.consolidate import Version, long_date
 from clausec.source import SourceFile, Span, snippet
 
 _HERE = Path(__file__).resolve().parent
-_PRELUDE_FILES = ("runtime.py", "runtime_eval.py", "runtime_periods.py", "runtime_time.py")
+_PRELUDE_FILES = ("runtime.py", "runtime_eval.py", "runtime_periods.py", "runtime_time.py",
+                  "runtime_lists.py")
 
 # Names the prelude and the module define: a clause name equal to one gets a trailing _.
 # The names the module defines itself, beside the prelude's (see _reserved).
@@ -61,6 +70,8 @@ _PY_TYPES = {
     "percent": "Decimal", "date": "date", "datetime": "datetime", "days": "int",
     "business_days": "int", "months": "int", "party": "str", "text": "str",
     "obligation": "Obligation", "power": "Power", "period": "Period", "error": "object",
+    "choice": "str", "record": "dict[str, Any]", "list": "tuple[Any, ...]",
+    "share": "dict[str, Any]", "nothing": "None",
 }
 
 _CONVERTERS = {
@@ -385,14 +396,15 @@ class _Generator(Visitor):
                     target.declared_type)
                 return _group(code)
             return f"{self.fn(e.name)}(facts)"
-        if isinstance(target, (ir.Obligation, ir.Power)):  # its fields, or is it late
+        if isinstance(target, (ir.Obligation, ir.Power, ir.Table)):
             return f"{self.fn(e.name)}(facts)"
-        return repr(e.name)  # a party
+        return repr(e.name)  # a party, or a member of a choice
 
     def _inlinable(self, d: ir.Definition) -> bool:
         # Only terms built from facts and literals: inlining a term that uses other terms
         # would inline whole chains of them (price_2 = price_1 + ..., price_1 = ...).
         return (not d.params and not self.c.exceptions.get(d.name)
+                and (d.declared_type or T.ERROR).kind != "list"  # computed once, not per use
                 and _size(d.expr) <= _INLINE_SIZE
                 and not any(isinstance(self.decls.get(n), ir.Definition)
                             for n in ir.names_used(d.expr)))
@@ -450,6 +462,13 @@ class _Generator(Visitor):
         left, right = self.expr(e.left, ctx), self.expr(e.right, ctx)
         lk = (e.left.type or T.ERROR).kind
         rk = (e.right.type or T.ERROR).kind
+        if e.op in ("and", "or", "unless") and (self.unknowable(e.left) or
+                                                 self.unknowable(e.right)):
+            # Three-valued: a side that decides the answer decides it even when the
+            # other side's facts are missing.
+            helper = "_any_of" if e.op == "or" else "_all_of"
+            right = f"not {right}" if e.op == "unless" else right
+            return f"{helper}(lambda: {left}, lambda: {right})"
         if e.op == "and":
             return f"({left} and {right})"
         if e.op == "or":
@@ -552,6 +571,10 @@ class _Generator(Visitor):
                     code = f"(not {when} or {code})" if e.kind == "all" else \
                         f"({when} and {code})"
                 parts.append(code)
+            if any(self.unknowable(x) for x in subexpressions(e)):
+                helper = "_all_of" if e.kind == "all" else "_any_of"
+                code = f"{helper}({', '.join('lambda: ' + p for p in parts)})"
+                return f"(not {code})" if e.kind == "none" else code
             if e.kind == "all":
                 return "(" + " and ".join(parts) + ")" if parts else "True"
             joined = "(" + " or ".join(parts) + ")" if parts else "False"
@@ -609,12 +632,9 @@ class _Generator(Visitor):
         body = self.coerce(self.expr(e.body, inner), e.body.type, e.type)
         when = f" if {self.expr(e.when, inner)}" if e.when is not None else ""
         items = f"({body} for {var} in _range({self.range_code(e.range, ctx)}){when})"
-        if e.kind == "all":
-            return f"all{items}"
-        if e.kind == "any":
-            return f"any{items}"
-        if e.kind == "none":
-            return f"(not any{items})"
+        if e.kind in ("all", "any", "none"):
+            return self._logic_in(e.kind, f"_range({self.range_code(e.range, ctx)})", var,
+                                  body, e.when, inner)
         if e.kind == "total":
             zero = self.const("Decimal(0)") if (e.type or T.ERROR).kind in T.DECIMALS \
                 else "0"
@@ -622,7 +642,119 @@ class _Generator(Visitor):
         helper = "_earliest" if e.kind in ("earliest", "least") else "_latest"
         return f"{helper}(*{items})"
 
+    def _logic_in(self, kind: str, values: str, var: str, body: str, when: ir.Expr | None,
+                  inner: _Ctx) -> str:
+        """all of / any of / none of the items of a list or range, three-valued."""
+        keep = f"lambda {var}: {self.expr(when, inner)}" if when is not None else "None"
+        helper = "_all_in" if kind == "all" else "_any_in"
+        code = f"{helper}({values}, {keep}, lambda {var}: {body})"
+        return f"(not {code})" if kind == "none" else code
+
+    def unknowable(self, e: ir.Expr) -> bool:
+        """Whether evaluating `e` may find a fact or value missing (then the logic around
+        it is three-valued): it, or something it is computed from, may have no value, or
+        it uses a term, a series or a duty (whose own facts may be missing)."""
+        for node in expressions(e):
+            if node.type is not None and node.type.optional:
+                return True
+            if isinstance(node, (ir.Call, ir.Field, ir.Late, ir.InForce, ir.Nothing)):
+                return True
+            if isinstance(node, ir.Name) and not isinstance(
+                    self.decls.get(node.name), (ir.Fact, ir.Table, type(None))):
+                return True
+        return False
+
+    # ------------------------------------------------ lists, choices, records
+
+    def _nothing(self, e: ir.Nothing, ctx: _Ctx) -> str:
+        return "None"
+
+    def _when(self, e: ir.When, ctx: _Ctx) -> str:
+        value = self.coerce(self.expr(e.value, ctx, strict=False, lift=True), e.value.type,
+                            e.type)
+        return f"({value} if {self.expr(e.condition, ctx)} else None)"
+
+    def _case(self, e: ir.Case, ctx: _Ctx) -> str:
+        arms = []
+        for arm in e.arms:
+            value = self.coerce(self.expr(arm.value, ctx, strict=False), arm.value.type,
+                                e.type)
+            for member in arm.members or (None,):
+                arms.append(f"{member!r}: lambda: {value}")
+        return f"_case({self.expr(e.subject, ctx)}, {{{', '.join(arms)}}})"
+
+    def _listof(self, e: ir.ListOf, ctx: _Ctx) -> str:
+        element = (e.type or T.ERROR).element
+        items = [self.coerce(self.expr(i, ctx, strict=False), i.type, element)
+                 for i in e.items]
+        return "(" + "".join(i + ", " for i in items).rstrip(" ") + ")"
+
+    def _iteration(self, e: ir.ForEach, ctx: _Ctx) -> tuple[str, _Ctx, str]:
+        """The Python variable, context and `for ... in ... if ...` of a ForEach."""
+        inner = attrs.evolve(ctx, params=ctx.params | {e.variable})
+        var = py_name(e.variable)
+        when = f" if {self.expr(e.when, inner)}" if e.when is not None else ""
+        return var, inner, f"for {var} in {self.expr(e.source, ctx)}{when}"
+
+    def _foreach(self, e: ir.ForEach, ctx: _Ctx) -> str:
+        _, inner, loop = self._iteration(e, ctx)
+        body = self.coerce(self.expr(e.body, inner, strict=False), e.body.type,
+                           (e.type or T.ERROR).element)
+        return f"tuple({body} {loop})"
+
+    def _aggregate(self, e: ir.Aggregate, ctx: _Ctx) -> str:
+        source = e.source
+        if isinstance(source, ir.ForEach):
+            var, inner, loop = self._iteration(source, ctx)
+            strict = e.kind not in ("first", "count", "earliest", "latest", "least",
+                                    "greatest")
+            body = self.coerce(self.expr(source.body, inner, strict=strict), source.body.type,
+                               e.type)
+            if e.kind in ("all", "any", "none"):
+                return self._logic_in(e.kind, self.expr(source.source, ctx), var, body,
+                                      source.when, inner)
+            items = f"({body} {loop})"
+        else:
+            items = self.expr(source, ctx)
+            if e.kind in ("all", "any", "none"):
+                code = f"{'all' if e.kind == 'all' else 'any'}({items})"
+                return f"(not {code})" if e.kind == "none" else code
+        if e.kind == "count":
+            return f"_number_of({items})"
+        if e.kind == "first":
+            return f"_first_item({items})"
+        if e.kind == "total":
+            zero = self.const("Decimal(0)") if (e.type or T.ERROR).kind in T.DECIMALS \
+                else "0"
+            return f"_total({zero}, *{items})"
+        helper = "_earliest" if e.kind in ("earliest", "least") else "_latest"
+        return f"{helper}(*{items})"
+
+    def _pairs(self, source: ir.Expr, ctx: _Ctx) -> str:
+        """(item, value) for each item of a list: a ForEach's items are what it iterates."""
+        if isinstance(source, ir.ForEach):
+            var, inner, loop = self._iteration(source, ctx)
+            return f"[({var}, {self.expr(source.body, inner)}) {loop}]"
+        return f"[(_v, _v) for _v in {self.expr(source, ctx)}]"
+
+    def _allocate(self, e: ir.Allocate, ctx: _Ctx) -> str:
+        helper = "_pro_rata" if e.method == "pro_rata" else "_in_order"
+        return (f"{helper}({self.expr(e.amount, ctx)}, {self._pairs(e.source, ctx)}, "
+                f"{self.at(e.span, ctx.section)})")
+
+    def _presentvalue(self, e: ir.PresentValue, ctx: _Ctx) -> str:
+        loop_source = ir.ForEach(ir.Nothing(span=e.span), e.variable, e.source, e.when,
+                                 span=e.span)
+        _, inner, loop = self._iteration(loop_source, ctx)
+        amount = self.expr(e.amount, inner)
+        day = self.expr(e.day, inner)
+        rate = self.coerce(self.expr(e.rate, ctx), e.rate.type, T.DECIMAL)
+        return (f"_present_value([({amount}, {day}) {loop}], {rate}, {self.expr(e.on, ctx)}, "
+                f"{e.day_count!r}, {e.compounding!r}, {self.at(e.span, ctx.section)})")
+
     def _field(self, e: ir.Field, ctx: _Ctx) -> str:
+        if (e.operand.type or T.ERROR).kind in ("record", "share"):
+            return f"{self.expr(e.operand, ctx)}[{e.field!r}]"
         name = "object" if e.field == "amount" else e.field
         return f"{self.expr(e.operand, ctx)}.{name}"
 
@@ -695,6 +827,10 @@ class _Generator(Visitor):
             else:
                 pick = "_earliest" if e.kind in ("earliest", "least") else "_latest"
             return f"_x_choose({label!r}, {kind!r}, {at}, {pick}, {listed}{money})"
+        if isinstance(e, _COMPUTED_WHOLE):
+            # Computed by the fast code; its parts refer to a list's items one by one.
+            return (f"_x_leaf({label!r}, {self.expr(e, ctx, strict=False)}, {kind!r}, {at}, "
+                    f"'computed'{money})")
         if isinstance(e, ir.IfThenElse):
             return (f"_x_if({label!r}, {kind!r}, {at}, lambda: {self.xexpr(e.condition, ctx)},"
                     f" lambda: {self.xexpr(e.then, ctx)}, "
@@ -834,8 +970,11 @@ class _Generator(Visitor):
                 yield ""
             evaluators, explainers = [], []
             for d in checked.program.declarations:
-                if isinstance(d, (ir.Fact, ir.Exception_, ir.UserCalendar)):
-                    continue  # facts are the Facts class; exceptions are in their terms
+                if isinstance(d, (ir.Fact, ir.Exception_, ir.UserCalendar, ir.Choice,
+                                  ir.Record)):
+                    # Facts are the Facts class; exceptions are in their terms; choices and
+                    # records are types (strs and dicts at run time).
+                    continue
                 yield from self.handler(d)(d)
                 evaluators.append(f"    {d.name!r}: {self.fn(d.name)},")
                 explainers.append(f"    {d.name!r}: _explain_{d.name}{self.suffix},")
@@ -891,12 +1030,19 @@ class _Generator(Visitor):
         for f in facts:
             arg = py_name(f.name)
             kind = f.type.kind
-            conv = _CONVERTERS[kind]
+            conv = _CONVERTERS.get(kind) or _group(self.converter(f.type))
             extra = ""
             if kind == "money":
                 extra = f", {self.currency(f.type)!r}"
             elif kind == "party":
                 extra = ", _PARTY_NAMES"
+            if f.constraint is not None:
+                # The value, then whether the fact's `where` holds for it.
+                ctx = _Ctx(f.section, params=frozenset({f.name}))
+                rule = self.snippet(f.constraint.span, 80)
+                conv = (f"(lambda f, v: _constrain(f, {conv}(f, v{extra}), lambda {arg}: "
+                        f"{self.expr(f.constraint, ctx)}, {rule!r}))")
+                extra = ""
             if f.per is not None:
                 # One value per period: each converted as a fact of its own type.
                 item = f"lambda v: {conv}({f.name!r}, v{extra})"
@@ -936,7 +1082,7 @@ class _Generator(Visitor):
         lines.append(self.snippet(decl.span, 400))
         section = self.section_of.get(decl.name)
         if section is not None and section.text:
-            lines += ["", f"Contract text, Section {section.label}"
+            lines += ["", f"Contract text, {ir.cite(section.label)}"
                       + (f" ({section.heading})" if section.heading else "") + ":", ""]
             lines += ["    " + line if line else "" for line in section.text.split("\n")]
         return "    " + _doc("\n".join(lines)).replace("\n", "\n    ").replace("\n    \n",
@@ -944,7 +1090,7 @@ class _Generator(Visitor):
 
     def _where(self, decl: ir.Declaration) -> str:
         where = f"{Path(decl.span.file).name}:{decl.span.line}"
-        return where + (f" (Section {decl.section})" if decl.section else "")
+        return where + (f" ({ir.cite(decl.section)})" if decl.section else "")
 
     def _guarded(self, body: list[str], at: str, call: str) -> Iterator[str]:
         """A function body whose Python errors are reported at the clause's position and
@@ -980,7 +1126,7 @@ class _Generator(Visitor):
         at = self.at(d.span, self.label_of(d))
         term = f"{d.term} ({d.name})" if d.term else d.name
         kind = kind or ("Condition" if d.is_condition else "Definition")
-        where = f", Section {d.section}" if d.section else ""
+        where = f", {ir.cite(d.section)}" if d.section else ""
         recursive = any(isinstance(n, ir.Call) and n.name == d.name for n in ir.walk(d.expr))
         self.recursing = d.name if recursive else None
         yield _comment(self._where(d))
@@ -1156,7 +1302,7 @@ class _Generator(Visitor):
         yield _comment(self._where(o))
         yield f"def {self.fn(o.name)}(facts: Facts{param}) -> Obligation:"
         yield self._docstring(o, f"Obligation: {term}"
-                              + (f", Section {o.section}." if o.section else "."))
+                              + (f", {ir.cite(o.section)}." if o.section else "."))
         yield from self._instance_argument(o)
         condition = o.duty.condition
         active = instance.applies(self.expr(condition, ctx) if condition else "True")
@@ -1199,6 +1345,61 @@ class _Generator(Visitor):
                    f"{(part.type or T.ERROR).kind!r}, {self.at(part.span, ctx.section)}, "
                    "str(missing.message)))")
 
+    def _choice(self, c: ir.Choice) -> Iterator[str]:
+        return iter(())  # a member is its name, a str
+
+    def _record(self, r: ir.Record) -> Iterator[str]:
+        return iter(())  # a record is a dict of its fields
+
+    def _table(self, t: ir.Table) -> Iterator[str]:
+        ctx = _Ctx(self.label_of(t))
+        rows = []
+        for row in t.rows:
+            cells = ", ".join(f"{c.name!r}: {self.coerce(self.expr(v, ctx), v.type, c.type)}"
+                              for c, v in zip(t.columns, row.cells))
+            rows.append(f"    {{{cells}}},")
+        name = self.fn(t.name)
+        term = f"{t.term} ({t.name})" if t.term else t.name
+        where = f", Section {t.section}" if t.section else ""
+        constant = f"_TABLE_{t.name}{self.suffix}"
+        yield _comment(self._where(t))
+        yield f"{constant}: Final[tuple[dict[str, Any], ...]] = ("
+        yield from rows
+        yield ")"
+        yield ""
+        yield ""
+        yield f"def {name}(facts: Facts) -> tuple[dict[str, Any], ...]:"
+        yield self._docstring(t, f"Table: {term}{where}.")
+        yield f"    return {constant}"
+        yield ""
+        yield ""
+        yield f"def _explain_{t.name}{self.suffix}(facts: Facts) -> Explanation:"
+        yield (f"    return _x_leaf({term!r}, {constant}, 'list', "
+               f"{self.at(t.span, self.label_of(t))}, 'a table of the agreement')")
+        yield ""
+        yield ""
+
+    def converter(self, type_: T.Type) -> str:
+        """Code for a function (fact name, value) -> the value, validated and converted."""
+        kind = type_.kind
+        if kind == "list":
+            return f"lambda f, v: _as_list(f, v, {self.converter(type_.element or T.ERROR)})"
+        if kind == "choice":
+            choice = self.decls.get(type_.name or "")
+            members = tuple(m.name for m in choice.members) \
+                if isinstance(choice, ir.Choice) else ()
+            return f"lambda f, v: _as_choice(f, v, {members!r})"
+        if kind == "record":
+            record = self.decls.get(type_.name or "")
+            fields = record.fields if isinstance(record, (ir.Record, ir.Table)) else ()
+            listed = "".join(f"({f.name!r}, {self.converter(f.type)}), " for f in fields)
+            return f"lambda f, v: _as_record(f, v, ({listed.rstrip(' ')}))"
+        if kind == "money":
+            return f"lambda f, v: _as_money(f, v, {self.currency(type_)!r})"
+        if kind == "party":
+            return "lambda f, v: _as_party(f, v, _PARTY_NAMES)"
+        return _CONVERTERS[kind]
+
     def _invariant(self, i: ir.Invariant) -> Iterator[str]:
         return self._definition(i.as_condition(), "Invariant")
 
@@ -1216,7 +1417,7 @@ class _Generator(Visitor):
         yield _comment(self._where(p))
         yield f"def {self.fn(p.name)}(facts: Facts{param}) -> Power:"
         yield self._docstring(p, f"Power: {term}"
-                              + (f", Section {p.section}." if p.section else "."))
+                              + (f", {ir.cite(p.section)}." if p.section else "."))
         yield from self._instance_argument(p)
         available = instance.applies(self.expr(p.condition, ctx) if p.condition else "True")
         body = [f"available = {available}"]
@@ -1382,6 +1583,10 @@ def _group(code: str) -> str:
             return code
     return f"({code})"
 
+
+# Explained as one step: what they are computed from depends on a list's items.
+_COMPUTED_WHOLE = (ir.Nothing, ir.When, ir.Case, ir.ListOf, ir.ForEach, ir.Aggregate,
+                   ir.Allocate, ir.PresentValue)
 
 _INLINE_SIZE = 8  # nodes: enough for "purchase_price - deposit_received" and the like
 

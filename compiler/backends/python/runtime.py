@@ -673,7 +673,7 @@ _KINDS: Final = frozenset(
     {
         "bool", "integer", "decimal", "money", "percent", "date", "datetime",
         "days", "business_days", "months", "party", "text", "obligation", "power",
-        "period",
+        "period", "choice", "record", "list", "share", "nothing",
     }
 )  # fmt: skip
 
@@ -811,6 +811,26 @@ def format_value(value: object, kind: str, currency: str = "USD") -> str:
             return format_datetime(value)
         if isinstance(value, date):
             return format_date(value)
+    if isinstance(value, (tuple, list, dict)):
+        return _format_data(value)
+    return str(value)
+
+
+def _format_data(value: object) -> str:
+    """A list or record of the clause's data, as a reader would write it (the kinds of
+    its fields are not known here: numbers are written plainly, dates as dates)."""
+    if isinstance(value, dict):
+        return "(" + ", ".join(f"{k}: {_format_data(v)}" for k, v in value.items()) + ")"
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_format_data(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return _plain_decimal(value)
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, date):
+        return format_date(value)
     return str(value)
 
 

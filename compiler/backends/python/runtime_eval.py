@@ -295,38 +295,54 @@ _SKIPPED = "not evaluated: already decided"
 def _x_items(label: str, kind: str, at: _At,
              items: Sequence[tuple[str, _Thunk | None, _Thunk]]) -> Explanation:
     """all of / any of / none of, and / or / unless: evaluated in order, stopping where
-    the result is decided, like the fast function."""
+    the result is decided, like the fast function. Three-valued like it too: an item whose
+    facts are missing is shown as unknown, and the items after it may still decide."""
     children: list[Explanation] = []
     decided: bool | None = None
-    for item_label, when, thunk in items:
+    unknown: ClauseRuntimeError | None = None
+    for position, (item_label, when, thunk) in enumerate(items):
         if decided is not None:
             children.append(Explanation(label=item_label or "...", value=None, kind="bool",
                                         section=at[3], file=at[0], line=at[1], note=_SKIPPED))
             continue
-        if when is not None:
-            guard = when()
-            if not guard.value:
-                children.append(Explanation(
-                    label=item_label or f"when {guard.label}", value=None, kind="bool",
-                    section=at[3], file=at[0], line=at[1], note="does not apply",
-                    children=(guard,)))
-                continue
-        child = thunk()
-        if item_label and item_label != child.label:
-            child = Explanation(label=f"{item_label} {child.label}".strip(), value=child.value,
-                                kind=child.kind, section=child.section, file=child.file,
-                                line=child.line, note=child.note, children=child.children,
-                                currency=child.currency)
+        try:
+            if when is not None:
+                guard = when()
+                if not guard.value:
+                    children.append(Explanation(
+                        label=item_label or f"when {guard.label}", value=None, kind="bool",
+                        section=at[3], file=at[0], line=at[1], note="does not apply",
+                        children=(guard,)))
+                    continue
+            child = thunk()
+        except (MissingFactError, NoValueError) as missing:
+            unknown = unknown or missing
+            children.append(Explanation(label=item_label or "...", value=None, kind="bool",
+                                        section=at[3], file=at[0], line=at[1],
+                                        note=f"unknown: {missing.message}"))
+            continue
+        if item_label and item_label != child.label or child.value is None:
+            # An optional fact not given leaves its item unknown (the fast function, which
+            # decided the answer already, raised if that left it undecided).
+            child = Explanation(label=f"{item_label or ''} {child.label}".strip(),
+                                value=child.value, kind=child.kind, section=child.section,
+                                file=child.file, line=child.line,
+                                note="unknown: not given" if child.value is None else child.note,
+                                children=child.children, currency=child.currency)
         children.append(child)
+        if child.value is None:
+            continue
         value = bool(child.value)
         # "A unless B" is decided false by a false A or by a true B.
-        unless_decides = kind == "unless" and value == (len(children) == 2)
+        unless_decides = kind == "unless" and value == (position == 1)
         if (kind in ("and", "all") and not value) or (kind == "none" and value) \
                 or unless_decides:
             decided = False
         elif kind in ("or", "any") and value:
             decided = True
     if decided is None:
+        if unknown is not None:
+            raise unknown
         decided = {"and": True, "all": True, "or": False, "any": False, "none": True,
                    "unless": True}[kind]
     return Explanation(label=label, value=decided, kind="bool", section=at[3], file=at[0],

@@ -27,6 +27,7 @@ from .runtime import (  # prelude: skip
     MissingFactError,
     Obligation,
     Power,
+    _section_label,
     format_value,
 )
 from .runtime_eval import NoValueError, _At, _effective, _error, _version_at  # prelude: skip
@@ -416,7 +417,7 @@ class AgendaEntry:
     version: str  # the version of the agreement it was evaluated in
 
     def __str__(self) -> str:
-        where = f" (Section {self.section})" if self.section else ""
+        where = f" ({_section_label(self.section)})" if self.section else ""
         period = f" [{self.period}]" if self.period else ""
         return f"{self.date.isoformat()}  {self.text}{where}{period}: {self.status}"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from clausec import ir
+from clausec.ir import types as T
 from clausec.passes.check import CheckedProgram
 
 _NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
@@ -80,6 +81,51 @@ def _series(value: dict[str, Any], fact: ir.Fact) -> dict[str, Any]:
     return series
 
 
+def _type_schema(type_: T.Type, checked: CheckedProgram) -> dict[str, Any]:
+    """The schema of one value of a type: a party's or a choice member's name, a record
+    (an object of its fields), a list (an array), or a plain value."""
+    decls = checked.declarations
+    if type_.kind == "party":
+        return {"enum": [p.name for p in checked.header.parties]}
+    if type_.kind == "choice":
+        choice = decls.get(type_.name or "")
+        members = choice.members if isinstance(choice, ir.Choice) else ()
+        return {"enum": [m.name for m in members],
+                "$comment": "; ".join(f"{m.name}: {m.display}" for m in members)}
+    if type_.kind == "record":
+        record = decls.get(type_.name or "")
+        fields = record.fields if isinstance(record, (ir.Record, ir.Table)) else ()
+        properties = {}
+        for f in fields:
+            prop = _type_schema(f.type, checked)
+            if f.term:
+                prop["description"] = f.term
+            properties[f.name] = prop
+        return {"type": "object", "properties": properties,
+                "required": [f.name for f in fields], "additionalProperties": False}
+    if type_.kind == "list":
+        return {"type": "array", "items": _type_schema(type_.element or T.ERROR, checked)}
+    return dict(_KINDS.get(type_.kind, {}))
+
+
+def _source(expr: ir.Expr) -> str:
+    """A fact's constraint in words, for the schema's comment: comparisons with literal
+    values and their 'and'/'or' as the clause file wrote them, anything else by a name."""
+    if isinstance(expr, ir.Binary) and expr.op in ("and", "or"):
+        return f"{_source(expr.left)} {expr.op} {_source(expr.right)}"
+    if isinstance(expr, ir.Compare):
+        sides = []
+        for side in (expr.left, expr.right):
+            if isinstance(side, ir.Name):
+                sides.append(side.name)
+            elif isinstance(side, ir.Literal):
+                sides.append(side.text or str(side.value))
+            else:
+                return "a condition on its value (see the clause file)"
+        return f"{sides[0]} {expr.words or expr.op} {sides[1]}"
+    return "a condition on its value (see the clause file)"
+
+
 def facts_schema(checked: CheckedProgram) -> dict[str, Any]:
     header = checked.header
     properties: dict[str, Any] = {}
@@ -88,10 +134,7 @@ def facts_schema(checked: CheckedProgram) -> dict[str, Any]:
         if not isinstance(fact, ir.Fact):
             continue
         kind = fact.type.kind
-        if kind == "party":
-            prop: dict[str, Any] = {"enum": [p.name for p in header.parties]}
-        else:
-            prop = dict(_KINDS[kind])
+        prop = _type_schema(fact.type, checked)
         if fact.type.optional or fact.default is not None:
             if "enum" in prop:
                 prop["enum"] = prop["enum"] + [None]
@@ -102,11 +145,14 @@ def facts_schema(checked: CheckedProgram) -> dict[str, Any]:
             required.append(fact.name)
         words = [w for w in (fact.term, fact.description) if w]
         if fact.section:
-            words.append(f"(Section {fact.section})")
+            words.append(f"({ir.cite(fact.section)})")
         if words:
             prop["description"] = " ".join(words)
         if fact.default is not None:
             prop["default"] = _json_default(fact.default, kind)
+        if fact.constraint is not None:
+            prop["$comment"] = (prop.get("$comment", "") + "; " if "$comment" in prop else "") \
+                + f"the agreement requires: {_source(fact.constraint)}"
         if fact.per is not None:
             prop = _series(prop, fact)
         properties[fact.name] = prop

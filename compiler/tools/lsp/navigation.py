@@ -20,6 +20,7 @@ import attrs
 import lark
 from lark import Token
 
+from clausec import ir
 from clausec.front import parser, transform
 
 Role = Literal["decl", "ref"]
@@ -29,13 +30,19 @@ DECLARATIONS = {
     "fact": "fact", "definition": "definition", "condition": "condition",
     "exception": "exception", "obligation": "obligation", "power": "power",
     "invariant": "invariant", "periods": "periods",
+    "choice": "choice", "record": "record", "table": "table",
 }
+# What a choice, a record and a table declare inside: members and fields.
+_PARTS_OF = {"choice": "member", "record": "field", "table": "field"}
 # `calendar month`, ...: the period families every agreement has without declaring them.
 CALENDAR_FAMILIES = ("calendar month", "calendar quarter", "calendar half year",
                      "calendar year")
 _UNITS = {"month_unit": "month", "quarter_unit": "quarter", "half_year_unit": "half year",
           "year_unit": "year"}
-_SECTION_HOLDERS = ("section", "replace_op", "append_op", "add_op")
+_SECTION_HOLDERS = ("section", "replace_op", "append_op", "add_op", "substitute_op",
+                    "insert_op")
+# The rules of `article VI`, `exhibit C`, `schedule 1.01(c)`: a part, and its kind.
+_PARTS = {"article_part": "article", "exhibit_part": "exhibit", "schedule_part": "schedule"}
 
 
 @attrs.frozen
@@ -73,6 +80,21 @@ def name_key(name: str) -> str:
 
 def section_key(file: str, number: str) -> str:
     return f"section:{file}#{number}"
+
+
+def field_key(owner: str, name: str) -> str:
+    """A field of a record or of a table's rows: `field:lender.principal`. Where the
+    field is used (`l.principal`), its record is known only to the checker: the key of
+    such an occurrence has no owner (`field:.principal`), and the server resolves it."""
+    return f"field:{owner}.{name}"
+
+
+def field_of(key: str) -> tuple[str, str] | None:
+    """(owner, field) of a field's key; owner is "" where the field is used."""
+    if not key.startswith("field:"):
+        return None
+    owner, _, name = key.removeprefix("field:").rpartition(".")
+    return owner, name
 
 
 def local_key(file: str, token: Token) -> str:
@@ -127,6 +149,7 @@ class Symbol:
     section_text: str  # that section's contract words
     children: tuple[Symbol, ...] = ()
     per: str | None = None  # a series fact: the family of its periods
+    owner: str | None = None  # a member: its choice; a field: its record or table
 
 
 @attrs.frozen
@@ -147,7 +170,7 @@ class FileIndex:
         while stack:
             symbol = stack.pop()
             stack.extend(symbol.children)
-            if symbol.kind in DECLARATIONS.values() or symbol.kind == "party":
+            if symbol.kind in DECLARATIONS.values() or symbol.kind in ("party", "member"):
                 yield symbol
 
     def sections(self) -> Iterator[Occurrence]:
@@ -171,8 +194,10 @@ class _Walker:
         self.agreement_file = agreement_file
         self.occurrences: list[Occurrence] = []
 
-    def add(self, key: str, token: Token, role: Role, kind: str) -> None:
-        self.occurrences.append(Occurrence(key, str(token), role, kind, token_range(token)))
+    def add(self, key: str, token: Token, role: Role, kind: str, text: str | None = None
+            ) -> None:
+        self.occurrences.append(Occurrence(key, str(token) if text is None else text, role,
+                                           kind, token_range(token)))
 
     def top(self, tree: lark.Tree[Token]) -> Iterator[Symbol]:
         data = tree.data
@@ -184,8 +209,16 @@ class _Walker:
             yield self.header(tree)
         elif data == "delete_op":
             self.targets(tree)
+            # A clause deleted with the logic of what is left of its sentence.
+            body = next((c for c in tree.children if isinstance(c, lark.Tree)
+                         and c.data == "op_body"), None)
+            numbers = _numbers(tree, deep=True)
+            children = [symbol for item in (body.children if body is not None else [])
+                        if isinstance(item, lark.Tree) and item.data in DECLARATIONS
+                        for symbol in self.declaration(item, numbers[0][1] if numbers
+                                                       else None, "")]
             yield Symbol(f"delete {_target_words(tree)}", "operation", None,
-                         tree_range(tree), tree_range(tree), None, "")
+                         tree_range(tree), tree_range(tree), None, "", tuple(children))
         elif data == "test":
             self.expressions(tree, set())
             title = _string(tree.children[0]) if tree.children else "test"
@@ -220,37 +253,46 @@ class _Walker:
 
     def section(self, tree: lark.Tree[Token]) -> Symbol:
         data = tree.data
-        numbers = _tokens(tree, "SECTION_NUMBER", deep=data == "replace_op")
-        number = str(numbers[0]) if numbers else "?"
-        if data == "section":
-            self.add(section_key(self.file, number), numbers[0], "decl", "section")
-        elif data == "add_op" and numbers:
-            self.add(section_key(self.agreement_file, number), numbers[0], "decl", "section")
-        elif data == "append_op" and numbers:
-            self.add(section_key(self.agreement_file, number), numbers[0], "ref", "section")
+        found = _numbers(tree, deep=data not in ("section", "append_op", "add_op"))
+        numbers = [token for token, _ in found]
+        number = found[0][1] if found else "?"
+        if data == "section" and found:
+            self.add(section_key(self.file, number), numbers[0], "decl", "section", number)
+        elif data == "add_op" and found:
+            self.add(section_key(self.agreement_file, number), numbers[0], "decl", "section",
+                     number)
+        elif data == "append_op" and found:
+            self.add(section_key(self.agreement_file, number), numbers[0], "ref", "section",
+                     number)
         else:
             self.targets(tree)
-        heading = next((_string(c) for c in tree.children
-                        if isinstance(c, Token) and c.type == "STRING"), None)
+        # A substitution's or insertion's body is a section's, in braces of its own.
+        items = [c for c in tree.children if not (isinstance(c, lark.Tree)
+                                                  and c.data == "op_body")]
+        items += [c for body in tree.children if isinstance(body, lark.Tree)
+                  and body.data == "op_body" for c in body.children]
+        strings = [c for c in tree.children if isinstance(c, Token) and c.type == "STRING"]
+        heading = _string(strings[0]) if strings and data in _HEADED else None
         text = "\n\n".join(transform.unquote(t)
-                           for item in tree.children if isinstance(item, lark.Tree)
+                           for item in items if isinstance(item, lark.Tree)
                            and item.data == "text" for t in item.children
                            if isinstance(t, Token))
         children: list[Symbol] = []
-        for item in tree.children:
+        for item in items:
             if isinstance(item, lark.Tree) and item.data in DECLARATIONS:
                 children.extend(self.declaration(item, number, text))
         label = {"section": "section", "replace_op": f"replace {_target_words(tree)}",
-                 "append_op": "append to section", "add_op": "add section"}[str(data)]
-        name = number if data == "section" else (
-            label if data == "replace_op" else f"{label} {number}")
+                 "append_op": f"append to {_written(number)}", "add_op": f"add {_written(number)}",
+                 "substitute_op": f"substitute in {_target_words(tree)}",
+                 "insert_op": f"insert at the end of {_target_words(tree)}"}[str(data)]
+        name = number if data == "section" else label
         selection = token_range(numbers[0]) if numbers else tree_range(tree)
         return Symbol(name, "section" if data == "section" else "operation", heading,
                       tree_range(tree), selection, number, text, tuple(children))
 
     def targets(self, tree: lark.Tree[Token]) -> None:
-        for token in _tokens(tree, "SECTION_NUMBER", deep=True):
-            self.add(section_key(self.agreement_file, str(token)), token, "ref", "section")
+        for token, number in _numbers(tree, deep=True):
+            self.add(section_key(self.agreement_file, number), token, "ref", "section", number)
 
     def declaration(self, tree: lark.Tree[Token], section: str | None, text: str
                     ) -> Iterator[Symbol]:
@@ -277,7 +319,28 @@ class _Walker:
         per = next((family_of(c.children[0]) for c in children if isinstance(c, lark.Tree)
                     and c.data == "per" and c.children), None)
         yield Symbol(str(declared), kind, title, tree_range(tree), token_range(declared),
-                     section, text, per=per)
+                     section, text, self.parts(tree, str(declared), section, text), per=per)
+
+    def parts(self, tree: lark.Tree[Token], owner: str, section: str | None, text: str
+              ) -> tuple[Symbol, ...]:
+        """The members of a choice (names of their own, values of the choice), the fields
+        of a record and the columns of a table (each known by its owner's name)."""
+        kind = _PARTS_OF.get(str(tree.data))
+        if kind is None:
+            return ()
+        rule = "member" if kind == "member" else "record_field"
+        found = []
+        for part in tree.iter_subtrees_topdown():  # type: ignore[no-untyped-call]
+            name = part.children[0] if part.data == rule and part.children else None
+            if not isinstance(name, Token):
+                continue
+            key = name_key(name) if kind == "member" else field_key(owner, str(name))
+            self.add(key, name, "decl", kind)
+            title = next((_string(c) for c in part.children
+                          if isinstance(c, Token) and c.type == "STRING"), None)
+            found.append(Symbol(str(name), kind, title, tree_range(part), token_range(name),
+                                section, text, owner=owner))
+        return tuple(found)
 
     def range_variables(self, tree: lark.Tree[Token]) -> dict[int, tuple[str, str]]:
         """The range variables a declaration binds (`for each royalty_quarter q`), declared
@@ -285,6 +348,8 @@ class _Walker:
         aggregate whose `for each` binds them (an inner one hides an outer one)."""
         uses: dict[int, tuple[str, str]] = {}
         for scope in tree.iter_subtrees_topdown():  # type: ignore[no-untyped-call]
+            if scope.data in _EACH_ITEM:
+                self.item_variable(scope, uses)
             for recurrence in scope.children:
                 if not (isinstance(recurrence, lark.Tree) and recurrence.data == "recurrence"):
                     continue
@@ -302,6 +367,27 @@ class _Walker:
                             str(first) == str(variable):
                         uses[id(first)] = (key, kind)
         return uses
+
+    def item_variable(self, scope: lark.Tree[Token], uses: dict[int, tuple[str, str]]
+                      ) -> None:
+        """`[l.principal for each l in lenders]`: `l` stands for each item of the list, in
+        the brackets (its kind `item:lenders` names the list when it is a name)."""
+        variable = next((c for c in scope.children
+                         if isinstance(c, Token) and c.type == "NAME"), None)
+        if variable is None:
+            return
+        after = scope.children[scope.children.index(variable) + 1:]
+        source = after[0] if after else None
+        first = source.children[0] if isinstance(source, lark.Tree) and \
+            source.data == "name" and source.children else None
+        key, kind = local_key(self.file, variable), f"item:{first if first else ''}"
+        self.occurrences.append(Occurrence(key, str(variable), "decl", kind,
+                                           token_range(variable)))
+        for sub in scope.iter_subtrees():
+            name = sub.children[0] if sub.children else None
+            if sub.data == "name" and isinstance(name, Token) and str(name) == str(variable) \
+                    and sub is not source:
+                uses[id(name)] = (key, kind)
 
     def calendar(self, tree: lark.Tree[Token]) -> None:
         names = _tokens(tree, "NAME")
@@ -331,6 +417,19 @@ class _Walker:
                 for token in sub.children:
                     if isinstance(token, Token) and token.type == "NAME":
                         self.add(name_key(token), token, "ref", "party")
+            elif data == "case_arm":  # `term_benchmark or base_rate: ...`: members
+                for token in sub.children:
+                    if isinstance(token, Token) and token.type == "NAME":
+                        self.add(name_key(token), token, "ref", "name")
+            elif data == "field" and len(sub.children) > 1 and \
+                    isinstance(sub.children[1], Token):  # `l.principal`
+                name = sub.children[1]
+                self.add(field_key("", str(name)), name, "ref", "field")
+
+
+# The expressions that bind a name to each item of a list: `[x for each x in xs]`,
+# `sum of [...]`, `present value of [...]`.
+_EACH_ITEM = ("list_each", "aggregate", "present_value")
 
 
 def _tokens(tree: lark.Tree[Token], kind: str, deep: bool = False) -> list[Token]:
@@ -344,20 +443,53 @@ def _string(token: object) -> str:
     return text[1:-1] if text.startswith('"') and len(text) >= 2 else text
 
 
+# Rules whose first string is a heading (a substitution's strings are its words).
+_HEADED = ("section", "replace_op", "add_op")
+
+
+def _numbers(tree: lark.Tree[Token], deep: bool = False) -> list[tuple[Token, str]]:
+    """The section numbers a tree names, in order: each token with the number it stands
+    for ("3.1"; "Article VI" for the token VI of `article VI`). `deep`: in its subtrees
+    too (the targets of an operation), else in its own children (a section's header)."""
+    found: list[tuple[Token, str]] = []
+    stack: list[lark.Tree[Token] | Token | None] = [tree]
+    parents: dict[int, str] = {}
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Token):
+            if node.type == "SECTION_NUMBER":
+                found.append((node, str(node)))
+            elif node.type == "PART_NUMBER" and id(node) in parents:
+                found.append((node, ir.part_number(parents[id(node)], str(node))))
+        elif isinstance(node, lark.Tree) and (node is tree or deep or node.data in _PARTS):
+            if node.data in _PARTS:
+                parents.update({id(c): _PARTS[str(node.data)] for c in node.children})
+            stack.extend(reversed(node.children))
+    return found
+
+
+def _written(number: str) -> str:
+    """A section number as a clause file writes it: "section 3.1", "article VI"."""
+    kind = ir.part_kind(number)
+    return f"section {number}" if kind == "section" else \
+        f"{kind} {number.split(' ', 1)[1]}"
+
+
 def _target_words(tree: lark.Tree[Token]) -> str:
-    target = next((c for c in tree.children if isinstance(c, lark.Tree)), None)
-    numbers = [str(t) for t in _tokens(tree, "SECTION_NUMBER", deep=True)]
+    target = next((c for c in tree.children if isinstance(c, lark.Tree)
+                   and str(c.data).endswith("_target")), None)
+    numbers = [number for _, number in _numbers(tree, deep=True)]
     if target is None or not numbers:
         return "section"
     if target.data == "sections_target":
         return "sections " + ", ".join(numbers)
     if target.data == "sentence_target":
         ordinal = _tokens(target, "ORDINAL")
-        return f"the {ordinal[0] if ordinal else ''} sentence of section {numbers[0]}"
-    if target.data == "clause_target":
+        return f"the {ordinal[0] if ordinal else ''} sentence of {_written(numbers[0])}"
+    if target.data in ("clause_target", "part_clause_target"):
         label = _tokens(target, "LABEL")
-        return f"clause {label[0] if label else ''} of section {numbers[0]}"
-    return f"section {numbers[0]}"
+        return f"clause {label[0] if label else ''} of {_written(numbers[0])}"
+    return _written(numbers[0])
 
 
 # --------------------------------------------------------------- lexical tokens

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
-from clausec import __version__
+from clausec import __version__, ir
 from clausec.diagnostics import Diagnostic
 from clausec.front import parser
-from clausec.tools.lsp import navigation
+from clausec.tools.lsp import navigation, records
 from clausec.tools.lsp.navigation import FileIndex, Occurrence, Range, Symbol
 from clausec.tools.lsp.workspace import Group, Workspace
 
@@ -40,7 +40,7 @@ NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 BUILTINS = frozenset({"year", "month", "day", "days_between", "round"})
 
 TOKEN_TYPES = ["keyword", "string", "number", "comment", "namespace", "function", "variable",
-               "enumMember", "parameter"]
+               "enumMember", "parameter", "type", "property"]
 TOKEN_MODIFIERS = ["declaration", "readonly", "defaultLibrary"]
 _DEFAULT_LIBRARY = 4  # the bit of "defaultLibrary": a built-in function
 _NUMBERS = {"INT", "DECIMAL", "PERCENT", "MONEY", "ISO_DATE", "LONG_DATE", "DATETIME",
@@ -89,7 +89,7 @@ def definition(ws: Workspace, path: Path, line: int, character: int
     occurrence = ws.index(path, group).at(line, character)
     if occurrence is None:
         return []
-    found = declarations_of(ws, group, occurrence.key)
+    found = declarations_of(ws, group, records.resolve(ws, group, path, occurrence))
     # The declaration of the file itself first: an amendment's own, or the agreement's.
     found.sort(key=lambda item: item[0] != path)
     return [(file, o.range) for file, o in found]
@@ -101,7 +101,9 @@ def references(ws: Workspace, path: Path, line: int, character: int,
     occurrence = ws.index(path, group).at(line, character)
     if occurrence is None:
         return []
-    return [(file, o.range) for file, o in occurrences_of(ws, group, occurrence.key)
+    found = records.field_references(ws, group, path, occurrence) \
+        if occurrence.kind == "field" else occurrences_of(ws, group, occurrence.key)
+    return [(file, o.range) for file, o in found
             if include_declaration or o.role == "ref"]
 
 
@@ -123,6 +125,8 @@ def hover(ws: Workspace, path: Path, line: int, character: int) -> str | None:
         return None
     if occurrence.kind == "calendar":
         return calendar_hover(occurrence.text)
+    if occurrence.kind == "field" or occurrence.kind.startswith("item:"):
+        return records.hover(ws, group, path, occurrence)
     if occurrence.kind.startswith("range:"):
         family = occurrence.kind.removeprefix("range:")
         return f"`{occurrence.text}` — {_a(_family_words(ws, group, family))}"
@@ -138,6 +142,8 @@ def hover(ws: Workspace, path: Path, line: int, character: int) -> str | None:
         return f"**{declared.kind}** `{declared.text}`"
     if symbol.kind == "periods":
         return _periods_hover(ws, file, symbol)
+    if symbol.kind in records.KINDS:
+        return records.declaration_hover(ws, group, file, symbol)
     return _term_hover(ws, group, file, symbol)
 
 
@@ -171,7 +177,7 @@ def _periods_hover(ws: Workspace, file: Path, symbol: Symbol) -> str:
     rule = source.split("=", 1)[1].strip() if "=" in source else ""
     name = symbol.title or symbol.name.replace("_", " ")
     out = [f"**periods** `{symbol.name}`", "", f"{name}: {rule}" if rule else name]
-    facts = [f"*Section {symbol.section}*"] if symbol.section else []
+    facts = [f"*{ir.cite(symbol.section)}*"] if symbol.section else []
     if file.name:
         facts.append(f"*in* `{file.name}`")
     if facts:
@@ -206,7 +212,7 @@ def calendar_hover(name: str) -> str:
 
 
 def _section_hover(number: str, symbol: Symbol | None) -> str:
-    out = [f"**Section {number}**" + (f" — {symbol.title}" if symbol and symbol.title else "")]
+    out = [f"**{ir.cite(number)}**" + (f" — {symbol.title}" if symbol and symbol.title else "")]
     if symbol is not None and symbol.section_text:
         out += ["", _quote(symbol.section_text)]
     return "\n".join(out)
@@ -220,14 +226,14 @@ def _term_hover(ws: Workspace, group: Group, file: Path, symbol: Symbol) -> str:
     if symbol.per:
         facts.insert(0, f"one value per {_family_words(ws, group, symbol.per)}")
     if symbol.section:
-        facts.append(f"*Section {symbol.section}*")
+        facts.append(f"*{ir.cite(symbol.section)}*")
     if file.name:
         facts.append(f"*in* `{file.name}`")
     out += ["", " · ".join(facts)]
     if sentence:
         out += ["", sentence]
     if symbol.section_text:
-        out += ["", "---", f"Section {symbol.section}:", "", _quote(symbol.section_text)]
+        out += ["", "---", f"{ir.cite(symbol.section)}:", "", _quote(symbol.section_text)]
     return "\n".join(out)
 
 
@@ -293,12 +299,16 @@ _RANGE_CONTEXT = re.compile(
     r"\bfor\s+each\s+(?:calendar\s+(?:month|quarter|half\s+year|year)|[A-Za-z_]\w*)\s+"
     r"[A-Za-z_]\w*\s+[A-Za-z_]*\Z")
 _TYPE_WORDS = ("bool", "integer", "decimal", "money", "percent", "date", "datetime", "days",
-               "business days", "months", "party", "text")
+               "business days", "months", "party", "text", "list of")
+# `list of T`; and `for each l in LIST` (a list's items: not a range of periods).
+_LIST_TYPE_CONTEXT = re.compile(r"\blist\s+of\s+[A-Za-z_]*\Z")
+_EACH_IN_CONTEXT = re.compile(r"\bfor\s+each\s+[A-Za-z_]\w*\s+in\s+[A-Za-z_]*\Z")
 # Keywords of several words, offered as one.
 PHRASES = ("for each", "start of", "end of", "number of", "last business day of",
            "first business day of", "is late on", "performed on", "promptly",
            "as soon as reasonably practicable", "but in any event", "in any event",
-           *navigation.CALENDAR_FAMILIES)
+           "pro rata", "in order", "present value of", "list of", "first of", "none of",
+           "compounded annually", *navigation.CALENDAR_FAMILIES)
 
 
 @functools.cache
@@ -332,6 +342,11 @@ def completion(ws: Workspace, path: Path, line: int, character: int
         return [(name, "calendar", calendar_name(name)) for name in calendars.names()]
     group = ws.group(path)
     indexes = list(ws.indexes(group))
+    if "." in prefix or "case" in text:
+        # A record's fields after `l.`; a choice's members in `case X of [...]`.
+        found = records.completion(ws, group, path, line, character)
+        if found is not None:
+            return found
     if _SECTION_CONTEXT.search(prefix):
         own = ws.index(path, group)
         # An amendment's operations name the agreement's sections; a file its own.
@@ -349,12 +364,14 @@ def completion(ws: Workspace, path: Path, line: int, character: int
         return [(w, "keyword", "") for w in ("months", "quarters", "half years", "years")]
     if _PERIODS_AFTER.search(prefix):
         return [(w, "keyword", "") for w in ("from", "beginning")]
-    if _RANGE_CONTEXT.search(prefix):
+    each_in = _EACH_IN_CONTEXT.search(prefix)
+    if _RANGE_CONTEXT.search(prefix) and not each_in:
         return [(w, "keyword", "") for w in ("from", "in the")]
     if _FAMILY_CONTEXT.search(prefix):
         return _families(indexes)
-    if _TYPE_CONTEXT.search(prefix):
-        return [*_families(indexes), *((w, "keyword", "") for w in _TYPE_WORDS)]
+    if _TYPE_CONTEXT.search(prefix) or _LIST_TYPE_CONTEXT.search(prefix):
+        return [*records.type_names(ws, group, indexes), *_families(indexes),
+                *((w, "keyword", "") for w in _TYPE_WORDS)]
     items: dict[str, tuple[str, str, str]] = {}
     for index in indexes:
         for symbol in index.declarations():
@@ -438,12 +455,19 @@ def semantic_tokens(ws: Workspace, path: Path) -> list[int]:
     index = ws.index(path, group)
     kinds = _kind_of(list(ws.indexes(group)))
     at = {(o.range.line, o.range.character): o for o in index.occurrences}
+    # The number of `exhibit A-1` is one token to the parser, three to a lexer of all
+    # terminals: each of them is part of the number.
+    numbers = {(o.range.line, c) for o in index.occurrences if o.kind == "section"
+               and o.range.line == o.range.end_line
+               for c in range(o.range.character, o.range.end_character)}
     data: list[int] = []
     previous = (0, 0)
     in_sections = False
     last_word = ""
     for lexeme in navigation.lex(ws.text(path) or ""):
         kind, modifiers = _classify(lexeme, at, kinds, in_sections or last_word == "section")
+        if (lexeme.range.line, lexeme.range.character) in numbers:
+            kind, modifiers = "namespace", 0
         if lexeme.type == "KEYWORD":
             in_sections = lexeme.text == "sections" or (in_sections and lexeme.text == "and")
             last_word = lexeme.text
@@ -475,21 +499,29 @@ def _classify(lexeme: navigation.Lexeme, at: dict[tuple[int, int], Occurrence],
         return "comment", 0
     if t in ("STRING", "LONG_STRING"):
         return "string", 0
-    if t == "SECTION_NUMBER" or (section_context and (t in _NUMBERS or t == "LABEL")):
+    if t in ("SECTION_NUMBER", "PART_NUMBER") or (occurrence is not None
+                                                  and occurrence.kind == "section") or (
+            section_context and (t in _NUMBERS or t == "LABEL")):
         return "namespace", 0
     if t in _NUMBERS:
         return "number", 0
     if t != "NAME":
         return None, 0
+    modifiers = 1 if occurrence is not None and occurrence.role == "decl" else 0
+    if occurrence is not None and occurrence.kind == "field":  # `l.principal`
+        return "property", modifiers
+    if occurrence is not None and occurrence.kind.startswith("item:"):  # `for each l in`
+        return "parameter", modifiers
     key = navigation.name_key(lexeme.text)
     kind = kinds.get(key)
     if kind is None:
         return None, 0
-    modifiers = 1 if occurrence is not None and occurrence.role == "decl" else 0
     if kind == "fact":
         return "variable", modifiers | 2
-    if kind == "party":
+    if kind in ("party", "member"):
         return "enumMember", modifiers | 2
+    if kind in ("choice", "record", "table"):
+        return "type", modifiers
     return "function", modifiers
 
 
@@ -966,6 +998,9 @@ def build_server() -> Any:
         "party": lsp.CompletionItemKind.EnumMember, "keyword": lsp.CompletionItemKind.Keyword,
         "obligation": lsp.CompletionItemKind.Event, "power": lsp.CompletionItemKind.Event,
         "calendar": lsp.CompletionItemKind.Constant, "periods": lsp.CompletionItemKind.Enum,
+        "choice": lsp.CompletionItemKind.Enum, "member": lsp.CompletionItemKind.EnumMember,
+        "record": lsp.CompletionItemKind.Struct, "table": lsp.CompletionItemKind.Struct,
+        "field": lsp.CompletionItemKind.Field,
     }
 
     @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
@@ -992,13 +1027,15 @@ def build_server() -> Any:
         "invariant": lsp.SymbolKind.Boolean, "party": lsp.SymbolKind.EnumMember,
         "agreement": lsp.SymbolKind.Module, "amendment": lsp.SymbolKind.Module,
         "test": lsp.SymbolKind.Method, "tests": lsp.SymbolKind.Module,
-        "periods": lsp.SymbolKind.Enum,
+        "periods": lsp.SymbolKind.Enum, "choice": lsp.SymbolKind.Enum,
+        "member": lsp.SymbolKind.EnumMember, "record": lsp.SymbolKind.Struct,
+        "table": lsp.SymbolKind.Struct, "field": lsp.SymbolKind.Field,
     }
 
     def document_symbol(symbol: Symbol) -> lsp.DocumentSymbol:
         name = symbol.name
         if symbol.kind == "section":
-            name = f"Section {symbol.name}"
+            name = ir.cite(symbol.name)
         return lsp.DocumentSymbol(
             name=name, detail=symbol.title or symbol.kind,
             kind=symbol_kinds.get(symbol.kind, lsp.SymbolKind.Object),
