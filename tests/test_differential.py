@@ -520,8 +520,10 @@ class Gen:
 
     def amount(self) -> str:
         """An amount that always has a value (allocate takes no other)."""
-        if self.required_money and not self.chance(3):
-            return self.pick(self.required_money)
+        # Not a fact a parameter shadows (a parameter of another kind, of the same name).
+        required = [n for n in self.required_money if n in self.names["money"]]
+        if required and not self.chance(3):
+            return self.pick(required)
         return self.literal("money")
 
     def allocation(self, depth: int) -> tuple[str, str]:
@@ -1440,6 +1442,34 @@ def test_a_consequence_is_evaluated_as_the_module_evaluates_it() -> None:
     assert _error_name(lambda: agreement.evaluate("end", values)) == "ConflictError"
     _compare(module, agreement.versions[0], module.Facts(b=False, k=5), {"b": False, "k": 5},
              "end", (), "")
+
+
+_OWN_CALENDARS = """agreement deal "Deal" {
+  dated 2004-01-01
+  calendar melbourne "Business Day" = weekends_only plus [2024-01-26, 2024-03-11]
+  calendar lender_days = new_york_banks and london_banks plus [2024-12-24]
+  calendar melbourne
+}
+fact start: date
+define due = 5 business days after start
+define lender_due = 3 business days in lender_days after start
+define elsewhere = 3 business days in nyse after start
+"""
+
+
+def test_the_agreements_own_calendars() -> None:
+    # The interpreter knew only the built-in calendars: an agreement whose own calendar
+    # was one it declares could not be interpreted at all.
+    module, agreement = _compile(_OWN_CALENDARS, "deal.clause")
+    for start in (date(2024, 1, 22), date(2024, 3, 8), date(2024, 12, 20), date(2030, 1, 1),
+                  date(2150, 1, 1)):
+        values = {"start": start}
+        for name in ("due", "lender_due", "elsewhere"):
+            _compare(module, agreement.versions[0], module.Facts(**values), values, name, (),
+                     str(start))
+    assert agreement.evaluate("due", {"start": date(2024, 1, 22)}) == date(2024, 1, 30)
+    assert agreement.evaluate("lender_due", {"start": date(2024, 12, 20)}) == \
+        date(2024, 12, 30)  # the 24th is the agreement's, the 25th and 26th London's
 
 
 _PRESENT_VALUE = """record payment "Payment" {

@@ -529,6 +529,19 @@ TOP_LEVEL = st.one_of(
     BLOCK.map(lambda b: ["replace", "the", "first", "sentence", "of", "section", "3.4", *b]),
     st.just(["delete", "sections", "8.1", ",", "8.2", "and", "8.3"]),
     BLOCK.map(lambda b: ["append", "to", "section", "1(d)", *b]),
+    # Words inside a provision, and articles, exhibits and schedules.
+    st.tuples(st.lists(BLOCK, max_size=1), st.sampled_from([
+        ["section", "1.01"], ["the", "first", "sentence", "of", "schedule", "1.01(c)"],
+        ["clause", "(b)", "of", "article", "VI"]])).map(
+        lambda t: ["substitute", '"$100,000,000"', "for", '"$75,000,000"', "in", *t[1],
+                   *(t[0][0] if t[0] else [])]),
+    st.lists(BLOCK, max_size=1).map(
+        lambda b: ["insert", '"; provided that"', "at", "the", "end of", "exhibit", "A-1",
+                   *(b[0] if b else [])]),
+    st.just(["delete", "clause", "(b)", "of", "section", "14.2"]),
+    st.tuples(st.sampled_from(["article", "exhibit", "schedule"]),
+              st.sampled_from(["VI", "C", "A-1", "1.01(c)"]), TITLE, BLOCK).map(
+        lambda t: [t[0], t[1], *t[2], *t[3]]),
     st.tuples(st.lists(st.tuples(NAMES, LEAVES), max_size=3), EXPR).map(
         lambda t: ["test", '"t"', "{", "as", "of", "2004-01-01", "given", "{",
                    *[tok for n, v in t[0] for tok in [n, "=", *v]], "}", "expect", "alpha",

@@ -34,7 +34,7 @@ def fmt(text: str) -> str:
 
 
 def test_the_sample_keeps_its_meaning_and_formatting_is_idempotent() -> None:
-    for path in (SAMPLE_IN, SAMPLE_OUT):
+    for path in (SAMPLE_IN, SAMPLE_OUT, *sorted(DATA.glob("credit_lists*.clause"))):
         text = SourceFile.read(path).text
         _, messages = program_of(text, path.name)
         assert messages == []
@@ -163,6 +163,29 @@ define total(ls: list of lender): money = sum of [l.principal for each l in ls]
 
 
 # ------------------------------------------------------------------- lists
+
+
+def test_records_a_test_gives_a_fact() -> None:
+    text = """
+test "t" {
+  given { lenders = [ {name: "A", principal: $5,declined:false} ] }
+  given {
+    one = { name: "C" , principal: $1 }
+    lenders = [{name: "A", principal: $600, declined: false}, {name: "B", principal: $400, declined: true}]
+  }
+}
+"""
+    assert fmt(text) == """test "t" {
+  given { lenders = [{name: "A", principal: $5, declined: false}] }
+  given {
+    one = {name: "C", principal: $1}
+    lenders = [
+      {name: "A", principal: $600, declined: false},
+      {name: "B", principal: $400, declined: true},
+    ]
+  }
+}
+"""
 
 
 def test_lists_written_out() -> None:
@@ -304,6 +327,9 @@ DECLARATIONS = [
     ("define pv2: money = present value of [i.amount on i.due for each i in installments] "
      "at 5% simple on d"),
 ]
+GIVEN = ('test "t" { given { lenders = [{name: "A", principal: $1, declined: true}, '
+         '{name: "B", principal: $2, declined: false},] one = {name: "C"} } '
+         "expect names = [1, 2] }")
 SEPARATORS = st.sampled_from([" ", " ", " ", "  ", "\n", "\n", "\n\n", "\n\n\n    ", "\t",
                               " # note\n", "\n# note\n", "\n\n  # note\n\n  "])
 _TOKEN = re.compile(r'"[^"]*"|\$\d+|\d+-\d+-\d+|(?:first|none|number|present value) of\b'
@@ -313,7 +339,8 @@ _TOKEN = re.compile(r'"[^"]*"|\$\d+|\d+-\d+-\d+|(?:first|none|number|present val
 @st.composite
 def laid_out(draw: st.DrawFn) -> str:
     chosen = draw(st.lists(st.sampled_from(DECLARATIONS), min_size=1, max_size=5))
-    tokens = ["section", "1", "{", *[t for d in chosen for t in _TOKEN.findall(d)], "}"]
+    tokens = ["section", "1", "{", *[t for d in chosen for t in _TOKEN.findall(d)], "}",
+              *_TOKEN.findall(GIVEN)]
     out = []
     for i, token in enumerate(tokens):
         out.append(token)

@@ -21,6 +21,7 @@ from clausec.source import SourceFile
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "tests" / "data" / "lists" / "credit_lists.clause"
+TESTS = REPO / "tests" / "data" / "lists" / "credit_lists.tests.clause"
 
 on_module_loop = pytest.mark.asyncio(loop_scope="module")
 
@@ -33,6 +34,7 @@ CURSOR = "§"
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("lsp_lists_workspace")
     shutil.copy(SAMPLE, root / SAMPLE.name)
+    shutil.copy(TESTS, root / TESTS.name)
     return root
 
 
@@ -52,8 +54,9 @@ async def client(lsp_client: LanguageClient, workspace: Path) -> Any:
 _versions: dict[str, int] = {}
 
 
-def open_doc(client: LanguageClient, workspace: Path) -> tuple[str, str]:
-    path = workspace / SAMPLE.name
+def open_doc(client: LanguageClient, workspace: Path, name: str = SAMPLE.name
+             ) -> tuple[str, str]:
+    path = workspace / name
     u = path.as_uri()
     text = path.read_text(encoding="utf-8")
     _versions[u] = 1
@@ -196,14 +199,33 @@ async def test_definition_of_members_fields_records_and_tables(client: LanguageC
 async def test_references_of_a_field_are_where_its_record_is_read(client: LanguageClient,
                                                                   workspace: Path) -> None:
     u, text = open_doc(client, workspace)
+    tests = (workspace / TESTS.name).read_text(encoding="utf-8")
     found = await client.text_document_references_async(lsp.ReferenceParams(
         text_document=lsp.TextDocumentIdentifier(u),
         position=position_of(text, 'declined "delivered', offset=2),
         context=lsp.ReferenceContext(include_declaration=True)))
     assert found is not None
-    assert sorted(f.range.start.line for f in found) == [
+    here = [f for f in found if f.uri == u]
+    assert sorted(f.range.start.line for f in here) == [
         line_of(text, 'declined "delivered'), line_of(text, "s.item.declined")]
-    assert all(word_at(text, f.range) == "declined" for f in found)
+    assert all(word_at(text, f.range) == "declined" for f in here)
+    # And in the records a test gives the fact `lenders`.
+    there = [f for f in found if f.uri == (workspace / TESTS.name).as_uri()]
+    assert len(there) == 2 and all(word_at(tests, f.range) == "declined" for f in there)
+
+
+@on_module_loop
+async def test_a_field_of_the_records_a_test_gives(client: LanguageClient,
+                                                    workspace: Path) -> None:
+    u, text = open_doc(client, workspace)
+    ut, tests = open_doc(client, workspace, TESTS.name)
+    at = position_of(tests, 'principal: $600', offset=2)
+    value = await hover(client, ut, at)
+    assert "**field** `principal` — “outstanding Term Loans”" in value
+    assert "a field of the record `lender`" in value
+    (location,) = await definition(client, ut, at)
+    assert location.uri == u
+    assert location.range.start.line == line_of(text, 'principal "outstanding')
 
 
 # ------------------------------------------------------------------------ outline
@@ -281,6 +303,11 @@ async def test_completion_of_types_and_keywords(client: LanguageClient,
     assert items["loan_type"].kind == lsp.CompletionItemKind.Enum
     items = await completion_at(client, u, text + f"\nfact f: list of {CURSOR}")
     assert {"lender", "loan_type"} <= set(items)
+    # A field's type, in a record and in a table's columns.
+    items = await completion_at(client, u, text + f'\nrecord r {{\n  kind "Kind": {CURSOR}')
+    assert {"loan_type", "money", "date"} <= set(items) and "define" not in items
+    items = await completion_at(client, u, text + f"\ntable t {{\n  | a: date | b: {CURSOR}")
+    assert {"loan_type", "decimal"} <= set(items) and "define" not in items
     items = await completion_at(client, u, text + f"\ndefine d = {CURSOR}")
     assert {"choice", "record", "table", "case", "of", "otherwise", "none", "allocate",
             "pro rata", "in order", "present value of", "list of", "where", "first of",

@@ -172,6 +172,20 @@ class TestLeverageAmendment:
         assert "Words (struck [-like this-], inserted {+like this+}):" in text
         assert "[-$75,000,000-] {+$100,000,000+}" in text
 
+    def test_two_drafts_are_compared_section_by_section(self, tmp_path, capsys):
+        pytest.importorskip("z3")
+        pytest.importorskip("hypothesis")
+        old, new = tmp_path / "draft1.clause", tmp_path / "draft2.clause"
+        old.write_text(AGREEMENT, encoding="utf-8")
+        new.write_text(AGREEMENT.replace("$75,000,000", "$80,000,000"), encoding="utf-8")
+        code = cli.main(["diff", str(old), str(new), "--examples", "50", "--format", "json"])
+        assert code == 0
+        comparison, = json.loads(capsys.readouterr().out)["comparisons"]
+        assert comparison["words"] == [{
+            "section": "Section 1.01", "operation": "changed",
+            "description": "Section 1.01 is changed",
+            "redline": ['"Threshold Amount" means [-$75,000,000-] {+$80,000,000+}.']}]
+
     def test_the_example_files_are_in_the_canonical_layout(self):
         for path in (AGREEMENT_FILE, AMENDMENT_FILE):
             text = path.read_text(encoding="utf-8")
@@ -493,6 +507,18 @@ class TestSubstitute:
         change, = m.AMENDMENTS[0]["changes"]
         assert change["description"] == ("Exhibit B is amended by deleting “as of the end of "
                                          "each fiscal quarter”")
+
+    def test_a_text_block_in_the_body_is_refused(self, tmp_path):
+        result, _, (amended,) = diagnose(tmp_path, amendment("""
+            substitute "$100,000,000" for "$75,000,000" in section 1.01 {
+              text "The Threshold Amount is $100,000,000."
+              define threshold "Threshold Amount": money = $100,000,000
+            }
+        """))
+        error = only_error(result)
+        assert error.message == ("a text block in the body of 'substitute' has no place: the "
+                                 "words it adds are its quoted words")
+        assert (error.span.file, error.span.line) == (amended, BODY_LINE + 1)
 
     def test_two_substitutions_in_one_section_in_one_amendment(self, tmp_path):
         m = load(tmp_path, amendment("""

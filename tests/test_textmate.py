@@ -742,3 +742,13 @@ def test_a_currency_after_money_in_a_list_type() -> None:
     assert_scoped(text, "list of", "list of", "support.type.clause")
     assert_scoped(text, "money USD", "money", "support.type.clause")
     assert_scoped(text, "money USD", "USD", "support.constant.currency.clause")
+
+
+def test_the_lists_sample_has_every_token_of_lists() -> None:
+    """The agreement test above sees the terminals and keywords of lists in the sample."""
+    tokens = _lark_tokens(read(LISTS_SAMPLE))
+    assert {"DAY_COUNT", "COMPOUNDING_FREQUENCY", "FIRST_OF", "NONE_OF", "PRESENT_VALUE_OF",
+            "NUMBER_OF"} <= {token.type for token in tokens}
+    assert {"choice", "record", "table", "case", "of", "otherwise", "none", "allocate", "pro",
+            "rata", "in", "order", "compounded", "simple", "list", "where", "|", "actual/360",
+            "30/360", "actual/actual"} <= {token.value for token in tokens}

@@ -55,7 +55,22 @@ Semantics, in brief (the compiled module is the reference; see the README):
   sum of, in the operand of `is given` and in the branches of `if`, it is passed on
   instead, and an operation on a missing value has no value ("lifting").
 - and, or, unless, all of, any of, none of and if evaluate left to right and stop as
-  soon as the answer is known; a `when` guard is evaluated before its item.
+  soon as the answer is known; a `when` guard is evaluated before its item. Where an
+  operand or item may be unknown (it may have no value, or uses a term, a series, a duty
+  or a field: codegen's `unknowable`, here `Interpreter.unknowable`), and over lists and
+  ranges of periods always, the logic is three-valued (Kleene's): an item that decides
+  the answer decides it even when another raised MissingFactError or NoValueError; if
+  none decides, the first such error is raised again. `not` of an unknown is unknown.
+- A member of a choice is its name (a str), a record a dict of its fields, a list a
+  tuple, a share of an allocation a dict {"item", "amount"}; a table is its rows (records,
+  computed once). List, record and choice facts are read by runtime_lists' converters
+  (`as_list`, `as_record`, `as_choice`), each item and field converted as a fact of its
+  type, and a fact's `where` is checked as the module's Facts checks it (`constrain`, in
+  the caller's decimal context). `[B for each x in L when C]` evaluates L, then for each
+  item C before B; `first of` stops at the first item, `number of` computes every one.
+  Allocations and present values are runtime_lists' `pro_rata`, `in_order` and
+  `present_value`; `case` evaluates its subject and then only the arm that applies;
+  `(X when C)` evaluates C, then X only where C holds.
 - Operands are evaluated in the order the compiled code evaluates them, so that where two
   of them would raise different errors, both implementations raise the same one.
 - Periods (docs/time.md) are runtime_periods' `Frequency` and `Period`: a family's
@@ -201,6 +216,16 @@ def calendar(name: str, extra_holidays: tuple[date, ...] = ()) -> Calendar:
     return Calendar(holidays=name, extra_holidays=extra_holidays, table=table)
 
 
+@functools.cache
+def own_calendar(name: str, bases: tuple[str, ...], dates: tuple[date, ...],
+                 extra_holidays: tuple[date, ...] = ()) -> Calendar:
+    """The runtime's Calendar of the agreement's own calendar `name` (closed whenever one
+    of the built-in calendars `bases` is, and on `dates`), as the compiled module builds
+    it from the table it embeds."""
+    table = decode_holiday_table(calendars.combined_table(bases, dates))
+    return Calendar(holidays=name, extra_holidays=extra_holidays, table=table)
+
+
 @attrs.frozen
 class Facts:
     """Validated, converted facts (clause name -> value; None for an optional fact not
@@ -242,14 +267,16 @@ class Interpreter:
                  sources: Mapping[str, SourceFile] | None = None,
                  facts: Mapping[str, ir.Fact] | None = None,
                  parties: Sequence[str] | None = None,
-                 types: Mapping[str, ir.Declaration] | None = None) -> None:
+                 types: Mapping[str, ir.Declaration] | None = None,
+                 own_calendars: Mapping[str, ir.UserCalendar] | None = None) -> None:
         """`program` is a checked program, a consolidated `Version` (checked here), or a
         pair (version, checked program) as `api.Result.versions` holds them. `sources`
         (file name -> SourceFile) give the clause text that obligations quote (`due_text`)
         and that errors show; `facts` and `parties` are those of the agreement's `Facts`
         class when several versions share one (see `interpret`), and `types` the
         declarations its choices and records are read by (the original version's, as the
-        module's `Facts` reads them)."""
+        module's `Facts` reads them); `own_calendars` are the agreement's own calendars
+        (of any version, the last declaration of each: the module has one of each)."""
         version: Version | None
         if isinstance(program, Version):
             version, checked = program, check_pass.check(program.program, Diagnostics(),
@@ -277,9 +304,12 @@ class Interpreter:
                                  else (p.name for p in checked.header.parties))
         self.types: Mapping[str, ir.Declaration] = types if types is not None else self.decls
         self.roles = {p.name: p.display for p in checked.header.parties}
+        self.own_calendars: Mapping[str, ir.UserCalendar] = own_calendars \
+            if own_calendars is not None else \
+            {d.name: d for d in checked.program.declarations if isinstance(d, ir.UserCalendar)}
         # The agreement's own calendar, with the holidays its header adds; the others
         # (business days in CAL), built when first counted in.
-        self.calendar = calendar(checked.header.calendar, checked.header.holidays)
+        self.calendar = self._built(checked.header.calendar, checked.header.holidays)
         self._calendars: dict[str, Calendar] = {checked.header.calendar: self.calendar}
         self.sections = {name: s for s in checked.program.sections
                          for name in s.declarations}
@@ -481,8 +511,15 @@ class Interpreter:
             return self.calendar
         found = self._calendars.get(name)
         if found is None:
-            found = self._calendars[name] = calendar(name)
+            found = self._calendars[name] = self._built(name, ())
         return found
+
+    def _built(self, name: str, extra_holidays: tuple[date, ...]) -> Calendar:
+        """Calendar `name`: a built-in one, or one the agreement declares."""
+        own = self.own_calendars.get(name)
+        if own is None or name in calendars.RULE_BASED:
+            return calendar(name, extra_holidays)
+        return own_calendar(name, own.bases, own.extra, extra_holidays)
 
     def _default(self, fact: ir.Fact) -> object:
         """A fact's default (a literal, checked to be one), evaluated once."""
@@ -1315,10 +1352,13 @@ class Agreement:
         facts = union_of_facts([checked for _, checked in pairs])
         # The module's Facts class knows the parties of the agreement as signed.
         parties = [p.name for p in pairs[0][1].header.parties]
-        # ...and reads choices and records as the original declares them.
+        # ...and reads choices and records as the original declares them; it has one
+        # of each of the agreement's own calendars, as last declared.
         types = pairs[0][1].declarations
+        own = {d.name: d for _, c in pairs for d in c.program.declarations
+               if isinstance(d, ir.UserCalendar)}
         self.versions = tuple(Interpreter(pair, sources=sources, facts=facts, parties=parties,
-                                          types=types)
+                                          types=types, own_calendars=own)
                               for pair in pairs)
         for version in self.versions:
             version.agreement = self

@@ -1469,21 +1469,22 @@ def _kleene(items: Sequence[tuple[Any, Any]], either: bool) -> Sym:
     """runtime's `_any_of` (either) or `_all_of` of items (value, err), in order: an item
     that decides (true for any, false for all) returns; one that raises MissingFactError
     or NoValueError is remembered, the first one only; one that raises another error
-    raises it; undecided at the end, the first unknown error is raised."""
-    stopped, err, unknown = FALSE, OK, OK
-    for v, e in items:
-        ok = _is(e, OK)
-        missing = _or(_is(e, MISSING_FACT), _is(e, NO_VALUE))
-        other = _and(_not(ok), _not(missing))
-        decides = _and(ok, v if either else _not(v))
-        live = _not(stopped)
-        err = _if(_and(live, other), e, err)
-        unknown = _if(_and(live, missing, _is(unknown, OK)), e, unknown)
-        stopped = _or(stopped, other, decides)
+    raises it; undecided at the end, the first unknown error is raised.
+
+    As two chains of ifs, built from the last item: the error where an item stops the
+    evaluation (it raises another error: that error; it decides: none), else the first
+    unknown error of all (none if there is none)."""
+    first_unknown = OK
+    for _, e in reversed(items):
+        first_unknown = _if(_or(_is(e, MISSING_FACT), _is(e, NO_VALUE)), e, first_unknown)
+    err = first_unknown
+    for v, e in reversed(items):
+        decides = _and(_is(e, OK), v if either else _not(v))
+        err = _if(_is(e, OTHER), e, _if(decides, OK, err))
     # Where it raises nothing, an item decided (and no earlier one raised), or none did.
     value = _or(*[_and(_is(e, OK), v) for v, e in items]) if either else \
         _and(*[_or(_not(_is(e, OK)), v) for v, e in items])
-    return Sym(value, TRUE, _if(stopped, err, unknown))
+    return Sym(value, TRUE, err)
 
 
 def _sequence(syms: Iterable[Sym]) -> Sym:

@@ -561,6 +561,14 @@ class _Applier:
             self.d.error(op.words_span or op.span, f"the words {what} are empty",
                          "quote the words as they stand in the contract", code="amendment")
             return
+        texts = [p.text for p in op.parts if p.text is not None]
+        if texts and kind != "replace":
+            words = "its quoted words" if kind != "delete" else "none"
+            self.d.error(texts[0].span, f"a text block in the body of '{op.kind}' has no "
+                         f"place: the words it adds are {words}",
+                         "the body holds the logic that changes with the words; to restate "
+                         "the words, replace the sentence or the section", code="amendment")
+            return
         index = self._section(target.sections[0], op)
         if index is None:
             return
@@ -588,7 +596,7 @@ class _Applier:
             if located is None:
                 return None
             p, s, _ = located
-            text = section.parts[p].text.text  # type: ignore[union-attr]
+            text = _text_of(section, p)
             start, end = _sentence_spans(text)[s]
             window = _Window(p, start, end)
             if target.kind == "sentence":
@@ -604,7 +612,7 @@ class _Applier:
         label = op.target.clause or ""
         found = []
         for w in windows:
-            text = section.parts[w.part].text.text  # type: ignore[union-attr]
+            text = _text_of(section, w.part)
             at = _find_label(text, label, w.start)
             while 0 <= at < w.end:
                 found.append((w, text, at))
@@ -636,15 +644,14 @@ class _Applier:
     def _substitute_in(self, op: ir.Operation, index: int, section: ir.Section,
                        windows: list[_Window]) -> None:
         pattern = _words_pattern(op.old)
+        texts = {w.part: _text_of(section, w.part) for w in windows}
         found = [(w.part, m.start(), m.end()) for w in windows
-                 for m in pattern.finditer(section.parts[w.part].text.text,  # type: ignore[union-attr]
-                                           w.start, w.end)]
+                 for m in pattern.finditer(texts[w.part], w.start, w.end)]
         what = op.target.describe()
         here = [Related(section.span, f"{section.cite}{section.note}"
                         f"{',' if section.note else ''} is here")]
         if not found:
-            scope = " ".join(section.parts[w.part].text.text[w.start:w.end]  # type: ignore[union-attr]
-                             for w in windows)
+            scope = " ".join(texts[w.part][w.start:w.end] for w in windows)
             self.d.error(op.words_span or op.span, f"“{op.old}” is not in {what} as in "
                          f"force on {long_date(self.effective)}", _near(op.old, scope),
                          code="amendment", related=here)
@@ -657,7 +664,7 @@ class _Applier:
                          "stand once", code="amendment", related=here)
             return
         p, start, end = found[0]
-        text = section.parts[p].text.text  # type: ignore[union-attr]
+        text = _text_of(section, p)
         if not op.words.strip() and start > 0 and text[start - 1] == " " and (
                 end == len(text) or not text[end].isalnum()):
             start -= 1  # words deleted: and the space before them
@@ -674,7 +681,7 @@ class _Applier:
                          related=[Related(section.span, f"{section.cite} is here")])
             return
         w = windows[-1]
-        text = section.parts[w.part].text.text  # type: ignore[union-attr]
+        text = _text_of(section, w.part)
         at = _core_end(text, w.start, w.end) if op.target.kind == "clause" else w.end
         at = len(text[:at].rstrip())
         words = op.words.strip()
@@ -694,7 +701,7 @@ class _Applier:
     def _clause_in(self, op: ir.Operation, index: int, section: ir.Section,
                    windows: list[_Window], kind: str) -> None:
         w, = windows
-        text = section.parts[w.part].text.text  # type: ignore[union-attr]
+        text = _text_of(section, w.part)
         start, end = w.start, w.end
         if kind == "replace":
             words = " ".join(" ".join(p.text.text.split()) for p in op.parts
@@ -755,6 +762,11 @@ class _Applier:
                                f"{op.kind} ... {{ ... }}", code="amendment",
                                related=[Related(literal.span, f"'{name}' says it here")])
                 return
+
+
+def _text_of(section: ir.Section, p: int) -> str:
+    text = section.parts[p].text
+    return text.text if text is not None else ""
 
 
 @attrs.frozen
@@ -840,8 +852,8 @@ def _places(section: ir.Section, found: Sequence[tuple[int, int, int]]) -> str:
         at = base[p] + start
         line = whole.count("\n", 0, at) + 1
         column = at - (whole.rfind("\n", 0, at) + 1) + 1
-        places.append(f"line {line}, column {column} of its text "
-                      f"(“{_context(section.parts[p].text.text, start, end)}”)")  # type: ignore[union-attr]
+        context = _context(_text_of(section, p), start, end)
+        places.append(f"line {line}, column {column} of its text (“{context}”)")
     return "; ".join(places[:-1]) + (" and " if len(places) > 1 else "") + places[-1]
 
 
@@ -857,10 +869,16 @@ def _context(text: str, start: int, end: int, around: int = 30) -> str:
     return ("…" if a > 0 else "") + shown + ("…" if b < len(text) else "")
 
 
+# A text longer than this (in words) is not searched for the words nearest a quotation.
+_NEAR_WORDS = 20_000
+
+
 def _near(words: str, text: str) -> str:
     """A hint for quoted words not found: the closest run of as many words in the text."""
     size = len(words.split())
     tokens = text.split()
+    if len(tokens) > _NEAR_WORDS:
+        return "quote the words exactly as they stand in its text (as amended so far)"
     marks = ".,;:" if not words.rstrip().endswith(tuple(".,;:")) else ""
     runs = sorted({" ".join(tokens[i:i + size]).rstrip(marks)
                    for i in range(max(0, len(tokens) - size + 1))})

@@ -260,12 +260,12 @@ _EXPRESSIONS = {
 # Lists, choices and records: `[x for each x in xs]`, `case k of [...]`, `(x when c)`...
 _EXPRESSIONS |= {
     "list_literal", "list_each", "aggregate", "first_of", "case", "when_value", "nothing",
-    "allocate", "present_value",
+    "allocate", "present_value", "given_records", "given_record",
 }
 # Expressions of lists, choices and records with a layout of their own: the method of
 # _Printer of the same name prints them.
 _LIST_RULES = {"list_literal", "list_each", "aggregate", "case", "when_value",
-               "present_value"}
+               "present_value", "given_records", "given_record"}
 _WORD_OPS = {"at_least", "at_most", "more_than", "less_than", "before", "after",
              "on_or_before", "on_or_after", "is_not", "is_equal"}
 # Binary expressions: a line may break before the operator or after it.
@@ -925,10 +925,13 @@ class _Printer:
                            [lambda: self.guard(keyword, condition)], close)
 
     def list_literal(self, node: Tree[Token]) -> None:
-        """`[a, b, c]`: on one line, or one item per line."""
+        """`[a, b, c]`; in a test, the records a fact is given, `[{name: "A", principal:
+        $5}, ...]`, and one record: on one line, or one item per line."""
         open_, *items, close = node.children
         assert isinstance(open_, Token) and isinstance(close, Token)
         self.bracket_list(open_, [c for c in items if c is not None], close)
+
+    given_records = given_record = list_literal
 
     def case(self, node: Tree[Token]) -> None:
         """`case loan_kind of [term_benchmark: 7.50%, base_rate: 6.50%]`: the arms on one

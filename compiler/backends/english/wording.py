@@ -464,14 +464,23 @@ def code(fmt: str) -> Callable[[object], Any]:
 
 def text_table(rows: Iterable[Iterable[object]], indent: str = "", right: Iterable[bool] = ()
                ) -> str:
-    """Plain-text rows as a table: the first row is the heading, underlined; columns two
-    spaces apart, those marked in `right` (numbers) aligned right."""
+    """Plain-text rows as a table: the first row is the heading (a long heading on as
+    many lines as it needs, no wider than its column's values or 16 characters),
+    underlined; columns two spaces apart, those marked in `right` (numbers) aligned
+    right."""
     cells = [[" ".join(str(c).split()) for c in row] for row in rows]
     if not cells:
         return ""
     count = max(len(row) for row in cells)
     cells = [row + [""] * (count - len(row)) for row in cells]
-    widths = [max(len(row[i]) for row in cells) for i in range(count)]
+    widths = []
+    for i in range(count):
+        values = max((len(row[i]) for row in cells[1:]), default=0)
+        words = max((len(w) for w in cells[0][i].split()), default=0)
+        widths.append(max(values, words, min(len(cells[0][i]), 16)))
+    heads = [textwrap.wrap(h, w, break_on_hyphens=False) or [""]
+             for h, w in zip(cells[0], widths)]
+    depth = max(len(h) for h in heads)
     flush = list(right) + [False] * count
 
     def line(row: list[str]) -> str:
@@ -479,8 +488,9 @@ def text_table(rows: Iterable[Iterable[object]], indent: str = "", right: Iterab
                  for i, (c, w) in enumerate(zip(row, widths))]
         return (indent + "  ".join(parts)).rstrip()
 
+    heading = [line([h[k] if k < len(h) else "" for h in heads]) for k in range(depth)]
     rule = indent + "  ".join("-" * w for w in widths)
-    return "\n".join([line(cells[0]), rule, *(line(row) for row in cells[1:])])
+    return "\n".join([*heading, rule, *(line(row) for row in cells[1:])])
 
 
 def wrap(text: str, width: int = 88, indent: str = "", first: str | None = None) -> str:
@@ -660,6 +670,8 @@ class Lexicon:
         by its family and its name, which the term's words use: "a royalty quarter q"."""
         if param.type.kind == "period" and param.type.family:
             return self.esc(f"{indefinite(self._family(param.type.family))} {param.name}")
+        if param.type.kind in ("record", "choice"):  # "a Sale of Base Product Units s"
+            return self.esc(f"{indefinite(self._noun_of(param.type))} {param.name}")
         return self.esc(indefinite(humanise(param.name)))
 
     # -- periods
@@ -858,7 +870,10 @@ class Lexicon:
         noun = self._noun_of(element)
         qualifier = ""
         decl = self.declarations.get(element.name or "") if element is not None else None
-        if share is None and not isinstance(decl, ir.Table):
+        if isinstance(decl, ir.Table):  # "each row of the Leverage Step-Down"
+            noun = "row"
+            qualifier = f" of {self._e(the(decl.term or humanise(decl.name)))}"
+        elif share is None:
             noun, implied = self._implied(noun, source, decl)
             if not implied:  # which list, when its words do not say: "in “lenders”"
                 qualifier = f" in {words}"
@@ -919,6 +934,8 @@ class Lexicon:
 
     def mentions_item(self, e: ir.Expr) -> bool:
         """Whether an expression speaks of an item of a list being read."""
+        if not self._bound:
+            return False
         names = {b.variable for b in self._bound}
         return any(isinstance(node, ir.Name) and node.name in names for node in ir.walk(e))
 
@@ -954,7 +971,8 @@ class Lexicon:
         words, _ = self._field(e)
         n = self._item_of(operand)
         if n is not None:
-            return self._out(f"{_POS}{n}{_SEP}{self._e(words)}{_END}")
+            # (without an article: "each row's first unit of the tier")
+            return self._out(f"{_POS}{n}{_SEP}{self._e(bare(words))}{_END}")
         return self._out(f"{self._e(the(words))} of {owner}")
 
     def field_holds(self, e: ir.Field, positive: bool, owner: object) -> Any:
@@ -967,11 +985,21 @@ class Lexicon:
             predicate = words if positive else negate_clause(words)
         elif _first(words).endswith("ed"):  # "delivered a notice": something done
             predicate = f"has {words}" if positive else f"has not {words}"
+        elif _first(words).endswith("ing"):  # "using the DSP Framework"
+            predicate = f"is {words}" if positive else f"is not {words}"
         else:
             predicate = f"is {indefinite(words)}" if positive else f"is not {indefinite(words)}"
         n = self._item_of(e.operand)
         subject = f"{_VAR}{n}{_END}" if n is not None else str(owner)
         return self._out(f"{subject} {self._e(predicate)}")
+
+    def _of(self, owner: str, noun: str, words: str) -> str:
+        """A field of an item: "each Term Lender's outstanding Term Loans"; where a
+        possessive would not read ("Sale of Base Product Units's"), "the date of the
+        Sale of Base Product Units"."""
+        if " of " in noun or noun.endswith("s"):
+            return f"{the(words)} of {owner}"
+        return f"{owner}{self._s} {words}"
 
     def _fill(self, text: str, n: int,
               first: Callable[[str, str], str] | None = None) -> tuple[str, bool]:
@@ -983,7 +1011,7 @@ class Lexicon:
 
         def later(kind: str, words: str) -> str:
             noun = f"the {binding.noun}"  # "the Term Lender", "the row"
-            return noun if kind == _VAR else f"{noun}{self._s} {words}"
+            return noun if kind == _VAR else self._of(noun, binding.noun, words)
 
         def replace(m: re.Match[str]) -> str:
             nonlocal found
@@ -1029,7 +1057,7 @@ class Lexicon:
                 return head + rel
             if b.qualifier or rel:
                 return f"{the(words)} of {head}{rel}"
-            return f"{det} {b.noun}{self._s} {words}"
+            return self._of(head, b.noun, words)
 
         m = _MARK.search(text)
         while m is not None and int(m.group(2)) != n:
@@ -1070,8 +1098,8 @@ class Lexicon:
             rest, _ = self._fill(text[m.end():], n)
             if m.group(1) == _VAR:
                 return self._out(f"{quantifier} {b.noun}{b.qualifier}{rel}{rest}")
-            return self._out(f"{quantifier} {b.noun}{self._s} {m.group(3)}"
-                             f"{_agreeing(m.group(3), rest)}")
+            return self._out(self._of(f"{quantifier} {b.noun}", b.noun, m.group(3))
+                             + _agreeing(m.group(3), rest))
         every = (kind, positive) in (("all", True), ("none", True), ("any", False))
         said = (kind, positive) in (("all", True), ("any", True), ("none", False))
         filled, _ = self._fill(str(squash(str(holds if said else fails))), n)

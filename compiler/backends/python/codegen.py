@@ -218,6 +218,18 @@ class _Ctx:
     subst: dict[int, str] = attrs.field(factory=dict)
     params: frozenset[str] = frozenset()
     lifted: bool = False  # substituted values are known to be present
+    # The variables of the lists being iterated here: a lambda written inside the loop
+    # binds them as it is made (its default arguments), as linters require.
+    loop: frozenset[str] = frozenset()
+
+    def bind(self) -> str:
+        """The default arguments a lambda made here takes: `l=l, s=s`."""
+        return ", ".join(f"{py_name(v)}={py_name(v)}" for v in sorted(self.loop))
+
+    def thunk(self, code: str) -> str:
+        """A function of no argument computing `code`, made here."""
+        bound = self.bind()
+        return f"lambda {bound}: {code}" if bound else f"lambda: {code}"
 
 
 @attrs.frozen
@@ -468,7 +480,7 @@ class _Generator(Visitor):
             # other side's facts are missing.
             helper = "_any_of" if e.op == "or" else "_all_of"
             right = f"not {right}" if e.op == "unless" else right
-            return f"{helper}(lambda: {left}, lambda: {right})"
+            return f"{helper}({ctx.thunk(left)}, {ctx.thunk(right)})"
         if e.op == "and":
             return f"({left} and {right})"
         if e.op == "or":
@@ -573,7 +585,7 @@ class _Generator(Visitor):
                 parts.append(code)
             if any(self.unknowable(x) for x in subexpressions(e)):
                 helper = "_all_of" if e.kind == "all" else "_any_of"
-                code = f"{helper}({', '.join('lambda: ' + p for p in parts)})"
+                code = f"{helper}({', '.join(ctx.thunk(p) for p in parts)})"
                 return f"(not {code})" if e.kind == "none" else code
             if e.kind == "all":
                 return "(" + " and ".join(parts) + ")" if parts else "True"
@@ -645,9 +657,13 @@ class _Generator(Visitor):
     def _logic_in(self, kind: str, values: str, var: str, body: str, when: ir.Expr | None,
                   inner: _Ctx) -> str:
         """all of / any of / none of the items of a list or range, three-valued."""
-        keep = f"lambda {var}: {self.expr(when, inner)}" if when is not None else "None"
+        # `var` is the lambdas' own argument; the other loops' variables are bound.
+        around = attrs.evolve(inner, loop=inner.loop - {var} - {
+            v for v in inner.loop if py_name(v) == var})
+        bound = "".join(", " + b for b in [around.bind()] if b)
+        keep = f"lambda {var}{bound}: {self.expr(when, inner)}" if when is not None else "None"
         helper = "_all_in" if kind == "all" else "_any_in"
-        code = f"{helper}({values}, {keep}, lambda {var}: {body})"
+        code = f"{helper}({values}, {keep}, lambda {var}{bound}: {body})"
         return f"(not {code})" if kind == "none" else code
 
     def unknowable(self, e: ir.Expr) -> bool:
@@ -680,7 +696,7 @@ class _Generator(Visitor):
             value = self.coerce(self.expr(arm.value, ctx, strict=False), arm.value.type,
                                 e.type)
             for member in arm.members or (None,):
-                arms.append(f"{member!r}: lambda: {value}")
+                arms.append(f"{member!r}: {ctx.thunk(value)}")
         return f"_case({self.expr(e.subject, ctx)}, {{{', '.join(arms)}}})"
 
     def _listof(self, e: ir.ListOf, ctx: _Ctx) -> str:
@@ -691,7 +707,8 @@ class _Generator(Visitor):
 
     def _iteration(self, e: ir.ForEach, ctx: _Ctx) -> tuple[str, _Ctx, str]:
         """The Python variable, context and `for ... in ... if ...` of a ForEach."""
-        inner = attrs.evolve(ctx, params=ctx.params | {e.variable})
+        inner = attrs.evolve(ctx, params=ctx.params | {e.variable},
+                             loop=ctx.loop | {e.variable})
         var = py_name(e.variable)
         when = f" if {self.expr(e.when, inner)}" if e.when is not None else ""
         return var, inner, f"for {var} in {self.expr(e.source, ctx)}{when}"
@@ -714,6 +731,9 @@ class _Generator(Visitor):
                 return self._logic_in(e.kind, self.expr(source.source, ctx), var, body,
                                       source.when, inner)
             items = f"({body} {loop})"
+            single = {"count": "_number_of", "first": "_first_item"}.get(e.kind)
+            if single:  # the generator is the only argument: no parentheses of its own
+                return f"{single}({body} {loop})"
         else:
             items = self.expr(source, ctx)
             if e.kind in ("all", "any", "none"):
@@ -1030,7 +1050,7 @@ class _Generator(Visitor):
         for f in facts:
             arg = py_name(f.name)
             kind = f.type.kind
-            conv = _CONVERTERS.get(kind) or _group(self.converter(f.type))
+            conv = _CONVERTERS.get(kind) or self.converter(f.type)
             extra = ""
             if kind == "money":
                 extra = f", {self.currency(f.type)!r}"
@@ -1040,12 +1060,13 @@ class _Generator(Visitor):
                 # The value, then whether the fact's `where` holds for it.
                 ctx = _Ctx(f.section, params=frozenset({f.name}))
                 rule = self.snippet(f.constraint.span, 80)
-                conv = (f"(lambda f, v: _constrain(f, {conv}(f, v{extra}), lambda {arg}: "
-                        f"{self.expr(f.constraint, ctx)}, {rule!r}))")
+                conv = (f"lambda f, v: _constrain(f, {_apply(conv, 'f', 'v', extra)}, "
+                        f"lambda {arg}: {self.expr(f.constraint, ctx)}, {rule!r})")
                 extra = ""
+            name = repr(f.name)
             if f.per is not None:
                 # One value per period: each converted as a fact of its own type.
-                item = f"lambda v: {conv}({f.name!r}, v{extra})"
+                item = f"lambda v: {_apply(conv, name, 'v', extra)}"
                 default = self.expr(f.default, _Ctx(f.section)) if f.default else "None"
                 value = (f"_as_series({f.name!r}, {{}} if {arg} is None else {arg}, {item}, "
                          f"{default})")
@@ -1055,11 +1076,11 @@ class _Generator(Visitor):
                              f"{item})")
             elif f.default is not None:
                 default = self.expr(f.default, _Ctx(f.section))
-                value = f"{conv}({f.name!r}, {default} if {arg} is None else {arg}{extra})"
+                value = _apply(conv, name, f"{default} if {arg} is None else {arg}", extra)
             elif f.type.optional:
-                value = f"None if {arg} is None else {conv}({f.name!r}, {arg}{extra})"
+                value = f"None if {arg} is None else {_apply(conv, name, arg, extra)}"
             else:
-                value = f"{conv}({f.name!r}, {arg}{extra})"
+                value = _apply(conv, name, arg, extra)
             yield f"        object.__setattr__(_self, {py_name(f.name)!r}, {value})"
         yield ""
         yield "    @classmethod"
@@ -1553,6 +1574,15 @@ class _Generator(Visitor):
         yield "def __getattr__(name: str) -> object:"
         yield '    """A provision not in force now says who removed it, and when."""'
         yield "    return getattr(VERSIONS[-1], name)"
+
+
+def _apply(converter: str, name: str, value: str, extra: str) -> str:
+    """Code converting `value` (the fact `name`'s) with `converter`: a runtime function's
+    name, or a lambda, applied through _convert (a lambda called where it is written is
+    what linters forbid)."""
+    if converter.isidentifier():
+        return f"{converter}({name}, {value}{extra})"
+    return f"_convert({converter}, {name}, {value}{extra})"
 
 
 def _fact_type(f: ir.Fact) -> str:

@@ -130,6 +130,11 @@ def _as_record(fact: str, value: object,
 MAX_ITEMS: Final = 1_000_000
 
 
+def _convert(converter: Callable[..., _L], fact: str, value: object, *extra: object) -> _L:
+    """A fact's value, converted by a converter built for its type (a list's, a record's)."""
+    return converter(fact, value, *extra)
+
+
 def _as_list(fact: str, value: object, convert: Callable[[str, object], _L]) -> tuple[_L, ...]:
     """A list fact: a list (JSON array) of items, each converted as a fact."""
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):

@@ -9,6 +9,11 @@ where a section is declared and where an amendment's operation names it. Positio
 Sections live in a file's own namespace: an amendment's `section 2.3` is its own, while
 `replace section 3.1` names Section 3.1 of the agreement the amendment amends. So a
 section's key carries the file it belongs to: `section_key(agreement_file, "3.1")`.
+
+A choice's members are names like any term's (`term_benchmark` is a value of its choice);
+the fields of a record or a table are known by their owner (`field_key("lender",
+"principal")`). Where a field is read (`l.principal`) the tree does not say whose it is:
+records.py asks the checker.
 """
 
 from __future__ import annotations
@@ -85,7 +90,8 @@ def section_key(file: str, number: str) -> str:
 def field_key(owner: str, name: str) -> str:
     """A field of a record or of a table's rows: `field:lender.principal`. Where the
     field is used (`l.principal`), its record is known only to the checker: the key of
-    such an occurrence has no owner (`field:.principal`), and the server resolves it."""
+    such an occurrence has no owner (`field:.principal`), and the server resolves it; in
+    the records a test gives a fact, the owner is the fact (`field:@lenders.principal`)."""
     return f"field:{owner}.{name}"
 
 
@@ -425,6 +431,12 @@ class _Walker:
                     isinstance(sub.children[1], Token):  # `l.principal`
                 name = sub.children[1]
                 self.add(field_key("", str(name)), name, "ref", "field")
+            if data == "given_fact" and isinstance(first, Token):
+                # `lenders = [{name: "A", principal: $5}]`: fields of the fact's records.
+                for value in sub.iter_subtrees():
+                    given = value.children[0] if value.data == "field_value" else None
+                    if isinstance(given, Token):
+                        self.add(field_key(f"@{first}", str(given)), given, "ref", "field")
 
 
 # The expressions that bind a name to each item of a list: `[x for each x in xs]`,

@@ -19,7 +19,7 @@ from clausec.ir import types as T
 from clausec.passes.check import CheckedProgram
 from clausec.tools.lsp import navigation
 from clausec.tools.lsp.navigation import Occurrence, Range, Symbol
-from clausec.tools.lsp.workspace import Group, Workspace
+from clausec.tools.lsp.workspace import LRU, Group, Workspace
 
 # The kinds of symbols this module describes on hover.
 KINDS = ("choice", "record", "table", "member")
@@ -56,9 +56,18 @@ def current_programs(ws: Workspace, group: Group, file: Path) -> list[CheckedPro
         source = result.sources.get(str(file))
         if source is not None and source.text == text:
             return good_programs(ws, group)
+    cached = _ALONE.get(file)
+    if cached is not None and cached[0] == text:
+        return cached[1]
     ws.index(file, group)  # brings the file's front end up to its text
     last = ws.front(file).last
-    return [check.check(last.program, Diagnostics())] if last is not None else []
+    checked = [check.check(last.program, Diagnostics())] if last is not None else []
+    _ALONE[file] = (text, checked)
+    return checked
+
+
+# The files last checked alone (a request asks several times): their text, the result.
+_ALONE: LRU[Path, tuple[str, list[CheckedProgram]]] = LRU(4)
 
 
 def _expressions(programs: Iterable[CheckedProgram], file: Path) -> Iterator[ir.Expr]:
@@ -122,12 +131,37 @@ def item_type(ws: Workspace, group: Group, file: Path, occurrence: Occurrence
 
 def resolve(ws: Workspace, group: Group, file: Path, occurrence: Occurrence) -> str:
     """The key to look a name up by: a field's own (`field:lender.principal`) where the
-    index only has its name; any other occurrence's as it is."""
+    index only has its name (or the fact a test gives records of); any other
+    occurrence's as it is."""
     found = navigation.field_of(occurrence.key)
-    if found is None or found[0]:
+    if found is None or (found[0] and not found[0].startswith("@")):
         return occurrence.key
-    owner = field_owner(ws, group, file, occurrence.range)
+    if found[0]:
+        owner = _given_owner(ws, group, file, found[0][1:])
+    else:
+        owner = field_owner(ws, group, file, occurrence.range)
     return navigation.field_key(owner, found[1]) if owner else occurrence.key
+
+
+def _given_owner(ws: Workspace, group: Group, file: Path, fact: str) -> str | None:
+    """The record of the records a test gives the fact `fact`."""
+    type_ = _types(ws, group, file).get(fact)
+    if type_ is not None and type_.kind == "list":
+        type_ = type_.element
+    return type_.name if type_ is not None and type_.kind == "record" else None
+
+
+def _types(ws: Workspace, group: Group, file: Path) -> dict[str, T.Type]:
+    """The types of the facts and terms of the group, as far as the checker knows them:
+    of the file as it is, then of the last analysis without errors, then of the
+    agreement as it is."""
+    programs = [*current_programs(ws, group, file), *good_programs(ws, group)]
+    if group.agreement is not None and group.agreement != file:
+        programs += current_programs(ws, group, group.agreement)
+    types: dict[str, T.Type] = {}
+    for checked in reversed(programs):  # the first ones win
+        types.update({n: t for n, t in checked.types.items() if t.kind != "error"})
+    return types
 
 
 def field_references(ws: Workspace, group: Group, file: Path, occurrence: Occurrence
@@ -143,11 +177,14 @@ def field_references(ws: Workspace, group: Group, file: Path, occurrence: Occurr
         path = Path(index.file)
         owners: dict[tuple[int, int], str] | None = None
         for o in index.occurrences:
-            if o.key == navigation.field_key("", name) and owners is None:
+            other = navigation.field_of(o.key)
+            if other is None or other[1] != name:
+                continue
+            if not other[0] and owners is None:
                 owners = field_owners(ws, group, path)
-            if o.key == key or (owners is not None and o.key == navigation.field_key(
-                    "", name) and owners.get((o.range.end_line, o.range.end_character))
-                    == owner):
+            if o.key == key or (not other[0] and owners is not None and owners.get(
+                    (o.range.end_line, o.range.end_character)) == owner) or (
+                    other[0].startswith("@") and resolve(ws, group, path, o) == key):
                 out.append((path, o))
     return out
 
@@ -350,10 +387,7 @@ def _type_of(ws: Workspace, group: Group, file: Path, dotted: str, statement: st
     """The type of `l` or `s.item` in a declaration: `l` its parameter, the variable of
     its `for each`, a fact, a term or a table; then each field in turn."""
     head, *fields = dotted.split(".")
-    programs = [*current_programs(ws, group, file), *good_programs(ws, group)]
-    types: dict[str, T.Type] = {}
-    for checked in reversed(programs):  # the current ones win
-        types.update({n: t for n, t in checked.types.items() if t.kind != "error"})
+    types = _types(ws, group, file)
     records = _records(ws, group, file)
     type_: T.Type | None = None
     each = re.search(rf"\bfor\s+each\s+{re.escape(head)}\s+in\s+([A-Za-z_]\w*)\b", statement)
@@ -394,6 +428,21 @@ def _fields_of(ws: Workspace, group: Group, file: Path, type_: T.Type
         return []
     return [(f.name, "field", f"{type_words(f.type).replace('`', '')}"
              + (f" — {f.term}" if f.term else "")) for f in record.fields]
+
+
+_BLOCK_OF_FIELDS = re.compile(r'\b(?:record|table)\s+[A-Za-z_]\w*\s*(?:"[^"\n]*"\s*)?\{')
+_FIELD_TYPE = re.compile(r'(?:^|\|)\s*[A-Za-z_]\w*\s*(?:"[^"\n]*"\s*)?:\s*[A-Za-z_]*\Z')
+
+
+def in_field_type(text: str, line: int, character: int) -> bool:
+    """Whether the cursor is where a field's type goes, in `record lender { principal: `
+    or in the columns of `table t { | ending: `."""
+    lines = text.split("\n")
+    before = "\n".join([*lines[:line], lines[line][:character]])
+    blocks = list(_BLOCK_OF_FIELDS.finditer(before))
+    if not blocks or "}" in before[blocks[-1].end():]:
+        return False
+    return bool(_FIELD_TYPE.search(lines[line][:character]))
 
 
 def type_names(ws: Workspace, group: Group, indexes: Iterable[navigation.FileIndex]

@@ -232,7 +232,7 @@ def _term_hover(ws: Workspace, group: Group, file: Path, symbol: Symbol) -> str:
     out += ["", " · ".join(facts)]
     if sentence:
         out += ["", sentence]
-    if symbol.section_text:
+    if symbol.section_text and symbol.section:
         out += ["", "---", f"{ir.cite(symbol.section)}:", "", _quote(symbol.section_text)]
     return "\n".join(out)
 
@@ -369,7 +369,8 @@ def completion(ws: Workspace, path: Path, line: int, character: int
         return [(w, "keyword", "") for w in ("from", "in the")]
     if _FAMILY_CONTEXT.search(prefix):
         return _families(indexes)
-    if _TYPE_CONTEXT.search(prefix) or _LIST_TYPE_CONTEXT.search(prefix):
+    if _TYPE_CONTEXT.search(prefix) or _LIST_TYPE_CONTEXT.search(prefix) or \
+            records.in_field_type(text, line, character):
         return [*records.type_names(ws, group, indexes), *_families(indexes),
                 *((w, "keyword", "") for w in _TYPE_WORDS)]
     items: dict[str, tuple[str, str, str]] = {}
