@@ -5,6 +5,7 @@ what is computed from them."""
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -294,8 +295,31 @@ def test_verify_reports_an_invariant_over_lists_without_counterexample(
     path.write_text(HEADER + LISTS.replace("declining <= 3", "declining >= 0"),
                     encoding="utf-8")
     code = cli.main(["verify", str(path), "--examples", "50", "--format", "json"])
-    import json
     data = {o["invariant"]: o for o in json.loads(capsys.readouterr().out)}
     assert code == 1  # `within` fails: zero weights
     assert data["few_decline"]["status"] == "passed"
     assert data["few_decline"]["verdict"] == "no counterexample in 50 examples (search)"
+
+
+def test_diff_searches_lists_with_the_other_required_facts_given(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Out of z3's reach, the search draws lists of records; the facts the result does
+    not depend on but the Facts class requires (a choice, a date) get their simplest
+    values, in the counterexample too, which replays."""
+    old, new = tmp_path / "draft1.clause", tmp_path / "draft2.clause"
+    text = HEADER + LOANS + LISTS + "fact test_date: date\n"
+    old.write_text(text, encoding="utf-8")
+    new.write_text(text.replace("[l.principal for each l in lenders]",
+                                "[l.principal for each l in lenders when not l.declined]"),
+                   encoding="utf-8")
+    code = cli.main(["diff", str(old), str(new), "--format", "json", "--examples", "300"])
+    assert code == 0
+    comparison, = json.loads(capsys.readouterr().out)["comparisons"]
+    results = {r["name"]: r for r in comparison["results"]}
+    shares = results["shares"]
+    assert (shares["verdict"], shares["method"]) == ("differs", "search")
+    facts = shares["counterexamples"][0]["facts"]
+    assert set(facts) == {"lenders", "loan_kind", "prepayment", "test_date"}
+    assert any(lender["declined"] for lender in facts["lenders"])
+    module = module_of(LOANS + LISTS + "fact test_date: date\n")
+    module.Facts.from_dict(facts)

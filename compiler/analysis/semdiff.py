@@ -386,6 +386,13 @@ class _Probe:
                                      else [])
         self.allowed = Allowed(modules, [before.checked, after.checked])
         self.notes: list[str] = []  # what the search could not draw (search.find)
+        self.fill = _fill(modules, [before.checked, after.checked])
+
+    def complete(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The facts, with the simplest (allowed) value of each fact a Facts class
+        requires that they leave out: the search draws only the facts the name depends
+        on, and a required list of lenders the name does not use is still needed."""
+        return {**self.fill, **data}
 
     def pair(self, example: Example) -> tuple[Outcome, Outcome]:
         self.count += 1
@@ -393,11 +400,32 @@ class _Probe:
         if not self.allowed.facts(data):
             refused = Outcome(None, "FactError", "a fact's `where` refuses its value")
             return refused, refused
+        data = self.complete(data)
         return (self.before.outcome(self.name, data, args),
                 self.after.outcome(self.name, data, args))
 
     def accepts(self, accept: Accept) -> Callable[[Example], bool]:
         return lambda example: accept(*self.pair(example))
+
+
+def _fill(modules: Sequence[Any], programs: Sequence[CheckedProgram]) -> dict[str, Any]:
+    """The simplest (allowed) value of each fact without default that a module's Facts
+    class requires, where one of the programs declares it (smt.complete)."""
+    decls: dict[str, ir.Fact] = {}
+    for checked in programs:
+        decls.update((d.name, d) for d in checked.program.declarations
+                     if isinstance(d, ir.Fact))
+    required = {name: attrs.evolve(decls[name], type=decls[name].type.required())
+                for module in modules for name, kind in module.FACT_TYPES.items()
+                if not kind.endswith("(optional)") and name in decls
+                and decls[name].default is None}
+    if not required:
+        return {}
+    try:
+        from clausec.backends import smt
+    except ImportError:  # z3 is a dependency; a broken install still diffs
+        return {}
+    return smt.complete({}, required, programs[-1].header, programs[-1])
 
 
 def decide(before: Side, after: Side, finding: Finding, options: Options) -> Finding:
@@ -494,8 +522,10 @@ def _shown(probe: _Probe, example: Example, options: Options) -> Counterexample:
     programs = [probe.before.checked, probe.after.checked]
     kinds = {i.name: i.kind for i in inputs(programs, probe.name)}
     data, args = minimise(probe.accepts(keep), example, kinds, constants(programs, probe.name))
-    return _counterexample(probe.before, probe.after, probe.name, data, args, kinds,
-                           options.explain)
+    # As a facts file gives them: with the required facts the name does not depend on.
+    kinds = {name: fact.type.kind for name, fact in fact_decls(programs).items()} | kinds
+    return _counterexample(probe.before, probe.after, probe.name, probe.complete(data), args,
+                           kinds, options.explain)
 
 
 def _z3(before: Side, after: Side, name: str, timeout_ms: int

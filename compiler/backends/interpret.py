@@ -337,7 +337,7 @@ class Interpreter:
     @property
     def names(self) -> tuple[str, ...]:
         """What `evaluate` answers for, besides facts: terms, conditions, invariants,
-        obligations, powers and families of periods, in file order."""
+        obligations, powers, families of periods and tables, in file order."""
         return tuple(d.name for d in self.checked.program.declarations
                      if isinstance(d, (ir.Definition, ir.Invariant, ir.Obligation, ir.Power,
                                        ir.PeriodFamily, ir.Table)))

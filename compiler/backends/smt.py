@@ -1040,7 +1040,7 @@ class Translator(Visitor):
             left, right = self.expr(e.left, env), self.expr(e.right, env)
             r = _not(right.value) if e.op == "unless" else right.value
             items = [(left.value, left.err), (r, right.err)]
-            if self._unknowable(e.left) or self._unknowable(e.right):
+            if self._three_valued(e):
                 return _kleene(items, e.op == "or")
             return _short_circuit(items, e.op == "or")
         left, right = self.expr(e.left, env), self.expr(e.right, env)
@@ -1324,6 +1324,10 @@ class Translator(Visitor):
             sym = _short_circuit(parts, either)
         return attrs.evolve(sym, value=_not(sym.value)) if e.kind == "none" else sym
 
+    def _three_valued(self, e: ir.Binary) -> bool:
+        """Whether the compiled code makes `and`/`or`/`unless` three-valued."""
+        return self._unknowable(e.left) or self._unknowable(e.right)
+
     def _unknowable(self, e: ir.Expr) -> bool:
         """codegen's `unknowable`: whether evaluating `e` may find a fact or value missing
         (it, or something it is computed from, may have no value, or it uses a term, a
@@ -1476,14 +1480,15 @@ def _kleene(items: Sequence[tuple[Any, Any]], either: bool) -> Sym:
     unknown error of all (none if there is none)."""
     first_unknown = OK
     for _, e in reversed(items):
-        first_unknown = _if(_or(_is(e, MISSING_FACT), _is(e, NO_VALUE)), e, first_unknown)
+        unknown = _or(_is(e, MISSING_FACT), _is(e, NO_VALUE))
+        first_unknown = _if(unknown, e, first_unknown)
     err = first_unknown
     for v, e in reversed(items):
         decides = _and(_is(e, OK), v if either else _not(v))
         err = _if(_is(e, OTHER), e, _if(decides, OK, err))
-    # Where it raises nothing, an item decided (and no earlier one raised), or none did.
-    value = _or(*[_and(_is(e, OK), v) for v, e in items]) if either else \
-        _and(*[_or(_not(_is(e, OK)), v) for v, e in items])
+    # Where it raises nothing, an item decided (whatever the others' values), or every
+    # item was evaluated and none did: the plain disjunction (conjunction) of the values.
+    value = _or(*[v for v, _ in items]) if either else _and(*[v for v, _ in items])
     return Sym(value, TRUE, err)
 
 

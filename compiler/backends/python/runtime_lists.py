@@ -237,7 +237,7 @@ _PER_YEAR: Final = {"annually": 1, "semiannually": 2, "quarterly": 4, "monthly":
 def _year_fraction(start: date, end: date, basis: str) -> Decimal:
     """The years from `start` to `end` by a day-count convention (negative if before)."""
     if end < start:
-        return -_year_fraction(end, start, basis)
+        return _PV.minus(_year_fraction(end, start, basis))
     if basis == "actual/360":
         return _PV.divide(Decimal((end - start).days), Decimal(360))
     if basis == "actual/365":
