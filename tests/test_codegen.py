@@ -36,6 +36,7 @@ import clausec
 from clausec import api, ir
 from clausec.backends.python.codegen import py_name
 from clausec.front.parser import keywords
+from clausec.ir import types as T
 from clausec.passes.check import BUILTINS
 from clausec.source import SourceFile
 from clausec.tools import testing
@@ -129,18 +130,26 @@ def _tool(name: str) -> list[str]:
     return [found]
 
 
-def _sample_facts(module: ModuleType) -> dict[str, object]:
-    """A value of the right kind for every fact of a module (from FACT_TYPES)."""
-    return _sample_facts_of(module.FACT_TYPES, list(module._PARTY_NAMES))
+def _sample_facts(module: ModuleType, members: dict[str, str]) -> dict[str, object]:
+    """A value of the right kind for every fact of a module (from FACT_TYPES); `members`:
+    a member of each choice, by the choice's name as FACT_TYPES spells it."""
+    return _sample_facts_of(module.FACT_TYPES, list(module._PARTY_NAMES), members)
 
 
-def _sample_facts_of(fact_types: dict[str, str], parties: list[str]) -> dict[str, object]:
+def _sample_facts_of(fact_types: dict[str, str], parties: list[str],
+                     members: dict[str, str]) -> dict[str, object]:
     values: dict[str, object] = {}
     for name, spelled in fact_types.items():
         kind = spelled.replace(" (optional)", "")
         if " per " in kind:  # a series: one value, for the period containing a date
-            single = _sample_facts_of({name: kind.split(" per ")[0]}, parties)[name]
+            single = _sample_facts_of({name: kind.split(" per ")[0]}, parties, members)[name]
             values[name] = {"2010-06-30": single}
+            continue
+        if kind.startswith("list of "):  # no items: every aggregate has its empty value
+            values[name] = []
+            continue
+        if kind in members:
+            values[name] = members[kind]
             continue
         if kind.endswith("business days"):  # "new_york_banks business days"
             kind = "business days"
@@ -272,7 +281,9 @@ def test_generated_module_runs_alone_in_isolated_mode(unit: Unit, tmp_path: Path
     module_name = "generated_" + unit.agreement.stem
     (empty / f"{module_name}.py").write_text(code, encoding="utf-8")
     module = _load_code(code, str(unit.agreement))
-    facts = _sample_facts(module)
+    members = {str(T.choice(d.name)): d.members[0].name
+               for d in unit.checked().program.declarations if isinstance(d, ir.Choice)}
+    facts = _sample_facts(module, members)
     # Each term, obligation and power; one that takes periods, for those containing a date.
     names = [(d.name, ["2010-06-30"] * len(testing.parameters(d)))
              for d in unit.checked().program.declarations

@@ -987,10 +987,7 @@ def check_program(program: Program, data: st.DataObject, fact_sets: int = FACT_S
     module, agreement = _compile(program.text)
     (interpreter,) = agreement.versions
     names = interpreter.names
-    # A present value of payments before its date depends on the caller's decimal context
-    # in the compiled module (test_a_present_value_does_not_depend_on_the_callers_context):
-    # only the usual contexts until it does not.
-    contexts = CALLER_CONTEXTS[:2] if "present value" in program.text else CALLER_CONTEXTS
+    contexts = CALLER_CONTEXTS
     for _ in range(fact_sets):
         values = data.draw(fact_values(program), label="facts")
         context = data.draw(st.sampled_from(contexts), label="caller's context")
@@ -1490,11 +1487,6 @@ define pv: money = present value of [p.amount on p.due for each p in payments] a
 """
 
 
-@pytest.mark.xfail(strict=True, reason="runtime_lists._year_fraction negates the years to a "
-                   "payment before the date in the caller's decimal context (-x, not "
-                   "_PV.minus(x)), and the module's function does not switch to its own "
-                   "context for a present value: a precision of 6 rounds the years, a trap "
-                   "of Inexact raises")
 def test_a_present_value_does_not_depend_on_the_callers_context() -> None:
     module, agreement = _compile(_PRESENT_VALUE, "pv.clause")
     values = {"payments": [{"amount": "$1,000,000", "due": "2009-09-01"}]}

@@ -846,7 +846,9 @@ class _Run(Visitor):
             # A period counts only when its condition holds, evaluated before its item.
             if e.when is not None and not self.expr(e.when, inner):
                 continue
-            value = self.expr(e.body, inner)
+            # "the earliest of ...": a period's item with no value is skipped, as in a list.
+            skips = e.kind != "total"
+            value = self.expr(e.body, inner, strict=not skips, lift=skips)
             values.append(_coerce(value, e.body.type, e.type))
         if e.kind == "total":
             zero: object = Decimal(0) if _kind(e) in T.DECIMALS else 0

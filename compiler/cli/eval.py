@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -49,7 +49,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     decls = checked.declarations
     try:
         target = decls.get(args.name)
-        call_args = _arguments(target, args.args, module)
+        call_args = _arguments(target, args.args, module, decls)
         value = version.evaluate(args.name, facts, *call_args)
         explanation = version.explain(args.name, facts, *call_args) if args.explain else None
     except module.ClauseError as error:
@@ -129,7 +129,8 @@ def _parameters(target: ir.Declaration | None) -> tuple[tuple[str, T.Type], ...]
     return ()
 
 
-def _arguments(target: ir.Declaration | None, raw: Sequence[str], module: Any) -> list[Any]:
+def _arguments(target: ir.Declaration | None, raw: Sequence[str], module: Any,
+               checked_decls: Mapping[str, ir.Declaration]) -> list[Any]:
     params = _parameters(target)
     if len(raw) != len(params):
         names = ", ".join(_describe(name, type_) for name, type_ in params) or "no arguments"
@@ -140,6 +141,15 @@ def _arguments(target: ir.Declaration | None, raw: Sequence[str], module: Any) -
         if type_.kind == "period":
             # A date inside the period or its label ("2009-Q1"): the module converts it.
             converted.append(value)
+            continue
+        if type_.kind in ("record", "list", "share"):
+            raise UserError(f"'{name}' is a {type_}: give it in a facts file, not on the "
+                            "command line")
+        if type_.kind == "choice":
+            choice = checked_decls.get(type_.name or "")
+            members = tuple(m.name for m in choice.members) \
+                if isinstance(choice, ir.Choice) else ()
+            converted.append(module._as_choice(name, value, members))
             continue
         converter = getattr(module, codegen.converter_name(type_.kind))
         extra: tuple[Any, ...] = ()

@@ -219,17 +219,23 @@ class _Ctx:
     params: frozenset[str] = frozenset()
     lifted: bool = False  # substituted values are known to be present
     # The variables of the lists being iterated here: a lambda written inside the loop
-    # binds them as it is made (its default arguments), as linters require.
+    # takes them as arguments, and the helper that calls it passes them (`given=`): a
+    # lambda that used the loop's variable itself is what linters forbid.
     loop: frozenset[str] = frozenset()
 
     def bind(self) -> str:
-        """The default arguments a lambda made here takes: `l=l, s=s`."""
-        return ", ".join(f"{py_name(v)}={py_name(v)}" for v in sorted(self.loop))
+        """The loop variables a lambda made here takes: `l, s`."""
+        return ", ".join(py_name(v) for v in sorted(self.loop))
 
     def thunk(self, code: str) -> str:
-        """A function of no argument computing `code`, made here."""
+        """A function computing `code`, made here (of the loop variables, if any)."""
         bound = self.bind()
         return f"lambda {bound}: {code}" if bound else f"lambda: {code}"
+
+    def given(self) -> str:
+        """The keyword argument that passes the loop variables to the lambdas made here."""
+        bound = self.bind()
+        return f", given=({bound},)" if bound else ""
 
 
 @attrs.frozen
@@ -278,6 +284,10 @@ class _Generator(Visitor):
         # The agreement's own calendars (of any version: the last declaration of each).
         self.user_calendars = {d.name: d for _, c in versions for d in c.program.declarations
                                if isinstance(d, ir.UserCalendar)}
+        # The choices, records and tables of any version (the last declaration of each):
+        # the one Facts class reads the facts of every version.
+        self.data_types = {d.name: d for _, c in versions for d in c.program.declarations
+                           if isinstance(d, (ir.Choice, ir.Record, ir.Table))}
         self._use(0)
 
     def _use(self, index: int) -> None:
@@ -480,7 +490,7 @@ class _Generator(Visitor):
             # other side's facts are missing.
             helper = "_any_of" if e.op == "or" else "_all_of"
             right = f"not {right}" if e.op == "unless" else right
-            return f"{helper}({ctx.thunk(left)}, {ctx.thunk(right)})"
+            return f"{helper}({ctx.thunk(left)}, {ctx.thunk(right)}{ctx.given()})"
         if e.op == "and":
             return f"({left} and {right})"
         if e.op == "or":
@@ -585,7 +595,7 @@ class _Generator(Visitor):
                 parts.append(code)
             if any(self.unknowable(x) for x in subexpressions(e)):
                 helper = "_all_of" if e.kind == "all" else "_any_of"
-                code = f"{helper}({', '.join(ctx.thunk(p) for p in parts)})"
+                code = f"{helper}({', '.join(ctx.thunk(p) for p in parts)}{ctx.given()})"
                 return f"(not {code})" if e.kind == "none" else code
             if e.kind == "all":
                 return "(" + " and ".join(parts) + ")" if parts else "True"
@@ -641,7 +651,10 @@ class _Generator(Visitor):
     def _each(self, e: ir.Each, ctx: _Ctx) -> str:
         inner = attrs.evolve(ctx, params=ctx.params | {e.range.variable})
         var = py_name(e.range.variable)
-        body = self.coerce(self.expr(e.body, inner), e.body.type, e.type)
+        # "the earliest of ...": a period's item with no value is skipped, as in a list.
+        skips = e.kind in ("earliest", "latest", "least", "greatest")
+        body = self.coerce(self.expr(e.body, inner, strict=not skips, lift=skips),
+                           e.body.type, e.type)
         when = f" if {self.expr(e.when, inner)}" if e.when is not None else ""
         items = f"({body} for {var} in _range({self.range_code(e.range, ctx)}){when})"
         if e.kind in ("all", "any", "none"):
@@ -663,7 +676,7 @@ class _Generator(Visitor):
         bound = "".join(", " + b for b in [around.bind()] if b)
         keep = f"lambda {var}{bound}: {self.expr(when, inner)}" if when is not None else "None"
         helper = "_all_in" if kind == "all" else "_any_in"
-        code = f"{helper}({values}, {keep}, lambda {var}{bound}: {body})"
+        code = f"{helper}({values}, {keep}, lambda {var}{bound}: {body}{around.given()})"
         return f"(not {code})" if kind == "none" else code
 
     def unknowable(self, e: ir.Expr) -> bool:
@@ -697,7 +710,7 @@ class _Generator(Visitor):
                                 e.type)
             for member in arm.members or (None,):
                 arms.append(f"{member!r}: {ctx.thunk(value)}")
-        return f"_case({self.expr(e.subject, ctx)}, {{{', '.join(arms)}}})"
+        return f"_case({self.expr(e.subject, ctx)}, {{{', '.join(arms)}}}{ctx.given()})"
 
     def _listof(self, e: ir.ListOf, ctx: _Ctx) -> str:
         element = (e.type or T.ERROR).element
@@ -774,7 +787,8 @@ class _Generator(Visitor):
 
     def _field(self, e: ir.Field, ctx: _Ctx) -> str:
         if (e.operand.type or T.ERROR).kind in ("record", "share"):
-            return f"{self.expr(e.operand, ctx)}[{e.field!r}]"
+            # A record is a dict of values of several types: the field's is stated.
+            return f"cast({self.pytype(e.type)!r}, {self.expr(e.operand, ctx)}[{e.field!r}])"
         name = "object" if e.field == "amount" else e.field
         return f"{self.expr(e.operand, ctx)}.{name}"
 
@@ -1381,7 +1395,7 @@ class _Generator(Visitor):
             rows.append(f"    {{{cells}}},")
         name = self.fn(t.name)
         term = f"{t.term} ({t.name})" if t.term else t.name
-        where = f", Section {t.section}" if t.section else ""
+        where = f", {ir.cite(t.section)}" if t.section else ""
         constant = f"_TABLE_{t.name}{self.suffix}"
         yield _comment(self._where(t))
         yield f"{constant}: Final[tuple[dict[str, Any], ...]] = ("
@@ -1406,12 +1420,12 @@ class _Generator(Visitor):
         if kind == "list":
             return f"lambda f, v: _as_list(f, v, {self.converter(type_.element or T.ERROR)})"
         if kind == "choice":
-            choice = self.decls.get(type_.name or "")
+            choice = self.data_types.get(type_.name or "")
             members = tuple(m.name for m in choice.members) \
                 if isinstance(choice, ir.Choice) else ()
             return f"lambda f, v: _as_choice(f, v, {members!r})"
         if kind == "record":
-            record = self.decls.get(type_.name or "")
+            record = self.data_types.get(type_.name or "")
             fields = record.fields if isinstance(record, (ir.Record, ir.Table)) else ()
             listed = "".join(f"({f.name!r}, {self.converter(f.type)}), " for f in fields)
             return f"lambda f, v: _as_record(f, v, ({listed.rstrip(' ')}))"

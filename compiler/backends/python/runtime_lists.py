@@ -35,13 +35,14 @@ _UNKNOWN: Final = (MissingFactError, NoValueError)
 # ---------------------------------------------------------------------------
 
 
-def _any_of(*items: Callable[[], bool]) -> bool:
+def _any_of(*items: Callable[..., bool], given: tuple[Any, ...] = ()) -> bool:
     """True as soon as one item is true, even if another's facts are missing; else false,
-    or, if some item could not be decided, the error that says why."""
+    or, if some item could not be decided, the error that says why. Each item is called
+    with `given` (the variables of the lists it is inside)."""
     unknown: Exception | None = None
     for item in items:
         try:
-            if item():
+            if item(*given):
                 return True
         except _UNKNOWN as missing:
             unknown = unknown or missing
@@ -50,12 +51,12 @@ def _any_of(*items: Callable[[], bool]) -> bool:
     return False
 
 
-def _all_of(*items: Callable[[], bool]) -> bool:
+def _all_of(*items: Callable[..., bool], given: tuple[Any, ...] = ()) -> bool:
     """False as soon as one item is false, even if another's facts are missing."""
     unknown: Exception | None = None
     for item in items:
         try:
-            if not item():
+            if not item(*given):
                 return False
         except _UNKNOWN as missing:
             unknown = unknown or missing
@@ -64,25 +65,26 @@ def _all_of(*items: Callable[[], bool]) -> bool:
     return True
 
 
-def _any_in(values: Iterable[_L], keep: Callable[[_L], bool] | None,
-            test: Callable[[_L], bool]) -> bool:
-    """`any of [test(x) for each x in values when keep(x)]`, three-valued."""
-    return _any_of(*(_item(keep, test, x, False) for x in values))
+def _any_in(values: Iterable[_L], keep: Callable[..., bool] | None,
+            test: Callable[..., bool], given: tuple[Any, ...] = ()) -> bool:
+    """`any of [test(x) for each x in values when keep(x)]`, three-valued (`keep` and
+    `test` also take `given`: the variables of the lists they are inside)."""
+    return _any_of(*(_item(keep, test, (x, *given), False) for x in values))
 
 
-def _all_in(values: Iterable[_L], keep: Callable[[_L], bool] | None,
-            test: Callable[[_L], bool]) -> bool:
+def _all_in(values: Iterable[_L], keep: Callable[..., bool] | None,
+            test: Callable[..., bool], given: tuple[Any, ...] = ()) -> bool:
     """`all of [test(x) for each x in values when keep(x)]`, three-valued."""
-    return _all_of(*(_item(keep, test, x, True) for x in values))
+    return _all_of(*(_item(keep, test, (x, *given), True) for x in values))
 
 
-def _item(keep: Callable[[_L], bool] | None, test: Callable[[_L], bool], x: _L,
+def _item(keep: Callable[..., bool] | None, test: Callable[..., bool], args: tuple[Any, ...],
           otherwise: bool) -> Callable[[], bool]:
     """One item of a list of conditions: `otherwise` (what leaves the answer as it is)
     where it does not apply."""
     if keep is None:
-        return lambda: test(x)
-    return lambda: test(x) if keep(x) else otherwise
+        return lambda: test(*args)
+    return lambda: test(*args) if keep(*args) else otherwise
 
 
 # ---------------------------------------------------------------------------
@@ -152,10 +154,12 @@ def _constrain(fact: str, value: _L, holds: Callable[[_L], bool], rule: str) -> 
     return value
 
 
-def _case(subject: str, arms: Mapping[str | None, Callable[[], _L]]) -> _L:
-    """The value of the case for `subject` (the `None` arm: otherwise)."""
+def _case(subject: str, arms: Mapping[str | None, Callable[..., _L]],
+          given: tuple[Any, ...] = ()) -> _L:
+    """The value of the case for `subject` (the `None` arm: otherwise), its function
+    called with `given` (the variables of the lists it is inside)."""
     arm = arms.get(subject)
-    return (arm if arm is not None else arms[None])()
+    return (arm if arm is not None else arms[None])(*given)
 
 
 def _first_item(values: Iterable[_L]) -> _L | None:
