@@ -374,8 +374,8 @@ def test_a_wrong_list_expectation_fails_and_says_both_lists(run_cli, tmp_path: P
         "[$250,000, $110,000, $0]", "[$250,000, $100,000, $10,000]"), encoding="utf-8")
     done = run_cli("test", wrong)
     assert done.returncode == 1
-    assert "[250000, 100000, 10000]" in done.stdout.replace(".00", "") or \
-        "100,000" in done.stdout, done.stdout
+    assert "expected: [250000, 100000, 10000]" in done.stdout, done.stdout
+    assert "actual:   [250000, 110000, 0]" in done.stdout, done.stdout
 
 
 @pytest.mark.parametrize(("given", "message"), [

@@ -671,8 +671,7 @@ class _Generator(Visitor):
                   inner: _Ctx) -> str:
         """all of / any of / none of the items of a list or range, three-valued."""
         # `var` is the lambdas' own argument; the other loops' variables are bound.
-        around = attrs.evolve(inner, loop=inner.loop - {var} - {
-            v for v in inner.loop if py_name(v) == var})
+        around = attrs.evolve(inner, loop=frozenset(v for v in inner.loop if py_name(v) != var))
         bound = "".join(", " + b for b in [around.bind()] if b)
         keep = f"lambda {var}{bound}: {self.expr(when, inner)}" if when is not None else "None"
         helper = "_all_in" if kind == "all" else "_any_in"

@@ -22,7 +22,7 @@ from fractions import Fraction
 from typing import Any, Final, TypeVar
 
 from .runtime import FactError, MissingFactError, _describe  # prelude: skip
-from .runtime_eval import NoValueError, _At, _fail  # prelude: skip
+from .runtime_eval import _EXACT, NoValueError, _At, _fail  # prelude: skip
 
 _L = TypeVar("_L")
 
@@ -217,12 +217,11 @@ def _in_order(amount: Decimal, capped: Sequence[tuple[object, Decimal]],
         raise _fail("the amount to apply in order is negative", at)
     left = amount
     shares = []
-    exact = Context(prec=len(amount.as_tuple().digits) + 1_000)
     for item, cap in capped:
         if cap < 0:
             raise _fail("an item to apply the amount to takes a negative amount", at)
         take = min(cap, left)
-        left = exact.subtract(left, take)
+        left = _EXACT.subtract(left, take)
         shares.append(_share(item, take))
     return tuple(shares)
 
