@@ -116,8 +116,8 @@ RECORD = 'record lender { principal: money  declined: bool }\nfact ls: list of l
     (CHOICE + "define r: percent = case k of [term_benchmark: 7.5%, base_rate: $6]",
      "this case is money USD, the ones before it percent"),
     ("fact x: integer\ndefine r: percent = case x of [a: 1%]", "'case' takes a choice"),
-    (CHOICE + "fact term_benchmark: date", "'term_benchmark' is a member of 'loan_type' and "
-     "also declared"),
+    (CHOICE + "fact term_benchmark: date",
+     "'term_benchmark' is a member of 'loan_type' and also declared"),
     (CHOICE + "define same: bool = k == base_rte", "'base_rte' is not defined"),
     (CHOICE + "fact n: integer\ndefine d: bool = k == n", "cannot compare loan type with integer"),
     ("table t { | a: integer | b: money |\n | 1 | $2 | 3 | }", "this row has 3 cells"),
@@ -178,7 +178,7 @@ def test_pro_rata_shares_add_up_to_the_amount(credit: ModuleType) -> None:
     assert [s["item"]["name"] for s in shares] == ["A", "B", "C"]
     assert credit.declined_proceeds(case) == Decimal("42857.15")
     assert credit.declining(case) == 2
-    assert credit.largest(case) == Decimal("1000000")
+    assert credit.largest(case) == Decimal(1000000)
     assert credit.everyone_declined(case) is False
 
 
@@ -379,8 +379,8 @@ def test_a_wrong_list_expectation_fails_and_says_both_lists(run_cli, tmp_path: P
 
 
 @pytest.mark.parametrize(("given", "message"), [
-    ("loan_kind = base_rte", "'base_rte' is not a member of 'loan_type'|did you mean "
-                             "'base_rate'?"),
+    ("loan_kind = base_rte",
+     "'base_rte' is not a member of 'loan_type'|did you mean 'base_rate'?"),
     ('term_lenders = [{name: "A", principl: $1, declined: false}]',
      "a lender has no field 'principl'|did you mean 'principal'?"),
     ('term_lenders = [{name: "A", declined: false}]', "this record has no 'principal'"),
