@@ -40,7 +40,7 @@ from hypothesis import strategies as st
 
 from clausec import ir
 from clausec.ir import types as T
-from clausec.passes.check import CheckedProgram
+from clausec.passes.check import CheckedProgram, constrained, has_field_where
 
 _CENTS = Decimal("0.01")
 _T = TypeVar("_T")
@@ -216,7 +216,14 @@ def facts_strategy(checked: CheckedProgram, facts: Mapping[str, ir.Fact] | None 
     fields: dict[str, st.SearchStrategy[Any]] = {}
     for name, fact in facts.items():
         values = value_strategy(fact, checked, marks)
-        if allowed is not None and fact.constraint is not None:
+        if allowed is not None and fact.per is None and fact.type.kind == "list" and \
+                has_field_where(fact.type.element, checked.declarations):
+            # Each item drawn until its fields' `where` allow it (as a list of one), so
+            # that a list of four is not refused for one item out of four.
+            item = _typed(fact.type.element or T.ERROR, checked, marks).filter(
+                _allows(allowed, name, lambda v: [v]))
+            values = st.lists(item, max_size=4)
+        if allowed is not None and constrained(fact, checked.declarations):
             values = values.filter(_allows(allowed, name))
             known = [v for v in (seeds or {}).get(name, ()) if allowed(name, v)]
             if known:
@@ -228,8 +235,11 @@ def facts_strategy(checked: CheckedProgram, facts: Mapping[str, ir.Fact] | None 
         lambda d: {k: v for k, v in d.items() if v is not None})
 
 
-def _allows(allowed: Callable[[str, Any], bool], name: str) -> Callable[[Any], bool]:
-    return lambda value: allowed(name, value)
+def _allows(allowed: Callable[[str, Any], bool], name: str,
+            whole: Callable[[Any], Any] = lambda v: v) -> Callable[[Any], bool]:
+    return lambda value: allowed(name, whole(value))
+
+
 
 
 def simple_value(fact: ir.Fact, checked: CheckedProgram) -> Any:

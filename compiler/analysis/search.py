@@ -58,7 +58,7 @@ import attrs
 
 from clausec import ir
 from clausec.ir import types as T
-from clausec.passes.check import CheckedProgram, union_of_facts
+from clausec.passes.check import CheckedProgram, constrained, union_of_facts
 
 Example = tuple[dict[str, Any], tuple[Any, ...]]
 Pools = Mapping[str, Sequence[Any]]
@@ -288,7 +288,8 @@ class Allowed:
         self.modules = list(modules)
         self.names = frozenset(d.name for checked in programs
                                for d in checked.program.declarations
-                               if isinstance(d, ir.Fact) and d.constraint is not None)
+                               if isinstance(d, ir.Fact) and
+                               constrained(d, checked.declarations))
         self.base: dict[str, Any] = {}
         if self.names:
             try:

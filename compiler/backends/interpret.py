@@ -381,7 +381,9 @@ class Interpreter:
             return lambda f, v: as_choice(f, v, members)
         if kind == "record":
             record = self.types.get(type_.name or "")
-            fields = tuple((f.name, self.converter(f.type)) for f in record.fields) \
+            fields = tuple((f.name, self.constrained(f.name, f.constraint, record.section,
+                                                     self.converter(f.type)))
+                           for f in record.fields) \
                 if isinstance(record, (ir.Record, ir.Table)) else ()
             return lambda f, v: as_record(f, v, fields)
         convert = _convert(kind)
@@ -396,16 +398,23 @@ class Interpreter:
     def _fact_converter(self, fact: ir.Fact) -> Callable[[str, object], object]:
         """A fact's converter; with a `where`, one that then checks it holds for the value
         (evaluated in the caller's decimal context, as the module's Facts checks it)."""
-        convert = self.converter(fact.type)
-        condition = fact.constraint
+        return self.constrained(fact.name, fact.constraint, fact.section,
+                                self.converter(fact.type))
+
+    def constrained(self, name: str, condition: ir.Expr | None, section: str | None,
+                    convert: Callable[[str, object], object]
+                    ) -> Callable[[str, object], object]:
+        """`convert`, then a check that the `where` of the fact or record field `name`
+        holds for the value (evaluated in the caller's decimal context, as the module's
+        Facts checks it); `convert` itself where there is no `where`."""
         if condition is None:
             return convert
         rule = self.snippet(condition.span, 80)
-        frame_of = functools.partial(_Frame, fact.section)
+        frame_of = functools.partial(_Frame, section)
 
         def holds(value: object) -> bool:
             run = _Run(self, Facts({}))
-            return bool(run.expr(condition, frame_of({fact.name: value})))
+            return bool(run.expr(condition, frame_of({name: value})))
 
         return lambda f, v: constrain(f, convert(f, v), holds, rule)
 

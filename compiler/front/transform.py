@@ -670,9 +670,9 @@ class ToIR:
                          tuple(fields), None, self.span(meta))
 
     def record_field(self, meta: Any, children: list[Any]) -> ir.RecordField:
-        name, term, type_ = children
+        name, term, type_, constraint = children
         return ir.RecordField(str(name), unquote(term) if term is not None else None, type_,
-                              self.span(meta))
+                              self.span(meta), constraint[1] if constraint else None)
 
     def table(self, meta: Any, children: list[Any]) -> ir.Table:
         name, term, columns, *rows = children

@@ -428,6 +428,9 @@ class RecordField:
     term: str | None
     type: Type
     span: Span = attrs.field(eq=False)
+    # `where C`: what the field's values can be (C mentions the field by its name), checked
+    # for every record read from the facts, as a fact's constraint is.
+    constraint: Expr | None = None
 
 
 @attrs.frozen

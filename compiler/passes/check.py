@@ -220,12 +220,18 @@ class _Checker(Visitor):
             self.d.error(decl.span, f"'{decl.name}' has no members", code="type")
         self.typed[decl.name] = decl
 
-    def _fields(self, fields: Sequence[ir.RecordField], owner: str) -> tuple[ir.RecordField, ...]:
+    def _fields(self, fields: Sequence[ir.RecordField],
+                owner: ir.Record | ir.Table) -> tuple[ir.RecordField, ...]:
         seen: dict[str, ir.RecordField] = {}
         typed = []
         for f in fields:
+            if f.constraint is not None and isinstance(owner, ir.Table):
+                self.d.error(f.constraint.span, "a table's column takes no 'where': its cells "
+                             "are written in the table", "state a rule over the table as an "
+                             "invariant", code="type")
+                f = ir.evolve(f, constraint=None)
             if f.name in seen:
-                self.d.error(f.span, f"'{owner}' has two fields '{f.name}'", code="duplicate",
+                self.d.error(f.span, f"'{owner.name}' has two fields '{f.name}'", code="duplicate",
                              related=[Related(seen[f.name].span, "first here")])
             seen[f.name] = f
             if f.name.startswith("_"):
@@ -235,14 +241,15 @@ class _Checker(Visitor):
                 self.d.error(f.span, f"a field is a single value, not {type_}",
                              "declare another list fact for the nested list", code="type")
                 type_ = T.ERROR
-            typed.append(ir.evolve(f, type=type_))
+            typed.append(ir.evolve(f, type=type_, constraint=self._where(
+                f.name, type_, f.constraint, owner, "field")))
         return tuple(typed)
 
     def _record(self, decl: ir.Record) -> None:
-        self.typed[decl.name] = ir.evolve(decl, fields=self._fields(decl.fields, decl.name))
+        self.typed[decl.name] = ir.evolve(decl, fields=self._fields(decl.fields, decl))
 
     def _table(self, decl: ir.Table) -> None:
-        columns = self._fields(decl.columns, decl.name)
+        columns = self._fields(decl.columns, decl)
         rows = []
         for row in decl.rows:
             if len(row.cells) != len(columns):
@@ -433,19 +440,24 @@ class _Checker(Visitor):
             # A fact with a default always has a value.
             type_ = type_.required()
         self.types[fact.name] = type_
-        constraint = None
-        if fact.constraint is not None:
-            # The fact's name stands for its value (each period's, for a series).
-            scope = {fact.name: type_.required()}
-            constraint = self._bool(fact.constraint, scope, fact, "a fact's 'where'")
-            other = sorted(n for n in ir.names_used(constraint)
-                           if n != fact.name and n in self.decls)
-            if other:
-                self.d.error(constraint.span, f"a fact's 'where' may use only the fact itself, "
-                             f"not '{other[0]}'", "state conditions between facts as an "
-                             "invariant's assumption", code="type")
+        # The fact's name stands for its value (each period's, for a series).
+        constraint = self._where(fact.name, type_.required(), fact.constraint, fact, "fact")
         self.typed[fact.name] = ir.evolve(fact, type=type_, default=default,
                                           constraint=constraint)
+
+    def _where(self, name: str, type_: T.Type, constraint: ir.Expr | None,
+               decl: ir.Declaration, owner: str) -> ir.Expr | None:
+        """A fact's or a record field's `where`: a condition on its value alone (`name`
+        stands for the value); None where there is none."""
+        if constraint is None:
+            return None
+        typed = self._bool(constraint, {name: type_}, decl, f"a {owner}'s 'where'")
+        other = sorted(n for n in ir.names_used(typed) if n != name and n in self.decls)
+        if other:
+            self.d.error(typed.span, f"a {owner}'s 'where' may use only the {owner} itself, "
+                         f"not '{other[0]}'", "state conditions between facts as an "
+                         "invariant's assumption", code="type")
+        return typed
 
     def _scope(self, params: Iterable[ir.Parameter]) -> dict[str, T.Type]:
         scope: dict[str, T.Type] = {}
@@ -1770,6 +1782,21 @@ def _balanced(op: str, operands: list[ir.Expr], chain: ir.Expr) -> ir.Expr:
             pairs.append(level[-1])
         level = pairs
     return ir.evolve(level[0], span=chain.span)
+
+
+def constrained(fact: ir.Fact, declarations: Mapping[str, object]) -> bool:
+    """Whether a `where` limits a fact's values: its own, or one of a field of its records
+    (a record fact's, or its list's items')."""
+    type_ = fact.type.element if fact.type.kind == "list" else fact.type
+    return fact.constraint is not None or has_field_where(type_, declarations)
+
+
+def has_field_where(type_: T.Type | None, declarations: Mapping[str, object]) -> bool:
+    """Whether `type_` is a record with a field that has a `where`."""
+    record = declarations.get(type_.name or "") if type_ is not None and \
+        type_.kind == "record" else None
+    return isinstance(record, (ir.Record, ir.Table)) and \
+        any(f.constraint is not None for f in record.fields)
 
 
 def union_of_facts(versions: Sequence[CheckedProgram]) -> dict[str, ir.Fact]:

@@ -949,6 +949,15 @@ class Lexicon:
                     return (f.term, True) if f.term else (humanise(f.name), False)
         return humanise(e.field), False
 
+    def fields_with_where(self, type_: T.Type) -> tuple[ir.RecordField, ...]:
+        """The fields with a `where` of a record type, or of a list's records."""
+        if type_.kind == "list" and type_.element is not None:
+            type_ = type_.element
+        decl = self.declarations.get(type_.name or "") if type_.kind == "record" else None
+        if not isinstance(decl, (ir.Record, ir.Table)):
+            return ()
+        return tuple(f for f in decl.fields if f.constraint is not None)
+
     def column(self, f: ir.RecordField) -> Any:
         """A field or column of a record or table, as its term or its name's words."""
         return self.esc(f.term or humanise(f.name))

@@ -1070,11 +1070,7 @@ class _Generator(Visitor):
             elif kind == "party":
                 extra = ", _PARTY_NAMES"
             if f.constraint is not None:
-                # The value, then whether the fact's `where` holds for it.
-                ctx = _Ctx(f.section, params=frozenset({f.name}))
-                rule = self.snippet(f.constraint.span, 80)
-                conv = (f"lambda f, v: _constrain(f, {_apply(conv, 'f', 'v', extra)}, "
-                        f"lambda {arg}: {self.expr(f.constraint, ctx)}, {rule!r})")
+                conv = self.constrained(f.name, f.constraint, f.section, conv, extra)
                 extra = ""
             name = repr(f.name)
             if f.per is not None:
@@ -1413,6 +1409,15 @@ class _Generator(Visitor):
         yield ""
         yield ""
 
+    def constrained(self, name: str, constraint: ir.Expr, section: str | None, conv: str,
+                    extra: str = "") -> str:
+        """A converter that converts the value, then checks that the `where` of a fact or
+        record field (`name`) holds for it."""
+        ctx = _Ctx(section, params=frozenset({name}))
+        rule = self.snippet(constraint.span, 80)
+        return (f"lambda f, v: _constrain(f, {_apply(conv, 'f', 'v', extra)}, "
+                f"lambda {py_name(name)}: {self.expr(constraint, ctx)}, {rule!r})")
+
     def converter(self, type_: T.Type) -> str:
         """Code for a function (fact name, value) -> the value, validated and converted."""
         kind = type_.kind
@@ -1426,7 +1431,11 @@ class _Generator(Visitor):
         if kind == "record":
             record = self.data_types.get(type_.name or "")
             fields = record.fields if isinstance(record, (ir.Record, ir.Table)) else ()
-            listed = "".join(f"({f.name!r}, {self.converter(f.type)}), " for f in fields)
+            section = record.section if isinstance(record, (ir.Record, ir.Table)) else None
+            convs = [self.converter(f.type) if f.constraint is None else
+                     self.constrained(f.name, f.constraint, section, self.converter(f.type))
+                     for f in fields]
+            listed = "".join(f"({f.name!r}, {c}), " for f, c in zip(fields, convs))
             return f"lambda f, v: _as_record(f, v, ({listed.rstrip(' ')}))"
         if kind == "money":
             return f"lambda f, v: _as_money(f, v, {self.currency(type_)!r})"

@@ -100,6 +100,8 @@ def _type_schema(type_: T.Type, checked: CheckedProgram) -> dict[str, Any]:
             prop = _type_schema(f.type, checked)
             if f.term:
                 prop["description"] = f.term
+            if f.constraint is not None:
+                prop["$comment"] = f"the agreement requires: {_source(f.constraint)}"
             properties[f.name] = prop
         return {"type": "object", "properties": properties,
                 "required": [f.name for f in fields], "additionalProperties": False}
