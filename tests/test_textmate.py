@@ -33,7 +33,10 @@ GRAMMAR_PATH = EXTENSION / "syntaxes" / "clause.tmLanguage.json"
 SAMPLE = ROOT / "tests" / "data" / "highlight" / "every_construct.clause"
 SEEDS = sorted((ROOT / "clauses").glob("*/*.clause"))
 LISTS_SAMPLE = ROOT / "tests" / "data" / "lists" / "highlight.clause"
-CORPUS = [*SEEDS, SAMPLE, ROOT / "tests" / "data" / "all_constructs.clause", LISTS_SAMPLE]
+# Row operations and a conformed copy: the worked example of amending a table.
+LEVERAGE = ROOT / "docs" / "examples" / "leverage"
+CORPUS = [*SEEDS, SAMPLE, ROOT / "tests" / "data" / "all_constructs.clause", LISTS_SAMPLE,
+          LEVERAGE / "credit_agreement.clause", LEVERAGE / "second_amendment.clause"]
 
 Scopes = tuple[str, ...]
 

@@ -120,6 +120,9 @@ class Finding:
         """The verdict in a few words: "equivalent (proved with z3)"."""
         if self.change in ("added", "removed"):
             return self.change
+        if self.method == "rows":  # a table written in the clause files: its rows compared
+            return "the same rows" if self.verdict == "equivalent" else \
+                f"differs: {self.note}"
         if self.verdict == "equivalent":
             return "equivalent (proved with z3)"
         if self.verdict == "differs":
@@ -645,11 +648,57 @@ def compare(before: Side, after: Side, title: str, amendment: str = "",
     for finding in changes(before.checked, after.checked):
         if finding.change in ("changed", "affected") and finding.kind in RESULT_KINDS:
             finding = decide(before, after, finding, options)
+        elif finding.change == "changed":
+            finding = _rows_compared(before.checked, after.checked, finding)
         found.append(finding)
     if words is None:
         words = sections_reworded(before.checked.program, after.checked.program)
     return Comparison(title, before.label, after.label, amendment, tuple(found),
                       tuple(words))
+
+
+def _rows_compared(old: CheckedProgram, new: CheckedProgram, finding: Finding) -> Finding:
+    """A table's verdict: its rows are values written out, so the versions' rows are
+    compared as they stand ("differs: row 2 changed, row 3 added")."""
+    a, b = old.declarations.get(finding.name), new.declarations.get(finding.name)
+    if not isinstance(a, ir.Table) or not isinstance(b, ir.Table):
+        return finding
+    rows_a = [tuple(shape(c) for c in row.cells) for row in a.rows]
+    rows_b = [tuple(shape(c) for c in row.cells) for row in b.rows]
+    if rows_a == rows_b and [shape(c) for c in a.columns] == [shape(c) for c in b.columns]:
+        return attrs.evolve(finding, verdict="equivalent", method="rows")
+    said: list[str] = []
+    keys_a = [_first_cell(row) for row in a.rows]
+    keys_b = [_first_cell(row) for row in b.rows]
+    if len(set(keys_a)) == len(keys_a) and len(set(keys_b)) == len(keys_b):
+        # Rows known by their first cells ("the row for 2003"), as the contract names them.
+        old_rows, new_rows = dict(zip(keys_a, rows_a)), dict(zip(keys_b, rows_b))
+        for verb, keys in (
+                ("changed", [k for k in keys_b if k in old_rows and old_rows[k] != new_rows[k]]),
+                ("deleted", [k for k in keys_a if k not in new_rows]),
+                ("added", [k for k in keys_b if k not in old_rows])):
+            if keys:
+                rows = "the row" if len(keys) == 1 else "the rows"
+                said.append(f"{rows} for {', '.join(keys)} {verb}")
+    else:
+        matcher = difflib.SequenceMatcher(a=rows_a, b=rows_b, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag in ("replace", "delete"):
+                said.append(f"{_rows_words(i1, i2)} of the old table "
+                            f"{'replaced' if tag == 'replace' else 'deleted'}")
+            elif tag == "insert":
+                said.append(f"{_rows_words(j1, j2)} of the new table added")
+    return attrs.evolve(finding, verdict="differs", method="rows",
+                        note="; ".join(said) or "its columns changed")
+
+
+def _first_cell(row: ir.Row) -> str:
+    """A row's first cell as the clause file writes it: how a contract names the row."""
+    return ir.cell_text(row.cells[0]) if row.cells else "..."
+
+
+def _rows_words(start: int, stop: int) -> str:
+    return f"row {start + 1}" if stop - start == 1 else f"rows {start + 1}-{stop}"
 
 
 # A run of unchanged words longer than this is cut to its ends in a redline, and a struck

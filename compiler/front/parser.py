@@ -34,7 +34,7 @@ _GRAMMAR_DIRS = (_HERE.parent / "grammar", _HERE.parent.parent / "grammar")
 TOP_LEVEL_KEYWORDS = (
     "agreement", "amendment", "section", "fact", "define", "condition", "exception",
     "obligation", "power", "replace", "delete", "insert", "append", "add", "substitute",
-    "article", "exhibit", "schedule",
+    "conform", "article", "exhibit", "schedule",
 )
 
 # How terminals are named in messages.

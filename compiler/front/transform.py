@@ -861,6 +861,46 @@ class ToIR:
         op = self._operation("insert", meta, target, None, body or [])
         return attrs.evolve(op, words=unquote(words), words_span=self.tspan(words))
 
+    def conform_op(self, meta: Any, children: list[Any]) -> ir.Operation:
+        number, *body = children
+        target = ir.Target("section", (str(number),), span=self.tspan(number))
+        return self._operation("conform", meta, target, None, body)
+
+    # A row of a table: `replace row 3 of table T with |...|`, `delete row for 2003 of
+    # table T`, `add row to table T [after row 5] |...| ...`.
+
+    def row_number(self, meta: Any, children: list[Token]) -> tuple[int | None, ir.Expr | None]:
+        return (int(children[0]), None)
+
+    def row_key(self, meta: Any, children: list[Any]) -> tuple[int | None, ir.Expr | None]:
+        return (None, children[0])
+
+    def after_row(self, meta: Any, children: list[Any]) -> str:
+        return "after"
+
+    def before_row(self, meta: Any, children: list[Any]) -> str:
+        return "before"
+
+    def _row_op(self, kind: str, meta: Any, table: Token,
+                ref: tuple[int | None, ir.Expr | None] | None, place: str | None,
+                rows: list[ir.Row]) -> ir.Operation:
+        row, key = ref if ref is not None else (None, None)
+        target = ir.Target("row", (), span=self.tspan(table), table=str(table), row=row,
+                           row_key=key, place=place)
+        return ir.Operation(kind, target, None, (), (), self.span(meta), rows=tuple(rows))
+
+    def replace_row_op(self, meta: Any, children: list[Any]) -> ir.Operation:
+        ref, table, row = children
+        return self._row_op("replace", meta, table, ref, None, [row])
+
+    def delete_row_op(self, meta: Any, children: list[Any]) -> ir.Operation:
+        ref, table = children
+        return self._row_op("delete", meta, table, ref, None, [])
+
+    def add_row_op(self, meta: Any, children: list[Any]) -> ir.Operation:
+        table, place, ref, *rows = children
+        return self._row_op("add", meta, table, ref, place, rows)
+
     # ---------------------------------------------------------------- header
 
     def dated(self, meta: Any, children: list[Any]) -> tuple[str, Any]:

@@ -723,16 +723,25 @@ class Header:
 class Target:
     """What an amendment operation acts on: sections, a sentence, or a clause of one."""
 
-    kind: str  # "section", "sections", "sentence", "clause"
+    kind: str  # "section", "sections", "sentence", "clause", "row"
     sections: tuple[str, ...]  # part numbers: "3.1", "Article VI", "Schedule 1.01(c)"
     # 1-based; -1 for "the last sentence"; None for a clause of the whole section
     # ("clause (b) of Section 14.2")
     sentence: int | None = None
     clause: str | None = None  # "(i)"
     span: Span = attrs.field(kw_only=True, eq=False)
+    # A row of a table: the table's name, and the row by its 1-based number or by the
+    # value in its first column ("the row for 2003"); None for a row added at the end.
+    # A row added before or after another has `place` "before" or "after".
+    table: str | None = attrs.field(default=None, kw_only=True)
+    row: int | None = attrs.field(default=None, kw_only=True)
+    row_key: Expr | None = attrs.field(default=None, kw_only=True)
+    place: str | None = attrs.field(default=None, kw_only=True)
 
     def describe(self) -> str:
         """The target in the contract's words: "the first sentence of Section 3.4"."""
+        if self.kind == "row":
+            return f"{self.row_words()} of table {self.table}"
         if self.kind == "sections":
             listed = ", ".join(self.sections[:-1]) + " and " + self.sections[-1]
             return f"Sections {listed}"
@@ -747,6 +756,21 @@ class Target:
             return sentence
         return f"clause {self.clause} of {sentence}"
 
+    def row_words(self) -> str:
+        """"row 3", "the row for 2003" (its first cell as written)."""
+        if self.row_key is not None:
+            return f"the row for {cell_text(self.row_key)}"
+        return f"row {self.row}"
+
+
+def cell_text(cell: Expr) -> str:
+    """A table's cell as the clause file writes it: "$300,000", "2003", a member's name."""
+    if isinstance(cell, Literal):
+        return cell.text or str(cell.value)
+    if isinstance(cell, Name):
+        return cell.name
+    return "..."
+
 
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
             "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "last": -1}
@@ -754,14 +778,16 @@ ORDINALS_BY_NUMBER = {n: word for word, n in ORDINALS.items()}
 
 
 # What an amendment can do to a section; consolidate.py has one method per kind.
-OPERATION_KINDS = ("add", "append", "delete", "replace", "substitute", "insert")
+OPERATION_KINDS = ("add", "append", "delete", "replace", "substitute", "insert", "conform")
 
 
 @attrs.frozen
 class Operation:
     """One change an amendment makes: replace, delete, append to, or add a section or part
-    of one; substitute words for words in one, or insert words at the end of one. The body
-    (for all but delete) is a section body: text and declarations."""
+    of one; substitute words for words in one, or insert words at the end of one; replace,
+    delete or add a row of a table; conform a section to a copy with its struck and
+    inserted words marked. The body (for all but delete) is a section body: text and
+    declarations."""
 
     kind: str  # one of OPERATION_KINDS
     target: Target
@@ -774,6 +800,8 @@ class Operation:
     words: str = ""
     old: str = ""
     words_span: Span | None = attrs.field(default=None, eq=False)  # where `old` is quoted
+    # A row replaced (one) or added (one or more): the rows as the amendment writes them.
+    rows: tuple[Row, ...] = ()
 
 
 # ------------------------------------------------------------------------ tests

@@ -204,7 +204,7 @@ class _Applier:
         # restates among its own, as the Amendment of March 31, 2004 does with the closing
         # payment) is then new, not a clash.
         for op in self.amendment.operations:
-            getattr(self, "_" + op.kind)(op)
+            getattr(self, "_row" if op.target.kind == "row" else "_" + op.kind)(op)
         self._check_moves()
         self._own_provisions()
 
@@ -409,6 +409,159 @@ class _Applier:
             self.state.sections.insert(self._position_for(number), new)
         self._declare(op.declarations, new)
         self._record(op, number, f"{ir.cite(number)} is added", "", new.text)
+
+    # ------------------------------------------------------------ conformed copy
+
+    def _conform(self, op: ir.Operation) -> None:
+        """A section restated with its struck and inserted words marked: the struck
+        reading must be its words as in force; the inserted reading is its new words; the
+        body's declarations replace those of the same names, and a text block struck
+        whole takes the logic that encodes it along (unless the body restates it)."""
+        number = op.target.sections[0]
+        index = self._section(number, op)
+        if index is None:
+            return
+        section = self.state.sections[index]
+        copies: list[tuple[ir.Part, Marked]] = []
+        for part in op.parts:
+            if part.text is None:
+                continue
+            marked = read_marks(part.text.text)
+            if isinstance(marked, str):
+                self.d.error(part.text.span, f"the conformed copy of {section.cite}: {marked}",
+                             "mark struck words {--like this--}, inserted words {++like "
+                             "this++}, and a replacement {~~old~>new~~}", code="amendment")
+                return
+            copies.append((part, marked))
+        olds = [(p, part) for p, part in enumerate(section.parts) if part.text is not None]
+        standing = [(part, marked) for part, marked in copies if marked.before.split()]
+        here = [Related(section.span, f"{section.cite}{section.note}"
+                        f"{',' if section.note else ''} is here")]
+        when = long_date(self.effective)
+        if len(standing) != len(olds):
+            self.d.error(op.target.span, f"the conformed copy of {section.cite} restates "
+                         f"{len(standing)} of its text blocks; as in force on {when} it has "
+                         f"{len(olds)}",
+                         "restate every text block of the section, struck and inserted "
+                         "words marked", code="amendment", related=here)
+            return
+        for (_, old), (copy, marked) in zip(olds, standing):
+            assert old.text is not None and copy.text is not None
+            differ = _first_difference(old.text.text, marked.before)
+            if differ is not None:
+                theirs, ours = differ
+                self.d.error(copy.text.span, f"the conformed copy does not read as "
+                             f"{section.cite} as in force on {when}: where the section "
+                             f"reads “{theirs}”, the copy's struck reading is “{ours}”",
+                             "copy the words as they stand, and mark what changes",
+                             code="amendment", related=here)
+                return
+        if not any(marked.struck or marked.inserted for _, marked in copies):
+            self.d.warning(op.target.span, f"the conformed copy of {section.cite} marks no "
+                           "change to its words", "mark struck words {--like this--} and "
+                           "inserted words {++like this++}", code="amendment")
+        decls = self._owned(op.declarations, section.declarations, op)
+        restated = {d.name for d in decls}
+        parts = [part for part in section.parts if part.text is None]
+        matched = iter(olds)
+        for copy, marked in copies:
+            old_part = next(matched)[1] if marked.before.split() else None
+            names = old_part.declarations if old_part is not None else ()
+            added = tuple(n for n in copy.declarations if n not in section.declarations)
+            if not marked.after.split():  # struck whole: its logic goes with its words
+                self._remove([n for n in names if n not in restated], op,
+                             f"its words in {section.cite} were struck by {self.label}")
+                continue
+            text = copy.text if old_part is None or old_part.text is None else \
+                old_part.text
+            assert text is not None
+            parts.append(ir.Part(attrs.evolve(text, text=marked.after), names + added))
+        self._warn_stale(op, section, " ".join(marked.struck for _, marked in copies),
+                         " ".join(marked.inserted for _, marked in copies), decls)
+        self._commit(op, index, section, parts, decls,
+                     "is amended as shown in the conformed copy")
+
+    # ------------------------------------------------------------ table rows
+
+    def _row(self, op: ir.Operation) -> None:
+        """Replace, delete or add a row of a table written in the agreement."""
+        target = op.target
+        table = self.state.declarations.get(target.table or "")
+        if not isinstance(table, ir.Table):
+            tables = [d.name for d in self.state.declarations.values()
+                      if isinstance(d, ir.Table)]
+            self.d.error(target.span, f"there is no table '{target.table}' in force on "
+                         f"{long_date(self.effective)}", did_you_mean(target.table or "",
+                                                                       tables),
+                         code="amendment")
+            return
+        index = self._section(table.section, op) if table.section is not None else None
+        if table.section is not None and index is None:
+            return
+        rows = list(table.rows)
+        at = len(rows) if op.kind == "add" and target.place is None else \
+            self._row_index(op, table)
+        if at is None:
+            return
+        name = table.term or table.name
+        which = f"{target.row_words()} of the {name}" if target.row_key is not None else \
+            f"row {at + 1} of the {name}"
+        if op.kind == "replace":
+            before, after = [rows[at]], list(op.rows)
+            rows[at:at + 1] = op.rows
+            description = f"{which[0].upper()}{which[1:]} is replaced"
+        elif op.kind == "delete":
+            before, after = [rows[at]], []
+            del rows[at]
+            description = f"{which[0].upper()}{which[1:]} is deleted"
+        else:
+            at += target.place == "after"
+            before, after = [], list(op.rows)
+            rows[at:at] = op.rows
+            many = "Rows are" if len(op.rows) > 1 else "A row is"
+            description = f"{many} added to the {name}" + (
+                f", {target.place} {target.row_words()}" if target.place else "")
+        new = attrs.evolve(table, rows=tuple(rows))
+        self.state.declarations[table.name] = new
+        number = table.section or ""
+        if index is not None:
+            self.state.sections[index] = attrs.evolve(self.state.sections[index],
+                                                      note=self.note)
+        self.changes.append(Change(self.header.name if self.header else "", f"{op.kind}_row",
+                                   number, description, _rows_text(before),
+                                   _rows_text(after), op.span))
+
+    def _row_index(self, op: ir.Operation, table: ir.Table) -> int | None:
+        """The 0-based index of the row an operation names, or None once reported."""
+        target = op.target
+        here = [Related(table.span, f"'{table.name}' is here")]
+        if target.row_key is None:
+            count = len(table.rows)
+            if not 1 <= (target.row or 0) <= count:
+                self.d.error(target.span, f"{target.describe()} does not exist: "
+                             f"'{table.name}' has {count} row{'s' * (count != 1)}",
+                             code="amendment", related=here)
+                return None
+            return (target.row or 0) - 1
+        key = _cell_key(target.row_key)
+        found = [i for i, row in enumerate(table.rows)
+                 if row.cells and _cell_key(row.cells[0]) == key]
+        column = table.columns[0].name if table.columns else "first"
+        if not found:
+            keys = [ir.cell_text(row.cells[0]) for row in table.rows if row.cells]
+            self.d.error(target.row_key.span, f"no row of '{table.name}' has "
+                         f"{ir.cell_text(target.row_key)} in its first column ('{column}')",
+                         f"its rows are for {', '.join(keys)}" if keys else None,
+                         code="amendment", related=here)
+            return None
+        if len(found) > 1:
+            self.d.error(target.row_key.span, f"{len(found)} rows of '{table.name}' have "
+                         f"{ir.cell_text(target.row_key)} in their first column ('{column}'), "
+                         "so which one is meant is not clear", "name the row by its number",
+                         code="amendment",
+                         related=[Related(table.rows[i].span, f"row {i + 1}") for i in found])
+            return None
+        return found[0]
 
     def _position_for(self, number: str) -> int:
         """After the last section with the same parent: 1(ll) goes after 1(kk), 3.5 after
@@ -728,25 +881,25 @@ class _Applier:
         assert part.text is not None
         text = part.text.text
         decls = self._owned(op.declarations, section.declarations, op)
-        self._warn_stale(op, section, part, text[start:end], decls)
+        if op.kind == "substitute":
+            self._warn_stale(op, section, text[start:end], op.words, decls)
         added = tuple(d.name for d in decls if d.name not in section.declarations)
         parts = list(section.parts)
         parts[p] = ir.Part(attrs.evolve(part.text, text=text[:start] + words + text[end:]),
                            part.declarations + added)
         self._commit(op, index, section, parts, decls, verb)
 
-    def _warn_stale(self, op: ir.Operation, section: ir.Section, part: ir.Part, old: str,
+    def _warn_stale(self, op: ir.Operation, section: ir.Section, old: str, new: str,
                     decls: Sequence[ir.Declaration]) -> None:
         """The words change, and the logic keeps the figure they had: "$75,000,000" struck
-        from the text but still written in the term that encodes it."""
-        if op.kind != "substitute":
-            return
+        from the text (`old`, replaced by `new`) but still written in the term that
+        encodes it."""
         restated = {d.name for d in decls}
 
         def struck(literal: ir.Literal) -> bool:
             return bool(literal.text.strip()) and \
                 bool(_words_pattern(literal.text).search(old)) and \
-                not _words_pattern(literal.text).search(op.words)
+                not _words_pattern(literal.text).search(new)
 
         for name in section.declarations:
             decl = self.state.declarations.get(name)
@@ -762,6 +915,109 @@ class _Applier:
                                f"{op.kind} ... {{ ... }}", code="amendment",
                                related=[Related(literal.span, f"'{name}' says it here")])
                 return
+
+
+def _cell_key(cell: ir.Expr) -> tuple[str, object]:
+    """What a row's first cell is, for finding the row by it: a literal's value (2003 is
+    2003.0; "$5" is 5), or a member's name."""
+    if isinstance(cell, ir.Literal):
+        return ("value", cell.value)
+    if isinstance(cell, ir.Name):
+        return ("name", cell.name)
+    return ("expr", id(cell))
+
+
+def _rows_text(rows: Sequence[ir.Row]) -> str:
+    """Rows as a redline shows them: "| 2 | $200 |", one paragraph each."""
+    return "\n\n".join("| " + " | ".join(ir.cell_text(c) for c in row.cells) + " |"
+                     for row in rows)
+
+
+@attrs.frozen
+class Marked:
+    """A conformed copy's text block read both ways: `before` with its struck words and
+    without its inserted ones, `after` the other way round; and the words struck and
+    inserted, each run on its own."""
+
+    before: str
+    after: str
+    struck: str
+    inserted: str
+
+
+# CriticMarkup's marks: {--struck--}, {++inserted++}, {~~struck~>inserted~~}.
+_MARKS = re.compile(r"\{--|--\}|\{\+\+|\+\+\}|\{~~|~>|~~\}")
+_CLOSES = {"{--": "--}", "{++": "++}", "{~~": "~~}"}
+
+
+def read_marks(text: str) -> Marked | str:
+    """A text block's two readings, or what is wrong with its marks."""
+    before: list[str] = []
+    after: list[str] = []
+    struck: list[str] = []
+    inserted: list[str] = []
+    opened: tuple[str, int] | None = None  # the mark open, and where
+    replaced = False  # inside {~~ ... }, after its ~>
+    end = 0
+    for match in _MARKS.finditer(text):
+        mark, at = match.group(), match.start()
+        words = text[end:at]
+        end = match.end()
+        if opened is None:
+            before.append(words)
+            after.append(words)
+            if mark not in _CLOSES:
+                return f"“{mark}” closes no mark, near “{_context(text, at, end)}”"
+            opened, replaced = (mark, at), False
+            continue
+        kind = opened[0]
+        if mark in _CLOSES:
+            return (f"“{kind}” near “{_context(text, opened[1], opened[1] + 3)}” is not "
+                    f"closed by “{_CLOSES[kind]}” before the next mark")
+        if kind == "{~~" and mark == "~>" and not replaced:
+            before.append(words)
+            struck.append(words)
+            replaced = True
+            continue
+        if mark != _CLOSES[kind] or (kind == "{~~" and not replaced):
+            return f"“{mark}” does not close “{kind}”, near “{_context(text, at, end)}”"
+        if kind == "{--":
+            before.append(words)
+            struck.append(words)
+        else:
+            after.append(words)
+            inserted.append(words)
+        opened = None
+    if opened is not None:
+        return (f"“{opened[0]}” near “{_context(text, opened[1], opened[1] + 3)}” is not "
+                f"closed by “{_CLOSES[opened[0]]}”")
+    before.append(text[end:])
+    after.append(text[end:])
+    return Marked(_tidy("".join(before)), _tidy("".join(after)), " ".join(struck),
+                  " ".join(inserted))
+
+
+def _tidy(text: str) -> str:
+    """A reading with the spaces that marks leave doubled ("for  Contract") made single,
+    within each line, and none before the punctuation after a struck word."""
+    lines = [re.sub(r"(?<=\S)[ \t]{2,}", " ", line) for line in text.split("\n")]
+    return re.sub(r" +([.,;:])", r"\1", "\n".join(lines)).strip()
+
+
+def _first_difference(section: str, copy: str) -> tuple[str, str] | None:
+    """Where two texts' words first differ (spacing and line breaks aside): the words
+    around it in each, or None where they read the same."""
+    a, b = section.split(), copy.split()
+    if a == b:
+        return None
+    i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    start = max(0, i - 4)
+    return (_excerpt(a, start, i + 5), _excerpt(b, start, i + 5))
+
+
+def _excerpt(words: list[str], start: int, stop: int) -> str:
+    shown = " ".join(words[start:stop]) or "(the end)"
+    return ("…" if start > 0 else "") + shown + ("…" if stop < len(words) else "")
 
 
 def _text_of(section: ir.Section, p: int) -> str:

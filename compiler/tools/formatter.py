@@ -244,7 +244,8 @@ class _Chain:
 
 
 # Rules that have a `{ ... }` block after a header.
-_BLOCKS = {"agreement", "amendment", "section", "replace_op", "append_op", "add_op", "test"}
+_BLOCKS = {"agreement", "amendment", "section", "replace_op", "append_op", "add_op", "test",
+           "conform_op"}
 # Chains of one operator (and of + and -): `a and b and c` is broken as one.
 _CHAINS = {"or_": "or_", "and_": "and_", "add": "sum", "sub": "sum"}
 _EXPRESSIONS = {
@@ -975,6 +976,27 @@ class _Printer:
         saved, self.table_rows = self.table_rows, []
         self.block(open_, children[brace + 1:-1], close)
         rows, self.table_rows = self.table_rows, saved
+        self.pad(rows)
+
+    def rule_add_row_op(self, node: Tree[Token]) -> None:
+        """`add row to table T | ... |`: one row on the statement's line; several, one per
+        line below it, padded as a table's rows are."""
+        rows = [c for c in node.children if isinstance(c, Tree) and c.data == "table_row"]
+        for child in node.children:
+            if not any(child is row for row in rows):
+                self.walk(child)
+        saved, self.table_rows = self.table_rows, []
+        for row in rows:
+            first = len(self.pieces)
+            self.walk(row)
+            if len(rows) > 1:
+                self.statement_start(first, self.level + BLOCK_INDENT)
+                self.pieces[first].blank_ok = False
+        cells, self.table_rows = self.table_rows, saved
+        self.pad(cells)
+
+    def pad(self, rows: list[list[tuple[int, int]]]) -> None:
+        """Pad the cells of table rows so that the bars of every row line up."""
         widths: dict[int, int] = {}
         for row in rows:
             for column, (start, bar) in enumerate(row):

@@ -486,7 +486,11 @@ def _duties(checked: CheckedProgram) -> Iterator[DutyRow]:
 
 
 def _literals(node: object) -> Iterator[ir.Literal]:
-    """Every literal in a declaration, in source order."""
+    """Every literal in a declaration, in source order (a table's, in the order of its
+    rows, which amendments may have written in other files)."""
+    if isinstance(node, ir.Table):
+        yield from (n for row in node.rows for cell in row.cells for n in _literals(cell))
+        return
     found = [n for n in ir.walk(node) if isinstance(n, ir.Literal)]
     yield from sorted(found, key=lambda lit: (lit.span.line, lit.span.column))
 

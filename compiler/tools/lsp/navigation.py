@@ -45,7 +45,9 @@ CALENDAR_FAMILIES = ("calendar month", "calendar quarter", "calendar half year",
 _UNITS = {"month_unit": "month", "quarter_unit": "quarter", "half_year_unit": "half year",
           "year_unit": "year"}
 _SECTION_HOLDERS = ("section", "replace_op", "append_op", "add_op", "substitute_op",
-                    "insert_op")
+                    "insert_op", "conform_op")
+# What an amendment does to a table's rows: the operation's words.
+_ROW_OPS = {"replace_row_op": "replace", "delete_row_op": "delete", "add_row_op": "add"}
 # The rules of `article VI`, `exhibit C`, `schedule 1.01(c)`: a part, and its kind.
 _PARTS = {"article_part": "article", "exhibit_part": "exhibit", "schedule_part": "schedule"}
 
@@ -225,6 +227,14 @@ class _Walker:
                                                        else None, "")]
             yield Symbol(f"delete {_target_words(tree)}", "operation", None,
                          tree_range(tree), tree_range(tree), None, "", tuple(children))
+        elif data in _ROW_OPS:
+            # `replace row 3 of table T with |...|`: T is a reference to the table, and
+            # the cells are expressions (a member's name is a reference to it).
+            self.expressions(tree, set())
+            table = next(c for c in tree.children if isinstance(c, Token) and c.type == "NAME")
+            self.add(name_key(table), table, "ref", "name")
+            yield Symbol(f"{_ROW_OPS[str(data)]} a row of table {table}", "operation", None,
+                         tree_range(tree), token_range(table), None, "", ())
         elif data == "test":
             self.expressions(tree, set())
             title = _string(tree.children[0]) if tree.children else "test"
@@ -290,7 +300,8 @@ class _Walker:
         label = {"section": "section", "replace_op": f"replace {_target_words(tree)}",
                  "append_op": f"append to {_written(number)}", "add_op": f"add {_written(number)}",
                  "substitute_op": f"substitute in {_target_words(tree)}",
-                 "insert_op": f"insert at the end of {_target_words(tree)}"}[str(data)]
+                 "insert_op": f"insert at the end of {_target_words(tree)}",
+                 "conform_op": f"conform {_written(number)}"}[str(data)]
         name = number if data == "section" else label
         selection = token_range(numbers[0]) if numbers else tree_range(tree)
         return Symbol(name, "section" if data == "section" else "operation", heading,
