@@ -19,6 +19,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from amending import write_agreement
 
 import clausec
 from clausec.api import analyse
@@ -149,15 +150,7 @@ BODY_LINE = 5  # the first line of an amendment's body
 
 
 def write(tmp_path: Path, agreement: str, *amendments: str) -> tuple[Path, list[Path]]:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    path = tmp_path / "supply.clause"
-    path.write_text(agreement, encoding="utf-8")
-    paths = []
-    for i, text in enumerate(amendments, 1):
-        p = tmp_path / f"amendment_{i}.clause"
-        p.write_text(text, encoding="utf-8")
-        paths.append(p)
-    return path, paths
+    return write_agreement(tmp_path, "supply.clause", agreement, amendments)
 
 
 def load(tmp_path: Path, *amendments: str, agreement: str = AGREEMENT) -> ModuleType:

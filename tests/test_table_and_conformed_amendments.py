@@ -14,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from amending import program_of, write_agreement
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -71,15 +72,7 @@ def amendment(body: str, *, name: str = "first", title: str = "First Amendment",
 
 
 def write(tmp_path: Path, *amendments: str) -> tuple[Path, list[Path]]:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    path = tmp_path / "lic.clause"
-    path.write_text(AGREEMENT, encoding="utf-8")
-    paths = []
-    for i, text in enumerate(amendments, 1):
-        p = tmp_path / f"amendment_{i}.clause"
-        p.write_text(text, encoding="utf-8")
-        paths.append(p)
-    return path, paths
+    return write_agreement(tmp_path, "lic.clause", AGREEMENT, amendments)
 
 
 def load(tmp_path: Path, *amendments: str) -> ModuleType:
@@ -274,6 +267,19 @@ def conform(words: str, body: str = "") -> str:
     ''')
 
 
+RESTATED = '''  define payment_days "payment period": integer = 60\n'''
+SIXTY_DAYS = '''\
+conform section 4 {
+  text """
+    The Minimum Payment for each year is set out in the table below.
+  """
+  text """
+    The Minimum Payment is due within {--30--}{++60++} days after the end of
+    each year.
+  """
+''' + RESTATED + "}\n"
+
+
 class TestConformedCopy:
     def test_the_copy_becomes_the_sections_words(self, tmp_path: Path) -> None:
         m = load(tmp_path, conform("The Minimum Payment for each {--year--}{++Contract Year++} "
@@ -292,33 +298,12 @@ class TestConformedCopy:
                                          "copy")
 
     def test_the_body_restates_the_logic_that_changes(self, tmp_path: Path) -> None:
-        m = load(tmp_path, amendment('''
-            conform section 4 {
-              text """
-                The Minimum Payment for each year is set out in the table below.
-              """
-              text """
-                The Minimum Payment is due within {--30--}{++60++} days after the end of
-                each year.
-              """
-              define payment_days "payment period": integer = 60
-            }
-        '''))
+        m = load(tmp_path, amendment(SIXTY_DAYS))
         assert m.at(OLD).payment_days(m.Facts(year=1)) == 30
         assert m.payment_days(m.Facts(year=1)) == 60
 
     def test_a_figure_struck_but_left_in_the_logic_is_a_warning(self, tmp_path: Path) -> None:
-        result = diagnose(tmp_path, amendment('''
-            conform section 4 {
-              text """
-                The Minimum Payment for each year is set out in the table below.
-              """
-              text """
-                The Minimum Payment is due within {--30--}{++60++} days after the end of
-                each year.
-              """
-            }
-        '''))
+        result = diagnose(tmp_path, amendment(SIXTY_DAYS.replace(RESTATED, "")))
         assert messages(result, "warning") == [
             "30 is struck from Section 4, but 'payment_days' still says 30"]
 
@@ -556,16 +541,7 @@ def test_the_formatter_lays_out_row_operations_and_conformed_copies() -> None:
 
 
 def test_formatting_keeps_the_operations() -> None:
-    from clausec.diagnostics import Diagnostics
-    from clausec.front import parser, transform
-
-    def program(text: str) -> ir.Program:
-        diagnostics = Diagnostics()
-        trees = parser.parse(SourceFile("a.clause", text), diagnostics)
-        assert not diagnostics.has_errors, diagnostics.items
-        return transform.build("a.clause", trees, diagnostics)
-
-    before, after = program(FORMAT_INPUT), program(FORMAT_EXPECTED)
+    before, after = program_of(FORMAT_INPUT), program_of(FORMAT_EXPECTED)
     assert before == after
     ops = after.operations
     assert [(op.kind, op.target.kind, op.target.table, op.target.row, op.target.place,

@@ -24,9 +24,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from amending import program_of, write_agreement
 
 import clausec
-from clausec import api, cli, ir
+from clausec import api, cli
 from clausec.analysis import semdiff
 from clausec.backends.english import summaries
 from clausec.source import SourceFile
@@ -274,15 +275,7 @@ def amendment(body: str, *, name: str = "first", title: str = "First Amendment",
 
 def write(tmp_path: Path, *amendments: str, agreement: str = AGREEMENT
           ) -> tuple[Path, list[Path]]:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    path = tmp_path / "loan.clause"
-    path.write_text(agreement, encoding="utf-8")
-    paths = []
-    for i, text in enumerate(amendments, 1):
-        p = tmp_path / f"amendment_{i}.clause"
-        p.write_text(text, encoding="utf-8")
-        paths.append(p)
-    return path, paths
+    return write_agreement(tmp_path, "loan.clause", agreement, amendments)
 
 
 def load(tmp_path: Path, *amendments: str) -> ModuleType:
@@ -881,16 +874,7 @@ def test_formatter_lays_out_the_new_operations_and_parts():
 
 
 def test_formatting_keeps_the_meaning_of_the_new_operations():
-    from clausec.diagnostics import Diagnostics
-    from clausec.front import parser, transform
-
-    def program(text: str) -> ir.Program:
-        diagnostics = Diagnostics()
-        trees = parser.parse(SourceFile("a.clause", text), diagnostics)
-        assert not diagnostics.has_errors, diagnostics.items
-        return transform.build("a.clause", trees, diagnostics)
-
-    before, after = program(FORMAT_INPUT), program(FORMAT_EXPECTED)
+    before, after = program_of(FORMAT_INPUT), program_of(FORMAT_EXPECTED)
     assert before == after
     kinds = [(op.kind, op.target.kind, op.target.sections) for op in after.operations]
     assert kinds == [
