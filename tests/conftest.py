@@ -8,10 +8,11 @@ functions, exposed as fixtures of the same name so tests need not import this mo
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -101,3 +102,23 @@ def _run_cli_fixture() -> Callable[..., subprocess.CompletedProcess[str]]:
 @pytest.fixture(name="cli_env")
 def _cli_env_fixture() -> Callable[..., dict[str, str]]:
     return cli_env
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Iterator[Any]:
+    """One local Spark for the whole run (its JVM takes seconds to start): two cores, no
+    UI, two shuffle partitions, timestamps in UTC, bound to the loopback address."""
+    sql = pytest.importorskip("pyspark.sql")
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        pytest.skip("Spark needs Java 17 or later")
+    spark = (sql.SparkSession.builder.master("local[2]").appName("clausec tests")
+             .config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false")
+             .config("spark.sql.shuffle.partitions", "2")
+             .config("spark.sql.session.timeZone", "UTC")
+             .config("spark.driver.bindAddress", "127.0.0.1")
+             .config("spark.driver.host", "127.0.0.1")
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    yield spark
+    spark.stop()

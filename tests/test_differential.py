@@ -1545,7 +1545,9 @@ def test_the_generators_decimal_lists_are_decimals(data: st.DataObject) -> None:
     items = gen.choose_list("decimal", 1, ["least", "greatest", "total"], mix=["integer"])
     # A time zone, as the generated programs have one: a guard may compare datetimes
     # written without a zone.
-    text = ('agreement gen "Generated Agreement" {\n  dated 2004-01-01\n  time zone UTC\n}\n'
+    # ...and the parties, whose names a guard may test (`buyer is given`).
+    text = ('agreement gen "Generated Agreement" {\n  dated 2004-01-01\n  time zone UTC\n'
+            + "".join(f'  party {p} "{p.title()}"\n' for p in PARTIES) + "}\n"
             "fact i: integer\nfact d: decimal\nfact b: bool\n"
             f"define t = {items}\nexception e to t = 1.5 when b\n")
     result = api.analyse(SourceFile("gen.clause", text))

@@ -189,7 +189,7 @@ def test_every_command_has_its_module():
     sub = next(a for a in parser._actions if a.dest == "command")
     commands = list(sub.choices)
     assert commands == ["check", "compile", "eval", "agenda", "summarize", "schema", "test",
-                        "lsp", "fmt", "verify", "diff"]
+                        "lsp", "fmt", "verify", "diff", "sql", "batch"]
     for command in commands:
         module = importlib.import_module(f"clausec.cli.{command}")
         assert callable(module.run), command
@@ -219,8 +219,11 @@ def test_the_extras_of_the_package():
     extras = project["optional-dependencies"]
     assert sorted(d.split(">")[0] for d in extras["verify"]) == ["hypothesis", "z3-solver"]
     assert [d.split(">")[0] for d in extras["lsp"]] == ["pygls"]
-    assert extras["all"] == ["clausec[verify,lsp]"]
-    assert "clausec[all]" in extras["test"]  # the tests run every command
+    assert sorted(d.split(">")[0] for d in extras["sql"]) == ["duckdb", "pyarrow", "sqlglot"]
+    assert extras["spark"] == ["clausec[sql]", "pyspark>=3.5"]
+    assert extras["all"] == ["clausec[verify,lsp,sql]"]
+    # The tests run every command, on both engines.
+    assert "clausec[all]" in extras["test"] and "clausec[spark]" in extras["test"]
 
 
 def test_the_version_is_the_packages(capsys):

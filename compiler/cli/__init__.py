@@ -1,5 +1,5 @@
 """The `clausec` command line: check, compile, eval, agenda, summarize, schema, test, lsp,
-fmt, verify, diff.
+fmt, verify, diff, sql, batch.
 
 This module holds `main` and the parser of the arguments; each command runs in a module
 of its own (cli/check.py, cli/compile.py, ...), imported only when that command runs, so
@@ -198,6 +198,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="fail when the coverage is below PERCENT (implies --coverage)")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="results as text (default) or JSON")
+    p.add_argument("--backend", choices=("python", "sql"), default="python",
+                   help="answer the expectations with the compiled Python module (default) "
+                        "or with the SQL backend in DuckDB (needs clausec[sql])")
 
     p = sub.add_parser("lsp", help="run the language server (for editors)",
                        description="Run the Clause language server over standard input and "
@@ -273,7 +276,87 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--exit-code", action="store_true",
                    help="exit with status 1 when a result differs or was added or removed "
                    "(as git diff --exit-code)")
+
+    p = sub.add_parser(
+        "sql", help="print the SQL query that answers an agreement over a table of facts",
+        description="Print the SQL query that computes terms, conditions, obligations and "
+        "powers for every row of a table of facts (one case per row), in the agreement as "
+        "in force now or on --as-of. Its result has the input's columns that are not facts "
+        "(keys), then one column per answer, then `error`. What has no SQL translation is "
+        "reported as check reports errors.")
+    _positionals_anywhere(p)
+    p.add_argument("file", metavar="PATH",
+                   help="the agreement's clause file, or its folder (with its amendments)")
+    p.add_argument("names", nargs="*", metavar="NAME",
+                   help="the terms, conditions, obligations and powers to compute "
+                   "(default: every one without parameters)")
+    p.add_argument("--dialect", default="duckdb", metavar="DIALECT",
+                   help="the SQL dialect: duckdb (default), spark, or any other sqlglot "
+                   "knows (postgres, snowflake, bigquery, ...)")
+    p.add_argument("--as-of", metavar="DATE", type=iso_date,
+                   help="the agreement as in force on DATE (YYYY-MM-DD); default: now")
+    p.add_argument("--columns", metavar="COL,COL,...",
+                   help="the columns of the facts table (default: every fact); those that "
+                   "are not facts are passed through first, as keys")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write the query to FILE (atomically) instead of standard output")
+
+    p = sub.add_parser(
+        "batch", help="answer an agreement for every row of a table of facts",
+        description="Compute terms, conditions, obligations and powers for every row of a "
+        "table of facts (a portfolio: one case per row), with DuckDB on this machine or "
+        "with Spark, locally or on a cluster. The results have the input's columns that "
+        "are not facts (keys), one column per answer, and `error` (empty when the row has "
+        "none). Without -o, prints the first rows and counts the rows and those with "
+        "errors.")
+    _positionals_anywhere(p)
+    p.add_argument("file", metavar="PATH",
+                   help="the agreement's clause file, or its folder (with its amendments)")
+    p.add_argument("names", nargs="*", metavar="NAME",
+                   help="the terms, conditions, obligations and powers to compute "
+                   "(default: every one without parameters)")
+    p.add_argument("--facts", metavar="FILE|DIR", required=True,
+                   help="the facts: a Parquet (.parquet), CSV (.csv, with a header) or JSON "
+                   "lines (.jsonl, .ndjson) file, or a folder of Parquet files; one row per "
+                   "case, one column per fact")
+    p.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                   help="DuckDB, embedded (default), or Spark: local on every core, or on "
+                   "the cluster at --master")
+    p.add_argument("--master", metavar="URL",
+                   help="the Spark cluster to run on (spark://host:7077, yarn, k8s://...); "
+                   "implies --engine spark")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--as-of", metavar="DATE", type=iso_date,
+                      help="the agreement as in force on DATE (YYYY-MM-DD); default: now")
+    when.add_argument("--as-of-column", metavar="COL",
+                      help="a column of dates: each row answered by the agreement as in "
+                      "force on its date (as now where it is empty)")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write every row to FILE (.parquet, .csv or .jsonl), atomically")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show the engine's progress bar on standard error (default: when "
+                   "standard error is a terminal)")
     return parser
+
+
+class _NamesAnywhereParser(argparse.ArgumentParser):
+    """A command's parser whose NAMEs may also follow its options (`clausec batch PATH
+    --facts FILE NAME...`): argparse fills a `nargs="*"` positional only where it first
+    meets positional arguments, and leaves the later ones over."""
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None,
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        later = [e for e in extras if not e.startswith("-")]
+        if later:
+            parsed.names = [*(parsed.names or []), *later]
+            extras = [e for e in extras if e.startswith("-")]  # still refused
+        return parsed, extras
+
+
+def _positionals_anywhere(parser: argparse.ArgumentParser) -> None:
+    parser.__class__ = _NamesAnywhereParser
 
 
 if __name__ == "__main__":

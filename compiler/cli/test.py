@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         selected = [t for t in p.tests
                     if not args.select or args.select.lower() in t.test.description.lower()]
         observer = tracker.observer(p, selected) if tracker is not None and selected else None
-        results.extend(run_test(p, located, observer) for located in selected)
+        results.extend(run_test(p, located, observer, args.backend) for located in selected)
     report = tracker.report() if tracker is not None else None
     below = report is not None and args.fail_under is not None \
         and report.percent < args.fail_under

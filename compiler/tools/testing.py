@@ -165,6 +165,7 @@ class Prepared:
     diagnostics: list[Diagnostic]
     tests: list[Located]
     module: types.ModuleType | None = None
+    sql: Any = None  # the SQL backend's answers (backends/sql/scenarios.py), made once
 
     @property
     def ok(self) -> bool:
@@ -641,9 +642,11 @@ class TestResult:
 Observer = Callable[[int, str, tuple[object, ...], object], None]
 
 
-def run_test(prepared: Prepared, located: Located, observer: Observer | None = None
-             ) -> TestResult:
-    """Evaluate the expectations of one test in the compiled agreement."""
+def run_test(prepared: Prepared, located: Located, observer: Observer | None = None,
+             backend: str = "python") -> TestResult:
+    """Evaluate the expectations of one test in the compiled agreement; with `backend`
+    "sql", each answered by the SQL backend in DuckDB instead (the facts still read by
+    the compiled module's Facts)."""
     assert prepared.module is not None and prepared.result is not None
     module = prepared.module
     versions = prepared.result.versions
@@ -652,6 +655,11 @@ def run_test(prepared: Prepared, located: Located, observer: Observer | None = N
     index = version_index(versions, test.as_of)
     checked = versions[index][1]
     version = module.VERSIONS[index]
+    if backend == "sql":
+        from clausec.backends.sql.scenarios import SqlAgreement
+        if prepared.sql is None:
+            prepared.sql = SqlAgreement(prepared.result, module)
+        version = prepared.sql.version(index)
     header = checked.header
     label = describe_version(versions, index)
     failures: list[Failure] = []

@@ -1,0 +1,153 @@
+"""What every SQL translation is built from: a value and its error (`Val`), the stages of
+columns they are computed in (`Stages`), and the SQL they are written with.
+
+The types and limits are described in translate.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import attrs
+from sqlglot import exp
+
+from clausec.ir import types as T
+from clausec.source import Span
+
+DECIMAL_PLACES = 10
+# The largest magnitude a decimal or a whole number may reach in SQL: beyond it the
+# result is an error of the row (DECIMAL(38, 10) holds 28 digits before the point).
+DECIMAL_LIMIT = Decimal(10) ** 26
+INTEGER_LIMIT = 10 ** 18
+# A product of decimals is exact with 20 places: below this magnitude it fits DECIMAL(38).
+PRODUCT_LIMIT = 1e17
+# A product or quotient smaller than this and not exact at 10 places would keep fewer than
+# 4 significant digits: an error of the row rather than a value the module would not give.
+SMALLEST = "0.000001"
+# The bits of an exponent: `x ^ n` is computed by squaring for |n| < 2 ** POWER_BITS.
+POWER_BITS = 7
+
+DECIMAL_SQL = f"DECIMAL(38, {DECIMAL_PLACES})"
+SQL_TYPES = {"bool": "BOOLEAN", "integer": "BIGINT", "days": "BIGINT", "business_days": "BIGINT",
+             "months": "BIGINT", "decimal": DECIMAL_SQL, "money": DECIMAL_SQL,
+             "percent": DECIMAL_SQL, "date": "DATE", "datetime": "TIMESTAMP", "text": "TEXT",
+             "party": "TEXT", "choice": "TEXT"}
+
+# The errors that leave a three-valued `and`/`or` undecided rather than raising.
+UNKNOWN_ERRORS = ("MissingFactError", "NoValueError")
+
+
+class UntranslatableError(Exception):
+    """A construct that has no SQL translation yet."""
+
+    def __init__(self, what: str, span: Span) -> None:
+        super().__init__(what)
+        self.what = what
+        self.span = span
+
+
+@attrs.frozen
+class Val:
+    """An expression read as SQL: its value, its error (None where it can have none), and
+    the stage whose columns it reads (0: the facts)."""
+
+    v: exp.Expr
+    e: exp.Expr | None
+    level: int
+
+
+def text(value: str) -> exp.Expr:
+    return exp.Literal.string(value)
+
+
+def col(name: str) -> exp.Column:
+    return exp.column(name, quoted=True)
+
+
+def cast(e: exp.Expr, sql_type: str) -> exp.Expr:
+    return exp.Cast(this=e, to=exp.DataType.build(sql_type))
+
+
+def coalesce(*errors: exp.Expr | None) -> exp.Expr | None:
+    present = [e for e in errors if e is not None]
+    if not present:
+        return None
+    return present[0] if len(present) == 1 else exp.Coalesce(this=present[0],
+                                                              expressions=present[1:])
+
+
+def case(*whens: tuple[exp.Expr, exp.Expr],
+         default: exp.Expr | None = None) -> exp.Expr:
+    node = exp.Case()
+    for condition, value in whens:
+        node = node.when(condition, value)
+    return node.else_(default) if default is not None else node
+
+
+def is_null(e: exp.Expr) -> exp.Expr:
+    return exp.Is(this=e, expression=exp.Null())
+
+
+def not_null(e: exp.Expr) -> exp.Expr:
+    return exp.Not(this=is_null(e))
+
+
+def unknown(e: exp.Expr) -> exp.Expr:
+    """Whether an error is one that leaves three-valued logic undecided."""
+    return exp.or_(*(exp.Like(this=e, expression=text(f"{name}%")) for name in UNKNOWN_ERRORS))
+
+
+def sql_literal(value: object, kind: str) -> exp.Expr:
+    """A constant of the clause file as SQL."""
+    if isinstance(value, bool):
+        return exp.true() if value else exp.false()
+    if kind in T.DECIMALS:
+        return cast(text(format(Decimal(value), "f")), DECIMAL_SQL)  # type: ignore[arg-type]
+    if isinstance(value, int):
+        return cast(exp.Literal.number(value), "BIGINT")
+    if isinstance(value, datetime):
+        utc = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+        return cast(text(utc.isoformat(sep=" ")), "TIMESTAMP")
+    if isinstance(value, date):
+        return cast(text(value.isoformat()), "DATE")
+    return text(str(value))
+
+
+class Stages:
+    """The columns of the query, stage by stage: stage k computes its columns from those
+    of the stages before it."""
+
+    def __init__(self) -> None:
+        self.levels: list[list[exp.Expr]] = [[]]
+        self.count = 0
+
+    def put(self, v: exp.Expr, e: exp.Expr | None, level: int,
+            note: str = "") -> Val:
+        """`v` and `e`, computed from columns of stages up to `level`, as columns of the
+        stage after it (a column or a constant is used as it is)."""
+        if isinstance(v, (exp.Column, exp.Literal, exp.Null, exp.Boolean)) and e is None:
+            return Val(v, None, level)
+        self.count += 1
+        name = f"_{self.count}"
+        while len(self.levels) <= level + 1:
+            self.levels.append([])
+        value = exp.alias_(v, name, quoted=True)
+        if note:
+            value.add_comments([note.replace("*/", "* /")])
+        self.levels[level + 1].append(value)
+        error = None
+        if e is not None:
+            self.levels[level + 1].append(exp.alias_(e, name + "_e", quoted=True))
+            error = col(name + "_e")
+        return Val(col(name), error, level + 1)
+
+
+@attrs.frozen
+class Frame:
+    """Where an expression is read: the section label its errors cite, and the values of
+    the parameters of the term being inlined."""
+
+    section: str | None
+    params: Mapping[str, Val] = attrs.field(factory=dict)
