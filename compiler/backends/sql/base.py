@@ -70,6 +70,12 @@ def cast(e: exp.Expr, sql_type: str) -> exp.Expr:
     return exp.Cast(this=e, to=exp.DataType.build(sql_type))
 
 
+def try_cast(e: exp.Expr, sql_type: str) -> exp.Expr:
+    """`e` as `sql_type`, NULL where it does not convert (`safe`: Spark's generator
+    writes TRY_CAST for it, not a CAST that fails the query under ANSI mode)."""
+    return exp.TryCast(this=e, to=exp.DataType.build(sql_type), safe=True)
+
+
 def coalesce(*errors: exp.Expr | None) -> exp.Expr | None:
     present = [e for e in errors if e is not None]
     if not present:

@@ -36,6 +36,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, NamedTuple, Protocol
 
+from sqlglot import exp
+
 from clausec.backends.sql.plan import FactColumn, Plan, compile_plan
 
 __all__ = ["ENGINES", "INPUT_FORMATS", "OUTPUT_FORMATS", "BatchError", "Counts",
@@ -524,7 +526,9 @@ def _duckdb_typed(connection: Any, facts: object, relation: Any, plan: Plan) -> 
     """A JSON-lines file read again with the types that keep its values exact: DECIMAL
     for the numbers of decimal facts (read as doubles otherwise; a value that is not a
     number is then an error of the file, with its line), and text for the other facts
-    whose values are of mixed JSON types (converted by the query row by row)."""
+    whose values are of mixed JSON types (converted by the query row by row); lists and
+    records with their values as text (a number with all its digits), converted by the
+    query item by item and field by field."""
     if _kind_of(facts) != "path" or input_format(str(facts)) != "jsonl":
         return relation
     path = str(facts)
@@ -533,7 +537,9 @@ def _duckdb_typed(connection: Any, facts: object, relation: Any, plan: Plan) -> 
     for name, type_ in zip(relation.columns, relation.types):
         fact = present.get(name)
         family = _duckdb_family(str(type_))
-        if fact is not None and family in ("integer", "decimal", "float", "json") \
+        if fact is not None and fact.kind in ("list", "record"):
+            columns[name] = _leaves_as_text(fact.sql_type)
+        elif fact is not None and family in ("integer", "decimal", "float", "json") \
                 and _sql_word(fact) == "DECIMAL":
             columns[name] = fact.sql_type
         elif fact is not None and family == "json":
@@ -541,6 +547,15 @@ def _duckdb_typed(connection: Any, facts: object, relation: Any, plan: Plan) -> 
         else:
             columns[name] = str(type_)
     return connection.read_json(path, format="newline_delimited", columns=columns)
+
+
+def _leaves_as_text(sql_type: str) -> str:
+    """A list or struct type with VARCHAR for each of its scalar types."""
+    def text(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.DataType) and not node.args.get("nested"):
+            return exp.DataType.build("VARCHAR")
+        return node
+    return exp.DataType.build(sql_type, dialect="duckdb").transform(text).sql("duckdb")
 
 
 @contextlib.contextmanager

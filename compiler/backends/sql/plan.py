@@ -27,7 +27,7 @@ from sqlglot import exp
 from clausec import ir
 from clausec.backends.interpret import Agreement, Interpreter, interpret
 from clausec.backends.python.runtime import Calendar, close_of_business
-from clausec.backends.sql import lists
+from clausec.backends.sql import lists, reading
 from clausec.backends.sql.base import (
     DECIMAL_PLACES,
     SQL_TYPES,
@@ -42,6 +42,7 @@ from clausec.backends.sql.base import (
     not_null,
     sql_literal,
     text,
+    try_cast,
 )
 from clausec.backends.sql.translate import Translator
 from clausec.diagnostics import CompileError, Diagnostic, did_you_mean
@@ -239,7 +240,7 @@ class _Builder:
             return  # lists, records, series: read by no translated construct
         self.fact_columns.append(FactColumn(name, kind, sql_type))
         raw: exp.Expr = col(name) if name in self.present else cast(exp.Null(), "TEXT")
-        value = self._converted(raw, kind, sql_type)
+        value = self._converted(raw, fact.type, sql_type)
         problem = f"FactError: fact {name!r}: "
         errors: list[tuple[exp.Expr, exp.Expr]] = [
             (exp.and_(not_null(raw), is_null(value)),
@@ -322,7 +323,7 @@ class _Builder:
                 found.append(error)
             return case((not_null(raw.copy()), lists.struct(*fields))), coalesce(*found)
         sql_type = SQL_TYPES[kind]
-        value = self._converted(raw, kind, sql_type)
+        value = self._converted(raw, type_, sql_type)
         checks = [(exp.and_(not_null(raw.copy()), is_null(value.copy())),
                    exp.Concat(expressions=[text(problem), cast(raw.copy(), "TEXT"),
                                            text(f" is not {_a(kind)}")]))]
@@ -340,13 +341,14 @@ class _Builder:
         choice = self.version.types.get(type_.name or "")
         return [m.name for m in choice.members] if isinstance(choice, ir.Choice) else []
 
-    def _converted(self, raw: exp.Expr, kind: str, sql_type: str) -> exp.Expr:
+    def _converted(self, raw: exp.Expr, type_: T.Type, sql_type: str) -> exp.Expr:
+        kind = type_.kind
         if kind in ("text", "party", "choice"):
             return cast(raw, "TEXT")
         if kind == "datetime" and self.dialect == "duckdb":
-            instant = exp.TryCast(this=raw, to=exp.DataType.build("TIMESTAMPTZ"))
+            instant = try_cast(raw, "TIMESTAMPTZ")
             return exp.AtTimeZone(this=instant, zone=text("UTC"))
-        return exp.TryCast(this=raw, to=exp.DataType.build(sql_type))
+        return reading.read(raw, kind, sql_type, type_.currency)
 
     def constraints(self) -> list[exp.Expr]:
         """The facts' `where`, as errors of the row."""
