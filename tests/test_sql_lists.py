@@ -8,7 +8,7 @@ refused with its reason."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,8 @@ def same(python: Any, sql: Any) -> bool:
         return python is sql
     if isinstance(python, Decimal) or isinstance(sql, Decimal):
         return Decimal(python).quantize(PLACES, ROUND_HALF_UP) == Decimal(sql)
+    if isinstance(python, datetime):  # SQL's timestamps are in UTC, without a zone
+        return python.astimezone(UTC).replace(tzinfo=None) == sql
     return bool(python == sql)
 
 

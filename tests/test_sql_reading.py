@@ -118,7 +118,7 @@ def test_what_the_texts_read_as(reading: Any, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "facts.csv", ["1,000", "$1,800,000.00", "7.5%", "1.5"])
     got = sql_answers(result, path)
     assert got["0-count"]["count_of"] == 1000
-    assert got["1-amount"]["amount_of"] == Decimal("1800000")
+    assert got["1-amount"]["amount_of"] == Decimal(1800000)
     assert got["2-rate"]["rate_of"] == Decimal("0.075")
     # "1.5" is not a whole number: DuckDB would cast it to 2.
     assert got["3-count"]["count_of"] is None

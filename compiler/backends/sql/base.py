@@ -6,15 +6,20 @@ The types and limits are described in translate.py.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 from sqlglot import exp
 
+from clausec import ir
 from clausec.ir import types as T
 from clausec.source import Span
+
+if TYPE_CHECKING:
+    from clausec.backends.interpret import Interpreter
 
 DECIMAL_PLACES = 10
 # The largest magnitude a decimal or a whole number may reach in SQL: beyond it the
@@ -157,3 +162,38 @@ class Frame:
 
     section: str | None
     params: Mapping[str, Val] = attrs.field(factory=dict)
+
+
+class Translating(Protocol):
+    """What the translations of lists and periods (lists.py, periods.py) ask of the
+    expression translator (translate.py's Translator), which calls them: typed here so
+    that they need not import it."""
+
+    @property
+    def i(self) -> Interpreter: ...
+    @property
+    def dialect(self) -> str: ...
+    @property
+    def depth(self) -> int: ...
+    @property
+    def outer(self) -> Translating | None: ...
+    @property
+    def memo(self) -> dict[tuple[object, ...], Val]: ...
+    @property
+    def calendar_table(self) -> Callable[[str | None], str]: ...
+
+    def inner(self, stages: Any) -> Translating:
+        """The translator of what is computed for each item of a list (stages: a list's
+        lists.ElementStages)."""
+        ...
+
+    def from_outer(self, val: Val) -> Val: ...
+    def put(self, v: exp.Expr, e: exp.Expr | None, *inputs: Val, note: str = "") -> Val: ...
+    def error(self, kind: str, message: str, span: Span, frame: Frame) -> exp.Expr: ...
+    def note(self, e: ir.Expr) -> str: ...
+    def expr(self, e: ir.Expr, frame: Frame, strict: bool = True,
+             lift: bool = False) -> Val: ...
+    def coerce(self, val: Val, source: T.Type | None, target: T.Type | None) -> Val: ...
+    def operands(self, e: ir.Expr, frame: Frame, lift: bool) -> list[Val]: ...
+    def lookup(self, table: str, column: str, key: str, value: exp.Expr,
+               business: bool = False, smallest: bool = False) -> exp.Expr: ...

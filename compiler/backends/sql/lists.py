@@ -32,6 +32,7 @@ from clausec.backends.sql.base import (
     INTEGER_LIMIT,
     SQL_TYPES,
     Frame,
+    Translating,
     UntranslatableError,
     Val,
     case,
@@ -45,7 +46,6 @@ from clausec.source import Span
 
 if TYPE_CHECKING:
     from clausec.backends.interpret import Interpreter
-    from clausec.backends.sql.translate import Translator
 
 # The dialects whose engines have lambdas over arrays (sqlglot writes them for each).
 WITH_LAMBDAS = ("duckdb", "spark", "spark2", "databricks")
@@ -136,7 +136,7 @@ class ElementStages:
             error = field(var(self.var), name + "_e")
         return Val(field(var(self.var), name), error, level + 1)
 
-    def finish(self, t: Translator, source: Val) -> Val:
+    def finish(self, t: Translating, source: Val) -> Val:
         """The list of STRUCTs, one per item of `source` (an ARRAY), as a column of the
         enclosing query: `item` and every field of every stage."""
         x = var(self.var)
@@ -181,13 +181,13 @@ class Items:
             if self.kept is not None else exp.true()
 
 
-def need_lambdas(t: Translator, e: ir.Expr) -> None:
+def need_lambdas(t: Translating, e: ir.Expr) -> None:
     if t.dialect not in WITH_LAMBDAS:
         raise UntranslatableError(f"lists in the {t.dialect} dialect (its engine has no "
                                   "lambdas over arrays)", e.span)
 
 
-def items_of(t: Translator, source: Val, variable: str, body: ir.Expr,
+def items_of(t: Translating, source: Val, variable: str, body: ir.Expr,
              when: ir.Expr | None, frame: Frame, strict: bool,
              target: T.Type | None, lift: bool = False) -> Items:
     """`body` (and `when`) computed for each item of `source` (an ARRAY), with
@@ -209,7 +209,7 @@ def items_of(t: Translator, source: Val, variable: str, body: ir.Expr,
                  kept.v if kept is not None else None, kept.e if kept is not None else None)
 
 
-def plain_items(t: Translator, source: Val) -> Items:
+def plain_items(t: Translating, source: Val) -> Items:
     """The items of a list as they are."""
     name = f"_x{t.depth + 1}"
     return Items(source, name, var(name), var(name))
@@ -258,7 +258,7 @@ TEXT = exp.DataType.build("TEXT")
 BOOLEAN = exp.DataType.build("BOOLEAN")
 
 
-def aggregate(t: Translator, kind: str, items: Items, result: T.Type | None, e: ir.Expr,
+def aggregate(t: Translating, kind: str, items: Items, result: T.Type | None, e: ir.Expr,
               frame: Frame, before: Sequence[Val]) -> Val:
     """One value from a list's items (`kind`: one of ir.AGGREGATE_KINDS); `before`: the
     values computed before the items (the list's own error comes first)."""
@@ -279,7 +279,7 @@ def aggregate(t: Translator, kind: str, items: Items, result: T.Type | None, e: 
                  items.rows, *before, note=t.note(e))
 
 
-def _first(t: Translator, items: Items, result: T.Type | None, before: Sequence[Val]) -> Val:
+def _first(t: Translating, items: Items, result: T.Type | None, before: Sequence[Val]) -> Val:
     """`first of`: the first kept item's value (no value where none is kept); the errors
     of the `when`s up to it, and its own."""
     done = exp.or_(acc("d"), not_null(acc("e")))
@@ -303,7 +303,7 @@ def _first(t: Translator, items: Items, result: T.Type | None, before: Sequence[
                  *before)
 
 
-def _total(t: Translator, items: Items, result: T.Type | None, e: ir.Expr, frame: Frame,
+def _total(t: Translating, items: Items, result: T.Type | None, e: ir.Expr, frame: Frame,
            before: Sequence[Val]) -> Val:
     """`sum of`: the kept items' values added in order (an item with no value adds
     nothing), each sum within the SQL type's range or an error of the row."""
@@ -334,7 +334,7 @@ def _total(t: Translator, items: Items, result: T.Type | None, e: ir.Expr, frame
                  *before, note=t.note(e))
 
 
-def _decide(t: Translator, kind: str, items: Items, e: ir.Expr, before: Sequence[Val]) -> Val:
+def _decide(t: Translating, kind: str, items: Items, e: ir.Expr, before: Sequence[Val]) -> Val:
     """all of / any of / none of, in the module's three-valued way: the first item whose
     truth decides the answer decides it, even after one left unknown by a missing fact or
     value; another error stops at once; an item its `when` leaves out counts as true for
@@ -375,7 +375,7 @@ def _decide(t: Translator, kind: str, items: Items, e: ir.Expr, before: Sequence
 # ------------------------------------------------------------ the constructs
 
 
-def for_each(t: Translator, e: ir.ForEach, frame: Frame) -> Val:
+def for_each(t: Translating, e: ir.ForEach, frame: Frame) -> Val:
     need_lambdas(t, e)
     source = t.expr(e.source, frame)
     items = items_of(t, source, e.variable, e.body, e.when, frame, False,
@@ -384,7 +384,7 @@ def for_each(t: Translator, e: ir.ForEach, frame: Frame) -> Val:
                  note=t.note(e))
 
 
-def aggregate_of(t: Translator, e: ir.Aggregate, frame: Frame) -> Val:
+def aggregate_of(t: Translating, e: ir.Aggregate, frame: Frame) -> Val:
     need_lambdas(t, e)
     source = e.source
     if isinstance(source, ir.ForEach):
@@ -403,7 +403,7 @@ def aggregate_of(t: Translator, e: ir.Aggregate, frame: Frame) -> Val:
     return aggregate(t, e.kind, items, e.type, e, frame, [listed])
 
 
-def list_of(t: Translator, e: ir.ListOf, frame: Frame) -> Val:
+def list_of(t: Translating, e: ir.ListOf, frame: Frame) -> Val:
     need_lambdas(t, e)
     element = (e.type or T.ERROR).element
     listed = [t.coerce(t.expr(item, frame, strict=False), item.type, element)
@@ -413,7 +413,7 @@ def list_of(t: Translator, e: ir.ListOf, frame: Frame) -> Val:
                  coalesce(*(x.e for x in listed)), *listed)
 
 
-def table(t: Translator, decl: ir.Table) -> Val:
+def table(t: Translating, decl: ir.Table) -> Val:
     """A table written in the contract: its rows, each a STRUCT of its cells."""
     frame = Frame(t.i.label_of(decl))
     rows = []
@@ -428,18 +428,16 @@ def table(t: Translator, decl: ir.Table) -> Val:
     return t.put(array, coalesce(*(c.e for c in cells)), *cells)
 
 
-def record_field(t: Translator, e: ir.Field, frame: Frame, lift: bool) -> Val:
+def record_field(t: Translating, e: ir.Field, frame: Frame, lift: bool) -> Val:
     record = t.expr(e.operand, frame, strict=not lift, lift=lift)
     return t.put(field(record.v, e.field), record.e, record)
 
 
-def each(t: Translator, e: ir.Each, frame: Frame) -> Val:
-    """An aggregate over a range of periods: as over a list of the periods."""
-    from clausec.backends.sql import periods
-
+def each(t: Translating, e: ir.Each, listed: Val, frame: Frame) -> Val:
+    """An aggregate over a range of periods: as over a list of the periods (`listed`,
+    an array, periods.period_range's)."""
     need_lambdas(t, e)
     r = e.range
-    listed = periods.period_range(t, r, frame)
     # "the earliest of ...": a period's item with no value is skipped, as in a list; a
     # sum and a condition need every one.
     strict = e.kind in ("total", "all", "any", "none")
@@ -449,7 +447,7 @@ def each(t: Translator, e: ir.Each, frame: Frame) -> Val:
     return aggregate(t, e.kind, items, e.type, e, frame, [listed])
 
 
-def allocate(t: Translator, e: ir.Allocate, frame: Frame) -> Val:
+def allocate(t: Translating, e: ir.Allocate, frame: Frame) -> Val:
     """`allocate A in order [caps]`: A applied to the items in order, each taking up to
     its cap, as a list of shares (item, amount); exact, as the module's waterfall."""
     need_lambdas(t, e)

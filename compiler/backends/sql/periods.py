@@ -6,35 +6,30 @@ returns a Val. Not translated yet: every one is an UntranslatableError.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from clausec import ir
-from clausec.backends.sql.base import Frame, UntranslatableError, Val
-
-if TYPE_CHECKING:
-    from clausec.backends.sql.translate import Translator
+from clausec.backends.sql.base import Frame, Translating, UntranslatableError, Val
 
 
-def period_of(t: Translator, e: ir.PeriodOf, frame: Frame, lift: bool) -> Val:
+def period_of(t: Translating, e: ir.PeriodOf, frame: Frame, lift: bool) -> Val:
     raise UntranslatableError("periods (their dates, stubs and fiscal years)", e.span)
 
 
-def first_period(t: Translator, e: ir.FirstPeriod, frame: Frame, lift: bool) -> Val:
+def first_period(t: Translating, e: ir.FirstPeriod, frame: Frame, lift: bool) -> Val:
     raise UntranslatableError("periods (their dates, stubs and fiscal years)", e.span)
 
 
-def period_op(t: Translator, e: ir.PeriodOp, frame: Frame, lift: bool) -> Val:
+def period_op(t: Translating, e: ir.PeriodOp, frame: Frame, lift: bool) -> Val:
     raise UntranslatableError("periods (their dates, stubs and fiscal years)", e.span)
 
 
-def business_day_of(t: Translator, e: ir.BusinessDayOf, frame: Frame, lift: bool) -> Val:
+def business_day_of(t: Translating, e: ir.BusinessDayOf, frame: Frame, lift: bool) -> Val:
     raise UntranslatableError("the first or last business day of a period", e.span)
 
 
-def series_value(t: Translator, e: ir.Call, fact: ir.Fact, frame: Frame, lift: bool) -> Val:
+def series_value(t: Translating, e: ir.Call, fact: ir.Fact, frame: Frame, lift: bool) -> Val:
     raise UntranslatableError("values per period (series facts)", e.span)
 
 
-def period_range(t: Translator, r: ir.Range, frame: Frame) -> Val:
+def period_range(t: Translating, r: ir.Range, frame: Frame) -> Val:
     """The periods of a range, in order, as an array (its Val's value)."""
     raise UntranslatableError("sums and conditions over a range of periods", r.span)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from clausec.backends.sql.base import case, cast, not_null, text, try_cast
+from clausec.backends.sql.base import DECIMAL_SQL, case, cast, not_null, text, try_cast
 
 _GROUPED = "[0-9]{1,3}(?:,[0-9]{3})+"
 _NUMBER = f"(?:{_GROUPED}|[0-9]+)(?:[.][0-9]+)?|[.][0-9]+"
@@ -59,9 +59,15 @@ def _number(sign: exp.Expr, digits: exp.Expr, sql_type: str) -> exp.Expr:
 
 
 def _whole(raw: exp.Expr, sql_type: str) -> exp.Expr:
-    """Only whole numbers: engines would round "1.5" (DuckDB) or cut it (Spark)."""
-    return case((exp.and_(not_null(raw.copy()), _matches(raw, _INTEGER)),
-                 _number(_group(raw, _INTEGER, 1), _group(raw, _INTEGER, 2), sql_type)))
+    """Only whole numbers: engines would round "1.5" (DuckDB) or cut it (Spark). A value
+    that casts to the same number as a decimal and as a whole number is one (an integer
+    column's values, without a regular expression for each); text with thousands
+    separators is read by its pattern."""
+    whole = try_cast(raw.copy(), sql_type)
+    exact = exp.EQ(this=try_cast(raw.copy(), DECIMAL_SQL), expression=whole.copy())
+    grouped = case((exp.and_(not_null(raw.copy()), _matches(raw, _INTEGER)),
+                    _number(_group(raw, _INTEGER, 1), _group(raw, _INTEGER, 2), sql_type)))
+    return exp.Coalesce(this=case((exact, whole)), expressions=[grouped])
 
 
 def _grouped(raw: exp.Expr, sql_type: str) -> exp.Expr:

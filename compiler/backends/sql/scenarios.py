@@ -75,7 +75,7 @@ class SqlVersion:
         return _Answer(fields, described)
 
     def _run(self, plan: Plan, facts: object) -> dict[str, object]:
-        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
         connection = self.agreement.connection
         for calendar in plan.calendars:
             if calendar.name not in self.agreement.registered:
@@ -131,13 +131,13 @@ def _error(module: types.ModuleType, kind: str, message: str) -> Exception:
     cls = getattr(module, kind, None)
     if not (isinstance(cls, type) and issubclass(cls, module.ClauseError)):
         cls = module.ClauseError
-    error = Exception.__new__(cls)
+    error: Exception = Exception.__new__(cls)
     Exception.__init__(error, message)
     return error
 
 
 def _arrow() -> dict[str, Any]:
-    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
     decimal = pa.decimal128(38, 10)
     return {"bool": pa.bool_(), "integer": pa.int64(), "days": pa.int64(),
             "business_days": pa.int64(), "months": pa.int64(), "decimal": decimal,
@@ -147,7 +147,7 @@ def _arrow() -> dict[str, Any]:
 
 
 class _LazyArrow(dict[str, Any]):
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override, unused-ignore]
         if not self:
             self.update(_arrow())
         return super().get(key, default)

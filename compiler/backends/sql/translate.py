@@ -160,9 +160,22 @@ class Translator(Visitor):
         """The operands of an operation, in order; where the operation is lifted, those
         that may have no value read as no value rather than as an error."""
         lifted = lift and e.type is not None and e.type.optional and isinstance(e, LIFTABLE)
-        return [self.expr(c, frame, strict=not (lifted and c.type is not None
-                                                 and c.type.optional), lift=lifted)
-                for c in operands(e)]
+        children = operands(e)
+        optional = [lifted and c.type is not None and c.type.optional for c in children]
+        vals = [self.expr(c, frame, strict=not o, lift=lifted)
+                for c, o in zip(children, optional)]
+        if not any(optional):
+            return vals
+        # The module evaluates the operands that may have no value first; if one has
+        # none, the operation has none, and the others are not evaluated: their errors
+        # count only where every optional operand has a value.
+        given = exp.and_(*(exp.and_(not_null(v.v), is_null(v.e) if v.e is not None
+                                    else exp.true())
+                           for v, o in zip(vals, optional) if o))
+        return [v if o or v.e is None else self.put(v.v, case((given, v.e)), v,
+                                                     *(x for x, ox in zip(vals, optional)
+                                                       if ox))
+                for v, o in zip(vals, optional)]
 
     # ------------------------------------------------------------ leaves
 
@@ -271,6 +284,12 @@ class Translator(Visitor):
             return periods.series_value(self, e, target, frame, lift)
         if target is not None:
             return self.cannot(e, "recurring duties (one instance per period)")
+        if e.name in ("year", "month", "day", "days_between") and any(
+                a.type is not None and a.type.kind == "datetime" for a in e.args):
+            # The module reads a date and time in its own time zone (its day, or whole
+            # days elapsed); a SQL timestamp keeps the instant, not the zone it was given in.
+            return self.cannot(e, f"{e.name} of a date and time (read in the zone it was "
+                               "given in, which SQL timestamps do not keep)")
         args = self.operands(e, frame, lift)
         values = [a.v for a in args]
         errors = coalesce(*(a.e for a in args))
@@ -385,13 +404,16 @@ class Translator(Visitor):
             quotient = exp.Div(this=cast(lv, f"DECIMAL(28, {DECIMAL_PLACES})"),
                                expression=cast(rv, f"DECIMAL(20, {DECIMAL_PLACES})"))
         value = case((exp.and_(exp.Not(this=zero), small), cast(quotient, DECIMAL_SQL)))
-        own = case((zero, self.error("ClauseRuntimeError", "division by zero", e.span, frame)),
+        # An operation on no value has no value (lifted): the dividend's NULL is not
+        # divided, whatever the divisor is.
+        own = case((exp.and_(zero, not_null(lv)),
+                    self.error("ClauseRuntimeError", "division by zero", e.span, frame)),
                    (exp.and_(exp.Not(this=small), not_null(lv)),
                     self.error("ClauseRuntimeError", "the dividend is out of the range of the "
                                "SQL backend", e.span, frame)))
         # A divisor so small that its 10 places keep few of its digits (a quotient of a
         # quotient) would make the quotient wrong by far: the row is refused instead.
-        tiny = exp.and_(exp.Not(this=zero), exp.LT(this=exp.Abs(this=rv),
+        tiny = exp.and_(not_null(lv), exp.Not(this=zero), exp.LT(this=exp.Abs(this=rv),
                                                    expression=cast(text(SMALLEST), DECIMAL_SQL)))
         refused = case((tiny, self.error("ClauseRuntimeError", "the divisor is too small for "
                                          "the SQL backend's 10 decimal places", e.span,
@@ -741,8 +763,14 @@ class Translator(Visitor):
                                       o.span)
         frame = Frame(self.i.label_of(o))
         duty = o.duty
+        # The module decides whether the obligation applies first, then describes its
+        # amount and due date: the condition's error comes first.
+        if duty.condition is not None:
+            active = self.expr(duty.condition, frame)
+        else:
+            active = Val(exp.true(), None, 0)
         fields: dict[str, Val] = {}
-        errors: list[exp.Expr | None] = []
+        errors: list[exp.Expr | None] = [active.e]
         for name, part in (("amount", duty.object), ("due", duty.deadline)):
             if part is None:
                 fields[name] = Val(exp.Null(), None, 0)
@@ -754,11 +782,7 @@ class Translator(Visitor):
             soft = self.soft(val)
             errors.append(soft.e)
             fields[name] = self.put(soft.v, None, soft)
-        if duty.condition is not None:
-            active = self.expr(duty.condition, frame)
-        else:
-            active = Val(exp.true(), None, 0)
-        every_error = coalesce(*errors, active.e)
+        every_error = coalesce(*errors)
         fields["active"] = self.put(active.v, every_error, active, *fields.values())
         fields["amount"] = self.put(fields["amount"].v, every_error, fields["active"],
                                     fields["amount"])
@@ -826,7 +850,8 @@ class Translator(Visitor):
         return periods.business_day_of(self, e, frame, lift)
 
     def _each(self, e: ir.Each, frame: Frame, lift: bool) -> Val:
-        return lists.each(self, e, frame)
+        lists.need_lambdas(self, e)
+        return lists.each(self, e, periods.period_range(self, e.range, frame), frame)
 
     def _late(self, e: ir.Late, frame: Frame, lift: bool) -> Val:
         return self.cannot(e, "'is late' and 'is in default'")
