@@ -86,6 +86,26 @@ def translatable(result: api.Result, names: list[str]) -> list[str]:
     return [n for n in names if n not in missing]
 
 
+def fact_table(module: Any, program: Program, rows: list[dict[str, Any]]
+               ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The rows the module's Facts takes, as it converts them, and as Arrow columns (an
+    `id`, and a column per fact of a scalar kind)."""
+    converted: list[dict[str, Any]] = []
+    for values in rows:
+        try:
+            built = module.Facts(**values)
+        except module.ClauseError:
+            continue  # malformed for the module: the SQL input is typed, it has no such rows
+        converted.append({f.name: getattr(built, py_name(f.name)) for f in program.facts})
+    columns = {"id": pa.array(range(len(converted)), pa.int64())}
+    for fact in (f for f in program.facts if f.kind in ARROW):
+        values = [row.get(fact.name) for row in converted]
+        if fact.kind in ("decimal", "money", "percent"):
+            values = [None if v is None else Decimal(v).quantize(PLACES) for v in values]
+        columns[fact.name] = pa.array(values, ARROW[fact.kind])
+    return converted, columns
+
+
 def check(program: Program, rows: list[dict[str, Any]]) -> None:
     result = api.analyse(SourceFile("gen.clause", program.text))
     assert result.ok, program.text
@@ -95,22 +115,9 @@ def check(program: Program, rows: list[dict[str, Any]]) -> None:
     names = translatable(result, [n for n in interpreter.names if n not in callables])
     if not names:
         return
-    facts = [f for f in program.facts if f.kind in ARROW]
-    converted: list[dict[str, Any]] = []
-    for values in rows:
-        try:
-            built = module.Facts(**values)
-        except module.ClauseError:
-            continue  # malformed for the module: the SQL input is typed, it has no such rows
-        converted.append({f.name: getattr(built, py_name(f.name)) for f in program.facts})
+    converted, columns = fact_table(module, program, rows)
     if not converted:
         return
-    columns = {"id": pa.array(range(len(converted)), pa.int64())}
-    for fact in facts:
-        values = [row.get(fact.name) for row in converted]
-        if fact.kind in ("decimal", "money", "percent"):
-            values = [None if v is None else Decimal(v).quantize(PLACES) for v in values]
-        columns[fact.name] = pa.array(values, ARROW[fact.kind])
     plan = compile_plan(result, names, columns=list(columns), each_error=True)
     answers = run(plan, pa.table(columns))
     outputs = {o.name: o for o in plan.outputs}
@@ -167,3 +174,57 @@ def test_the_run_compared_enough() -> None:
     assert COUNTS["compared"] >= 500, COUNTS
     assert COUNTS["compared"] >= 3 * COUNTS["untranslated"], COUNTS
     assert COUNTS["refused"] * 20 <= COUNTS["compared"], COUNTS
+
+
+SPARK_COUNTS = {"compared": 0, "programs": 0}
+
+
+@pytest.mark.spark
+@settings(max_examples=12, deadline=None, derandomize=True,
+          phases=(Phase.explicit, Phase.generate))
+@given(programs(), st.data())
+def test_spark_answers_as_duckdb(spark_session: Any, program: Program,
+                                 data: st.DataObject) -> None:
+    """A sample of the generated programs on Spark (its dialect of the query, its
+    decimals, dates and timestamps): every answer and error class as DuckDB gives it."""
+    from clausec.backends.sql import engines
+
+    result = api.analyse(SourceFile("gen.clause", program.text))
+    module = api.module_from_source(api.generate(result), "gen.clause")
+    (interpreter,) = interpret(result).versions
+    callables = {c.name for c in program.callables}
+    names = translatable(result, [n for n in interpreter.names if n not in callables])
+    rows = [data.draw(fact_values(program), label="facts") for _ in range(FACT_ROWS)]
+    converted, columns = fact_table(module, program, rows)
+    if not names or not converted:
+        return
+    table = pa.table(columns)
+    duck = {r["id"]: r for r in engines.batch(result, table, names).to_pylist()}
+    frame = engines.batch(result, table, names, spark=spark_session)
+    spark = {r["id"]: r.asDict() for r in frame.collect()}
+    assert set(spark) == set(duck)
+    for row_id, expected in duck.items():
+        got = spark[row_id]
+        if any("SQL backend" in (r["error"] or "") for r in (expected, got)):
+            continue  # beyond an engine's range or precision: refused, not answered
+        assert error_class(got["error"]) == error_class(expected["error"]), \
+            (program.text, expected, got)
+        for column, value in expected.items():
+            if column in ("id", "error"):
+                continue
+            other = got[column]
+            if isinstance(other, datetime) and other.tzinfo is None:
+                other = other.astimezone(UTC).replace(tzinfo=None)  # local, as PySpark gives it
+            # Spark keeps 6 places of a product of decimals (README): as the module's
+            # answers are compared with DuckDB's, within a relative 1E-4.
+            assert same("", value, other), (program.text, column, value, other)
+            SPARK_COUNTS["compared"] += 1
+    SPARK_COUNTS["programs"] += 1
+
+
+@pytest.mark.spark
+def test_spark_compared_enough() -> None:
+    if SPARK_COUNTS["programs"] == 0:
+        pytest.skip("the Spark sample did not run in this session")
+    assert SPARK_COUNTS["programs"] >= 5, SPARK_COUNTS
+    assert SPARK_COUNTS["compared"] >= 200, SPARK_COUNTS

@@ -44,8 +44,7 @@ SCALARS = {"bool": pa.bool_(), "integer": pa.int64(), "days": pa.int64(),
 PRO_RATA = "allocations pro rata"
 NOT_IN_SQL = {"shares": PRO_RATA, "by_weight": PRO_RATA, "weights_of_shares": PRO_RATA,
               "declined_proceeds": PRO_RATA, "present": "present values",
-              "present_annual": "present values",
-              "a_good_quarter": "a range of periods", "every_quarter_good": "a range of periods"}
+              "present_annual": "present values"}
 
 
 # ------------------------------------------------------------------ helpers
@@ -142,12 +141,17 @@ def credit_table(module: Any, rows: list[dict[str, Any]]) -> Any:
     types = {"loan_kind": pa.string(), "other_kind": pa.string(),
              "lenders": pa.list_(LENDER), "installments": pa.list_(INSTALLMENT),
              "prepayment": DECIMAL, "cap": DECIMAL, "a": pa.bool_(), "b": pa.bool_(),
-             "c": pa.bool_(), "test_date": pa.date32()}
+             "c": pa.bool_(), "test_date": pa.date32(),
+             "sales": pa.list_(pa.struct([("period", pa.string()), ("value", DECIMAL)]))}
     columns: dict[str, list[Any]] = {"id": list(range(len(rows)))}
     for name, type_ in types.items():
         columns[name] = []
         for values in rows:
             value = values.get(name)
+            if name == "sales" and isinstance(value, dict):  # a series: (period, value)s
+                columns[name].append([{"period": k, "value": Decimal(v).quantize(PLACES)}
+                                      for k, v in value.items()])
+                continue
             try:
                 value = getattr(module.Facts(**{name: value}, **_others(values, name)),
                                 name) if value is not None else None

@@ -545,6 +545,12 @@ class _Generator(Visitor):
         return f"({self.expr(e.left, ctx)} {e.op} {self.expr(e.right, ctx)})"
 
     def _isgiven(self, e: ir.IsGiven, ctx: _Ctx) -> str:
+        operand = e.operand
+        if operand.type is not None and not operand.type.optional and id(operand) not in \
+                ctx.subst:
+            # Always given once evaluated (the checker warns): evaluated for its errors,
+            # not compared with None (`24 is not None` is a SyntaxWarning in Python).
+            return f"({self.expr(operand, ctx, strict=False, lift=True)}, {not e.negated})[1]"
         test = "is None" if e.negated else "is not None"
         return f"({self.expr(e.operand, ctx, strict=False, lift=True)} {test})"
 

@@ -27,7 +27,7 @@ from sqlglot import exp
 from clausec import ir
 from clausec.backends.interpret import Agreement, Interpreter, interpret
 from clausec.backends.python.runtime import Calendar, close_of_business
-from clausec.backends.sql import lists, reading
+from clausec.backends.sql import lists, periods, reading
 from clausec.backends.sql.base import (
     DECIMAL_PLACES,
     SQL_TYPES,
@@ -232,12 +232,15 @@ class _Builder:
         """A fact's column converted as the module's Facts converts it; an error of the
         row where it cannot be."""
         kind = fact.type.kind
-        if kind in ("list", "record") and fact.per is None:
+        if fact.per is not None:
+            self._series_fact(name, fact)
+            return
+        if kind in ("list", "record"):
             self._nested_fact(name, fact)
             return
         sql_type = SQL_TYPES.get(kind)
-        if sql_type is None or fact.per is not None:
-            return  # lists, records, series: read by no translated construct
+        if sql_type is None:
+            return  # values SQL does not hold: read by no translated construct
         self.fact_columns.append(FactColumn(name, kind, sql_type))
         raw: exp.Expr = col(name) if name in self.present else cast(exp.Null(), "TEXT")
         value = self._converted(raw, fact.type, sql_type)
@@ -263,6 +266,47 @@ class _Builder:
         internal = f"_fact{len(self.fact_columns)}"
         self.stage0.append(exp.alias_(value, internal, quoted=True))
         self.stage0.append(exp.alias_(case(*errors), internal + "_e", quoted=True))
+        self.fact_values[name] = Val(col(internal), None, 0)
+        self.fact_errors.append(col(internal + "_e"))
+
+    def _series_fact(self, name: str, fact: ir.Fact) -> None:
+        """A series fact: a list of (period, value) structs, one per period given (the
+        JSON form `[{"period": "2009-Q1", "value": ...}]`), each value read as a fact of
+        its type, an error of the row where one cannot be; matched with the periods of
+        its family where a value is asked for (periods.series_value). Not given, it has
+        no values. A series with a `where` is read by no translated construct."""
+        type_ = fact.type.required()
+        try:
+            value_type = lists.data_type(self.version, type_)
+        except UntranslatableError:
+            return
+        if fact.constraint is not None:
+            return
+        series_type = periods.series_type(value_type)
+        self.fact_columns.append(FactColumn(name, "list", series_type.sql("duckdb")))
+        raw: exp.Expr = col(name) if name in self.present else lists.to(exp.Null(), series_type)
+        entry = lists.var("_y1")
+        value, error = self._nested(lists.field(entry, "value"), type_, name, 2)
+        key = lists.field(entry.copy(), "period")
+        converted = exp.Transform(this=raw, expression=lists.lam(lists.struct(
+            ("period", cast(key, "TEXT")), ("value", value)), entry.name))
+        problem = f"FactError: fact {name!r}: "
+        # As the module's Facts: every value given, each period named.
+        checks = case((is_null(key.copy()), text(problem + "a period is named by a date or "
+                                                 "a label, not None")),
+                      (is_null(lists.field(entry.copy(), "value")),
+                       text(problem + "a value is not given")), default=error)
+        errors = exp.ArrayFilter(this=exp.Transform(this=raw.copy(), expression=lists.lam(
+            checks, entry.name)), expression=lists.lam(not_null(lists.var("_e")), "_e"))
+        first = exp.Bracket(this=errors, expressions=[exp.Literal.number(1)], offset=1,
+                            safe=True)
+        too_many = exp.GT(this=exp.ArraySize(this=raw.copy()),
+                          expression=exp.Literal.number(periods.MAX_PERIODS))
+        internal = f"_fact{len(self.fact_columns)}"
+        self.stage0.append(exp.alias_(converted, internal, quoted=True))
+        self.stage0.append(exp.alias_(case((too_many, text(
+            problem + f"more than {periods.MAX_PERIODS:,} periods")), default=first),
+            internal + "_e", quoted=True))
         self.fact_values[name] = Val(col(internal), None, 0)
         self.fact_errors.append(col(internal + "_e"))
 
@@ -399,12 +443,19 @@ class _Builder:
             if len(given) != len(decl.params):
                 raise UntranslatableError("parameters (a batch answers terms without "
                                           "arguments)", decl.span)
-            if any(p.type.kind not in SQL_TYPES for p in decl.params):
-                raise UntranslatableError("terms of a period", decl.span)
-            args = tuple(Val(sql_literal(a, p.type.kind), None, 0)
+            if any(p.type.kind not in SQL_TYPES and p.type.kind != "period"
+                   for p in decl.params):
+                raise UntranslatableError("parameters of this type", decl.span)
+            args = tuple(periods.argument(t, p.type.family or "", a, p.span)
+                         if p.type.kind == "period" else Val(sql_literal(a, p.type.kind), None, 0)
                          for a, p in zip(given, decl.params))
-            kind = (decl.declared_type or T.ERROR).kind
-            return [(Output(name, kind), t.definition(decl, args, ir.Name(name, span=decl.span)))]
+            declared = decl.declared_type or T.ERROR
+            value = t.definition(decl, args, ir.Name(name, span=decl.span))
+            if declared.kind == "period":
+                # A period is answered with its label ("2024-Q2"), as the module prints it.
+                return [(Output(name, "text"),
+                         periods.label(t, declared.family or "", value, decl.span))]
+            return [(Output(name, declared.kind), value)]
         if isinstance(decl, ir.Obligation):
             fields = t.obligation(decl)
             out = [(Output(f"{name}.active", "bool"), fields["active"])]
