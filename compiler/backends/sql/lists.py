@@ -64,7 +64,11 @@ def data_type(i: Interpreter, type_: T.Type) -> exp.DataType:
             exp.ColumnDef(this=exp.to_identifier("amount", quoted=True),
                           kind=exp.DataType.build(DECIMAL_SQL))])
     if kind == "record":
+        # A record as the facts read it (the original version's), or a table of this
+        # version (one an amendment adds is in no other).
         record = i.types.get(type_.name or "")
+        if not isinstance(record, (ir.Record, ir.Table)):
+            record = i.decls.get(type_.name or "")
         if not isinstance(record, (ir.Record, ir.Table)):
             raise UntranslatableError(f"the record type {type_.name}", _span(i, type_))
         fields = [exp.ColumnDef(this=exp.to_identifier(f.name, quoted=True),

@@ -625,7 +625,10 @@ def _indexed(t: Translating, fact: ir.Fact, f: Family, column: Val | None,
     the names: the first that names no period, or a period named twice (a FactError, as
     the module's), or an ISO week date (which the query does not read)."""
     if t.outer is not None:
-        return t.from_outer(_indexed(t.outer, fact, f, column, span))
+        # The family again as the enclosing query has it: this one's start is a value
+        # of the list's items.
+        return t.from_outer(_indexed(t.outer, fact, family(t.outer, f.name, span), column,
+                                     span))
     key = ("series", fact.name)
     known = t.memo.get(key)
     if known is not None:

@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlglot import exp
+
 from clausec.backends.python.codegen import py_name
 from clausec.backends.sql.plan import Plan, SqlError, compile_plan
 
@@ -23,6 +25,7 @@ class SqlAgreement:
         self.result = result
         self.module = module
         self.connection = duckdb.connect()
+        self.connection.execute("SET TimeZone = 'UTC'")  # timestamps are UTC, as the plan's
         self.registered: set[str] = set()
         self.plans: dict[tuple[int, str, str], Plan] = {}
 
@@ -81,13 +84,16 @@ class SqlVersion:
             if calendar.name not in self.agreement.registered:
                 connection.register(calendar.name, pa.table(calendar.rows()))
                 self.agreement.registered.add(calendar.name)
-        columns = {column.name: [_input(getattr(facts, py_name(column.name), None))]
-                   for column in plan.facts}
-        types_ = {c.name: _ARROW.get(c.kind, pa.string()) for c in plan.facts}
-        table = pa.table({name: pa.array(values, types_[name])
-                          for name, values in columns.items()}) if columns else \
-            pa.table({"_": [0]})
-        connection.register("facts", table)
+        # The facts as a table of one row, each value cast by DuckDB to its column's type
+        # (lists of structs, series of (period, value), as the plan reads them).
+        columns = [exp.alias_(exp.Cast(this=exp.Placeholder(),
+                                       to=exp.DataType.build(c.sql_type, dialect="duckdb")),
+                              c.name, quoted=True) for c in plan.facts]
+        select = exp.select(*columns) if columns else exp.select(exp.alias_(
+            exp.Literal.number(0), "_"))
+        values = [_input(getattr(facts, py_name(c.name), None)) for c in plan.facts]
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE facts AS {select.sql('duckdb')}",
+                           values)
         cursor = connection.execute(plan.sql(pretty=False))
         names = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
@@ -111,10 +117,20 @@ class _Answer:
 
 
 def _input(value: object) -> object:
+    """A value of the module's Facts as DuckDB takes it: decimals at the query's places,
+    dates and times in UTC, lists and records as lists and dicts, a series as its
+    (period, value) pairs."""
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC)
+        return value.astimezone(UTC).replace(tzinfo=None)
     if isinstance(value, Decimal):
         return value.quantize(Decimal(1).scaleb(-10))
+    if isinstance(value, (list, tuple)):
+        return [_input(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _input(v) for k, v in value.items()}
+    pairs = getattr(value, "values", None)
+    if isinstance(pairs, tuple) and hasattr(value, "fact"):  # a series fact
+        return [{"period": key, "value": _input(v)} for key, v in pairs]
     return value
 
 
@@ -134,23 +150,3 @@ def _error(module: types.ModuleType, kind: str, message: str) -> Exception:
     error: Exception = Exception.__new__(cls)
     Exception.__init__(error, message)
     return error
-
-
-def _arrow() -> dict[str, Any]:
-    import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
-    decimal = pa.decimal128(38, 10)
-    return {"bool": pa.bool_(), "integer": pa.int64(), "days": pa.int64(),
-            "business_days": pa.int64(), "months": pa.int64(), "decimal": decimal,
-            "money": decimal, "percent": decimal, "date": pa.date32(),
-            "datetime": pa.timestamp("us", tz="UTC"), "text": pa.string(),
-            "party": pa.string(), "choice": pa.string()}
-
-
-class _LazyArrow(dict[str, Any]):
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override, unused-ignore]
-        if not self:
-            self.update(_arrow())
-        return super().get(key, default)
-
-
-_ARROW = _LazyArrow()
