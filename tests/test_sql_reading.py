@@ -145,3 +145,31 @@ def test_texts_on_spark_as_the_module_reads_them(spark_session: Any, reading: An
     """On Spark (in ANSI mode, where a CAST that fails fails the query), the same."""
     module, result = reading
     compare(module, result, TEXTS, tmp_path, spark=spark_session)
+
+
+def test_typed_columns_are_read_by_a_cast_alone(reading: Any) -> None:
+    """Columns of numbers need no pattern (a regular expression per row triples a batch's
+    time); text columns do, and so does a query for columns of unknown types."""
+    from clausec.backends.sql import compile_plan
+
+    _, result = reading
+    names = list(FACTS.values())
+    assert "REGEXP" not in compile_plan(result, names, text_columns=set()).sql().upper()
+    assert "REGEXP" in compile_plan(result, names, text_columns={"amount"}).sql().upper()
+    assert "REGEXP" in compile_plan(result, names).sql().upper()
+
+
+def test_typed_facts_in_memory_as_the_module(reading: Any) -> None:
+    """An Arrow table of typed columns (read by a cast) answered as the module does."""
+    import pyarrow as pa
+
+    module, result = reading
+    table = pa.table({"id": [0, 1], "count": pa.array([1000, None], pa.int64()),
+                      "amount": pa.array([Decimal("1800000.25"), Decimal(-5)],
+                                         pa.decimal128(38, 10)),
+                      "rate": pa.array([Decimal("0.075"), None], pa.decimal128(38, 10))})
+    got = {r["id"]: r for r in engines.batch(result, table, ["count_of", "amount_of",
+                                                              "rate_of"]).to_pylist()}
+    assert got[0]["count_of"] == 1000 and got[0]["amount_of"] == Decimal("1800000.25")
+    assert got[0]["rate_of"] == module.evaluate("rate_of", module.Facts(rate="7.5%"))
+    assert got[1]["amount_of"] == Decimal(-5) and got[1]["count_of"] is None

@@ -351,6 +351,16 @@ def _check_columns(plan: Plan, types: dict[str, tuple[str, str]], label: str) ->
         raise BatchError(f"{label}: " + "; ".join(problems))
 
 
+# The type families whose values a cast reads as the module reads them: no text.
+_TYPED_FAMILIES = frozenset({"bool", "integer", "decimal", "float", "date", "timestamp",
+                             "null"})
+
+
+def _text_columns(types: dict[str, tuple[str, str]]) -> set[str]:
+    """The columns that may hold text (text, JSON, lists and structs of them)."""
+    return {name for name, (family, _) in types.items() if family not in _TYPED_FAMILIES}
+
+
 def _sql_word(fact: FactColumn) -> str:
     word = fact.sql_type.upper().split("(")[0].strip()
     return "TEXT" if word in ("VARCHAR", "STRING") else word
@@ -448,6 +458,11 @@ class _DuckDBRun:
             types = {name: (_duckdb_family(str(t)), str(t))
                      for name, t in zip(relation.columns, relation.types)}
             _check_columns(plan, types, label)
+            # Again, now that the columns' types are known: those not of text read by a
+            # cast alone.
+            plan = compile_plan(result, names, dialect="duckdb", as_of=as_of,
+                                columns=list(relation.columns), table=FACTS_TABLE,
+                                as_of_column=as_of_column, text_columns=_text_columns(types))
             relation.create_view(FACTS_TABLE, replace=True)
             for calendar in plan.calendars:
                 connection.register(calendar.name, _calendar_arrow(calendar.columns,
@@ -662,12 +677,12 @@ class _SparkRun:
             spark = _session(master, progress)
         with _spark_errors(label):
             frame = _spark_read(spark, facts)
-            plan = compile_plan(result, names, dialect="spark", as_of=as_of,
-                                columns=list(frame.columns), table=FACTS_TABLE,
-                                as_of_column=as_of_column)
             types = {field.name: (_spark_family(field.dataType.typeName()),
                                   field.dataType.simpleString())
                      for field in frame.schema.fields}
+            plan = compile_plan(result, names, dialect="spark", as_of=as_of,
+                                columns=list(frame.columns), table=FACTS_TABLE,
+                                as_of_column=as_of_column, text_columns=_text_columns(types))
             _check_columns(plan, types, label)
             frame.createOrReplaceTempView(FACTS_TABLE)
             functions = _require("pyspark.sql.functions")
