@@ -215,8 +215,8 @@ def test_spark_answers_as_duckdb(spark_session: Any, program: Program,
             other = got[column]
             if isinstance(other, datetime) and other.tzinfo is None:
                 other = other.astimezone(UTC).replace(tzinfo=None)  # local, as PySpark gives it
-            # Spark keeps 6 places of a product of decimals (README): as the module's
-            # answers are compared with DuckDB's, within a relative 1E-4.
+            # Compared as the module's answers are with DuckDB's (both engines round
+            # each product and quotient at its 10th place).
             assert same("", value, other), (program.text, column, value, other)
             SPARK_COUNTS["compared"] += 1
     SPARK_COUNTS["programs"] += 1

@@ -41,7 +41,7 @@ def test_the_seed_scenarios_through_sql(agreement: str) -> None:
 
 
 @pytest.mark.parametrize(("agreement", "answered"),
-                         [("intricon_license", 80), ("neon_distributor", 110)])
+                         [("intricon_license", 382), ("neon_distributor", 110)])
 def test_the_contracts_over_time_through_sql(agreement: str, answered: int) -> None:
     """The licence's and the distributor's scenarios (periods, series, lists, tables):
     every expectation SQL answers is the module's answer; the others are refused, each

@@ -161,3 +161,64 @@ def test_a_missing_file_on_spark(spark_session: Any, loans: Agreement, tmp_path:
     garbage.write_bytes(b"not parquet")
     with pytest.raises(engines.BatchError, match="garbage.parquet: "):
         engines.batch(loans.result, garbage, spark=spark_session)
+
+
+PRODUCTS = """
+agreement deal "Deal" {
+  dated 2008-01-01
+  party licensee "Licensee"
+}
+section 1 "Products" {
+  text "Products of decimals of every magnitude."
+  fact a: decimal
+  fact b: decimal
+  define product: decimal = a * b
+  define squared: decimal = a ^ 2
+}
+"""
+
+
+def _units(rnd: Any, digits: int) -> int:
+    return rnd.randrange(-10 ** digits, 10 ** digits)
+
+
+def test_products_keep_ten_places_on_spark(spark_session: Any) -> None:
+    """A product of two decimals is rounded half up at its 10th place on Spark as on
+    DuckDB (Spark's own type for a product of two DECIMAL(38, 10) keeps 6), whatever the
+    factors' magnitudes, up to the backend's limit of 10^17."""
+    import random
+    from decimal import ROUND_HALF_UP, Decimal
+
+    import pyarrow as pa
+
+    from clausec import api
+    from clausec.source import SourceFile
+
+    result = api.analyse(SourceFile("products.clause", PRODUCTS))
+    rnd = random.Random(5)
+    pairs = []
+    for _ in range(300):
+        # Units of 10^-10, from 1 to 36 digits: every bucket of the first factor's magnitude.
+        a = Decimal(_units(rnd, rnd.randrange(1, 37))).scaleb(-10)
+        b = Decimal(_units(rnd, rnd.randrange(1, 21))).scaleb(-10)
+        pairs.append((a, b) if rnd.random() < 0.5 else (b, a))
+    pairs += [(Decimal("0.0000012345"), Decimal("0.0000054321")),  # below 10^-6: refused
+              (Decimal("123456789.0123456789"), Decimal("0.0000000001"))]
+    decimal = pa.decimal128(38, 10)
+    table = pa.table({"id": list(range(len(pairs))),
+                      "a": pa.array([a for a, _ in pairs], decimal),
+                      "b": pa.array([b for _, b in pairs], decimal)})
+    names = ["product", "squared"]
+    duck = {r["id"]: r for r in engines.batch(result, table, names).to_pylist()}
+    spark = {r["id"]: r for r in spark_rows(engines.batch(result, table, names,
+                                                          spark=spark_session))}
+    answered = 0
+    for row_id, (a, b) in enumerate(pairs):
+        expected, got = duck[row_id], spark[row_id]
+        assert got == expected, (a, b, expected, got)
+        if expected["product"] is not None:
+            exact = (a * b).quantize(Decimal("1e-10"), ROUND_HALF_UP)
+            assert expected["product"] == exact, (a, b)
+            answered += 1
+    assert answered > 100
+    assert "too small" in duck[len(pairs) - 2]["error"]

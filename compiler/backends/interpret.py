@@ -551,8 +551,10 @@ class _Run(Visitor):
         self.facts = facts.values
         self.memo: dict[tuple[object, ...], tuple[bool, object]] = {}
         self.families: dict[str, Frequency] = {}
-        self.warming: set[str] = set()  # recursive definitions whose earlier values are
-        # being computed first (see _warm)
+        # The recursive definitions being computed for a period asked, with the index
+        # below which their steps back may not go (see _asked).
+        self.floors: dict[str, int] = {}
+        self.too_far_back: list[tuple[object, ...]] = []
 
     # ------------------------------------------------------------ expressions
 
@@ -1112,34 +1114,41 @@ class _Run(Visitor):
             # Period arguments may be given as a date in the period or its label.
             args = tuple(self._period_arg(p.type.family or "", a, p.name, d)
                          if p.type.kind == "period" else a for p, a in zip(d.params, args))
+        if d.name in self.i.recursive:
+            period = args[self.i.recursive[d.name]]
+            floor = self.floors.get(d.name)
+            if floor is None and isinstance(period, Period):
+                return self._asked(d, args, period)
+            if floor is not None and isinstance(period, Period) and period.index < floor:
+                raise _TooFarBack(f"'{d.name}' goes back more than {MAX_PERIODS:,} periods "
+                                  "from the period asked")
         # Arguments by type and spelling: 1, Decimal("1.0") and True are equal in Python
         # but may give different results.
         key = (d.name, *[(type(a), repr(a)) for a in args]) if args else (d.name,)
         known = self.memo.get(key)
         if known is None:
-            if d.name in self.i.recursive and d.name not in self.warming:
-                self._warm(d, args)
             try:
                 known = (True, self._definition(d, args))
             except ClauseError as error:
                 known = (False, error)
             self.memo[key] = known
+            if not known[0] and _went_too_far_back(known[1]):  # type: ignore[arg-type]
+                # It depends on the period asked: forgotten with it (_asked).
+                self.too_far_back.append(key)
         ok, value = known
         if not ok:
             raise value  # type: ignore[misc]
         return value
 
-    def _warm(self, d: ir.Definition, args: tuple[object, ...]) -> None:
-        """Before a definition that uses its value for the previous period is computed
-        for period n, compute it for n - 32, n - 64, ... (oldest first, each remembered):
-        no computation then goes more than 32 periods deep, however long the chain."""
+    def _asked(self, d: ir.Definition, args: tuple[object, ...], period: Period) -> object:
+        """A definition that uses its value for the previous period, asked for period n
+        (as the module's runtime_time._recursive): first computed for n - 32, n - 64, ...
+        (oldest first, each remembered), so that no computation goes more than 32 periods
+        deep, however long the chain; its steps back stop MAX_PERIODS periods before n."""
         position = self.i.recursive[d.name]
-        period = args[position]
-        if not isinstance(period, Period):
-            return
         earlier: list[tuple[object, ...]] = []
         index = period.index - _STEP
-        while len(earlier) * _STEP < MAX_PERIODS:
+        while index >= period.index - MAX_PERIODS:
             try:
                 before = period.frequency.period(index)
             except ValueError:
@@ -1149,15 +1158,19 @@ class _Run(Visitor):
                 break
             earlier.append(shifted)
             index -= _STEP
-        self.warming.add(d.name)
+        self.floors[d.name] = period.index - MAX_PERIODS
         try:
             for shifted in reversed(earlier):
                 try:
                     self.definition(d, shifted)
                 except Exception:  # noqa: BLE001, S112 - raised again where it is needed
                     continue
+            return self.definition(d, args)
         finally:
-            self.warming.discard(d.name)
+            del self.floors[d.name]
+            for stale in self.too_far_back:
+                self.memo.pop(stale, None)
+            self.too_far_back.clear()
 
     def _definition(self, d: ir.Definition, args: tuple[object, ...]) -> object:
         params = {p.name: a for p, a in zip(d.params, args)} if args else _NOTHING
@@ -1432,3 +1445,17 @@ def interpret(result: Analysed) -> Agreement:
         raise ValueError("the agreement has errors; interpret only what checks")
     return Agreement(result.versions, result.sources)
 
+
+class _TooFarBack(ValueError):
+    """The steps back of a recursive definition went past MAX_PERIODS periods from the
+    period asked (as the module's runtime_time._TooFarBack)."""
+
+
+def _went_too_far_back(error: BaseException | None) -> bool:
+    seen = 0
+    while error is not None and seen < 100:
+        if isinstance(error, _TooFarBack):
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False

@@ -284,12 +284,7 @@ def _parser() -> argparse.ArgumentParser:
         "in force now or on --as-of. Its result has the input's columns that are not facts "
         "(keys), then one column per answer, then `error`. What has no SQL translation is "
         "reported as check reports errors.")
-    _positionals_anywhere(p)
-    p.add_argument("file", metavar="PATH",
-                   help="the agreement's clause file, or its folder (with its amendments)")
-    p.add_argument("names", nargs="*", metavar="NAME",
-                   help="the terms, conditions, obligations and powers to compute "
-                   "(default: every one without parameters)")
+    _agreement_and_names(p)
     p.add_argument("--dialect", default="duckdb", metavar="DIALECT",
                    help="the SQL dialect: duckdb (default), spark, or any other sqlglot "
                    "knows (postgres, snowflake, bigquery, ...)")
@@ -309,12 +304,7 @@ def _parser() -> argparse.ArgumentParser:
         "are not facts (keys), one column per answer, and `error` (empty when the row has "
         "none). Without -o, prints the first rows and counts the rows and those with "
         "errors.")
-    _positionals_anywhere(p)
-    p.add_argument("file", metavar="PATH",
-                   help="the agreement's clause file, or its folder (with its amendments)")
-    p.add_argument("names", nargs="*", metavar="NAME",
-                   help="the terms, conditions, obligations and powers to compute "
-                   "(default: every one without parameters)")
+    _agreement_and_names(p)
     p.add_argument("--facts", metavar="FILE|DIR", required=True,
                    help="the facts: a Parquet (.parquet), CSV (.csv, with a header) or JSON "
                    "lines (.jsonl, .ndjson) file, or a folder of Parquet files; one row per "
@@ -353,6 +343,16 @@ class _NamesAnywhereParser(argparse.ArgumentParser):
             parsed.names = [*(parsed.names or []), *later]
             extras = [e for e in extras if e.startswith("-")]  # still refused
         return parsed, extras
+
+
+def _agreement_and_names(p: argparse.ArgumentParser) -> None:
+    """The arguments of the commands that answer an agreement over a table of facts."""
+    _positionals_anywhere(p)
+    p.add_argument("file", metavar="PATH",
+                   help="the agreement's clause file, or its folder (with its amendments)")
+    p.add_argument("names", nargs="*", metavar="NAME",
+                   help="the terms, conditions, obligations and powers to compute "
+                   "(default: every one without parameters)")
 
 
 def _positionals_anywhere(parser: argparse.ArgumentParser) -> None:

@@ -179,7 +179,8 @@ def prelude(for_functions: bool = True) -> str:
     header = [f"import {name}" for name in sorted(plain)]
     for module in sorted(imports):
         plain_names = {n for n in imports[module] if " as " not in n}
-        header.append(_from_import(module, plain_names))
+        if plain_names:  # a module may give only aliased names (bisect_left as _bisect_left)
+            header.append(_from_import(module, plain_names))
         # isort puts each aliased name on its own line after the plain ones.
         header.extend(f"from {module} import {n}" for n in sorted(imports[module] - plain_names))
     return "\n".join(header) + "\n\n" + "\n\n\n".join(bodies) + "\n"

@@ -27,6 +27,9 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+from array import array as _array
+from bisect import bisect_left as _bisect_left
+from bisect import bisect_right as _bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import MAXYEAR, date, datetime, timedelta
@@ -241,6 +244,10 @@ def us_federal_holidays(year: int) -> frozenset[date]:
 
 
 _HOLIDAY_SETS: Final = ("us_federal", "none")
+_FIRST_YEAR: Final = date.min.year
+_LAST_ORDINAL: Final = date.max.toordinal()
+# What a step past date.min or date.max raises (`date + timedelta` says it so).
+_BEYOND_DATES: Final = "date value out of range"
 
 
 def _date_part(d: date) -> date:
@@ -253,6 +260,11 @@ def _with_date(original: date, new_day: date) -> date:
     if isinstance(original, datetime):
         return original.replace(year=new_day.year, month=new_day.month, day=new_day.day)
     return new_day
+
+
+# A year's business days: the ordinal of its January 1, and the business days as days
+# after it (in order).
+_Year = tuple[int, "_array[int]"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -334,17 +346,11 @@ class Calendar:
         ValueError for a day outside the years of a table calendar.
         """
         day = _date_part(d)
-        if self.table is not None:
-            years, closed = self.table
-            if day.year not in years:
-                raise ValueError(f"the {self.holidays} calendar covers {years[0]} to "
-                                 f"{years[-1]}; {day.isoformat()} is outside it")
-            if day in closed:
-                return False
-        if day.weekday() in self.weekend or day in self.extra_holidays:
-            return False
-        return not (self.holidays == "us_federal" and self.table is None
-                    and day in us_federal_holidays(day.year))
+        self._check_known(day)
+        january_first, days = self._business_days(day.year)
+        offset = day.toordinal() - january_first
+        index = _bisect_left(days, offset)
+        return index < len(days) and days[index] == offset
 
     @overload
     def add_business_days(self, d: datetime, n: int) -> datetime: ...
@@ -356,15 +362,96 @@ class Calendar:
         ``d`` need not be a business day. A datetime keeps its time and tzinfo. Every
         day counted must be one the calendar knows: ValueError, naming the first that
         is not, when the count steps outside the years of a table calendar.
+        OverflowError when it steps past date.min or date.max.
         """
-        step = timedelta(days=1 if n > 0 else -1)
-        remaining = abs(n)
-        day = _date_part(d)
-        while remaining:
-            day += step
-            if self.is_business_day(day):
-                remaining -= 1
+        day = self._shift(d.toordinal(), n) if n else _date_part(d)
         return _with_date(d, day)
+
+    def _shift(self, ordinal: int, n: int) -> date:
+        """The n-th business day after the day ``ordinal`` (before it if n < 0; not 0),
+        with the answers and errors of a walk day by day from that day. (In ordinals:
+        date arithmetic costs more than the rest of a shift.)"""
+        forward = n > 0
+        first = ordinal + (1 if forward else -1)  # the first day counted
+        if not 0 < first <= _LAST_ORDINAL:
+            raise OverflowError(_BEYOND_DATES)
+        first_day = date.fromordinal(first)
+        self._check_known(first_day)
+        if abs(n) > (_LAST_ORDINAL - first + 1 if forward else first):
+            # More business days than there are days to the end of the dates: the walk
+            # would stop where the calendar's years end. This raises what it raises there.
+            self._enter(self._last_year(forward) + (1 if forward else -1), forward)
+        year = first_day.year
+        january_first, days = self._business_days(year)
+        offset = first - january_first
+        if forward:
+            index = _bisect_left(days, offset) + n - 1  # days[index] is the answer
+            while index >= len(days):
+                index -= len(days)
+                year += 1
+                january_first, days = self._enter(year, forward)
+        else:
+            index = _bisect_right(days, offset) + n
+            while index < 0:
+                year -= 1
+                january_first, days = self._enter(year, forward)
+                index += len(days)
+        return date.fromordinal(january_first + days[index])
+
+    def _enter(self, year: int, forward: bool) -> _Year:
+        """The business days of ``year``, which a count reaches from the year before it
+        (forward) or after it: OverflowError past the dates Python represents, ValueError
+        naming its first day reached if the calendar does not know it."""
+        if not _FIRST_YEAR <= year <= MAXYEAR:
+            raise OverflowError(_BEYOND_DATES)
+        self._check_known(date(year, 1, 1) if forward else date(year, 12, 31))
+        return self._business_days(year)
+
+    def _last_year(self, forward: bool) -> int:
+        """The last year a count may reach going forward (or backward)."""
+        years = self.years
+        if forward:
+            return MAXYEAR if years is None else min(years[-1], MAXYEAR)
+        return _FIRST_YEAR if years is None else max(years[0], _FIRST_YEAR)
+
+    def _check_known(self, day: date) -> None:
+        """ValueError if the calendar is a table that does not cover ``day``."""
+        years = self.years
+        if years is not None and day.year not in years:
+            raise ValueError(f"the {self.holidays} calendar covers {years[0]} to "
+                             f"{years[-1]}; {day.isoformat()} is outside it")
+
+    @functools.cached_property
+    def _years(self) -> dict[int, _Year]:
+        """The business days of each year asked about, built on first use: a shift of n
+        business days counts whole years of them instead of testing every day. Not a
+        field: no part of the calendar's value (equality, hash, fields). Threads may
+        share a calendar: two that build the same year at once store equal values."""
+        return {}
+
+    def _business_days(self, year: int) -> _Year:
+        """The business days of ``year``, a year the calendar knows (built once)."""
+        built = self._years.get(year)
+        if built is None:
+            january_first = date(year, 1, 1)
+            length = (date(year, 12, 31) - january_first).days + 1
+            closed = {(d - january_first).days for d in self._holidays(year)}
+            weekday = january_first.weekday()
+            built = (january_first.toordinal(),
+                     _array("H", [i for i in range(length) if i not in closed
+                                  and (weekday + i) % 7 not in self.weekend]))
+            self._years[year] = built
+        return built
+
+    def _holidays(self, year: int) -> list[date]:
+        """The days of ``year`` closed other than for the weekend (the rule of the
+        calendar: a table's holidays, or the holiday set's, and the extra ones)."""
+        closed = [d for d in self.extra_holidays if d.year == year]
+        if self.table is not None:
+            closed += [d for d in self.table[1] if d.year == year]
+        elif self.holidays == "us_federal":
+            closed += us_federal_holidays(year)
+        return closed
 
     @overload
     def add_days(self, d: datetime, n: int) -> datetime: ...

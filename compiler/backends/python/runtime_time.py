@@ -39,7 +39,9 @@ MAX_PERIODS: Final = 10_000
 # How far a definition of the previous period recurses before its earlier values are
 # computed first (see _recursive).
 _STEP: Final = 32
-_WARMING: Final = ("warming",)  # the memo's mark that a computation is under way
+# (_WARMING, definition) in the memo while a definition is computed: the floor of its
+# steps back (an object no other key of the memo holds).
+_WARMING: Final = object()
 
 
 # ---------------------------------------------------------------------------
@@ -319,23 +321,27 @@ def _recursive(facts: object, key: str, step: Callable[..., _V], args: tuple[Any
                position: int) -> _V:
     """The value of a definition that uses its own value for the previous period
     (`step(facts, *args)` computes one period from the one before, through this
-    function), remembered for these facts. Before computing period n, the values of
-    periods n - 32, n - 64, ... are computed oldest first, so that no computation goes
-    more than 32 periods deep: a balance carried over centuries needs no deep stack."""
+    function), remembered for these facts, or the error computing it raised. Before
+    computing period n, the values of periods n - 32, n - 64, ... are computed oldest
+    first, so that no computation goes more than 32 periods deep: a balance carried over
+    centuries needs no deep stack. The steps back from the period asked stop after
+    MAX_PERIODS periods (as a range of periods does): going further is an error."""
     memo: dict[tuple[Any, ...], Any] = facts.__dict__.setdefault("_memo", {})
+    period: Period = args[position]
+    floor = memo.get((_WARMING, key))
+    if floor is not None and period.index < floor:
+        raise _TooFarBack(f"'{key}' goes back more than {MAX_PERIODS:,} periods from the "
+                          "period asked")
     found = memo.get((key, *args), memo)
     if found is not memo:
-        return cast(_V, found)
-    if memo.get(_WARMING):
+        return cast(_V, _recalled(found))
+    if floor is not None:
         # Inside the computation of a later period: the earlier ones it reaches are
         # remembered within 32 periods of it.
-        value = step(facts, *args)
-        memo[(key, *args)] = value
-        return value
-    period: Period = args[position]
+        return _stepped(memo, key, step, facts, args)
     earlier: list[tuple[Any, ...]] = []
     index = period.index - _STEP
-    while len(earlier) * _STEP < MAX_PERIODS:
+    while index >= period.index - MAX_PERIODS:
         try:
             before = period.frequency.period(index)
         except ValueError:
@@ -345,20 +351,66 @@ def _recursive(facts: object, key: str, step: Callable[..., _V], args: tuple[Any
             break
         earlier.append(shifted)
         index -= _STEP
-    memo[_WARMING] = True
+    memo[(_WARMING, key)] = period.index - MAX_PERIODS
     try:
         for shifted in reversed(earlier):
             try:
-                memo[(key, *shifted)] = step(facts, *shifted)
-            except (ClauseError, ArithmeticError, LookupError, TypeError, ValueError):
+                _stepped(memo, key, step, facts, shifted)
+            except _STEP_ERRORS:
                 # A period the answer may not need: if it does, computing the answer
-                # meets the same error, and raises it.
+                # meets the same error (remembered), and raises it.
                 continue
-        value = step(facts, *args)
+        return _stepped(memo, key, step, facts, args)
     finally:
-        memo[_WARMING] = False
+        del memo[(_WARMING, key)]
+        # Going too far back depends on the period asked: forgotten with it.
+        for stale in memo.pop((_TooFarBack, key), ()):
+            del memo[stale]
+
+
+class _TooFarBack(ValueError):
+    """The steps back from the period asked went past MAX_PERIODS periods."""
+
+
+# The errors a step may raise, remembered like its values: a period computed again would
+# raise them again, and going back past it each time would make the stack as deep as the
+# chain of periods.
+_STEP_ERRORS: Final = (ClauseError, ArithmeticError, LookupError, TypeError, ValueError)
+
+
+@dataclass(frozen=True)
+class _Raised:
+    error: BaseException
+
+
+def _stepped(memo: dict[tuple[Any, ...], Any], key: str, step: Callable[..., _V],
+             facts: object, args: tuple[Any, ...]) -> _V:
+    """One period computed, its value or error remembered."""
+    try:
+        value = step(facts, *args)
+    except _STEP_ERRORS as error:
+        memo[(key, *args)] = _Raised(error)
+        if _went_too_far_back(error):
+            memo.setdefault((_TooFarBack, key), []).append((key, *args))
+        raise
     memo[(key, *args)] = value
     return value
+
+
+def _went_too_far_back(error: BaseException | None) -> bool:
+    seen = 0
+    while error is not None and seen < 100:
+        if isinstance(error, _TooFarBack):
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
+
+
+def _recalled(found: object) -> object:
+    if isinstance(found, _Raised):
+        raise found.error.with_traceback(None)
+    return found
 
 
 # ---------------------------------------------------------------------------

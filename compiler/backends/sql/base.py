@@ -133,6 +133,11 @@ class Stages:
     def __init__(self) -> None:
         self.levels: list[list[exp.Expr]] = [[]]
         self.count = 0
+        # The translators of every version of the agreement computed in this query, of
+        # the query's own columns and of its lists' items, by the ids of their stages and
+        # version: a term as in force on another date is computed by its version's
+        # (versions.py).
+        self.translators: dict[tuple[int, int], Translating] = {}
 
     def put(self, v: exp.Expr, e: exp.Expr | None, level: int,
             note: str = "") -> Val:
@@ -165,9 +170,9 @@ class Frame:
 
 
 class Translating(Protocol):
-    """What the translations of lists and periods (lists.py, periods.py) ask of the
-    expression translator (translate.py's Translator), which calls them: typed here so
-    that they need not import it."""
+    """What the translations of lists, periods and duties (lists.py, periods.py,
+    duties.py) ask of the expression translator (translate.py's Translator), which calls
+    them: typed here so that they need not import it."""
 
     @property
     def i(self) -> Interpreter: ...
@@ -181,6 +186,12 @@ class Translating(Protocol):
     def memo(self) -> dict[tuple[object, ...], Val]: ...
     @property
     def calendar_table(self) -> Callable[[str | None], str]: ...
+    @property
+    def steps_back(self) -> dict[int, Val]: ...
+    @property
+    def facts(self) -> Mapping[str, Val]: ...
+    @property
+    def stages(self) -> object: ...
 
     def inner(self, stages: Any) -> Translating:
         """The translator of what is computed for each item of a list (stages: a list's
@@ -194,6 +205,9 @@ class Translating(Protocol):
     def expr(self, e: ir.Expr, frame: Frame, strict: bool = True,
              lift: bool = False) -> Val: ...
     def coerce(self, val: Val, source: T.Type | None, target: T.Type | None) -> Val: ...
+    def deadline(self, deadline: ir.Deadline, frame: Frame) -> Val: ...
+    def term(self, d: ir.Definition, frame: Frame) -> Val: ...
+    def definition(self, d: ir.Definition, args: tuple[Val, ...], at: ir.Expr) -> Val: ...
     def operands(self, e: ir.Expr, frame: Frame, lift: bool) -> list[Val]: ...
     def lookup(self, table: str, column: str, key: str, value: exp.Expr,
                business: bool = False, smallest: bool = False) -> exp.Expr: ...

@@ -635,9 +635,7 @@ def _indexed(t: Translating, fact: ir.Fact, f: Family, column: Val | None,
         return known
     if column is None:
         # plan.py reads no column for them.
-        raise UntranslatableError("values per period of a series fact with a `where`"
-                                  if fact.constraint is not None else
-                                  "values per period of a type SQL does not hold", span)
+        raise UntranslatableError("values per period of a type SQL does not hold", span)
     entry = exp.column("_p")
     indexed = exp.Transform(this=column.v, expression=_lam(_struct(
         ("i", _named_index(f, _field(entry, "period"))), ("period", _field(entry, "period")),
@@ -710,12 +708,13 @@ def series_value(t: WithFacts, e: ir.Call, fact: ir.Fact, frame: Frame, lift: bo
 
 
 def _bound_index(t: Translating, f: Family, bound: ir.Expr, val: Val, frame: Frame,
-                 errors: exp.Expr | None, *deps: Val) -> Val:
-    """A range's bound as a period: itself, or the period containing the date."""
+                 errors: exp.Expr | None, *deps: Val, at: Span | None = None) -> Val:
+    """A range's bound as a period: itself, or the period containing the date (an error
+    of finding it reported `at` a span, the bound's by default)."""
     if (bound.type or T.ERROR).kind == "period":
         return t.put(val.v, errors, val, *deps)
     _day_operand(bound)
-    return containing(t, f, val, bound.span, frame, errors, *deps)
+    return containing(t, f, val, at or bound.span, frame, errors, *deps)
 
 
 def period_range(t: Translating, r: ir.Range, frame: Frame) -> Val:
@@ -751,21 +750,55 @@ def period_range(t: Translating, r: ir.Range, frame: Frame) -> Val:
     return _indexes(t, first_val, last_val, coalesce(last_val.e, too_many), r, frame)
 
 
+def range_ends(t: Translating, r: ir.Range, frame: Frame, at: Span) -> tuple[Val, Val]:
+    """The first and last periods of the range of a recurring obligation or power (the
+    module's `_in_range`), a bound with no value read as none: the first NULL where the
+    range has no periods (it starts on an event that has not happened), the last NULL
+    where it has no end. The first's error is that of every step before a period is
+    compared with them (the family, the bounds, the first period); the last's, that of
+    the period containing the end, which the module finds only for a period at or after
+    the first. The runtime's errors are reported `at` the declaration, as the module's."""
+    f = family(t, r.family, r.span)
+    bounds = [t.expr(b, frame, strict=False, lift=True) if b is not None else None
+              for b in (r.start, r.end)]
+    start, end = bounds
+    errors = coalesce(f.start.e if f.start is not None else None,
+                      *(b.e for b in bounds if b is not None))
+    if r.kind == "ending":
+        assert r.end is not None and end is not None and r.count is not None
+        last = _bound_index(t, f, r.end, end, frame, errors, *_starts(f), at=at)
+        # The module asks for the period of no value, a TypeError.
+        none = t.error("ClauseRuntimeError", "the last period must be a period, a date or a "
+                       "period's label, not NoneType", at, frame)
+        first = t.put(_sub(last.v, r.count - 1), coalesce(last.e, case((is_null(end.v),
+                                                                          none))), last, end)
+        return first, Val(last.v, None, last.level)
+    assert r.start is not None and start is not None
+    # The first period's own error after those of both bounds, which the module has
+    # evaluated before it.
+    found = _first(t, f, r.start, start, frame, None, at=at)
+    first = t.put(found.v, coalesce(errors, found.e), found,
+                  *(b for b in bounds if b is not None), *_starts(f))
+    if r.kind == "open" or end is None:
+        return first, Val(cast(exp.Null(), "BIGINT"), None, 0)
+    return first, _last(t, f, r, end, frame, None, at=at)
+
+
 def _first(t: Translating, f: Family, bound: ir.Expr, val: Val, frame: Frame,
-           errors: exp.Expr | None) -> Val:
+           errors: exp.Expr | None, at: Span | None = None) -> Val:
     """The first period of a range from `bound`: a date before the family's first period
     starts it at the first."""
     if (bound.type or T.ERROR).kind == "period" or f.start is None:
-        return _bound_index(t, f, bound, val, frame, errors, *_starts(f))
+        return _bound_index(t, f, bound, val, frame, errors, *_starts(f), at=at)
     _day_operand(bound)
     early = exp.LT(this=cast(val.v, "DATE"), expression=f.start.v)
     day = t.put(case((early, f.start.v), default=cast(val.v.copy(), "DATE")), None, val,
                 f.start)
-    return containing(t, f, day, bound.span, frame, errors, val)
+    return containing(t, f, day, at or bound.span, frame, errors, val)
 
 
 def _last(t: Translating, f: Family, r: ir.Range, val: Val, frame: Frame,
-          errors: exp.Expr | None, *deps: Val) -> Val:
+          errors: exp.Expr | None, *deps: Val, at: Span | None = None) -> Val:
     """The last period of a range `until` or `through` its end: the period itself (the one
     before it, `until`), or the one containing the date (`until`: the last that starts
     before it); 0 where the date is before the family's first period."""
@@ -777,7 +810,7 @@ def _last(t: Translating, f: Family, r: ir.Range, val: Val, frame: Frame,
     d = cast(val.v, "DATE")
     early: exp.Expr = exp.false() if f.start is None else exp.LT(this=d, expression=f.start.v)
     day = t.put(case((early, exp.Null()), default=d.copy()), None, val, *_starts(f))
-    period = containing(t, f, day, r.end.span, frame, errors, val, *deps)
+    period = containing(t, f, day, at or r.end.span, frame, errors, val, *deps)
     index: exp.Expr = period.v
     if r.kind == "until":
         starts_on = exp.EQ(this=start_of(f, period.v), expression=day.v)

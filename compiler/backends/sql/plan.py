@@ -1,9 +1,12 @@
-"""The query of one version of an agreement over a table of facts, and what it needs.
+"""The query of an agreement over a table of facts, and what it needs.
 
-`compile_plan` picks the version (as in force on a date, or now), reads the facts the way
-the compiled module's `Facts` does (conversion, defaults, parties and members, `where`
-constraints: a fact that breaks them is a FactError of the row and its answers are NULL),
-translates each name asked for (translate.py) and assembles the stages into one SELECT:
+`compile_plan` picks the versions that may be in force for a row (on a date, on the row's
+own date, or now; an amendment effective upon an event once the row's facts say it
+happened: versions.py), reads the facts the way the compiled module's `Facts` does
+(conversion, defaults, parties and members, `where` constraints: a fact that breaks them
+is a FactError of the row and its answers are NULL), translates each name asked for in
+each of those versions (translate.py), picks the row's, and assembles the stages into one
+SELECT:
 
     SELECT keys..., facts converted FROM facts          -- stage 0
     SELECT *, columns of stage 1 FROM (stage 0)          -- ...one per stage
@@ -17,21 +20,24 @@ An obligation answers with `NAME.active`, `NAME.due` and `NAME.amount`, a power 
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import ParamSpec, TypeVar
 
 import attrs
 import sqlglot
 from sqlglot import exp
 
 from clausec import ir
-from clausec.backends.interpret import Agreement, Interpreter, interpret
+from clausec.backends.interpret import Interpreter, interpret
 from clausec.backends.python.runtime import Calendar, close_of_business
-from clausec.backends.sql import lists, periods, reading
+from clausec.backends.sql import lists, periods, reading, versions
 from clausec.backends.sql.base import (
     DECIMAL_PLACES,
     SQL_TYPES,
     Frame,
+    Stages,
     UntranslatableError,
     Val,
     case,
@@ -101,6 +107,27 @@ class Plan:
         return self.query.sql(dialect=self.dialect, pretty=pretty)
 
 
+# How deep the translation of one answer may go: a term inlined into another, within the
+# fold of a term defined through itself, within a list, goes deeper than Python's default
+# of 1,000 frames for the IntriCon licence's longest chains.
+_DEPTH = 6_000
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _deep_enough(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    @functools.wraps(function)
+    def deep(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        before = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(before, _DEPTH))
+        try:
+            return function(*args, **kwargs)
+        finally:
+            sys.setrecursionlimit(before)
+    return deep
+
+
+@_deep_enough
 def compile_plan(result: object, names: Sequence[str] = (), *, dialect: str = "duckdb",
                  as_of: date | None = None, columns: Sequence[str] | None = None,
                  table: str = "facts", each_error: bool = False,
@@ -109,17 +136,18 @@ def compile_plan(result: object, names: Sequence[str] = (), *, dialect: str = "d
                  text_columns: Collection[str] | None = None) -> Plan:
     """The query answering `names` (every term, condition, invariant, obligation and
     power without parameters, if none) for each row of `table`, in the version of the
-    agreement in force on `as_of` (the latest, if None). `columns`: the input's columns
+    agreement in force for it on `as_of` (now, if None: the latest version, or an
+    amendment effective upon an event where the row's facts say it happened). `columns`: the input's columns
     (None: every fact); those that are not facts are passed through first, as keys.
     `each_error`: also a column "NAME error" per answer. `arguments`: the arguments of
     parametrised terms asked for (constants, the same for every row). `as_of_column`: a
-    key column of dates; each row is answered in the version in force on its date (the
-    latest where it is empty), instead of one version for all. `text_columns`: the
+    key column of dates; each row is answered in the version in force on its date (on
+    `as_of` where it is empty), instead of one version for all. `text_columns`: the
     columns whose values may be text, read as the module reads text ("$1,000", "7.5%");
     the others are of their facts' types, read by a cast (None: any may be text)."""
     agreement = interpret(result)  # type: ignore[arg-type]
     sources: dict[str, SourceFile] = dict(getattr(result, "sources", {}) or {})
-    version = _version(agreement, as_of, sources)
+    version = versions.latest(agreement.versions, as_of)
     builder = _Builder(version, dialect, columns, sources, arguments or {}, text_columns)
     if as_of_column is not None and as_of_column not in builder.keys:
         keys = ", ".join(builder.keys) or "none"
@@ -128,6 +156,7 @@ def compile_plan(result: object, names: Sequence[str] = (), *, dialect: str = "d
                                    "facts table's columns that are not facts",
                                    f"those are: {keys}", code="sql")], sources)
     wanted = builder.names(names)
+    choices = builder.choices(as_of, as_of_column)
     outputs: list[tuple[Output, Val]] = []
     problems: list[Diagnostic] = [
         Diagnostic("error", version.fact_decls[b].span, f"the facts '{a}' and '{b}' differ "
@@ -136,10 +165,7 @@ def compile_plan(result: object, names: Sequence[str] = (), *, dialect: str = "d
         for a, b in builder.clashes]
     for name, at in wanted:
         try:
-            if as_of_column is not None:
-                outputs.extend(builder.by_row(name, agreement.versions, as_of_column))
-                continue
-            outputs.extend(builder.answers(name))
+            outputs.extend(builder.by_row(name, choices))
         except UntranslatableError as error:
             problems.append(Diagnostic("error", error.span, f"'{name}' uses {error.what}, "
                                        "which has no SQL translation yet",
@@ -162,13 +188,14 @@ def compile_plan(result: object, names: Sequence[str] = (), *, dialect: str = "d
                 tuple(builder.fact_columns), tuple(builder.calendar_tables.values()))
 
 
+@_deep_enough
 def untranslated(result: object, names: Sequence[str] = (), *,
                  as_of: date | None = None) -> dict[str, str]:
     """Of `names` (every name `compile_plan` would answer, if none), those that have no
     SQL translation yet, each with the construct it uses."""
     agreement = interpret(result)  # type: ignore[arg-type]
-    version = _version(agreement, as_of, dict(getattr(result, "sources", {}) or {}))
-    builder = _Builder(version, "duckdb", None, {})
+    builder = _Builder(versions.latest(agreement.versions, as_of), "duckdb", None, {})
+    choices = builder.choices(as_of, None)
     found = {}
     for a, b in builder.clashes:
         found.update({name: f"facts that differ only by case ('{a}', '{b}')"
@@ -177,25 +204,12 @@ def untranslated(result: object, names: Sequence[str] = (), *,
         if name in found:
             continue
         try:
-            builder.answers(name)
+            builder.by_row(name, choices)
         except UntranslatableError as error:
             found[name] = error.what
         except KeyError:
             found[name] = "no such name"
     return found
-
-
-def _version(agreement: Agreement, as_of: date | None,
-             sources: dict[str, SourceFile]) -> Interpreter:
-    for version in agreement.versions[1:]:
-        if version.upon is not None:
-            span = version.checked.header.span
-            raise SqlError([Diagnostic("error", span, "an amendment effective upon an event "
-                                       "has no SQL translation yet (its version depends on "
-                                       "each row's facts)", code="sql")], sources)
-    if as_of is None:
-        return agreement.versions[-1]
-    return agreement.at(as_of)
 
 
 class _Builder:
@@ -231,8 +245,16 @@ class _Builder:
             if other != name:
                 self.clashes.append((other, name))
             self._fact(name, fact)
-        self.translator = Translator(version, self.fact_values, self.calendar, dialect)
-        self.translators: dict[int, Translator] = {id(version): self.translator}
+        # A translator per version of the agreement, sharing the query's stages: a row
+        # may be answered in any version that may be in force for it (versions.py).
+        self.versions = version.agreement.versions if version.agreement is not None \
+            else (version,)
+        stages = Stages()
+        self.translators: dict[int, Translator] = {
+            id(v): Translator(v, self.fact_values, functools.partial(self.calendar, version=v),
+                              dialect, stages) for v in self.versions}
+        versions.register(list(self.translators.values()))
+        self.translator = self.translators[id(version)]
 
     # ---------------------------------------------------------------- facts
 
@@ -283,13 +305,11 @@ class _Builder:
         JSON form `[{"period": "2009-Q1", "value": ...}]`), each value read as a fact of
         its type, an error of the row where one cannot be; matched with the periods of
         its family where a value is asked for (periods.series_value). Not given, it has
-        no values. A series with a `where` is read by no translated construct."""
+        no values. Its `where` is checked with the other facts' (constraints)."""
         type_ = fact.type.required()
         try:
             value_type = lists.data_type(self.version, type_)
         except UntranslatableError:
-            return
-        if fact.constraint is not None:
             return
         series_type = periods.series_type(value_type)
         self.fact_columns.append(FactColumn(name, "list", series_type.sql("duckdb")))
@@ -411,6 +431,9 @@ class _Builder:
         for name, fact in self.version.fact_decls.items():
             if fact.constraint is None or name not in self.fact_values:
                 continue
+            if fact.per is not None:
+                found.append(self._series_constraint(name, fact, fact.constraint))
+                continue
             value = self.fact_values[name]
             frame = Frame(fact.section, {name: value})
             holds = self.translator.expr(fact.constraint, frame)
@@ -424,6 +447,30 @@ class _Builder:
             assert error is not None
             found.append(self.translator.put(error, None, holds).v)
         return found
+
+    def _series_constraint(self, name: str, fact: ir.Fact, constraint: ir.Expr) -> exp.Expr:
+        """A series fact's `where`, checked for each value given, in order: the first
+        that breaks it is an error of the row, as the module's Facts reports it."""
+        t = self.translator
+        series = self.fact_values[name]
+        entry = lists.var("_y1")
+        given = t.put(exp.Transform(this=series.v, expression=lists.lam(
+            lists.field(entry, "value"), entry.name)), None, series)
+        items = lists.items_of(t, given, name, constraint, None, Frame(fact.section), True,
+                               None)
+        rule = self.version.snippet(constraint.span, 80)
+        broken = exp.Concat(expressions=[text(f"FactError: fact {name!r}: "),
+                                         cast(items.element.copy(), "TEXT"),
+                                         text(f" is not allowed: the agreement requires "
+                                              f"{rule}")])
+        each = case((exp.Not(this=items.value.copy()), broken))
+        if items.error is not None:
+            each = exp.Coalesce(this=items.error.copy(), expressions=[each])
+        errors = exp.ArrayFilter(this=exp.Transform(this=items.rows.v.copy(), expression=lists.lam(
+            each, items.var)), expression=lists.lam(not_null(lists.var("_e")), "_e"))
+        first = exp.Bracket(this=errors, expressions=[exp.Literal.number(1)], offset=1,
+                            safe=True)
+        return t.put(first, None, items.rows).v
 
     # -------------------------------------------------------------- names
 
@@ -440,15 +487,14 @@ class _Builder:
                 if isinstance(d, (ir.Definition, ir.Invariant, ir.Obligation, ir.Power))
                 and not getattr(d, "params", ()) and getattr(d, "recurrence", None) is None]
 
-    def answers(self, name: str) -> list[tuple[Output, Val]]:
-        decl = self.version.decls.get(name)
-        if name in self.version.absent:
-            # As the module raises NotInForceError for it: an error on every row.
-            message = text(f"NotInForceError: {self.version.absent[name]}")
-            return [(Output(name, "text"), Val(cast(exp.Null(), "TEXT"), message, 0))]
+    def answers(self, name: str, version: Interpreter) -> list[tuple[Output, Val]]:
+        """`name` answered in `version`."""
+        decl = version.decls.get(name)
+        if name in version.absent:
+            return [(Output(name, "text"), versions.not_in_force(version, name))]
         if isinstance(decl, ir.Invariant):
             decl = decl.as_condition()
-        t = self.translator
+        t = self.translators[id(version)]
         if isinstance(decl, ir.Definition):
             given = self.arguments.get(name, ())
             if len(given) != len(decl.params):
@@ -468,7 +514,7 @@ class _Builder:
                          periods.label(t, declared.family or "", value, decl.span))]
             return [(Output(name, declared.kind), value)]
         if isinstance(decl, ir.Obligation):
-            fields = t.obligation(decl)
+            fields = t.obligation(decl, self.instance_period(t, name, decl))
             out = [(Output(f"{name}.active", "bool"), fields["active"])]
             deadline = decl.duty.deadline
             if deadline is not None:
@@ -480,66 +526,75 @@ class _Builder:
                                    (decl.duty.object.type or T.ERROR).kind), fields["amount"]))
             return out
         if isinstance(decl, ir.Power):
-            return [(Output(f"{name}.available", "bool"), t.power(decl))]
+            return [(Output(f"{name}.available", "bool"),
+                     t.power(decl, self.instance_period(t, name, decl)))]
         if isinstance(decl, ir.Table):
             return [(Output(name, "list"), t.expr(ir.Name(name, span=decl.span), Frame(None)))]
         raise KeyError(name)
 
-    def by_row(self, name: str, versions: Sequence[Interpreter], column: str
-               ) -> list[tuple[Output, Val]]:
-        """`name` answered in the version in force on each row's date in `column`: every
-        version's answer computed, the row's picked (a version where the name is not in
-        force answers NotInForceError, as the module does)."""
-        current, translator = self.version, self.translator
-        answers: list[tuple[date | None, dict[str, tuple[Output, Val]]]] = []
-        try:
-            for version in versions:
-                self.version = version
-                self.translator = self.translators.setdefault(
-                    id(version), Translator(version, self.fact_values, self.calendar,
-                                            self.dialect, translator.stages))
-                answers.append((version.effective,
-                                {o.name: (o, v) for o, v in self.answers(name)}))
-        finally:
-            self.version, self.translator = current, translator
+    def instance_period(self, t: Translator, name: str, decl: ir.Obligation | ir.Power
+                        ) -> Val | None:
+        """The period of the instance of a recurring obligation or power asked for: its
+        argument (a date in it, or its label), as a term's period parameter."""
+        r = decl.recurrence
+        given = self.arguments.get(name, ())
+        if len(given) != (r is not None):
+            raise UntranslatableError("recurring obligations and powers without the period "
+                                      "of their instance (give it as an argument)"
+                                      if r is not None else "arguments of an obligation or "
+                                      "power that does not recur", decl.span)
+        return periods.argument(t, r.family, given[0], decl.span) \
+            if r is not None else None
+
+    def choices(self, as_of: date | None, column: str | None) -> list[versions.Choice]:
+        """The versions that may answer a row, each with when it does: the version in
+        force on `as_of` (now, if None), or on the row's date in `column` (on `as_of` where
+        it is empty)."""
+        def happened(fact: str) -> exp.Expr:
+            return self.fact_values[fact].v.copy()
+
+        on_day = versions.in_force(self.versions, as_of, happened)
+        if column is None:
+            return on_day
         day = cast(col(f"_key{self.keys.index(column)}"), "DATE")
-        names = list(dict.fromkeys(n for _, found in answers for n in found))
+        return [(exp.and_(is_null(day.copy()), condition) if condition is not None
+                 else is_null(day.copy()), version) for condition, version in on_day] + \
+            versions.in_force(self.versions, day, happened)
+
+    def by_row(self, name: str, choices: Sequence[versions.Choice]) -> list[tuple[Output, Val]]:
+        """`name` answered in the version in force for each row (`choices`): every
+        version's answers computed, the row's picked. A version where the name is not in
+        force answers NotInForceError, as the module does; an answer a version does not
+        have (the due date of an obligation without one there) is its no value."""
+        found: dict[int, dict[str, tuple[Output, Val]]] = {}
+        for _, version in choices:
+            if id(version) not in found:
+                found[id(version)] = {o.name: (o, v) for o, v in self.answers(name, version)}
+        if len(found) == 1:
+            return list(next(iter(found.values())).values())
+        # Typed as the latest version where the name is in force has it, with the answers
+        # only earlier ones have (a version where it is not has only an error).
+        in_force = [found[id(v)] for _, v in choices if name not in v.absent] or \
+            [found[id(choices[0][1])]]
+        outputs: dict[str, Output] = {}
+        for answers in in_force:
+            for output_name, (output, _) in answers.items():
+                outputs.setdefault(output_name, output)
         picked = []
-        for output_name in names:
-            # Typed as the latest version has it (a version where the name is not in
-            # force has only an error).
-            output, latest = next(found[output_name] for _, found in reversed(answers)
-                                  if output_name in found)
-            sql_type = SQL_TYPES.get(output.kind)
-
-            def typed(value: exp.Expr, sql_type: str | None = sql_type) -> exp.Expr:
-                return cast(value, sql_type) if sql_type is not None else value
-
-            whens_v, whens_e, inputs = [], [], []
-            for effective, found in reversed(answers[1:]):
-                if output_name not in found:
-                    continue
-                _, val = found[output_name]
-                starts = exp.GTE(this=day, expression=sql_literal(effective, "date"))
-                whens_v.append((starts, typed(val.v)))
-                whens_e.append((starts, val.e or exp.Null()))
-                inputs.append(val)
-            first = answers[0][1].get(output_name, (output, Val(exp.Null(), None, 0)))[1]
-            empty = is_null(day)
-            v = case((empty, typed(latest.v)), *whens_v, default=typed(first.v))
-            e = case((empty, latest.e or exp.Null()), *whens_e, default=first.e or exp.Null())
-            picked.append((output, translator.put(v, e, first, latest, *inputs)))
+        for output_name, output in outputs.items():
+            vals = [(condition, _answer(found[id(v)], output_name)) for condition, v in choices]
+            picked.append((output, versions.pick(self.translator, vals, output.kind)))
         return picked
 
     # ------------------------------------------------------------- calendars
 
-    def calendar(self, name: str | None) -> str:
-        """The table of a calendar's business days (None: the agreement's calendar)."""
-        calendar_name = name or self.version.checked.header.calendar
+    def calendar(self, name: str | None, version: Interpreter) -> str:
+        """The table of a calendar's business days (None: the calendar of `version`)."""
+        calendar_name = name or version.checked.header.calendar
         table = f"clausec_calendar_{calendar_name}"
         if table not in self.calendar_tables:
-            calendar = self.version.calendar_of(name)
-            header = self.version.checked.header
+            calendar = version.calendar_of(name)
+            header = version.checked.header
             self.calendar_tables[table] = CalendarTable(
                 table, (("day", "DATE"), ("cum", "BIGINT"), ("before", "BIGINT"),
                         ("business", "BOOLEAN"), ("close_of_business", "TIMESTAMP")),
@@ -593,6 +648,15 @@ class _Builder:
             if any(c.alias == name for c in columns):
                 return k
         return 0
+
+
+def _answer(answers: Mapping[str, tuple[Output, Val]], name: str) -> Val:
+    """A version's answer `name`; where it has none, no value, with the errors of its
+    other answers."""
+    if name in answers:
+        return answers[name][1]
+    other = next(iter(answers.values()))[1]
+    return Val(exp.Null(), other.e, other.level)
 
 
 def _constant(e: ir.Expr) -> object:

@@ -32,7 +32,7 @@ from sqlglot import exp
 
 from clausec import ir
 from clausec.backends.interpret import Interpreter
-from clausec.backends.sql import lists, periods
+from clausec.backends.sql import duties, lists, periods, recursion, versions
 from clausec.backends.sql.base import (
     DECIMAL_LIMIT,
     DECIMAL_PLACES,
@@ -53,11 +53,33 @@ from clausec.backends.sql.base import (
     not_null,
     sql_literal,
     text,
+    try_cast,
     unknown,
 )
 from clausec.ir import types as T
 from clausec.ir.visit import LIFTABLE, Visitor, operands
 from clausec.source import Span
+
+# Spark's dialects: a product of two DECIMAL(38, 10) keeps only 6 places there.
+SPARK_DIALECTS = ("spark", "spark2", "databricks")
+# For a product below PRODUCT_LIMIT (10^17): bounds of the first factor's magnitude, with
+# the precisions of both factors that hold them, whose sum (at most 47) makes Spark keep
+# 10 places of the product (its type is DECIMAL(38, 10) when p1 + p2 + 1 - 20 <= 28
+# integer digits). Below 1, the second factor may be as large as any decimal (10^26);
+# from 1, below 10^17; from 10^10, below 10^7; from 10^18, below 10^-1.
+_SPARK_FACTORS = ((1, 11, 36), (10 ** 10, 20, 27), (10 ** 18, 28, 18))
+_SPARK_LARGEST = (37, 10)
+
+
+def _spark_product(a: exp.Expr, b: exp.Expr) -> exp.Expr:
+    """a * b to 10 places on Spark, a product of at most 10^17: each factor cast to the
+    precision its magnitude needs, so that the product's type keeps 10 places."""
+    def times(p: int, q: int) -> exp.Expr:
+        return exp.Mul(this=try_cast(a.copy(), f"DECIMAL({p}, {DECIMAL_PLACES})"),
+                       expression=try_cast(b.copy(), f"DECIMAL({q}, {DECIMAL_PLACES})"))
+    return case(*((exp.LT(this=exp.Abs(this=a.copy()), expression=exp.Literal.number(bound)),
+                   times(p, q)) for bound, p, q in _SPARK_FACTORS),
+                default=times(*_SPARK_LARGEST))
 
 
 class Translator(Visitor):
@@ -80,7 +102,9 @@ class Translator(Visitor):
         self.depth: int = 0 if outer is None else outer.depth + 1
         self.memo: dict[tuple[object, ...], Val] = {}
         self.active: set[tuple[object, ...]] = set()
-        self._obligations: dict[str, dict[str, Val]] = {}
+        # The uses of a term's own value for the period before (by the id of the IR
+        # call), where this translator computes the term for each period of a fold.
+        self.steps_back: dict[int, Val] = {}
 
     # ------------------------------------------------------------ helpers
 
@@ -220,25 +244,43 @@ class Translator(Visitor):
         if self.outer is not None and not args:
             # The same for every item: computed once, in the enclosing query.
             return self.from_outer(self.outer.definition(d, args, at))
+        back = self.step_back(at)
+        if back is not None:
+            return back
         key = (d.name, *(repr(a) for a in args))
         known = self.memo.get(key)
         if known is not None:
             return known
-        if d.name in self.i.recursive or key in self.active:
+        if key in self.active:
             return self.cannot(at, "a term defined through itself (recursion)")
         self.active.add(key)
         try:
-            label = self.i.label_of(d)
-            frame = Frame(label, {p.name: a for p, a in zip(d.params, args)})
-            declared = d.declared_type or T.ERROR
-            general = self.coerce(self.expr(d.expr, frame, strict=not declared.optional),
-                                  d.expr.type, declared)
-            value = self.exceptions(d, frame, general)
-            value = self.put(value.v, value.e, value, note=f"{d.name}: {self.note(d.expr)}")
+            frame = Frame(self.i.label_of(d), {p.name: a for p, a in zip(d.params, args)})
+            if d.name in self.i.recursive:
+                value = recursion.fold(self, d, args, frame)
+            else:
+                value = self.term(d, frame)
         finally:
             self.active.discard(key)
         self.memo[key] = value
         return value
+
+    def term(self, d: ir.Definition, frame: Frame) -> Val:
+        """A term's value in `frame`, its exceptions applied."""
+        declared = d.declared_type or T.ERROR
+        general = self.coerce(self.expr(d.expr, frame, strict=not declared.optional),
+                              d.expr.type, declared)
+        value = self.exceptions(d, frame, general)
+        return self.put(value.v, value.e, value, note=f"{d.name}: {self.note(d.expr)}")
+
+    def step_back(self, at: ir.Expr) -> Val | None:
+        """A term's value for the period before, where `at` is the term's use of it and
+        the term is being folded over periods (recursion.py): the fold's state."""
+        back = self.steps_back.get(id(at))
+        if back is not None or self.outer is None:
+            return back
+        found = self.outer.step_back(at)
+        return self.from_outer(found) if found is not None else None
 
     def exceptions(self, d: ir.Definition, frame: Frame, general: Val) -> Val:
         """A term's value with its exceptions: the first that applies gives it; two that
@@ -283,7 +325,9 @@ class Translator(Visitor):
         if isinstance(target, ir.Fact) and target.per is not None:
             return periods.series_value(self, e, target, frame, lift)
         if target is not None:
-            return self.cannot(e, "recurring duties (one instance per period)")
+            # Read by its fields and `is late` (duties.py), not as a value.
+            return self.cannot(e, "an instance of an obligation or power as a value (ask "
+                               "for its fields)")
         if e.name in ("year", "month", "day", "days_between") and any(
                 a.type is not None and a.type.kind == "datetime" for a in e.args):
             # The module reads a date and time in its own time zone (its day, or whole
@@ -339,6 +383,8 @@ class Translator(Visitor):
             lv, rv = cast(lv, DECIMAL_SQL), cast(rv, DECIMAL_SQL)
         if e.op == "/":
             return self.divided(lv, rv, errors, e, frame, left, right)
+        if decimal and e.op == "*":
+            return self.product(lv, rv, exp.true(), e, frame, left, right, errors=errors)
         operation = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[e.op]
         return self.guarded(operation(this=lv, expression=rv), lv, rv, e.op, decimal, errors, e,
                             frame, left, right)
@@ -352,17 +398,12 @@ class Translator(Visitor):
         estimate = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[op](
             this=cast(lv, "DOUBLE"), expression=cast(rv, "DOUBLE"))
         limit = float(DECIMAL_LIMIT) / 10 if decimal else float(INTEGER_LIMIT) / 10
-        if decimal and op == "*":
-            limit = PRODUCT_LIMIT  # the exact product has 20 places: 18 digits before them
         within = exp.LT(this=exp.Abs(this=estimate), expression=exp.Literal.number(limit))
         kind = DECIMAL_SQL if decimal else "BIGINT"
         value = case((within, cast(result, kind)))
         overflow = self.error("ClauseRuntimeError", "the result is out of the range of the SQL "
                               "backend", e.span, frame)
-        own: exp.Expr | None = case((exp.and_(exp.Not(this=within), not_null(estimate)),
-                                     overflow))
-        if decimal and op == "*":
-            own = coalesce(own, self.imprecise(value, result, e, frame))
+        own = case((exp.and_(exp.Not(this=within), not_null(estimate)), overflow))
         return self.put(value, coalesce(errors, own), *inputs, note=self.note(e))
 
     def imprecise(self, rounded: exp.Expr, exact: exp.Expr, e: ir.Expr,
@@ -371,7 +412,9 @@ class Translator(Visitor):
         that the rounding leaves fewer than 8 significant digits: the SQL backend stops
         there rather than carry a value the Python module would not give."""
         small = exp.LT(this=exp.Abs(this=rounded), expression=cast(text(SMALLEST), DECIMAL_SQL))
-        return case((exp.and_(small, exp.NEQ(this=rounded, expression=exact)),
+        # Compared at the exact product's 20 places (Spark would compare both at 10).
+        widened = try_cast(rounded.copy(), "DECIMAL(38, 20)")
+        return case((exp.and_(small, exp.NEQ(this=widened, expression=exact)),
                      self.error("ClauseRuntimeError", "the result is too small to be kept "
                                 "exactly enough by the SQL backend (10 decimal places)",
                                 e.span, frame)))
@@ -400,9 +443,12 @@ class Translator(Visitor):
             quotient = case((negative, exp.Neg(this=magnitude)), default=magnitude)
         else:
             # Spark and others divide decimals exactly to the result's scale, rounding
-            # half up: operands narrow enough that the scale is DECIMAL_PLACES.
-            quotient = exp.Div(this=cast(lv, f"DECIMAL(28, {DECIMAL_PLACES})"),
-                               expression=cast(rv, f"DECIMAL(20, {DECIMAL_PLACES})"))
+            # half up: a dividend of 18 digits before the point (below 10^17, as
+            # `small` requires) makes that scale DECIMAL_PLACES, whatever the divisor's
+            # precision. (A narrower divisor would overflow its cast, which aborts the
+            # query under Spark's ANSI mode.)
+            quotient = exp.Div(this=try_cast(lv, f"DECIMAL(28, {DECIMAL_PLACES})"),
+                               expression=cast(rv, DECIMAL_SQL))
         value = case((exp.and_(exp.Not(this=zero), small), cast(quotient, DECIMAL_SQL)))
         # An operation on no value has no value (lifted): the dividend's NULL is not
         # divided, whatever the divisor is.
@@ -466,19 +512,27 @@ class Translator(Visitor):
         return self.put(value, every, quotient, result, base, exponent, note=self.note(e))
 
     def product(self, a: exp.Expr, b: exp.Expr, needed: exp.Expr, e: ir.Expr, frame: Frame,
-                *inputs: Val) -> Val:
-        """a * b where `needed`, rounded to DECIMAL_PLACES places; out of range, an error
-        (only where it is needed)."""
+                *inputs: Val, errors: exp.Expr | None = None) -> Val:
+        """a * b of decimals where `needed`, rounded to DECIMAL_PLACES places (the exact
+        product has 20 places: 18 digits before them fit a DECIMAL(38)); out of range, an
+        error (only where it is needed), after the operands' `errors`."""
         estimate = exp.Mul(this=cast(a, "DOUBLE"), expression=cast(b, "DOUBLE"))
         within = exp.LT(this=exp.Abs(this=estimate), expression=exp.Literal.number(PRODUCT_LIMIT))
         exact = exp.Mul(this=a, expression=b)
-        value = case((exp.and_(needed, within), cast(exact, DECIMAL_SQL)))
+        rounded: exp.Expr = exact
+        if self.dialect in SPARK_DIALECTS:
+            rounded = _spark_product(a, b)
+            # Below SMALLEST, both factors are below 10^4 (neither is below 10^-10 but 0):
+            # their product to 20 places fits a DECIMAL(38) in Spark too.
+            exact = exp.Mul(this=try_cast(a, "DECIMAL(18, 10)"),
+                            expression=try_cast(b, "DECIMAL(19, 10)"))
+        value = case((exp.and_(needed, within), cast(rounded, DECIMAL_SQL)))
         overflow = self.error("ClauseRuntimeError", "the result is out of the range of the SQL "
                               "backend", e.span, frame)
-        error = coalesce(case((exp.and_(needed, exp.Not(this=within), not_null(estimate)),
-                               overflow)),
+        error = coalesce(errors, case((exp.and_(needed, exp.Not(this=within),
+                                                not_null(estimate)), overflow)),
                          case((needed, self.imprecise(value, exact, e, frame))))
-        return self.put(value, error, *inputs)
+        return self.put(value, error, *inputs, note=self.note(e))
 
     def _duration(self, e: ir.Duration, frame: Frame, lift: bool) -> Val:
         (amount,) = self.operands(e, frame, lift)
@@ -738,66 +792,17 @@ class Translator(Visitor):
                      default=exp.Not(this=target))
         return self.put(value, coalesce(*errors), *items)
 
-    # ----------------------------------------------------- obligation fields
+    # ----------------------------------------------------- obligations and powers
 
     def _field(self, e: ir.Field, frame: Frame, lift: bool) -> Val:
-        operand = e.operand
-        target = self.i.decls.get(operand.name) if isinstance(operand, ir.Name) else None
-        if isinstance(target, ir.Obligation) and target.recurrence is None and \
-                e.field in ("active", "due", "amount"):
-            if self.outer is not None:
-                return self.from_outer(self.outer.obligation(target)[e.field])
-            return self.obligation(target)[e.field]
-        if (operand.type or T.ERROR).kind in ("record", "share"):
+        if (e.operand.type or T.ERROR).kind in ("record", "share"):
             return lists.record_field(self, e, frame, lift)
-        return self.cannot(e, "fields of recurring duties (one instance per period)")
+        return duties.field(self, e, frame)
 
-    def obligation(self, o: ir.Obligation) -> dict[str, Val]:
-        """An obligation's `amount` and `due` (no value where a fact or value they need is
-        missing, as the module leaves them unknown) and `active`, in the module's order."""
-        known = self._obligations.get(o.name)
-        if known is not None:
-            return known
-        if o.recurrence is not None:
-            raise UntranslatableError("recurring obligations (one instance per period)",
-                                      o.span)
-        frame = Frame(self.i.label_of(o))
-        duty = o.duty
-        # The module decides whether the obligation applies first, then describes its
-        # amount and due date: the condition's error comes first.
-        if duty.condition is not None:
-            active = self.expr(duty.condition, frame)
-        else:
-            active = Val(exp.true(), None, 0)
-        fields: dict[str, Val] = {}
-        errors: list[exp.Expr | None] = [active.e]
-        for name, part in (("amount", duty.object), ("due", duty.deadline)):
-            if part is None:
-                fields[name] = Val(exp.Null(), None, 0)
-                continue
-            if isinstance(part, ir.Deadline):
-                val = self.deadline(part, frame)
-            else:
-                val = self.expr(part, frame)
-            soft = self.soft(val)
-            errors.append(soft.e)
-            fields[name] = self.put(soft.v, None, soft)
-        every_error = coalesce(*errors)
-        fields["active"] = self.put(active.v, every_error, active, *fields.values())
-        fields["amount"] = self.put(fields["amount"].v, every_error, fields["active"],
-                                    fields["amount"])
-        fields["due"] = self.put(fields["due"].v, every_error, fields["active"], fields["due"])
-        self._obligations[o.name] = fields
-        return fields
-
-    def soft(self, val: Val) -> Val:
-        """A value whose missing facts or values leave it unknown (None) instead of an
-        error; other errors stand."""
-        if val.e is None:
-            return val
-        v = case((is_null(val.e), val.v))
-        e = case((exp.Not(this=unknown(val.e)), val.e))
-        return self.put(v, e, val)
+    def obligation(self, o: ir.Obligation, period: Val | None = None) -> dict[str, Val]:
+        """An obligation's fields (duties.FIELDS), of its instance for `period` where it
+        recurs."""
+        return duties.obligation(self, o, period)
 
     def deadline(self, deadline: ir.Deadline, frame: Frame) -> Val:
         if deadline.kind == "within" and deadline.after is not None:
@@ -806,34 +811,9 @@ class Translator(Visitor):
             return self.shifted(start, amount, deadline.expr.type, False, deadline.expr, frame)
         return self.expr(deadline.expr, frame)
 
-    def power(self, p: ir.Power) -> Val:
-        """Whether a power is available: its condition; with the errors the module raises
-        while it describes the power (its consequences' amounts and due dates, their
-        conditions where the power is available, when its window closes)."""
-        if p.recurrence is not None:
-            raise UntranslatableError("recurring powers (one instance per period)", p.span)
-        frame = Frame(self.i.label_of(p))
-        available = self.expr(p.condition, frame) if p.condition is not None else \
-            Val(exp.true(), None, 0)
-        inputs = [available]
-        errors: list[exp.Expr | None] = [available.e]
-        for duty in p.consequences:
-            for part in (duty.object, duty.deadline):
-                if part is not None:
-                    val = self.soft(self.deadline(part, frame) if isinstance(part, ir.Deadline)
-                                    else self.expr(part, frame))
-                    inputs.append(val)
-                    errors.append(val.e)
-            if duty.condition is not None:
-                condition = self.expr(duty.condition, frame)
-                inputs.append(condition)
-                if condition.e is not None:
-                    errors.append(case((available.v, condition.e)))
-        if p.window is not None:
-            window = self.soft(self.deadline(p.window, frame))
-            inputs.append(window)
-            errors.append(window.e)
-        return self.put(available.v, coalesce(*errors), *inputs)
+    def power(self, p: ir.Power, period: Val | None = None) -> Val:
+        """Whether a power is available (its instance for `period` where it recurs)."""
+        return duties.power(self, p, period)
 
     # ------------------------------------------------ not translated (yet)
 
@@ -854,10 +834,10 @@ class Translator(Visitor):
         return lists.each(self, e, periods.period_range(self, e.range, frame), frame)
 
     def _late(self, e: ir.Late, frame: Frame, lift: bool) -> Val:
-        return self.cannot(e, "'is late' and 'is in default'")
+        return duties.late(self, e, frame)
 
     def _inforce(self, e: ir.InForce, frame: Frame, lift: bool) -> Val:
-        return self.cannot(e, "a term as in force on another date")
+        return versions.term_in_force(self, e, frame)
 
     def _listof(self, e: ir.ListOf, frame: Frame, lift: bool) -> Val:
         return lists.list_of(self, e, frame)
