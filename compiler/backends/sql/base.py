@@ -6,10 +6,12 @@ The types and limits are described in translate.py.
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 import attrs
 from sqlglot import exp
@@ -42,6 +44,28 @@ SQL_TYPES = {"bool": "BOOLEAN", "integer": "BIGINT", "days": "BIGINT", "business
 
 # The errors that leave a three-valued `and`/`or` undecided rather than raising.
 UNKNOWN_ERRORS = ("MissingFactError", "NoValueError")
+
+
+# How deep translating and writing one answer may go: a term inlined into another, within
+# the fold of a term defined through itself, within a list (and sqlglot writes the tree
+# recursively) goes deeper than Python's default of 1,000 frames for the IntriCon
+# licence's longest chains.
+DEPTH = 6_000
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def deep_enough(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """`function`, run with room for DEPTH frames."""
+    @functools.wraps(function)
+    def deep(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        before = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(before, DEPTH))
+        try:
+            return function(*args, **kwargs)
+        finally:
+            sys.setrecursionlimit(before)
+    return deep
 
 
 class UntranslatableError(Exception):

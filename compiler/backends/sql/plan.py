@@ -20,10 +20,8 @@ An obligation answers with `NAME.active`, `NAME.due` and `NAME.amount`, a power 
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import ParamSpec, TypeVar
 
 import attrs
 import sqlglot
@@ -44,6 +42,7 @@ from clausec.backends.sql.base import (
     cast,
     coalesce,
     col,
+    deep_enough,
     is_null,
     not_null,
     sql_literal,
@@ -103,31 +102,12 @@ class Plan:
     calendars: tuple[CalendarTable, ...]
     error_column: str = ERROR_COLUMN
 
+    @deep_enough
     def sql(self, pretty: bool = True) -> str:
         return self.query.sql(dialect=self.dialect, pretty=pretty)
 
 
-# How deep the translation of one answer may go: a term inlined into another, within the
-# fold of a term defined through itself, within a list, goes deeper than Python's default
-# of 1,000 frames for the IntriCon licence's longest chains.
-_DEPTH = 6_000
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def _deep_enough(function: Callable[_P, _R]) -> Callable[_P, _R]:
-    @functools.wraps(function)
-    def deep(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        before = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(before, _DEPTH))
-        try:
-            return function(*args, **kwargs)
-        finally:
-            sys.setrecursionlimit(before)
-    return deep
-
-
-@_deep_enough
+@deep_enough
 def compile_plan(result: object, names: Sequence[str] = (), *, dialect: str = "duckdb",
                  as_of: date | None = None, columns: Sequence[str] | None = None,
                  table: str = "facts", each_error: bool = False,
@@ -188,7 +168,7 @@ def compile_plan(result: object, names: Sequence[str] = (), *, dialect: str = "d
                 tuple(builder.fact_columns), tuple(builder.calendar_tables.values()))
 
 
-@_deep_enough
+@deep_enough
 def untranslated(result: object, names: Sequence[str] = (), *,
                  as_of: date | None = None) -> dict[str, str]:
     """Of `names` (every name `compile_plan` would answer, if none), those that have no

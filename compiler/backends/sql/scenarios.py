@@ -13,6 +13,7 @@ from typing import Any
 from sqlglot import exp
 
 from clausec.backends.python.codegen import py_name
+from clausec.backends.sql.base import deep_enough
 from clausec.backends.sql.plan import Plan, SqlError, compile_plan
 
 
@@ -38,6 +39,7 @@ class SqlVersion:
         self.agreement = agreement
         self.index = index
 
+    @deep_enough
     def evaluate(self, name: str, facts: object, *args: object) -> object:
         agreement = self.agreement
         module = agreement.module
